@@ -1,0 +1,63 @@
+# voiced: build, test and package. `make` alone lists the targets.
+SHELL := /bin/bash
+GO ?= go
+MODULE := github.com/voiced-project/voiced
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
+CMDS := voiced voiced-sim
+PLATFORMS := linux/amd64 linux/arm64 linux/arm
+
+.DEFAULT_GOAL := help
+.PHONY: help build build-all test test-unit test-cross lint fmt bench demo deb test-deb test-vm clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## host binaries into bin/
+	@mkdir -p bin
+	@for c in $(CMDS); do [ -d cmd/$$c ] || continue; \
+	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$c ./cmd/$$c || exit 1; done
+
+build-all: ## static binaries for linux/amd64, arm64 and arm (ARMv6) into dist/
+	@for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; \
+	  for c in $(CMDS); do [ -d cmd/$$c ] || continue; \
+	    echo "build dist/$$os-$$arch/$$c"; \
+	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
+	      -o dist/$$os-$$arch/$$c ./cmd/$$c || exit 1; done; done
+
+test: lint test-unit test-cross ## everything a change must pass: format, vet, staticcheck, unit tests (race), ARM tests under qemu-user
+
+lint: ## gofmt check, go vet, staticcheck, go.mod tidy
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+fmt: ## format the tree
+	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
+
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+test-cross: ## unit tests for GOARCH=arm (GOARM=6) and arm64 under qemu-user
+	CGO_ENABLED=0 GOARCH=arm GOARM=6 $(GO) test -count=1 -exec qemu-arm-static ./...
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./...
+
+bench: ## benchmarks and the scenario benchmark table (build/bench.json)
+	@if [ -x bench/run.sh ]; then bench/run.sh; else \
+	  $(GO) test -run='^$$' -bench=. -benchmem ./...; fi
+
+demo: build ## the daemon end to end against a local Realtime server, WAV files as mic and speaker
+	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; else echo "demo: voiced run is not wired yet"; fi
+
+deb: build-all ## .deb packages for arm64, armhf and amd64 into dist/
+	@if [ -x packaging/build-deb.sh ]; then packaging/build-deb.sh $(VERSION); else echo "deb: packaging is not there yet"; fi
+
+test-deb: deb ## install, upgrade, remove and purge the amd64 .deb in a debootstrap root
+	@if [ -x packaging/test-deb.sh ]; then packaging/test-deb.sh; else echo "test-deb: packaging is not there yet"; fi
+
+test-vm: ## system tests in QEMU (amd64 and arm64 guests)
+	@if [ -x test/vm/run.sh ]; then test/vm/run.sh; else echo "test-vm: the harness is not there yet"; fi
+
+clean: ## remove build outputs
+	rm -rf bin dist build
