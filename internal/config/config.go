@@ -1,0 +1,234 @@
+package config
+
+// DefaultPath is where the packaged daemon reads its configuration.
+const DefaultPath = "/etc/voiced/voiced.yaml"
+
+// Redaction is what a secret reads as when config is printed or served.
+const Redaction = "***"
+
+// Config is everything voiced can be told. The yaml/json names are the field paths users,
+// scripts and the HTTP API rely on; keep them stable.
+type Config struct {
+	// Mode is how a turn starts: push_to_talk (the button), continuous (voice wake by the
+	// local VAD) or both.
+	Mode     string   `yaml:"mode" json:"mode"`
+	Realtime Realtime `yaml:"realtime" json:"realtime"`
+	Audio    Audio    `yaml:"audio" json:"audio"`
+	VAD      VAD      `yaml:"vad" json:"vad"`
+	Turn     Turn     `yaml:"turn" json:"turn"`
+	BargeIn  BargeIn  `yaml:"barge_in" json:"barge_in"`
+	GPIO     GPIO     `yaml:"gpio" json:"gpio"`
+	HTTP     HTTP     `yaml:"http" json:"http"`
+	Earcons  Earcons  `yaml:"earcons" json:"earcons"`
+	Log      Log      `yaml:"log" json:"log"`
+}
+
+// Realtime configures the speech-to-speech backend.
+type Realtime struct {
+	// Profile fills the URL, auth header and limits: openai, azure, yandex or custom.
+	Profile string `yaml:"profile" json:"profile"`
+	// URL of the WebSocket endpoint; empty takes the profile's default (openai only).
+	URL   string `yaml:"url" json:"url"`
+	Model string `yaml:"model" json:"model"`
+	// Dialect is ga or beta; empty takes the profile's.
+	Dialect    string `yaml:"dialect" json:"dialect"`
+	APIKey     string `yaml:"api_key" json:"api_key"`
+	APIKeyFile string `yaml:"api_key_file" json:"api_key_file"`
+	Voice      string `yaml:"voice" json:"voice"`
+	// Instructions is the system prompt.
+	Instructions string `yaml:"instructions" json:"instructions"`
+	// Language hints transcription (ISO-639-1, e.g. "en"); empty lets the server guess.
+	Language string `yaml:"language" json:"language"`
+	// OutputRate is the reply audio's sample rate; 24000 for OpenAI, 44100 for Yandex.
+	OutputRate     int           `yaml:"output_rate" json:"output_rate"`
+	Transcription  Transcription `yaml:"transcription" json:"transcription"`
+	NoiseReduction string        `yaml:"noise_reduction" json:"noise_reduction"`
+	TurnDetection  TurnDetection `yaml:"turn_detection" json:"turn_detection"`
+	// Connection is always (connect at start and stay connected) or on_demand (connect at
+	// wake; audio captured meanwhile is buffered).
+	Connection string `yaml:"connection" json:"connection"`
+	// SessionMaxMinutes rolls the session over before the server's limit; 0 takes the
+	// profile's (OpenAI 60, Azure 30, Yandex 5).
+	SessionMaxMinutes int   `yaml:"session_max_minutes" json:"session_max_minutes"`
+	Tools             Tools `yaml:"tools" json:"tools"`
+}
+
+// Transcription of the user's speech (shown in logs and /v1/events).
+type Transcription struct {
+	Enabled bool   `yaml:"enabled" json:"enabled"`
+	Model   string `yaml:"model" json:"model"`
+}
+
+// TurnDetection decides who ends a spoken turn in continuous mode. Push-to-talk turns
+// always end at the button's release.
+type TurnDetection struct {
+	// Type is local (the device's VAD ends the turn), server_vad or semantic_vad.
+	Type              string  `yaml:"type" json:"type"`
+	Threshold         float64 `yaml:"threshold" json:"threshold"`
+	PrefixPaddingMs   int     `yaml:"prefix_padding_ms" json:"prefix_padding_ms"`
+	SilenceDurationMs int     `yaml:"silence_duration_ms" json:"silence_duration_ms"`
+	// Eagerness is for semantic_vad: low, medium, high or auto.
+	Eagerness         string `yaml:"eagerness" json:"eagerness"`
+	CreateResponse    bool   `yaml:"create_response" json:"create_response"`
+	InterruptResponse bool   `yaml:"interrupt_response" json:"interrupt_response"`
+	IdleTimeoutMs     int    `yaml:"idle_timeout_ms" json:"idle_timeout_ms"`
+}
+
+// Tools the model may call.
+type Tools struct {
+	// Builtin device tools to offer: time, volume, mute, status.
+	Builtin  []string  `yaml:"builtin" json:"builtin"`
+	Webhooks []Webhook `yaml:"webhooks" json:"webhooks"`
+	// Server tools are passed to the session as written (e.g. MCP tools).
+	Server    []map[string]any `yaml:"server" json:"server"`
+	TimeoutMs int              `yaml:"timeout_ms" json:"timeout_ms"`
+}
+
+// Webhook is a tool that POSTs its arguments as JSON to URL and returns the body.
+type Webhook struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description"`
+	URL         string `yaml:"url" json:"url"`
+	// Parameters is the JSON Schema of the arguments.
+	Parameters map[string]any `yaml:"parameters" json:"parameters"`
+	TimeoutMs  int            `yaml:"timeout_ms" json:"timeout_ms"`
+}
+
+// Audio devices.
+type Audio struct {
+	Capture  Device `yaml:"capture" json:"capture"`
+	Playback Device `yaml:"playback" json:"playback"`
+	// PreRollMs of audio before the wake is sent too, so the first syllable is not lost.
+	PreRollMs int `yaml:"pre_roll_ms" json:"pre_roll_ms"`
+}
+
+// Device is one ALSA PCM (or a WAV file, "file:PATH.wav").
+type Device struct {
+	// Device is hw:CARD=Name,DEV=N, hw:N,M, plughw:..., default or file:PATH.wav.
+	Device   string `yaml:"device" json:"device"`
+	Rate     int    `yaml:"rate" json:"rate"`
+	Channels int    `yaml:"channels" json:"channels"`
+	// Channel picks the microphone channel of a multi-channel device: mix, or 0..7.
+	Channel  string `yaml:"channel" json:"channel"`
+	PeriodMs int    `yaml:"period_ms" json:"period_ms"`
+	BufferMs int    `yaml:"buffer_ms" json:"buffer_ms"`
+	// Volume in percent (playback; capture gain for capture).
+	Volume int `yaml:"volume" json:"volume"`
+}
+
+// VAD is the local voice activity detector.
+type VAD struct {
+	// Sensitivity 0 (fewest false wakes) .. 3 (catches the quietest speech).
+	Sensitivity int `yaml:"sensitivity" json:"sensitivity"`
+	// MinSpeechMs of speech wakes the device.
+	MinSpeechMs int `yaml:"min_speech_ms" json:"min_speech_ms"`
+	// SilenceMs of silence ends a turn (turn_detection.type local).
+	SilenceMs int `yaml:"silence_ms" json:"silence_ms"`
+}
+
+// Turn timing.
+type Turn struct {
+	// ListenTimeoutMs without speech after a wake or press returns to waiting.
+	ListenTimeoutMs int `yaml:"listen_timeout_ms" json:"listen_timeout_ms"`
+	// MaxTurnMs caps one spoken turn.
+	MaxTurnMs int `yaml:"max_turn_ms" json:"max_turn_ms"`
+	// FollowUpMs after a reply the device listens again without a wake; 0 turns it off.
+	FollowUpMs int `yaml:"follow_up_ms" json:"follow_up_ms"`
+	// ReplyTimeoutMs without a reply after a turn gives up with an error earcon.
+	ReplyTimeoutMs int `yaml:"reply_timeout_ms" json:"reply_timeout_ms"`
+}
+
+// BargeIn is interrupting the reply.
+type BargeIn struct {
+	// Voice lets the user's speech stop a reply. Off by default: without echo
+	// cancellation the device may hear itself. The button always interrupts.
+	Voice bool `yaml:"voice" json:"voice"`
+	// EchoGuardMs after a reply during which voice wake stays off.
+	EchoGuardMs int `yaml:"echo_guard_ms" json:"echo_guard_ms"`
+}
+
+// GPIO is the push button and the state LED.
+type GPIO struct {
+	Enabled bool      `yaml:"enabled" json:"enabled"`
+	Chip    string    `yaml:"chip" json:"chip"`
+	Button  GPIOInput `yaml:"button" json:"button"`
+	LED     GPIOLED   `yaml:"led" json:"led"`
+}
+
+// GPIOInput is the push button's line.
+type GPIOInput struct {
+	// Line by number ("17") or name ("GPIO17"); empty means no button.
+	Line          string `yaml:"line" json:"line"`
+	ActiveLow     bool   `yaml:"active_low" json:"active_low"`
+	Pull          string `yaml:"pull" json:"pull"`
+	DebounceMs    int    `yaml:"debounce_ms" json:"debounce_ms"`
+	LongPressMs   int    `yaml:"long_press_ms" json:"long_press_ms"`
+	DoublePressMs int    `yaml:"double_press_ms" json:"double_press_ms"`
+}
+
+// GPIOLED is the state LED's line.
+type GPIOLED struct {
+	// Line by number or name; empty means no LED.
+	Line      string `yaml:"line" json:"line"`
+	ActiveLow bool   `yaml:"active_low" json:"active_low"`
+}
+
+// HTTP is the local control endpoint.
+type HTTP struct {
+	// Listen address; empty disables the endpoint. Any address other than loopback needs a token.
+	Listen    string `yaml:"listen" json:"listen"`
+	Token     string `yaml:"token" json:"token"`
+	TokenFile string `yaml:"token_file" json:"token_file"`
+}
+
+// Earcons are the short tones at listening start and end, errors and mute.
+type Earcons struct {
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	Volume  int  `yaml:"volume" json:"volume"`
+}
+
+// Log settings.
+type Log struct {
+	Level string `yaml:"level" json:"level"`
+	// Transcripts logs what was said (off by default: it is private).
+	Transcripts bool `yaml:"transcripts" json:"transcripts"`
+}
+
+// Default returns the documented defaults: a push-to-talk and voice-wake device on the
+// first sound card, talking to OpenAI.
+func Default() Config {
+	return Config{
+		Mode: "both",
+		Realtime: Realtime{
+			Profile:        "openai",
+			Model:          "gpt-realtime",
+			Voice:          "marin",
+			Instructions:   "You are a helpful voice assistant. Answer briefly, in the language you are spoken to.",
+			OutputRate:     24000,
+			Transcription:  Transcription{Enabled: true, Model: "gpt-4o-mini-transcribe"},
+			NoiseReduction: "far_field",
+			TurnDetection: TurnDetection{
+				Type: "local", Threshold: 0.5, PrefixPaddingMs: 300, SilenceDurationMs: 600,
+				Eagerness: "auto", CreateResponse: true, InterruptResponse: true,
+			},
+			Connection: "always",
+			Tools:      Tools{Builtin: []string{"time", "volume", "mute", "status"}, TimeoutMs: 5000},
+		},
+		Audio: Audio{
+			Capture:   Device{Device: "default", Rate: 16000, Channels: 1, Channel: "mix", PeriodMs: 20, BufferMs: 100, Volume: 100},
+			Playback:  Device{Device: "default", Rate: 48000, Channels: 2, Channel: "mix", PeriodMs: 20, BufferMs: 80, Volume: 80},
+			PreRollMs: 300,
+		},
+		VAD:     VAD{Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
+		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000},
+		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},
+		GPIO: GPIO{
+			Enabled: true, Chip: "gpiochip0",
+			Button: GPIOInput{Line: "GPIO17", ActiveLow: true, Pull: "up", DebounceMs: 20, LongPressMs: 1500, DoublePressMs: 400},
+			LED:    GPIOLED{Line: "GPIO27"},
+		},
+		HTTP:    HTTP{Listen: "127.0.0.1:8088"},
+		Earcons: Earcons{Enabled: true, Volume: 40},
+		Log:     Log{Level: "info"},
+	}
+}

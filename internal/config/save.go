@@ -1,0 +1,84 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+const fileHeader = "# voiced configuration, saved by voiced. See /usr/share/doc/voiced/examples/voiced.yaml\n# for every field with its meaning. A syntax error here keeps the daemon on its last good config.\n"
+
+// Save writes c to path atomically: a crash or power cut leaves either the old file or the
+// new one, never a mix. The file keeps its mode and owner (0640 for a new file: it may
+// hold the API key).
+func (c Config) Save(path string) error {
+	data, err := c.YAML()
+	if err != nil {
+		return fmt.Errorf("encode config: %w", err)
+	}
+	return writeAtomic(path, append([]byte(fileHeader), data...), os.Rename)
+}
+
+// writeAtomic is temp file in the same directory, write, fsync, rename over, fsync the
+// directory. rename is injected so a test can stop it half way.
+func writeAtomic(path string, data []byte, rename func(oldpath, newpath string) error) (err error) {
+	dir := filepath.Dir(path)
+	mode := fs.FileMode(0o640)
+	uid, gid := -1, -1
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(st.Uid), int(st.Gid)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("save config %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save config %s: %w", path, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save config %s: write: %w", path, err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save config %s: chmod: %w", path, err)
+	}
+	if uid >= 0 {
+		// Keep root:voiced. Only root may give a file away; as the owner it is a no-op.
+		if err := tmp.Chown(uid, gid); err != nil && !errors.Is(err, fs.ErrPermission) {
+			tmp.Close()
+			return fmt.Errorf("save config %s: chown: %w", path, err)
+		}
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save config %s: fsync: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save config %s: %w", path, err)
+	}
+	if err := rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save config %s: rename: %w", path, err)
+	}
+	renamed = true
+	if d, err := os.Open(dir); err == nil {
+		// The rename is durable only once the directory is synced.
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("save config %s: fsync dir: %w", path, err)
+		}
+	}
+	return nil
+}
