@@ -1,0 +1,398 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// VADConfig configures a VAD. The zero value of every field but SampleRate means "default".
+type VADConfig struct {
+	// SampleRate of the frames: 16000, 24000 or 48000 Hz.
+	SampleRate int
+	// Sensitivity 0 (fewest false wakes) .. 3 (catches the quietest speech); the daemon's
+	// default is DefaultVADSensitivity. Each step moves the decision threshold by one unit of
+	// log-odds.
+	Sensitivity int
+	// HangoverMs keeps the decision on this long after the last speech-like frame; 0 means
+	// the default (DefaultVADHangoverMs), negative means none.
+	HangoverMs int
+	// EchoSensitivityDrop is how many sensitivity steps the echo guard removes (0 means the
+	// default, 3). See SetEchoGuard.
+	EchoSensitivityDrop int
+}
+
+const (
+	// DefaultVADSensitivity is the sensitivity the daemon uses when none is configured.
+	DefaultVADSensitivity = 1
+	// DefaultVADHangoverMs is the frame-level hangover (the turn-level end of speech is the
+	// Endpointer's business).
+	DefaultVADHangoverMs = vadModelHangoverMs
+	vadFrameMs           = 10
+	vadWindowMs          = 20 // analysis window: the current frame and the one before it
+	vadBands             = 20
+	vadMinSubFrames      = 25 // minimum statistics: sub-window of 250 ms ...
+	vadMinSubWindows     = 6  // ... and the floor is the minimum over the last 1.5-1.75 s
+	vadSNRMax            = 5  // band SNR clip, in units of 10 dB
+	vadSNRMin            = -1
+)
+
+// vadBandEdges are the analysis bands in Hz, roughly mel spaced up to 7.7 kHz.
+var vadBandEdges = [vadBands + 1]float64{100, 200, 300, 400, 510, 630, 770, 920, 1080, 1270,
+	1480, 1720, 2000, 2320, 2700, 3150, 3700, 4400, 5300, 6400, 7700}
+
+// Feature layout of the model input (see Features).
+const (
+	vfSNR      = 0               // band SNR of the frame, log10 units
+	vfSNRFast  = vfSNR + 20      // smoothed over ~30 ms
+	vfSNRSlow  = vfSNRFast + 20  // smoothed over ~100 ms
+	vfFlat     = vfSNRSlow + 20  // spectral flatness 250-4000 Hz (log geometric / arithmetic mean)
+	vfFlatS    = vfFlat + 1      // smoothed
+	vfHarm     = vfFlatS + 1     // harmonicity: window-corrected normalised autocorrelation peak, 60-400 Hz
+	vfHarmS    = vfHarm + 1      // smoothed
+	vfMean     = vfHarmS + 1     // mean band SNR
+	vfMeanLong = vfMean + 1      // mean band SNR smoothed over ~300 ms
+	vfOnset    = vfMeanLong + 1  // mean band SNR minus its ~100 ms average
+	vadNumFeat = vfOnset + 1     // 67
+)
+
+// VAD is a causal voice activity detector on 10 ms frames, with no lookahead: the decision
+// returned for a frame uses that frame and earlier audio only.
+//
+// Each frame is analysed over the last 20 ms with a Hann window: log energies in 20 bands,
+// each against a per-band noise floor tracked by minimum statistics (so the detector adapts
+// to the noise without needing to know when speech is present), spectral flatness and the
+// strength of a 60-400 Hz pitch. A small fixed neural network (weights fitted offline by
+// internal/pipeline/vadfit on labeled recordings) turns these into a speech probability; a
+// threshold with hysteresis and a short hangover give the decision.
+//
+// A VAD is not safe for concurrent use; Process allocates nothing.
+type VAD struct {
+	rate, hop, win int
+	thrOn, thrOff  float64 // logit thresholds, normal
+	echoOn, echoOf float64 // logit thresholds while the echo guard is on
+	hangFrames     int
+	echoGuard      bool
+
+	fft      *vadFFT
+	hist     []float64 // last win samples, scaled to ±1
+	window   []float64 // Hann
+	frame    []float64 // fft input (n, zero padded)
+	power    []float64 // n/2+1
+	acf      []float64 // n, for the autocorrelation transform
+	winACF   []float64 // window autocorrelation, normalised, by lag
+	bandLo   [vadBands]int
+	bandHi   [vadBands]int
+	flatLo   int
+	flatHi   int
+	harmLo   int // lowest/highest bins kept for the pitch autocorrelation
+	harmHi   int
+	lagLo    int
+	lagHi    int
+	powNorm  float64
+	smoothP  [vadBands]float64 // recursively smoothed band power
+	curMin   [vadBands]float64 // minimum of log smoothed power in the current sub-window
+	subMins  [vadMinSubWindows][vadBands]float64
+	subCount int // frames in the current sub-window
+	subIdx   int
+	nSubs    int // sub-windows filled so far
+	feat     [vadNumFeat]float32
+	hidden   [vadModelHidden]float32
+	frames   int
+	prob     float64
+	speech   bool // thresholded decision, before hangover
+	hang     int
+	out      bool
+}
+
+var errVADRate = errors.New("pipeline: vad sample rate")
+
+// NewVAD returns a detector for c.SampleRate.
+func NewVAD(c VADConfig) (*VAD, error) {
+	switch c.SampleRate {
+	case 16000, 24000, 48000:
+	default:
+		return nil, fmt.Errorf("%w %d not supported (want 16000, 24000 or 48000)", errVADRate, c.SampleRate)
+	}
+	if c.Sensitivity < 0 || c.Sensitivity > 3 {
+		return nil, fmt.Errorf("pipeline: vad sensitivity %d out of range 0..3", c.Sensitivity)
+	}
+	if c.EchoSensitivityDrop < 0 || c.EchoSensitivityDrop > 6 {
+		return nil, fmt.Errorf("pipeline: vad echo sensitivity drop %d out of range 0..6", c.EchoSensitivityDrop)
+	}
+	hangMs := c.HangoverMs
+	switch {
+	case hangMs == 0:
+		hangMs = DefaultVADHangoverMs
+	case hangMs < 0:
+		hangMs = 0
+	case hangMs > 2000:
+		return nil, fmt.Errorf("pipeline: vad hangover %d ms too long (at most 2000)", hangMs)
+	}
+	drop := c.EchoSensitivityDrop
+	if drop == 0 {
+		drop = 3
+	}
+	v := &VAD{
+		rate:       c.SampleRate,
+		hop:        c.SampleRate * vadFrameMs / 1000,
+		win:        c.SampleRate * vadWindowMs / 1000,
+		hangFrames: (hangMs + vadFrameMs - 1) / vadFrameMs,
+	}
+	base := vadModelThreshold + float64(DefaultVADSensitivity-c.Sensitivity)
+	v.thrOn, v.thrOff = base, base-vadModelHysteresis
+	v.echoOn, v.echoOf = base+float64(drop), base+float64(drop)-vadModelHysteresis
+
+	v.lagLo = c.SampleRate / 400
+	v.lagHi = c.SampleRate / 60
+	n := 1
+	for n < v.win+v.lagHi {
+		n <<= 1
+	}
+	var err error
+	if v.fft, err = newVADFFT(n); err != nil {
+		return nil, err
+	}
+	v.hist = make([]float64, v.win)
+	v.window = make([]float64, v.win)
+	v.frame = make([]float64, n)
+	v.power = make([]float64, n/2+1)
+	v.acf = make([]float64, n)
+	var sumSq float64
+	for i := range v.window {
+		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(v.win))
+		v.window[i] = w
+		sumSq += w * w
+	}
+	// Band means of |X|^2/Σw² estimate the signal variance per bin whatever the rate, so
+	// the features (all relative) mean the same at every rate.
+	v.powNorm = 1 / sumSq
+	binHz := float64(c.SampleRate) / float64(n)
+	bin := func(hz float64) int { return int(math.Round(hz / binHz)) }
+	for b := 0; b < vadBands; b++ {
+		v.bandLo[b] = bin(vadBandEdges[b])
+		v.bandHi[b] = max(bin(vadBandEdges[b+1]), v.bandLo[b]+1)
+	}
+	v.flatLo, v.flatHi = bin(250), bin(4000)
+	v.harmLo, v.harmHi = bin(80), bin(3000)
+	v.winACF = make([]float64, v.lagHi+1)
+	for l := range v.winACF {
+		var s float64
+		for i := 0; i+l < v.win; i++ {
+			s += v.window[i] * v.window[i+l]
+		}
+		v.winACF[l] = s / sumSq
+	}
+	v.Reset()
+	return v, nil
+}
+
+// FrameSize is the number of samples Process takes: 10 ms.
+func (v *VAD) FrameSize() int { return v.hop }
+
+// SampleRate is the rate the VAD was made for.
+func (v *VAD) SampleRate() int { return v.rate }
+
+// SetEchoGuard raises the decision threshold while the device itself is speaking (and for a
+// tail after it, which the caller times), so that its own voice picked up by the microphone
+// rarely counts as speech while a user speaking over it still can.
+func (v *VAD) SetEchoGuard(on bool) { v.echoGuard = on }
+
+// Reset forgets all audio: the noise floor, the smoothed features and the decision.
+func (v *VAD) Reset() {
+	clear(v.hist)
+	for b := range v.smoothP {
+		v.smoothP[b] = 0
+		v.curMin[b] = math.Inf(1)
+	}
+	for i := range v.subMins {
+		for b := range v.subMins[i] {
+			v.subMins[i][b] = math.Inf(1)
+		}
+	}
+	v.subCount, v.subIdx, v.nSubs = 0, 0, 0
+	clear(v.feat[:])
+	v.frames = 0
+	v.prob = 0
+	v.speech, v.out = false, false
+	v.hang = 0
+}
+
+// Probability is the model's speech probability for the last frame (before threshold and
+// hangover).
+func (v *VAD) Probability() float64 { return v.prob }
+
+// Features returns the model input computed for the last frame, in a buffer owned by the
+// VAD and overwritten by the next Process. It exists for fitting the model offline and for
+// diagnostics.
+func (v *VAD) Features() []float32 { return v.feat[:] }
+
+// Process analyses one frame of FrameSize samples and reports whether speech is present,
+// hangover included. It panics if the frame has the wrong length (a programming error).
+func (v *VAD) Process(frame []int16) bool {
+	if len(frame) != v.hop {
+		panic(fmt.Sprintf("pipeline: VAD.Process got %d samples, want %d", len(frame), v.hop))
+	}
+	v.analyse(frame)
+	z := vadModelForward(&v.feat, &v.hidden)
+	v.prob = 1 / (1 + math.Exp(-z))
+	on, off := v.thrOn, v.thrOff
+	if v.echoGuard {
+		on, off = v.echoOn, v.echoOf
+	}
+	if v.speech {
+		v.speech = z >= off
+	} else {
+		v.speech = z >= on
+	}
+	switch {
+	case v.speech:
+		v.hang = v.hangFrames
+		v.out = true
+	case v.hang > 0:
+		v.hang--
+		v.out = true
+	default:
+		v.out = false
+	}
+	return v.out
+}
+
+// analyse computes the features of the frame into v.feat.
+func (v *VAD) analyse(frame []int16) {
+	copy(v.hist, v.hist[v.hop:])
+	tail := v.hist[v.win-v.hop:]
+	for i, s := range frame {
+		tail[i] = float64(s) * (1.0 / 32768)
+	}
+	for i, x := range v.hist {
+		v.frame[i] = x * v.window[i]
+	}
+	// v.frame beyond win stays zero: nothing else writes there.
+	f := v.fft
+	f.transform(v.frame)
+	for k := range v.power {
+		v.power[k] = (f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]) * v.powNorm
+	}
+	const floor = 1e-11 // about -110 dBFS per bin: keeps logs finite on digital silence
+
+	first := v.frames == 0
+	v.frames++
+	// Sub-band energies and their noise floors.
+	var meanSNR float64
+	for b := 0; b < vadBands; b++ {
+		var s float64
+		for k := v.bandLo[b]; k < v.bandHi[b]; k++ {
+			s += v.power[k]
+		}
+		p := s/float64(v.bandHi[b]-v.bandLo[b]) + floor
+		if first {
+			v.smoothP[b] = p
+		} else {
+			v.smoothP[b] = 0.7*v.smoothP[b] + 0.3*p
+		}
+		ls := math.Log10(v.smoothP[b])
+		if ls < v.curMin[b] {
+			v.curMin[b] = ls
+		}
+		noise := v.curMin[b]
+		for i := 0; i < v.nSubs; i++ {
+			noise = min(noise, v.subMins[i][b])
+		}
+		snr := math.Log10(p) - noise
+		snr = max(vadSNRMin, min(vadSNRMax, snr))
+		meanSNR += snr
+		v.setSmoothed(vfSNR+b, snr, first)
+	}
+	v.subCount++
+	if v.subCount == vadMinSubFrames {
+		v.subMins[v.subIdx] = v.curMin
+		v.subIdx = (v.subIdx + 1) % vadMinSubWindows
+		v.nSubs = min(v.nSubs+1, vadMinSubWindows)
+		for b := range v.curMin {
+			v.curMin[b] = math.Inf(1)
+		}
+		v.subCount = 0
+	}
+	meanSNR /= vadBands
+
+	// Spectral flatness over the speech band.
+	var sumLog, sum float64
+	for k := v.flatLo; k < v.flatHi; k++ {
+		p := v.power[k] + floor
+		sumLog += math.Log(p)
+		sum += p
+	}
+	nb := float64(v.flatHi - v.flatLo)
+	flat := sumLog/nb - math.Log(sum/nb)
+
+	// Pitch strength: the autocorrelation is the inverse transform of the band-limited power
+	// spectrum; the transform size leaves room for the longest lag without wrap-around.
+	n := len(v.acf)
+	clear(v.acf)
+	for k := v.harmLo; k < v.harmHi; k++ {
+		v.acf[k] = v.power[k]
+		v.acf[n-k] = v.power[k]
+	}
+	f.transform(v.acf) // real and even in, so the cosine sums out are the autocorrelation
+	harm := 0.0
+	if r0 := f.outRe[0]; r0 > 1e-9 {
+		for l := v.lagLo; l <= v.lagHi; l++ {
+			h := f.outRe[l] / (r0 * v.winACF[l])
+			harm = max(harm, h)
+		}
+		harm = min(harm, 1.5)
+	}
+
+	fe := &v.feat
+	a := func(i int, x float64, alpha float32) {
+		if first {
+			fe[i] = float32(x)
+		} else {
+			fe[i] = alpha*fe[i] + (1-alpha)*float32(x)
+		}
+	}
+	fe[vfFlat] = float32(flat)
+	a(vfFlatS, flat, 0.6)
+	fe[vfHarm] = float32(harm)
+	a(vfHarmS, harm, 0.6)
+	fe[vfMean] = float32(meanSNR)
+	a(vfMeanLong, meanSNR, 0.97)
+	var slowMean float32
+	for b := 0; b < vadBands; b++ {
+		slowMean += fe[vfSNRSlow+b]
+	}
+	fe[vfOnset] = float32(meanSNR) - slowMean/vadBands
+}
+
+// setSmoothed stores a band SNR and updates its two smoothed copies.
+func (v *VAD) setSmoothed(i int, x float64, first bool) {
+	fe := &v.feat
+	xf := float32(x)
+	fe[i] = xf
+	if first {
+		fe[i+vfSNRFast-vfSNR] = xf
+		fe[i+vfSNRSlow-vfSNR] = xf
+		return
+	}
+	fe[i+vfSNRFast-vfSNR] = 0.6*fe[i+vfSNRFast-vfSNR] + 0.4*xf
+	fe[i+vfSNRSlow-vfSNR] = 0.9*fe[i+vfSNRSlow-vfSNR] + 0.1*xf
+}
+
+// vadModelForward evaluates the network: standardisation is folded into the first layer,
+// tanh hidden units, one linear output (the log-odds of speech).
+func vadModelForward(x *[vadNumFeat]float32, h *[vadModelHidden]float32) float64 {
+	for j := range h {
+		s := vadModelB1[j]
+		w := &vadModelW1[j]
+		for i, xi := range x {
+			s += w[i] * xi
+		}
+		h[j] = float32(math.Tanh(float64(s)))
+	}
+	z := vadModelB2
+	for j, hj := range h {
+		z += vadModelW2[j] * hj
+	}
+	return float64(z)
+}

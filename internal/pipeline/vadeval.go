@@ -1,0 +1,363 @@
+package pipeline
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// This file scores a VAD against labeled recordings, by the rule of the project's VAD
+// evaluation set: a 10 ms frame grid; frame i is speech in the truth when
+// start_ms/10 <= i < end_ms/10 for a labeled segment; the detector's decision for frame i is
+// the one it held at the frame's centre (i*10+5 ms); counts are pooled over files.
+
+// VADCounts are frame counts of a detector against the truth.
+type VADCounts struct {
+	TP, FP, FN, TN int
+}
+
+// Add returns the sum of two counts.
+func (c VADCounts) Add(o VADCounts) VADCounts {
+	return VADCounts{c.TP + o.TP, c.FP + o.FP, c.FN + o.FN, c.TN + o.TN}
+}
+
+// Frames is the number of frames counted.
+func (c VADCounts) Frames() int { return c.TP + c.FP + c.FN + c.TN }
+
+// Precision is TP/(TP+FP), 0 when nothing was flagged.
+func (c VADCounts) Precision() float64 { return ratio(c.TP, c.TP+c.FP) }
+
+// Recall is TP/(TP+FN), 0 when there is no speech.
+func (c VADCounts) Recall() float64 { return ratio(c.TP, c.TP+c.FN) }
+
+// F1 is the harmonic mean of precision and recall.
+func (c VADCounts) F1() float64 {
+	p, r := c.Precision(), c.Recall()
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+// FalseAlarm is FP/(FP+TN): the share of non-speech frames flagged as speech.
+func (c VADCounts) FalseAlarm() float64 { return ratio(c.FP, c.FP+c.TN) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// VADSegment is a labeled span of speech in milliseconds, end exclusive.
+type VADSegment struct {
+	StartMs, EndMs int
+}
+
+// TruthFrames marks the n frames of the 10 ms grid that the segments cover.
+func TruthFrames(segs []VADSegment, n int) []bool {
+	t := make([]bool, n)
+	for _, s := range segs {
+		for i := max(s.StartMs/vadFrameMs, 0); i < s.EndMs/vadFrameMs && i < n; i++ {
+			t[i] = true
+		}
+	}
+	return t
+}
+
+// HeldDecisions turns the per-frame outputs of a causal detector on 10 ms frames (out[k] is
+// known once frame k, ending at (k+1)*10 ms, has been processed) into the decisions held at
+// the grid frames' centres: frame i gets out[i-1], frame 0 the detector's initial "no speech".
+// lookahead is the detector's fixed lookahead in whole frames: with one frame of lookahead
+// the decision for frame i would be out[i].
+func HeldDecisions(out []bool, lookahead int) []bool {
+	d := make([]bool, len(out))
+	shift := 1 - lookahead
+	for i := range d {
+		if k := i - shift; k >= 0 && k < len(out) {
+			d[i] = out[k]
+		}
+	}
+	return d
+}
+
+// ScoreFrames counts decisions against the truth, frame by frame.
+func ScoreFrames(truth, decision []bool) (VADCounts, error) {
+	if len(truth) != len(decision) {
+		return VADCounts{}, fmt.Errorf("score vad frames: %d truth frames but %d decisions", len(truth), len(decision))
+	}
+	var c VADCounts
+	for i, t := range truth {
+		switch d := decision[i]; {
+		case t && d:
+			c.TP++
+		case t:
+			c.FN++
+		case d:
+			c.FP++
+		default:
+			c.TN++
+		}
+	}
+	return c, nil
+}
+
+// ReadVADLabels reads a labels file: a header line, then "file<TAB>start_ms<TAB>end_ms" lines.
+// Segments are returned per file name.
+func ReadVADLabels(r io.Reader) (map[string][]VADSegment, error) {
+	out := map[string][]VADSegment{}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		f := strings.Fields(text)
+		if line == 1 && len(f) == 3 && f[1] == "start_ms" {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("read vad labels: line %d: want 3 fields (file start_ms end_ms), got %d", line, len(f))
+		}
+		start, err1 := strconv.Atoi(f[1])
+		end, err2 := strconv.Atoi(f[2])
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("read vad labels: line %d: %w", line, err)
+		}
+		if start < 0 || end < start {
+			return nil, fmt.Errorf("read vad labels: line %d: bad segment %d-%d ms", line, start, end)
+		}
+		out[f[0]] = append(out[f[0]], VADSegment{start, end})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read vad labels: %w", err)
+	}
+	return out, nil
+}
+
+// ReadWAVMono16 reads a PCM16 WAV file with one channel and returns its samples and rate.
+func ReadWAVMono16(r io.Reader) ([]int16, int, error) {
+	var hdr [12]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, 0, fmt.Errorf("read wav header: %w", err)
+	}
+	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return nil, 0, errors.New("read wav header: not a RIFF/WAVE file")
+	}
+	rate, channels, bitsPer, format := 0, 0, 0, 0
+	for {
+		var ch [8]byte
+		if _, err := io.ReadFull(r, ch[:]); err != nil {
+			return nil, 0, fmt.Errorf("read wav chunk: %w (no data chunk)", err)
+		}
+		size := int64(binary.LittleEndian.Uint32(ch[4:]))
+		switch string(ch[0:4]) {
+		case "fmt ":
+			if size < 16 || size > 1<<16 {
+				return nil, 0, fmt.Errorf("read wav fmt chunk: size %d", size)
+			}
+			b := make([]byte, size+size&1)
+			if _, err := io.ReadFull(r, b); err != nil {
+				return nil, 0, fmt.Errorf("read wav fmt chunk: %w", err)
+			}
+			format = int(binary.LittleEndian.Uint16(b[0:]))
+			channels = int(binary.LittleEndian.Uint16(b[2:]))
+			rate = int(binary.LittleEndian.Uint32(b[4:]))
+			bitsPer = int(binary.LittleEndian.Uint16(b[14:]))
+			if format == 0xFFFE && size >= 26 { // WAVE_FORMAT_EXTENSIBLE: sub-format GUID starts with the tag
+				format = int(binary.LittleEndian.Uint16(b[24:]))
+			}
+		case "data":
+			if format != 1 || bitsPer != 16 || channels != 1 {
+				return nil, 0, fmt.Errorf("read wav: format %d, %d bits, %d channels; want PCM (1), 16 bits, 1 channel", format, bitsPer, channels)
+			}
+			if rate <= 0 {
+				return nil, 0, fmt.Errorf("read wav: sample rate %d", rate)
+			}
+			b, err := io.ReadAll(io.LimitReader(r, size))
+			if err != nil {
+				return nil, 0, fmt.Errorf("read wav data: %w", err)
+			}
+			s := make([]int16, len(b)/2)
+			for i := range s {
+				s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+			}
+			return s, rate, nil
+		default:
+			if _, err := io.CopyN(io.Discard, r, size+size&1); err != nil {
+				return nil, 0, fmt.Errorf("skip wav chunk %q: %w", ch[0:4], err)
+			}
+		}
+	}
+}
+
+// RunVAD feeds samples through a new VAD in 10 ms frames and returns its output per frame.
+// guard, if not nil, says per frame whether the echo guard is on. A partial last frame is
+// dropped.
+func RunVAD(c VADConfig, samples []int16, guard []bool) ([]bool, error) {
+	v, err := NewVAD(c)
+	if err != nil {
+		return nil, err
+	}
+	n := len(samples) / v.FrameSize()
+	out := make([]bool, n)
+	for k := 0; k < n; k++ {
+		if guard != nil {
+			v.SetEchoGuard(k < len(guard) && guard[k])
+		}
+		out[k] = v.Process(samples[k*v.FrameSize() : (k+1)*v.FrameSize()])
+	}
+	return out, nil
+}
+
+// VADFileResult is the score of one file.
+type VADFileResult struct {
+	File   string
+	Counts VADCounts
+	// Echo files (echo_*) are not pooled; they are scored on their echo-only frames: frames
+	// of the device's own speech (from echo_ref_segments.tsv, else every unlabeled frame)
+	// where the user is silent.
+	Echo              bool
+	EchoOnly          int     // echo-only frames
+	EchoFlagged       float64 // share of them flagged as speech
+	EchoGuardFlagged  float64 // the same with the echo guard on while the device speaks
+	EchoGuardRecall   float64 // recall of the user's speech with that guard
+	EchoGuardMeasured bool    // whether the guarded figures exist (needs the reference segments)
+}
+
+// VADEvalReport is the evaluation of a directory.
+type VADEvalReport struct {
+	Files  []VADFileResult // sorted by name
+	Pooled VADCounts       // over the files that are not echo files
+}
+
+// EvaluateVAD scores every WAV file listed in dir/labels.tsv with a VAD built from c (its
+// SampleRate is taken from each file).
+func EvaluateVAD(dir string, c VADConfig) (*VADEvalReport, error) {
+	lf, err := os.Open(filepath.Join(dir, "labels.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate vad: %w", err)
+	}
+	labels, err := ReadVADLabels(lf)
+	lf.Close()
+	if err != nil {
+		return nil, fmt.Errorf("evaluate vad %s: %w", dir, err)
+	}
+	var ref []VADSegment
+	if rf, err := os.Open(filepath.Join(dir, "echo_ref_segments.tsv")); err == nil {
+		refs, rerr := readRefSegments(rf)
+		rf.Close()
+		if rerr != nil {
+			return nil, fmt.Errorf("evaluate vad %s: %w", dir, rerr)
+		}
+		ref = refs
+	}
+	names := make([]string, 0, len(labels))
+	for n := range labels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	rep := &VADEvalReport{}
+	for _, name := range names {
+		r, err := evaluateFile(filepath.Join(dir, name), labels[name], ref, c)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate vad %s: %w", name, err)
+		}
+		r.File = name
+		r.Echo = strings.HasPrefix(name, "echo_")
+		if !r.Echo {
+			rep.Pooled = rep.Pooled.Add(r.Counts)
+		}
+		rep.Files = append(rep.Files, r)
+	}
+	if len(rep.Files) == 0 {
+		return nil, fmt.Errorf("evaluate vad %s: labels.tsv lists no files", dir)
+	}
+	return rep, nil
+}
+
+func evaluateFile(path string, segs, ref []VADSegment, c VADConfig) (VADFileResult, error) {
+	var r VADFileResult
+	f, err := os.Open(path)
+	if err != nil {
+		return r, err
+	}
+	samples, rate, err := ReadWAVMono16(bufio.NewReader(f))
+	f.Close()
+	if err != nil {
+		return r, err
+	}
+	c.SampleRate = rate
+	out, err := RunVAD(c, samples, nil)
+	if err != nil {
+		return r, err
+	}
+	truth := TruthFrames(segs, len(out))
+	dec := HeldDecisions(out, 0)
+	if r.Counts, err = ScoreFrames(truth, dec); err != nil {
+		return r, err
+	}
+	if !strings.HasPrefix(filepath.Base(path), "echo_") {
+		return r, nil
+	}
+	device := make([]bool, len(out))
+	if ref != nil {
+		device = TruthFrames(ref, len(out))
+	} else {
+		for i := range device {
+			device[i] = true
+		}
+	}
+	flagged := 0
+	for i := range truth {
+		if device[i] && !truth[i] {
+			r.EchoOnly++
+			if dec[i] {
+				flagged++
+			}
+		}
+	}
+	r.EchoFlagged = ratio(flagged, r.EchoOnly)
+	if ref == nil {
+		return r, nil
+	}
+	// The guard follows the device's speech, as the engine would drive it from playback.
+	gout, err := RunVAD(c, samples, device)
+	if err != nil {
+		return r, err
+	}
+	gdec := HeldDecisions(gout, 0)
+	gc, _ := ScoreFrames(truth, gdec)
+	flagged = 0
+	for i := range truth {
+		if device[i] && !truth[i] && gdec[i] {
+			flagged++
+		}
+	}
+	r.EchoGuardFlagged = ratio(flagged, r.EchoOnly)
+	r.EchoGuardRecall = gc.Recall()
+	r.EchoGuardMeasured = true
+	return r, nil
+}
+
+// readRefSegments reads "name start_ms end_ms" lines (no header) of the far-end reference.
+func readRefSegments(r io.Reader) ([]VADSegment, error) {
+	m, err := ReadVADLabels(r)
+	if err != nil {
+		return nil, fmt.Errorf("read echo reference segments: %w", err)
+	}
+	var segs []VADSegment
+	for _, s := range m {
+		segs = append(segs, s...)
+	}
+	return segs, nil
+}
