@@ -1,0 +1,47 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestWriteText(t *testing.T) {
+	var r Registry
+	c := r.Counter("voiced_turns_total", "Completed turns.")
+	g := r.Gauge("voiced_state", "State number.")
+	h := r.Histogram("voiced_commit_seconds", "Release to commit.", 0.001, 0.01)
+	r.CounterFunc("voiced_xruns_total", "Device xruns.", func() uint64 { return 4 })
+	c.Add(2)
+	c.Inc()
+	g.Set(4)
+	h.Observe(0.0005)
+	h.Observe(0.005)
+	h.Observe(0.5)
+	var b strings.Builder
+	r.WriteText(&b)
+	out := b.String()
+	for _, want := range []string{
+		"# TYPE voiced_turns_total counter\nvoiced_turns_total 3\n",
+		"# TYPE voiced_state gauge\nvoiced_state 4\n",
+		"voiced_commit_seconds_bucket{le=\"0.001\"} 1\n",
+		"voiced_commit_seconds_bucket{le=\"0.01\"} 2\n",
+		"voiced_commit_seconds_bucket{le=\"+Inf\"} 3\n",
+		"voiced_commit_seconds_sum 0.5055\n",
+		"voiced_commit_seconds_count 3\n",
+		"voiced_xruns_total 4\n",
+		"# TYPE voiced_go_heap_allocs_objects_total counter\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUpdatesDoNotAllocate(t *testing.T) {
+	var r Registry
+	c := r.Counter("c", "c")
+	h := r.Histogram("h", "h", LatencyBuckets...)
+	if n := testing.AllocsPerRun(100, func() { c.Inc(); h.Observe(0.002) }); n != 0 {
+		t.Errorf("Inc+Observe allocate %v times, want 0", n)
+	}
+}
