@@ -15,7 +15,7 @@ import (
 type EventKind int
 
 const (
-	Press       EventKind = iota + 1 // went down (debounced); sent at once
+	Press       EventKind = iota + 1 // went down and stayed down for the debounce window
 	Release                          // came up; always follows a Press
 	LongPress                        // still down after ButtonConfig.LongPress; Release follows later
 	DoublePress                      // sent right after the Press that began within DoublePress of the last short press's release
@@ -73,7 +73,7 @@ func ParsePull(s string) (Pull, error) {
 type ButtonConfig struct {
 	ActiveLow   bool          // pressed pulls the line low (button to ground, pull-up)
 	Pull        Pull          // bias to request; PullAsIs leaves it alone
-	Debounce    time.Duration // bounce window; 0 means DefaultDebounce, negative means none
+	Debounce    time.Duration // how long a new level must hold; 0 means DefaultDebounce, negative means none
 	LongPress   time.Duration // hold time for LongPress; 0 means DefaultLongPress, negative disables
 	DoublePress time.Duration // max release-to-press gap for DoublePress; 0 means DefaultDoublePress, negative disables
 	Clock       Clock         // nil means SystemClock
@@ -82,7 +82,7 @@ type ButtonConfig struct {
 
 // Defaults for ButtonConfig's zero durations.
 const (
-	DefaultDebounce    = 20 * time.Millisecond
+	DefaultDebounce    = 10 * time.Millisecond
 	DefaultLongPress   = 1500 * time.Millisecond
 	DefaultDoublePress = 400 * time.Millisecond
 )
@@ -207,6 +207,28 @@ func (b *Button) Close() error {
 	return nil
 }
 
+// flush moves new events to the queue and as many as fit into Events, so a reader
+// sees an event as soon as it is recognised.
+func (b *Button) flush(queue []Event) []Event {
+	queue = append(queue, b.d.out...)
+	b.d.out = b.d.out[:0]
+flushing:
+	for len(queue) > 0 {
+		select {
+		case b.events <- queue[0]:
+			queue = queue[1:]
+		default:
+			break flushing
+		}
+	}
+	if n := len(queue) - maxQueued; n > 0 {
+		b.dropped.Add(uint64(n))
+		b.log.Warn("gpio: button events dropped, nobody reads them", "dropped", n)
+		queue = queue[n:]
+	}
+	return queue
+}
+
 // readEdges turns blocking edge waits into coalesced signals for the loop; the loop
 // reads the level itself, so a signal stands for "the line may have changed".
 func (b *Button) readEdges() {
@@ -250,23 +272,16 @@ func (b *Button) loop() {
 		select {
 		case <-b.stop:
 			return
+		case out <- head:
+			queue = queue[1:]
+			continue
 		case <-b.edges:
 			b.d.edge(b.clock.Now(), b.pressed())
 		case t := <-timerC:
 			timer, timerC, timerAt = nil, nil, time.Time{}
 			b.d.expire(t, b.pressed())
-		case out <- head:
-			queue = queue[1:]
 		}
-		if len(b.d.out) > 0 {
-			queue = append(queue, b.d.out...)
-			b.d.out = b.d.out[:0]
-			if n := len(queue) - maxQueued; n > 0 {
-				b.dropped.Add(uint64(n))
-				b.log.Warn("gpio: button events dropped, nobody reads them", "dropped", n)
-				queue = queue[n:]
-			}
-		}
+		queue = b.flush(queue)
 		if at, ok := b.d.next(); ok && !at.Equal(timerAt) {
 			if timer != nil {
 				timer.Stop()

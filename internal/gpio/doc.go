@@ -16,10 +16,11 @@
 // # Button
 //
 // Button turns edge events into Press, Release, LongPress and DoublePress on a
-// channel. Debouncing happens here, against an injectable Clock: the first edge
-// after a quiet period is taken at once (no added latency on press or release), and
-// the line is sampled again when the debounce window closes, so contact bounce can
-// neither duplicate nor swallow an event. Press and Release always alternate.
+// channel. Debouncing happens here, against an injectable Clock: a new level counts
+// once the line has held it for the debounce window (10 ms by default), every edge
+// restarting the window, and the line is sampled again when it closes. So contact
+// bounce can neither duplicate nor swallow an event, a chattering held button does
+// not end a turn, and Press and Release always alternate.
 //
 // # LED
 //

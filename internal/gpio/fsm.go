@@ -5,18 +5,19 @@ import "time"
 // debouncer turns raw levels into button events. It is a plain state machine, fed
 // from one goroutine: edge for every edge event, expire when next() comes due.
 //
-// The first change after a quiet period is taken at once, then the line is ignored
-// for the debounce window; when the window closes the line is sampled again and a
-// change that happened meanwhile (a short tap, or a lost edge) is taken then. So a
-// burst of bounces yields exactly one event, and the last level always wins.
+// A change counts once the line has kept its new level for the debounce window:
+// every edge restarts the window, and when it closes the line is sampled again. So a
+// burst of bounces yields exactly one event, a glitch shorter than the window none
+// (a held push-to-talk button that chatters does not end the turn), and the level
+// the line settles at always wins, even if an edge was lost.
 type debouncer struct {
 	debounce time.Duration
 	long     time.Duration // 0: no LongPress
 	double   time.Duration // 0: no DoublePress
 
-	pressed   bool      // the debounced state
-	lockUntil time.Time // zero when not in a debounce window
-	silent    bool      // pressed at start: its release is not reported
+	pressed  bool      // the debounced state
+	settleAt time.Time // end of the debounce window; zero when the line agrees with pressed
+	silent   bool      // pressed at start: its release is not reported
 
 	pressAt     time.Time // start of the current press
 	longDone    bool      // LongPress already sent for the current press
@@ -35,19 +36,20 @@ func newDebouncer(c ButtonConfig, now time.Time, pressed bool) *debouncer {
 
 // edge handles an edge after which the line reads pressed.
 func (d *debouncer) edge(now time.Time, pressed bool) {
-	if !d.lockUntil.IsZero() && now.Before(d.lockUntil) {
-		return // bounce; expire samples the line when the window closes
-	}
-	d.lockUntil = time.Time{}
-	if pressed != d.pressed {
+	switch {
+	case pressed == d.pressed:
+		d.settleAt = time.Time{} // a glitch, over
+	case d.debounce <= 0:
 		d.accept(now, pressed)
+	default:
+		d.settleAt = now.Add(d.debounce)
 	}
 }
 
 // expire handles the deadline from next; pressed is the line sampled now.
 func (d *debouncer) expire(now time.Time, pressed bool) {
-	if !d.lockUntil.IsZero() && !now.Before(d.lockUntil) {
-		d.lockUntil = time.Time{}
+	if !d.settleAt.IsZero() && !now.Before(d.settleAt) {
+		d.settleAt = time.Time{}
 		if pressed != d.pressed {
 			d.accept(now, pressed)
 		}
@@ -61,8 +63,8 @@ func (d *debouncer) expire(now time.Time, pressed bool) {
 // next returns when expire must be called, if at all.
 func (d *debouncer) next() (time.Time, bool) {
 	var t time.Time
-	if !d.lockUntil.IsZero() {
-		t = d.lockUntil
+	if !d.settleAt.IsZero() {
+		t = d.settleAt
 	}
 	if d.pressed && !d.longDone && d.long > 0 {
 		if at := d.pressAt.Add(d.long); t.IsZero() || at.Before(t) {
@@ -74,9 +76,6 @@ func (d *debouncer) next() (time.Time, bool) {
 
 func (d *debouncer) accept(now time.Time, pressed bool) {
 	d.pressed = pressed
-	if d.debounce > 0 {
-		d.lockUntil = now.Add(d.debounce)
-	}
 	if pressed {
 		isDouble := d.double > 0 && d.lastShort && now.Sub(d.lastRelease) <= d.double
 		d.pressAt, d.longDone = now, false

@@ -1,8 +1,8 @@
 package gpio
 
 import (
-	pgpio "periph.io/x/conn/v3/gpio"
 	"fmt"
+	pgpio "periph.io/x/conn/v3/gpio"
 	"strconv"
 	"strings"
 )
