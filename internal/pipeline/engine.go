@@ -1,0 +1,493 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// realtimeConn is the send side of the realtime client as the engine uses it.
+// *realtime.Client satisfies it. Audio itself goes from the uplink, not the engine.
+type realtimeConn interface {
+	CommitAudio() error
+	ClearAudio() error
+	CreateResponse() error
+	CancelResponse() error
+	TruncateItem(itemID string, contentIndex, audioEndMs int) error
+}
+
+// captureGate opens and closes the flow of captured audio to the server.
+type captureGate interface {
+	// SetStreaming(true) sends the pre-roll, then live audio. SetStreaming(false) stops
+	// the flow; audio gated before it must reach AppendAudio before the engine's next
+	// CommitAudio does.
+	SetStreaming(on bool)
+}
+
+// player is the playback side as the engine uses it.
+type player interface {
+	// Stop silences playback within one period and drops what is queued, including
+	// later audio of the item that was playing.
+	Stop()
+	// Heard is the milliseconds of the current (or just stopped) reply item the user
+	// heard: frames handed to the device minus its delay, capped at what was received.
+	Heard() int
+	// Idle reports that nothing is queued or playing.
+	Idle() bool
+}
+
+// echoGuard is the VAD's echo guard: wake off or threshold raised while the device
+// speaks.
+type echoGuard interface{ SetEchoGuard(on bool) }
+
+// indicator is the status LED.
+type indicator interface{ SetPattern(p LEDPattern) }
+
+// earconPlayer plays short tones mixed into playback.
+type earconPlayer interface{ PlayEarcon(c Cue) }
+
+// Clock is the time source of the engine, injectable for tests.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine after d.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a pending AfterFunc call.
+type Timer interface {
+	// Stop prevents the call; it reports false if the call already happened.
+	Stop() bool
+}
+
+// SystemClock is the real Clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// AfterFunc wraps time.AfterFunc.
+func (SystemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// Default timings, used where EngineConfig leaves a duration at 0.
+const (
+	DefaultListenTimeout  = 8 * time.Second
+	DefaultMaxTurn        = 30 * time.Second
+	DefaultReplyTimeout   = 15 * time.Second
+	DefaultConnectTimeout = 30 * time.Second
+	DefaultTapMax         = 350 * time.Millisecond
+	DefaultDrainPoll      = 50 * time.Millisecond
+	DefaultHeartbeat      = time.Second
+)
+
+// EngineConfig is what NewEngine needs. Conn, Gate and Player are required; LED,
+// Earcons, VAD, Heartbeat and Logger may be nil.
+type EngineConfig struct {
+	Mode    Mode
+	TurnEnd TurnEnd // who ends a turn not held on the button
+	// VoiceBargeIn lets user speech (a VAD onset that passes the raised echo-guard
+	// threshold) stop a reply.
+	VoiceBargeIn bool
+	// EchoGuard is how long after a reply voice wake stays off (echo_guard_ms). The
+	// guard is on during SPEAKING in any case.
+	EchoGuard time.Duration
+	// FollowUp is the window after a reply (and its echo guard) in which speech starts a
+	// turn without a wake, also in push-to-talk mode; 0 is off.
+	FollowUp time.Duration
+	// ListenTimeout without speech after a wake or press gives up the turn (0: default).
+	ListenTimeout time.Duration
+	// MaxTurn caps one turn; at the cap the turn is sent (0: default).
+	MaxTurn time.Duration
+	// ReplyTimeout without a reply (PROCESSING), or with playback stalled (SPEAKING),
+	// gives up with an error earcon (0: default).
+	ReplyTimeout time.Duration
+	// ConnectTimeout in CONNECTING shows DISCONNECTED until the client reports again
+	// (0: default).
+	ConnectTimeout time.Duration
+	// TapMax: in mode both, a press released within TapMax before any speech is a tap
+	// to talk and the VAD ends the turn; in push-to-talk it is dropped (0: default).
+	TapMax time.Duration
+	// DrainPoll is how often SPEAKING checks whether playback finished (0: default).
+	DrainPoll time.Duration
+
+	Conn    realtimeConn
+	Gate    captureGate
+	Player  player
+	VAD     echoGuard
+	LED     indicator
+	Earcons earconPlayer
+	Clock   Clock // nil: SystemClock
+
+	// Heartbeat is called from the engine loop every HeartbeatInterval (0: default); a
+	// hung engine stops calling it (systemd watchdog).
+	Heartbeat         func()
+	HeartbeatInterval time.Duration
+
+	Logger *slog.Logger
+}
+
+// Status is a snapshot of the engine, safe to take from any goroutine.
+type Status struct {
+	State          State
+	StateSince     time.Time
+	Muted          bool
+	Paused         bool
+	Mode           Mode
+	TurnEnd        TurnEnd
+	SessionID      string
+	ConnectedSince time.Time // zero while not connected
+	ResponseActive bool
+	Fatal          string // why the connection gave up for good, if it did
+	LastError      string
+	LastErrorAt    time.Time
+
+	Turns          uint64 // turns sent to the server
+	Replies        uint64 // responses completed
+	Interrupts     uint64 // replies stopped by barge-in or control
+	ListenTimeouts uint64
+	ReplyTimeouts  uint64
+	EchoSuppressed uint64 // VAD onsets ignored by the echo guard
+	Reconnects     uint64
+	Errors         uint64
+	DroppedInputs  uint64 // speech edges lost because the engine was behind
+	DroppedEvents  uint64 // events lost by slow subscribers
+}
+
+// Summary says the state in words, for sd_notify STATUS and logs.
+func (s Status) Summary() string {
+	var b strings.Builder
+	b.WriteString(s.State.String())
+	if s.Muted {
+		b.WriteString(", muted")
+	}
+	if s.Paused {
+		b.WriteString(", paused")
+	}
+	if s.Fatal != "" {
+		b.WriteString(": ")
+		b.WriteString(s.Fatal)
+	}
+	return b.String()
+}
+
+type inputKind uint8
+
+const (
+	inButton inputKind = iota + 1
+	inSpeech
+	inRealtime
+	inControl
+	inTimer
+	inSync
+)
+
+// input is one thing for the engine goroutine. A struct, not an interface, so that
+// posting from the audio path does not allocate.
+type input struct {
+	kind   inputKind
+	button ButtonEvent
+	speech SpeechEdge
+	rt     RealtimeEvent
+	ctl    *controlReq
+	timer  timerKind
+	gen    uint64
+	sync   chan struct{}
+}
+
+const inputQueue = 256
+
+// Engine is the conversation state machine. All conversation state belongs to the
+// goroutine running Run; everything else talks to it through inputs.
+type Engine struct {
+	cfg   EngineConfig
+	log   *slog.Logger
+	clock Clock
+	in    chan input
+	done  chan struct{} // closed when Run returns
+	bus   bus
+
+	started       atomic.Bool
+	droppedInputs atomic.Uint64
+
+	mu     sync.Mutex // guards following fields
+	status Status
+
+	// Owned by the Run goroutine.
+	state      State
+	stateSince time.Time
+	muted      bool
+	paused     bool
+	fatal      string
+	everLive   bool
+	sessionID  string
+	liveSince  time.Time
+	lastErr    string
+	lastErrAt  time.Time
+	counts     Status // counter fields only
+	turn       turn
+	resp       response
+	audioItem  string // output audio item playing, "" when none
+	audioDone  bool
+	idleSince  time.Time // SPEAKING: playback idle since, zero while playing
+	guardOn    bool
+	followTill time.Time
+	skipRel    bool      // ignore the next button release
+	pressAt    time.Time // last button press
+	led        LEDPattern
+	ledSet     bool
+	timers     [numTimers]timerSlot
+}
+
+type trigger int
+
+const (
+	trigButton     trigger = iota + 1 // held button: the release ends it
+	trigTap                           // tapped button: the VAD ends it
+	trigVoice                         // VAD wake or follow-up
+	trigControl                       // start_listening
+	trigPTTControl                    // ptt_start: ptt_stop ends it
+)
+
+// held reports whether the turn ends by a release (button or ptt_stop), not the VAD.
+func (t trigger) held() bool { return t == trigButton || t == trigPTTControl }
+
+type turn struct {
+	by    trigger
+	heard bool // speech onset seen (local or server)
+}
+
+type response struct {
+	active     bool // response.created seen, response.done not yet
+	id         string
+	cancelSent bool // response.cancel sent: its audio is unwanted
+	discardNew bool // a response created next belongs to a turn given up: cancel it
+}
+
+type timerKind uint8
+
+const (
+	tListen timerKind = iota
+	tMaxTurn
+	tReply
+	tDrain
+	tEchoTail
+	tConnect
+	tHeartbeat
+	numTimers
+)
+
+type timerSlot struct {
+	t   Timer
+	gen uint64
+}
+
+// NewEngine checks c and returns an engine ready to Run.
+func NewEngine(c EngineConfig) (*Engine, error) {
+	var errs []error
+	if c.Conn == nil {
+		errs = append(errs, errors.New("Conn is nil"))
+	}
+	if c.Gate == nil {
+		errs = append(errs, errors.New("Gate is nil"))
+	}
+	if c.Player == nil {
+		errs = append(errs, errors.New("Player is nil"))
+	}
+	if c.Mode < ModePushToTalk || c.Mode > ModeBoth {
+		errs = append(errs, fmt.Errorf("Mode %d is not a mode", int(c.Mode)))
+	}
+	if c.TurnEnd != TurnEndLocal && c.TurnEnd != TurnEndServer {
+		errs = append(errs, fmt.Errorf("TurnEnd %d is not local or server", int(c.TurnEnd)))
+	}
+	durs := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"EchoGuard", &c.EchoGuard, 0},
+		{"FollowUp", &c.FollowUp, 0},
+		{"ListenTimeout", &c.ListenTimeout, DefaultListenTimeout},
+		{"MaxTurn", &c.MaxTurn, DefaultMaxTurn},
+		{"ReplyTimeout", &c.ReplyTimeout, DefaultReplyTimeout},
+		{"ConnectTimeout", &c.ConnectTimeout, DefaultConnectTimeout},
+		{"TapMax", &c.TapMax, DefaultTapMax},
+		{"DrainPoll", &c.DrainPoll, DefaultDrainPoll},
+		{"HeartbeatInterval", &c.HeartbeatInterval, DefaultHeartbeat},
+	}
+	for _, d := range durs {
+		switch {
+		case *d.d < 0:
+			errs = append(errs, fmt.Errorf("%s %v is negative", d.name, *d.d))
+		case *d.d == 0:
+			*d.d = d.def
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("pipeline: engine config: %w", errors.Join(errs...))
+	}
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e := &Engine{cfg: c, log: c.Logger, clock: c.Clock, in: make(chan input, inputQueue), done: make(chan struct{})}
+	e.stateSince = e.clock.Now()
+	e.updateStatus()
+	return e, nil
+}
+
+// Run runs the state machine until ctx is cancelled, then closes the audio gate, stops
+// the timers, ends every subscription and returns nil. Run may be called once.
+func (e *Engine) Run(ctx context.Context) error {
+	if !e.started.CompareAndSwap(false, true) {
+		return errors.New("pipeline: engine already ran")
+	}
+	defer close(e.done)
+	defer e.bus.close()
+	defer e.stopTimers()
+	e.updateLED()
+	if e.cfg.Heartbeat != nil {
+		e.cfg.Heartbeat()
+		e.arm(tHeartbeat, e.cfg.HeartbeatInterval)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			e.cfg.Gate.SetStreaming(false)
+			e.updateStatus()
+			return nil
+		case in := <-e.in:
+			e.handle(in)
+			e.updateStatus()
+		}
+	}
+}
+
+// send queues in, waiting for room. Inputs sent before Run starts wait for it.
+func (e *Engine) send(ctx context.Context, in input) error {
+	select {
+	case e.in <- in:
+		return nil
+	case <-e.done:
+		return ErrNotRunning
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// post queues in for producers without a context: it waits for room unless the engine
+// has stopped.
+func (e *Engine) post(in input) {
+	select {
+	case e.in <- in:
+	case <-e.done:
+	}
+}
+
+// HandleButton reports a button event. It waits while the engine is behind, and
+// returns at once when the engine has stopped.
+func (e *Engine) HandleButton(b ButtonEvent) { e.post(input{kind: inButton, button: b}) }
+
+// HandleRealtime reports an event of the realtime connection. It waits while the
+// engine is behind, and returns at once when the engine has stopped.
+func (e *Engine) HandleRealtime(ev RealtimeEvent) { e.post(input{kind: inRealtime, rt: ev}) }
+
+// HandleSpeech reports a local VAD edge. It never blocks and does not allocate (it is
+// called from the capture loop); if the engine is far behind, the edge is dropped and
+// counted in Status.DroppedInputs.
+func (e *Engine) HandleSpeech(s SpeechEdge) {
+	select {
+	case e.in <- input{kind: inSpeech, speech: s}:
+	default:
+		e.droppedInputs.Add(1)
+	}
+}
+
+// Sync returns once the engine has handled every input queued before the call.
+func (e *Engine) Sync(ctx context.Context) error {
+	ch := make(chan struct{})
+	if err := e.send(ctx, input{kind: inSync, sync: ch}); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-e.done:
+		return fmt.Errorf("sync: %w", ErrNotRunning)
+	case <-ctx.Done():
+		return fmt.Errorf("sync: %w", ctx.Err())
+	}
+}
+
+// Subscribe returns a channel of events and a function that ends the subscription
+// (and closes the channel). buffer is the channel's size (0: DefaultSubscriberBuffer);
+// a subscriber that lets it fill loses events, counted in Event.Missed and
+// Status.DroppedEvents, and never slows the engine. The channel closes when Run returns.
+func (e *Engine) Subscribe(buffer int) (<-chan Event, func()) { return e.bus.subscribe(buffer) }
+
+// Status returns a snapshot of the engine.
+func (e *Engine) Status() Status {
+	e.mu.Lock()
+	s := e.status
+	e.mu.Unlock()
+	s.DroppedInputs = e.droppedInputs.Load()
+	s.DroppedEvents = e.bus.dropped.Load()
+	return s
+}
+
+// updateStatus publishes the loop's state to Status.
+func (e *Engine) updateStatus() {
+	s := e.counts
+	s.State, s.StateSince, s.Muted, s.Paused = e.state, e.stateSince, e.muted, e.paused
+	s.Mode, s.TurnEnd = e.cfg.Mode, e.cfg.TurnEnd
+	s.ResponseActive = e.resp.active
+	s.Fatal, s.LastError, s.LastErrorAt = e.fatal, e.lastErr, e.lastErrAt
+	if e.state.live() {
+		s.SessionID, s.ConnectedSince = e.sessionID, e.liveSince
+	}
+	e.mu.Lock()
+	e.status = s
+	e.mu.Unlock()
+}
+
+// live reports whether a session is up in this state.
+func (s State) live() bool {
+	switch s {
+	case StateConnected, StateListening, StateProcessing, StateSpeaking:
+		return true
+	}
+	return false
+}
+
+// arm (re)starts timer k; a timer that fires after being re-armed or disarmed is
+// recognised by its generation and ignored.
+func (e *Engine) arm(k timerKind, d time.Duration) {
+	s := &e.timers[k]
+	if s.t != nil {
+		s.t.Stop()
+	}
+	s.gen++
+	gen := s.gen
+	s.t = e.clock.AfterFunc(d, func() { e.post(input{kind: inTimer, timer: k, gen: gen}) })
+}
+
+func (e *Engine) disarm(k timerKind) {
+	s := &e.timers[k]
+	if s.t != nil {
+		s.t.Stop()
+		s.t = nil
+	}
+	s.gen++
+}
+
+func (e *Engine) stopTimers() {
+	for k := range e.timers {
+		e.disarm(timerKind(k))
+	}
+}

@@ -1,0 +1,193 @@
+package pipeline_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/pipeline/pipelinetest"
+)
+
+// harness runs an engine against the fakes of pipelinetest on a fake clock. Every
+// step waits (Sync) until the engine has handled it, so what a test sees is
+// deterministic without sleeping.
+type harness struct {
+	t       *testing.T
+	e       *pipeline.Engine
+	log     *pipelinetest.Log
+	conn    *pipelinetest.Conn
+	player  *pipelinetest.Player
+	led     *pipelinetest.LED
+	clock   *pipelinetest.Clock
+	events  <-chan pipeline.Event
+	got     []pipeline.Event // received, not yet taken
+	history []pipeline.Event // everything received
+}
+
+var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// baseConfig is the config of most scenarios: mode both, local end of turn.
+func baseConfig() pipeline.EngineConfig {
+	return pipeline.EngineConfig{
+		Mode:          pipeline.ModeBoth,
+		TurnEnd:       pipeline.TurnEndLocal,
+		EchoGuard:     800 * time.Millisecond,
+		ListenTimeout: 8 * time.Second,
+		MaxTurn:       30 * time.Second,
+		ReplyTimeout:  15 * time.Second,
+	}
+}
+
+func newHarness(t *testing.T, mutate func(*pipeline.EngineConfig)) *harness {
+	t.Helper()
+	h := &harness{t: t, log: &pipelinetest.Log{}, led: &pipelinetest.LED{}, clock: pipelinetest.NewClock(epoch)}
+	h.conn = &pipelinetest.Conn{Log: h.log}
+	h.player = &pipelinetest.Player{Log: h.log}
+	c := baseConfig()
+	c.Conn, c.Gate, c.Player = h.conn, &pipelinetest.Gate{Log: h.log}, h.player
+	c.VAD, c.LED, c.Earcons, c.Clock = &pipelinetest.VAD{Log: h.log}, h.led, &pipelinetest.Earcons{Log: h.log}, h.clock
+	if mutate != nil {
+		mutate(&c)
+	}
+	e, err := pipeline.NewEngine(c)
+	if err != nil {
+		t.Fatalf("NewEngine: %v", err)
+	}
+	h.e = e
+	var cancel func()
+	h.events, cancel = e.Subscribe(4096)
+	_ = cancel // the subscription ends with Run
+	ctx, stop := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- e.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-errc; err != nil {
+			t.Errorf("Run = %v, want nil", err)
+		}
+	})
+	h.sync()
+	return h
+}
+
+// sync waits until the engine handled everything sent so far and collects the events.
+func (h *harness) sync() {
+	h.t.Helper()
+	// The deadline only turns a hung engine into a failure; it never paces the test.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.e.Sync(ctx); err != nil {
+		h.t.Fatalf("Sync: %v", err)
+	}
+	for {
+		select {
+		case ev, ok := <-h.events:
+			if !ok {
+				return
+			}
+			h.got = append(h.got, ev)
+			h.history = append(h.history, ev)
+		default:
+			return
+		}
+	}
+}
+
+func (h *harness) button(b pipeline.ButtonEvent) { h.e.HandleButton(b); h.sync() }
+func (h *harness) speech(start bool)             { h.e.HandleSpeech(pipeline.SpeechEdge{Start: start}); h.sync() }
+func (h *harness) rt(ev pipeline.RealtimeEvent)  { h.e.HandleRealtime(ev); h.sync() }
+
+// advance moves the clock by d one due timer at a time, letting the engine handle each
+// before the next, so that timers armed by timers fire within the same advance.
+func (h *harness) advance(d time.Duration) {
+	h.t.Helper()
+	end := h.clock.Now().Add(d)
+	for {
+		next, ok := h.clock.Next()
+		if !ok || next.After(end) {
+			h.clock.Advance(end.Sub(h.clock.Now()))
+			h.sync()
+			return
+		}
+		h.clock.Advance(next.Sub(h.clock.Now()))
+		h.sync()
+	}
+}
+
+func (h *harness) control(a pipeline.Action) error {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := h.e.Control(ctx, a)
+	h.sync()
+	return err
+}
+
+// takeEvents returns the events received since the last take.
+func (h *harness) takeEvents() []pipeline.Event {
+	ev := h.got
+	h.got = nil
+	return ev
+}
+
+// takeStates returns the states entered since the last take (and drops the other
+// events).
+func (h *harness) takeStates() []string {
+	var s []string
+	for _, ev := range h.takeEvents() {
+		if ev.Kind == pipeline.EventState {
+			s = append(s, ev.State.String())
+		}
+	}
+	return s
+}
+
+// connect brings a fresh engine to CONNECTED and forgets what that logged.
+func (h *harness) connect() {
+	h.t.Helper()
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnecting})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnected, SessionID: "sess_1"})
+	h.expect("connect", []string{"connecting", "connected"}, nil)
+}
+
+// expect asserts the states entered and the calls made since the last check.
+func (h *harness) expect(step string, states, calls []string) {
+	h.t.Helper()
+	if got := h.takeStates(); !slices.Equal(got, states) {
+		h.t.Errorf("%s: states = %q, want %q", step, got, states)
+	}
+	if got := h.log.Take(); !slices.Equal(got, calls) {
+		h.t.Errorf("%s: calls = %q, want %q", step, got, calls)
+	}
+}
+
+// toSpeaking runs a push-to-talk turn up to a reply that is playing item_1 of resp_1.
+func (h *harness) toSpeaking() {
+	h.t.Helper()
+	h.button(pipeline.ButtonPress)
+	h.speech(true)
+	h.advance(time.Second)
+	h.button(pipeline.ButtonRelease)
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_1"})
+	h.player.Play()
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: "item_1"})
+	h.expect("to speaking", []string{"listening", "processing", "speaking"}, []string{
+		"input_audio_buffer.clear", "stream on", "earcon listen-start",
+		"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end",
+		"echo guard on"})
+}
+
+// findEvent returns the first event of kind k in evs.
+func findEvent(evs []pipeline.Event, k pipeline.EventKind) (pipeline.Event, bool) {
+	for _, ev := range evs {
+		if ev.Kind == k {
+			return ev, true
+		}
+	}
+	return pipeline.Event{}, false
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

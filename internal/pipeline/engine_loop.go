@@ -1,0 +1,652 @@
+package pipeline
+
+import (
+	"fmt"
+	"time"
+)
+
+// handle dispatches one input on the engine goroutine.
+func (e *Engine) handle(in input) {
+	switch in.kind {
+	case inButton:
+		e.onButton(in.button)
+	case inSpeech:
+		e.onSpeech(in.speech)
+	case inRealtime:
+		e.onRealtime(in.rt)
+	case inControl:
+		in.ctl.reply <- e.control(in.ctl.action)
+	case inTimer:
+		if e.timers[in.timer].gen == in.gen {
+			e.timers[in.timer].t = nil
+			e.onTimer(in.timer)
+		}
+	case inSync:
+		close(in.sync)
+	}
+}
+
+func (e *Engine) onButton(b ButtonEvent) {
+	e.log.Debug("button", "event", b.String(), "state", e.state.String())
+	switch b {
+	case ButtonPress:
+		e.pressAt = e.clock.Now()
+		e.skipRel = false
+		if reason := e.cannotListen(); reason != "" {
+			e.skipRel = true
+			if e.muted {
+				e.earcon(CueMuted)
+			} else {
+				e.earcon(CueError)
+			}
+			e.log.Info("button press ignored", "reason", reason)
+			return
+		}
+		switch e.state {
+		case StateConnected:
+			e.startListening(trigButton, "button press")
+		case StateListening:
+			// The button also stops a turn it did not start (mode both).
+			e.skipRel = true
+			if e.turn.heard {
+				e.commitTurn("button press")
+			} else {
+				e.abortTurn("button press before any speech", CueListenEnd)
+			}
+		case StateProcessing, StateSpeaking:
+			e.interruptReply()
+			e.startListening(trigButton, "button press (reply interrupted)")
+		}
+	case ButtonRelease:
+		if e.skipRel {
+			e.skipRel = false
+			return
+		}
+		if e.state != StateListening || e.turn.by != trigButton {
+			return
+		}
+		if !e.turn.heard && e.clock.Now().Sub(e.pressAt) < e.cfg.TapMax {
+			if e.cfg.Mode == ModeBoth {
+				e.turn.by = trigTap // tap to talk: the VAD ends it
+				return
+			}
+			e.abortTurn("button tapped, not held", CueListenEnd)
+			return
+		}
+		e.commitTurn("button release")
+	case ButtonLongPress:
+		e.skipRel = true
+		if e.state == StateListening && e.turn.by == trigButton {
+			e.abortTurn("long press", noCue)
+		}
+		e.setMuted(!e.muted, "long press")
+	case ButtonDoublePress:
+		e.skipRel = true
+		if e.state == StateListening && e.turn.by == trigButton {
+			e.abortTurn("double press", noCue)
+		}
+		e.setPaused(!e.paused, "double press")
+	}
+}
+
+func (e *Engine) onSpeech(s SpeechEdge) {
+	if !s.Start {
+		if e.state != StateListening {
+			return
+		}
+		e.publish(Event{Kind: EventSpeechEnded, Source: "local"})
+		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndLocal {
+			e.commitTurn("end of speech")
+		}
+		return
+	}
+	switch e.state {
+	case StateListening:
+		if !e.turn.heard {
+			e.turn.heard = true
+			e.disarm(tListen)
+		}
+		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+	case StateConnected:
+		if e.muted || e.paused {
+			return
+		}
+		if e.guardOn && !e.cfg.VoiceBargeIn {
+			e.counts.EchoSuppressed++
+			return
+		}
+		if e.cfg.Mode == ModePushToTalk && !e.clock.Now().Before(e.followTill) {
+			return
+		}
+		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.startListening(trigVoice, "voice wake")
+		e.turn.heard = true
+		e.disarm(tListen)
+	case StateSpeaking, StateProcessing:
+		if e.muted || e.paused || !e.cfg.VoiceBargeIn {
+			if e.state == StateSpeaking {
+				e.counts.EchoSuppressed++
+			}
+			return
+		}
+		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.interruptReply()
+		e.startListening(trigVoice, "voice barge-in")
+		e.turn.heard = true
+		e.disarm(tListen)
+	}
+}
+
+func (e *Engine) onRealtime(ev RealtimeEvent) {
+	switch ev.Kind {
+	case RealtimeConnecting:
+		if e.state.live() {
+			e.dropSession("reconnecting", nil)
+		}
+		e.fatal = ""
+		e.arm(tConnect, e.cfg.ConnectTimeout)
+		e.setState(StateConnecting, "connecting")
+	case RealtimeConnected:
+		e.disarm(tConnect)
+		e.fatal = ""
+		e.sessionID = ev.SessionID
+		if e.state.live() {
+			// A new session replaced the old one (roll-over) without a gap.
+			e.log.Info("session replaced", "session", ev.SessionID)
+			return
+		}
+		e.liveSince = e.clock.Now()
+		reason := "connected"
+		if e.everLive {
+			e.counts.Reconnects++
+			reason = "reconnected"
+		}
+		e.everLive = true
+		e.setState(StateConnected, reason)
+	case RealtimeDisconnected, RealtimeFatal:
+		msg := "connection lost"
+		if ev.Err != nil {
+			msg = ev.Err.Error()
+		}
+		if ev.Kind == RealtimeFatal {
+			e.goFatal(msg)
+			return
+		}
+		e.disarm(tConnect)
+		if e.fatal != "" {
+			return // the client gave up already; IDLE with the fatal error stays
+		}
+		e.dropSession("connection lost", ev.Err)
+		e.setState(StateDisconnected, "connection lost: "+msg)
+	case RealtimeSpeechStarted:
+		if e.state == StateListening {
+			if !e.turn.heard {
+				e.turn.heard = true
+				e.disarm(tListen)
+			}
+			e.publish(Event{Kind: EventSpeechStarted, Source: "server", ItemID: ev.ItemID})
+		}
+	case RealtimeSpeechStopped, RealtimeCommitted:
+		if e.state != StateListening {
+			return
+		}
+		if ev.Kind == RealtimeSpeechStopped {
+			e.publish(Event{Kind: EventSpeechEnded, Source: "server", ItemID: ev.ItemID})
+		}
+		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndServer {
+			e.endTurnByServer()
+		}
+	case RealtimeResponseCreated:
+		e.onResponseCreated(ev)
+	case RealtimeAudioStarted:
+		e.onAudioStarted(ev)
+	case RealtimeAudioDone:
+		if ev.ItemID == e.audioItem {
+			e.audioDone = true
+		}
+	case RealtimeTranscript:
+		e.publish(Event{Kind: EventTranscript, Role: ev.Role, Text: ev.Text, Final: ev.Final, ItemID: ev.ItemID})
+	case RealtimeResponseDone:
+		e.onResponseDone(ev)
+	case RealtimeError:
+		e.onServerError(ev)
+	}
+}
+
+func (e *Engine) onResponseCreated(ev RealtimeEvent) {
+	e.resp.active, e.resp.id, e.resp.cancelSent = true, ev.ResponseID, false
+	if e.resp.discardNew {
+		e.resp.discardNew = false
+		e.cancelResponse()
+		return
+	}
+	e.publish(Event{Kind: EventResponseStarted, ResponseID: ev.ResponseID})
+	switch e.state {
+	case StateConnected:
+		// A reply the device did not ask for (a tool result, the server's VAD).
+		e.arm(tReply, e.cfg.ReplyTimeout)
+		e.setState(StateProcessing, "reply started")
+	case StateListening:
+		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndServer {
+			e.endTurnByServer()
+		}
+	}
+}
+
+func (e *Engine) onAudioStarted(ev RealtimeEvent) {
+	if e.resp.cancelSent || e.resp.discardNew {
+		e.cfg.Player.Stop() // audio of a reply already given up
+		return
+	}
+	switch e.state {
+	case StateProcessing, StateConnected:
+		e.disarm(tReply)
+		e.audioItem, e.audioDone, e.idleSince = ev.ItemID, false, time.Time{}
+		e.disarm(tEchoTail)
+		e.setGuard(true)
+		e.arm(tDrain, e.cfg.DrainPoll)
+		e.setState(StateSpeaking, "reply audio")
+	case StateSpeaking:
+		e.audioItem, e.audioDone, e.idleSince = ev.ItemID, false, time.Time{}
+	case StateListening:
+		// The user is talking: a reply now would talk over them.
+		e.log.Info("reply audio while listening dropped", "item", ev.ItemID)
+		e.cfg.Player.Stop()
+		e.cancelResponse()
+	default:
+		e.cfg.Player.Stop()
+	}
+}
+
+func (e *Engine) onResponseDone(ev RealtimeEvent) {
+	given := e.resp.cancelSent
+	e.resp.active, e.resp.cancelSent = false, false
+	if ev.Status == "completed" {
+		e.counts.Replies++
+	}
+	e.publish(Event{Kind: EventResponseDone, ResponseID: ev.ResponseID, Status: ev.Status})
+	if given {
+		return
+	}
+	switch e.state {
+	case StateProcessing:
+		e.disarm(tReply)
+		if ev.Status == "failed" || ev.Status == "incomplete" {
+			e.earcon(CueError)
+			e.noteError("response_"+ev.Status, "the reply "+ev.Status)
+		}
+		e.setState(StateConnected, "reply without audio ("+ev.Status+")")
+	case StateSpeaking:
+		e.checkDrained()
+	}
+}
+
+func (e *Engine) onServerError(ev RealtimeEvent) {
+	switch ev.Code {
+	case codeActiveResponse:
+		// A race with the server's own response.create; the active reply answers.
+		e.log.Debug("server error", "code", ev.Code, "message", ev.Message)
+		return
+	case codeCancelNotActive:
+		// The reply ended before the cancel arrived.
+		e.log.Debug("server error", "code", ev.Code, "message", ev.Message)
+		e.resp.active, e.resp.cancelSent = false, false
+		return
+	case codeSessionExpired:
+		// The client reconnects; the disconnect event follows.
+		e.log.Info("session expired", "message", ev.Message)
+		return
+	case codeInvalidKey, codeNoQuota:
+		e.goFatal(ev.Code + ": " + ev.Message)
+		return
+	}
+	e.noteError(ev.Code, ev.Message)
+	if ev.Code == codeCommitEmpty && e.state == StateProcessing {
+		// Our response.create follows the failed commit: drop what it produces.
+		e.disarm(tReply)
+		if e.resp.active {
+			e.cancelResponse()
+		} else {
+			e.resp.discardNew = true
+		}
+		e.earcon(CueError)
+		e.setState(StateConnected, "nothing was heard: the turn had no audio")
+	}
+}
+
+func (e *Engine) onTimer(k timerKind) {
+	switch k {
+	case tHeartbeat:
+		e.cfg.Heartbeat()
+		e.arm(tHeartbeat, e.cfg.HeartbeatInterval)
+	case tListen:
+		if e.state == StateListening && !e.turn.heard {
+			e.counts.ListenTimeouts++
+			e.abortTurn(fmt.Sprintf("no speech within %v", e.cfg.ListenTimeout), CueListenEnd)
+		}
+	case tMaxTurn:
+		if e.state == StateListening {
+			e.commitTurn(fmt.Sprintf("turn reached its maximum length of %v", e.cfg.MaxTurn))
+		}
+	case tReply:
+		if e.state == StateProcessing {
+			e.counts.ReplyTimeouts++
+			e.giveUpReply(fmt.Sprintf("no reply within %v", e.cfg.ReplyTimeout))
+		}
+	case tDrain:
+		if e.state == StateSpeaking {
+			e.checkDrained()
+		}
+	case tEchoTail:
+		e.setGuard(false)
+	case tConnect:
+		if e.state == StateConnecting {
+			e.noteError("connect_timeout", fmt.Sprintf("no session within %v", e.cfg.ConnectTimeout))
+			e.setState(StateDisconnected, "connect timed out")
+		}
+	}
+}
+
+// checkDrained ends SPEAKING once playback is idle and the reply is over, and gives up
+// when playback has been starved for ReplyTimeout.
+func (e *Engine) checkDrained() {
+	if !e.cfg.Player.Idle() {
+		e.idleSince = time.Time{}
+		e.arm(tDrain, e.cfg.DrainPoll)
+		return
+	}
+	if !e.resp.active || e.audioDone {
+		e.disarm(tDrain)
+		e.audioItem = ""
+		e.startEchoTail()
+		if e.cfg.FollowUp > 0 {
+			e.followTill = e.clock.Now().Add(e.cfg.EchoGuard + e.cfg.FollowUp)
+		}
+		e.setState(StateConnected, "reply played")
+		return
+	}
+	now := e.clock.Now()
+	if e.idleSince.IsZero() {
+		e.idleSince = now
+	} else if now.Sub(e.idleSince) >= e.cfg.ReplyTimeout {
+		e.counts.ReplyTimeouts++
+		e.audioItem = ""
+		e.startEchoTail()
+		e.giveUpReply(fmt.Sprintf("reply audio stalled for %v", e.cfg.ReplyTimeout))
+		return
+	}
+	e.arm(tDrain, e.cfg.DrainPoll)
+}
+
+// giveUpReply abandons the pending reply and returns to CONNECTED with an error earcon.
+func (e *Engine) giveUpReply(why string) {
+	e.disarm(tReply)
+	e.disarm(tDrain)
+	if e.resp.active {
+		e.cancelResponse()
+	} else {
+		e.resp.discardNew = true
+	}
+	e.noteError("reply_timeout", why)
+	e.earcon(CueError)
+	e.setState(StateConnected, why)
+}
+
+// startListening opens a turn. The caller has checked that it may.
+func (e *Engine) startListening(by trigger, reason string) {
+	e.resp.discardNew = false
+	if err := e.cfg.Conn.ClearAudio(); err != nil {
+		e.noteError("send", fmt.Sprintf("clear input audio: %v", err))
+		e.earcon(CueError)
+		e.setState(StateConnected, "could not start listening")
+		return
+	}
+	// The echo is gone once the reply stopped; a raised threshold would miss the user.
+	e.disarm(tEchoTail)
+	e.setGuard(false)
+	e.followTill = time.Time{}
+	e.turn = turn{by: by}
+	e.cfg.Gate.SetStreaming(true)
+	e.arm(tListen, e.cfg.ListenTimeout)
+	e.arm(tMaxTurn, e.cfg.MaxTurn)
+	if by != trigVoice {
+		e.earcon(CueListenStart)
+	}
+	e.setState(StateListening, reason)
+}
+
+// closeTurn stops the audio flow and the turn's timers.
+func (e *Engine) closeTurn() {
+	e.cfg.Gate.SetStreaming(false)
+	e.disarm(tListen)
+	e.disarm(tMaxTurn)
+}
+
+// commitTurn sends the turn and asks for the reply.
+func (e *Engine) commitTurn(reason string) {
+	e.closeTurn()
+	e.counts.Turns++
+	if err := e.cfg.Conn.CommitAudio(); err != nil {
+		e.sendFailed("commit input audio", err)
+		return
+	}
+	if err := e.cfg.Conn.CreateResponse(); err != nil {
+		e.sendFailed("create response", err)
+		return
+	}
+	e.earcon(CueListenEnd)
+	e.arm(tReply, e.cfg.ReplyTimeout)
+	e.setState(StateProcessing, reason)
+}
+
+// endTurnByServer follows the server's VAD: it committed and replies by itself.
+func (e *Engine) endTurnByServer() {
+	e.closeTurn()
+	e.counts.Turns++
+	e.earcon(CueListenEnd)
+	e.arm(tReply, e.cfg.ReplyTimeout)
+	e.setState(StateProcessing, "end of speech (server)")
+}
+
+// noCue asks abortTurn for silence.
+const noCue Cue = -1
+
+// abortTurn drops the turn's audio and returns to CONNECTED with an earcon.
+func (e *Engine) abortTurn(reason string, cue Cue) {
+	e.closeTurn()
+	if err := e.cfg.Conn.ClearAudio(); err != nil {
+		e.log.Info("clear input audio", "err", err)
+	}
+	if cue != noCue {
+		e.earcon(cue)
+	}
+	e.setState(StateConnected, reason)
+}
+
+func (e *Engine) sendFailed(op string, err error) {
+	e.noteError("send", fmt.Sprintf("%s: %v", op, err))
+	e.earcon(CueError)
+	e.setState(StateConnected, op+" failed")
+}
+
+// interruptReply is barge-in: silence playback, cancel the reply unless the server
+// finished it, and truncate the assistant item to what the user heard.
+func (e *Engine) interruptReply() {
+	e.cfg.Player.Stop()
+	if e.resp.active {
+		e.cancelResponse()
+	} else if e.state == StateProcessing {
+		e.resp.discardNew = true
+	}
+	if e.audioItem != "" {
+		// Heard after Stop: nothing more can be played.
+		if ms := e.cfg.Player.Heard(); ms > 0 {
+			if err := e.cfg.Conn.TruncateItem(e.audioItem, 0, ms); err != nil {
+				e.noteError("send", fmt.Sprintf("truncate item %s: %v", e.audioItem, err))
+			}
+		}
+	}
+	e.audioItem, e.audioDone = "", false
+	e.disarm(tReply)
+	e.disarm(tDrain)
+	e.disarm(tEchoTail)
+	e.setGuard(false)
+	e.counts.Interrupts++
+}
+
+func (e *Engine) cancelResponse() {
+	if !e.resp.active || e.resp.cancelSent {
+		return
+	}
+	e.resp.cancelSent = true
+	if err := e.cfg.Conn.CancelResponse(); err != nil {
+		e.noteError("send", fmt.Sprintf("cancel response %s: %v", e.resp.id, err))
+	}
+}
+
+// dropSession forgets the turn and the reply of a session that is gone, and says so
+// (an error event) when why is not empty.
+func (e *Engine) dropSession(why string, err error) {
+	was := e.state
+	e.closeTurn()
+	e.cfg.Player.Stop()
+	e.disarm(tReply)
+	e.disarm(tDrain)
+	e.disarm(tEchoTail)
+	e.setGuard(false)
+	e.resp = response{}
+	e.audioItem, e.audioDone = "", false
+	e.skipRel = true
+	if was.live() && why != "" {
+		msg := why
+		if err != nil {
+			msg = fmt.Sprintf("%s: %v", why, err)
+		}
+		if was != StateConnected {
+			msg += " (" + was.String() + " turn dropped)"
+		}
+		e.noteError("disconnected", msg)
+	}
+}
+
+func (e *Engine) goFatal(msg string) {
+	e.disarm(tConnect)
+	e.dropSession("", nil)
+	e.fatal = msg
+	e.noteError("fatal", msg)
+	e.setState(StateIdle, "gave up: "+msg)
+	e.updateLED() // the fatal pattern, even when the state did not change
+}
+
+func (e *Engine) startEchoTail() {
+	if e.cfg.EchoGuard <= 0 {
+		e.setGuard(false)
+		return
+	}
+	e.arm(tEchoTail, e.cfg.EchoGuard)
+}
+
+func (e *Engine) setGuard(on bool) {
+	if e.guardOn == on {
+		return
+	}
+	e.guardOn = on
+	if e.cfg.VAD != nil {
+		e.cfg.VAD.SetEchoGuard(on)
+	}
+}
+
+func (e *Engine) setMuted(on bool, reason string) {
+	if e.muted == on {
+		return
+	}
+	if on && e.state == StateListening {
+		e.abortTurn("muted", noCue)
+	}
+	e.muted = on
+	if on {
+		e.earcon(CueMuted)
+	}
+	e.publish(Event{Kind: EventFlags, Reason: reason})
+	e.updateLED()
+}
+
+func (e *Engine) setPaused(on bool, reason string) {
+	if e.paused == on {
+		return
+	}
+	if on && e.state == StateListening {
+		e.abortTurn("paused", noCue)
+	}
+	e.paused = on
+	e.publish(Event{Kind: EventFlags, Reason: reason})
+}
+
+func (e *Engine) setState(s State, reason string) {
+	if s == e.state {
+		return
+	}
+	prev := e.state
+	e.state = s
+	e.stateSince = e.clock.Now()
+	e.log.Info("state", "state", s.String(), "prev", prev.String(), "reason", reason)
+	e.publish(Event{Kind: EventState, Prev: prev, Reason: reason})
+	e.updateLED()
+}
+
+func (e *Engine) publish(ev Event) {
+	ev.Time = e.clock.Now()
+	ev.State, ev.Muted, ev.Paused = e.state, e.muted, e.paused
+	e.bus.publish(ev)
+}
+
+// noteError records an error for Status and tells the subscribers.
+func (e *Engine) noteError(code, msg string) {
+	e.counts.Errors++
+	e.lastErr, e.lastErrAt = code+": "+msg, e.clock.Now()
+	e.log.Warn("error", "code", code, "message", msg, "state", e.state.String())
+	e.publish(Event{Kind: EventError, Code: code, Message: msg})
+}
+
+func (e *Engine) earcon(c Cue) {
+	if e.cfg.Earcons != nil {
+		e.cfg.Earcons.PlayEarcon(c)
+	}
+}
+
+func (e *Engine) updateLED() {
+	if e.cfg.LED == nil {
+		return
+	}
+	p := ledFor(e.state, e.muted, e.fatal != "")
+	if e.ledSet && p == e.led {
+		return
+	}
+	e.led, e.ledSet = p, true
+	e.cfg.LED.SetPattern(p)
+}
+
+// ledFor is the LED pattern for a state and its flags.
+func ledFor(s State, muted, fatal bool) LEDPattern {
+	if fatal {
+		return LEDError
+	}
+	switch s {
+	case StateConnecting:
+		return LEDConnecting
+	case StateConnected:
+		if muted {
+			return LEDMuted
+		}
+		return LEDConnected
+	case StateListening:
+		return LEDListening
+	case StateProcessing:
+		return LEDProcessing
+	case StateSpeaking:
+		return LEDSpeaking
+	case StateDisconnected:
+		return LEDDisconnected
+	}
+	return LEDOff
+}

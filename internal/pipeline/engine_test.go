@@ -1,0 +1,582 @@
+package pipeline_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/pipeline"
+)
+
+func TestPushToTalkTurn(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+
+	h.button(pipeline.ButtonPress)
+	h.expect("press", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on", "earcon listen-start"})
+	h.speech(true)
+	h.advance(2 * time.Second)
+	h.speech(false) // a pause while the button is held does not end the turn
+	h.expect("speech while held", nil, nil)
+	h.button(pipeline.ButtonRelease)
+	h.expect("release", []string{"processing"},
+		[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_1"})
+	h.player.Play()
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: "item_1"})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeTranscript, Role: pipeline.RoleAssistant, Text: "Hel"})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeTranscript, Role: pipeline.RoleAssistant, Text: "Hello", Final: true})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioDone, ItemID: "item_1"})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_1", Status: "completed"})
+	evs := h.takeEvents()
+	var kinds []string
+	for _, ev := range evs {
+		kinds = append(kinds, ev.Kind.String())
+	}
+	wantKinds := []string{"response_started", "state", "transcript", "transcript", "response_done"}
+	if !slices.Equal(kinds, wantKinds) {
+		t.Errorf("events = %q, want %q", kinds, wantKinds)
+	}
+	if ev, _ := findEvent(evs, pipeline.EventState); ev.State != pipeline.StateSpeaking {
+		t.Errorf("state after audio = %v, want speaking", ev.State)
+	}
+	if got := h.log.Take(); !slices.Equal(got, []string{"echo guard on"}) {
+		t.Errorf("calls while speaking = %q, want [echo guard on]", got)
+	}
+
+	h.advance(200 * time.Millisecond) // still playing what was received
+	h.expect("playing out", nil, nil)
+	h.player.Finish()
+	h.advance(50 * time.Millisecond)
+	h.expect("played", []string{"connected"}, nil)
+	h.advance(800 * time.Millisecond)
+	h.expect("echo tail", nil, []string{"echo guard off"})
+
+	st := h.e.Status()
+	if st.State != pipeline.StateConnected || st.Turns != 1 || st.Replies != 1 || st.SessionID != "sess_1" || st.ResponseActive {
+		t.Errorf("Status = %+v, want connected, 1 turn, 1 reply, session sess_1, no active response", st)
+	}
+	wantLED := []pipeline.LEDPattern{pipeline.LEDOff, pipeline.LEDConnecting, pipeline.LEDConnected, pipeline.LEDListening,
+		pipeline.LEDProcessing, pipeline.LEDSpeaking, pipeline.LEDConnected}
+	if got := h.led.Patterns(); !slices.Equal(got, wantLED) {
+		t.Errorf("LED = %v, want %v", got, wantLED)
+	}
+}
+
+func TestVADWakeTurn(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		turnEnd pipeline.TurnEnd
+		end     func(h *harness)
+		calls   []string
+	}{
+		{"local end", pipeline.TurnEndLocal, func(h *harness) { h.speech(false) },
+			[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"}},
+		{"server end", pipeline.TurnEndServer, func(h *harness) {
+			h.speech(false) // the server decides
+			h.expect("local end ignored", nil, nil)
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeSpeechStopped, ItemID: "item_u"})
+		}, []string{"stream off", "earcon listen-end"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *pipeline.EngineConfig) {
+				c.Mode, c.TurnEnd = pipeline.ModeContinuous, tc.turnEnd
+			})
+			h.connect()
+			h.speech(true)
+			// The gate opens on the onset itself, so the pre-roll carries the first syllable.
+			h.expect("onset", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on"})
+			h.advance(1500 * time.Millisecond)
+			tc.end(h)
+			h.expect("end of turn", []string{"processing"}, tc.calls)
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_1"})
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_1", Status: "completed"})
+			h.expect("reply without audio", []string{"connected"}, nil)
+		})
+	}
+}
+
+func TestVoiceWakeNotAllowed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		mode  pipeline.Mode
+		setup func(h *harness)
+	}{
+		{"push to talk", pipeline.ModePushToTalk, func(*harness) {}},
+		{"paused", pipeline.ModeContinuous, func(h *harness) {
+			if err := h.control(pipeline.ActionPause); err != nil {
+				t.Fatalf("pause: %v", err)
+			}
+		}},
+		{"muted", pipeline.ModeContinuous, func(h *harness) {
+			if err := h.control(pipeline.ActionMute); err != nil {
+				t.Fatalf("mute: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *pipeline.EngineConfig) { c.Mode = tc.mode })
+			h.connect()
+			tc.setup(h)
+			h.log.Take()
+			h.speech(true)
+			h.speech(false)
+			h.expect("onset", nil, nil)
+		})
+	}
+}
+
+func TestFollowUpInPushToTalk(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) {
+		c.Mode, c.FollowUp, c.EchoGuard = pipeline.ModePushToTalk, 3*time.Second, 500*time.Millisecond
+	})
+	h.connect()
+	h.toSpeaking()
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_1", Status: "completed"})
+	h.player.Finish()
+	h.advance(50 * time.Millisecond)
+	h.expect("played", []string{"connected"}, nil)
+	h.advance(time.Second)
+	h.expect("echo tail", nil, []string{"echo guard off"})
+	h.speech(true)
+	h.expect("follow-up onset", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on"})
+	h.speech(false)
+	h.expect("follow-up end", []string{"processing"},
+		[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+
+	// After the window, push-to-talk needs the button again.
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_2"})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_2", Status: "completed"})
+	h.expect("text reply", []string{"connected"}, nil)
+	h.speech(true)
+	h.expect("outside the window", nil, nil)
+}
+
+func TestBargeInByButton(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		respDone bool // response.done arrived before the press
+		heard    int
+		calls    []string
+	}{
+		{"response active", false, 1234, []string{"player stop", "response.cancel",
+			"conversation.item.truncate item_1 0 1234", "echo guard off",
+			"input_audio_buffer.clear", "stream on", "earcon listen-start"}},
+		{"response done", true, 2500, []string{"player stop",
+			"conversation.item.truncate item_1 0 2500", "echo guard off",
+			"input_audio_buffer.clear", "stream on", "earcon listen-start"}},
+		{"nothing heard yet", false, 0, []string{"player stop", "response.cancel", "echo guard off",
+			"input_audio_buffer.clear", "stream on", "earcon listen-start"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.connect()
+			h.toSpeaking()
+			if tc.respDone {
+				h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_1", Status: "completed"})
+			}
+			h.player.SetHeard(tc.heard)
+			h.advance(300 * time.Millisecond)
+			h.expect("playing", nil, nil)
+
+			h.button(pipeline.ButtonPress)
+			h.expect("barge-in", []string{"listening"}, tc.calls)
+			if !h.player.Idle() {
+				t.Errorf("player not idle after barge-in")
+			}
+			if got := h.e.Status().Interrupts; got != 1 {
+				t.Errorf("Interrupts = %d, want 1", got)
+			}
+
+			// Late audio of the cancelled reply is not played and changes nothing.
+			if !tc.respDone {
+				h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: "item_1b"})
+				h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_1", Status: "cancelled"})
+				h.expect("late audio", nil, []string{"player stop"})
+			}
+			h.speech(true)
+			h.button(pipeline.ButtonRelease)
+			h.expect("new turn", []string{"processing"},
+				[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+		})
+	}
+}
+
+func TestBargeInByVoice(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) { c.Mode, c.VoiceBargeIn = pipeline.ModeContinuous, true })
+	h.connect()
+	h.toSpeaking()
+	h.player.SetHeard(700)
+	h.speech(true)
+	h.expect("voice barge-in", []string{"listening"}, []string{"player stop", "response.cancel",
+		"conversation.item.truncate item_1 0 700", "echo guard off", "input_audio_buffer.clear", "stream on"})
+	h.speech(false)
+	h.expect("end", []string{"processing"},
+		[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+}
+
+func TestEchoGuard(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) {
+		c.Mode, c.EchoGuard = pipeline.ModeContinuous, 800*time.Millisecond
+	})
+	h.connect()
+	h.toSpeaking()
+
+	// The device's own reply reaches the microphone.
+	h.speech(true)
+	h.speech(false)
+	h.expect("onset while speaking", nil, nil)
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "resp_1", Status: "completed"})
+	h.player.Finish()
+	h.advance(50 * time.Millisecond)
+	h.expect("played", []string{"connected"}, nil)
+
+	// Its tail in the room, within echo_guard_ms.
+	h.advance(700 * time.Millisecond)
+	h.speech(true)
+	h.speech(false)
+	h.expect("onset in the tail", nil, nil)
+	if got := h.e.Status().EchoSuppressed; got != 2 {
+		t.Errorf("EchoSuppressed = %d, want 2", got)
+	}
+
+	h.advance(100 * time.Millisecond)
+	h.expect("tail over", nil, []string{"echo guard off"})
+	h.speech(true)
+	h.expect("onset after the tail", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on"})
+}
+
+func TestListeningTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start func(h *harness)
+	}{
+		{"button held", func(h *harness) { h.button(pipeline.ButtonPress) }},
+		{"tap to talk", func(h *harness) {
+			h.button(pipeline.ButtonPress)
+			h.advance(100 * time.Millisecond)
+			h.button(pipeline.ButtonRelease)
+		}},
+		{"start_listening", func(h *harness) {
+			if err := h.control(pipeline.ActionStartListening); err != nil {
+				h.t.Fatalf("start_listening: %v", err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.connect()
+			tc.start(h)
+			h.expect("start", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on", "earcon listen-start"})
+			h.advance(7500 * time.Millisecond)
+			h.expect("before the timeout", nil, nil)
+			h.advance(time.Second)
+			h.expect("timeout", []string{"connected"}, []string{"stream off", "input_audio_buffer.clear", "earcon listen-end"})
+			if got := h.e.Status().ListenTimeouts; got != 1 {
+				t.Errorf("ListenTimeouts = %d, want 1", got)
+			}
+			h.button(pipeline.ButtonRelease) // a late release changes nothing
+			h.expect("release after timeout", nil, nil)
+		})
+	}
+}
+
+func TestSpeechCancelsListeningTimeout(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	h.button(pipeline.ButtonPress)
+	h.advance(time.Second)
+	h.speech(true)
+	h.advance(20 * time.Second)
+	h.expect("long speech", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on", "earcon listen-start"})
+	h.advance(10 * time.Second) // 31 s: over the maximum turn length
+	h.expect("max turn", []string{"processing"},
+		[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+}
+
+func TestMute(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	h.button(pipeline.ButtonPress)
+	h.button(pipeline.ButtonLongPress)
+	h.button(pipeline.ButtonRelease)
+	h.expect("long press", []string{"listening", "connected"}, []string{"input_audio_buffer.clear", "stream on",
+		"earcon listen-start", "stream off", "input_audio_buffer.clear", "earcon muted"})
+	if st := h.e.Status(); !st.Muted {
+		t.Fatalf("Status.Muted = false after a long press")
+	}
+	if got := h.led.Patterns(); got[len(got)-1] != pipeline.LEDMuted {
+		t.Errorf("LED = %v, want muted last", got)
+	}
+
+	h.speech(true)
+	h.expect("voice while muted", nil, nil)
+	h.button(pipeline.ButtonPress)
+	h.button(pipeline.ButtonRelease)
+	h.expect("press while muted", nil, []string{"earcon muted"})
+
+	var refused *pipeline.RefusedError
+	if err := h.control(pipeline.ActionMute); !errors.As(err, &refused) || refused.Reason != "already muted" {
+		t.Errorf("mute while muted = %v, want refused: already muted", err)
+	}
+	if err := h.control(pipeline.ActionStartListening); !errors.As(err, &refused) || !contains(refused.Reason, "muted") {
+		t.Errorf("start_listening while muted = %v, want refused naming mute", err)
+	}
+	if err := h.control(pipeline.ActionUnmute); err != nil {
+		t.Fatalf("unmute = %v", err)
+	}
+	if got := h.led.Patterns(); got[len(got)-1] != pipeline.LEDConnected {
+		t.Errorf("LED = %v, want connected last", got)
+	}
+	var flags []bool
+	for _, ev := range h.history {
+		if ev.Kind == pipeline.EventFlags {
+			flags = append(flags, ev.Muted)
+		}
+	}
+	if !slices.Equal(flags, []bool{true, false}) {
+		t.Errorf("flag events muted = %v, want [true false]", flags)
+	}
+	h.button(pipeline.ButtonPress)
+	h.expect("press after unmute", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on", "earcon listen-start"})
+}
+
+func TestReconnectMidTurn(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(h *harness)
+		was   string
+		calls []string
+	}{
+		{"listening", func(h *harness) {
+			h.button(pipeline.ButtonPress)
+			h.speech(true)
+			h.log.Take()
+		}, "listening", []string{"stream off", "player stop"}},
+		{"processing", func(h *harness) {
+			h.button(pipeline.ButtonPress)
+			h.speech(true)
+			h.advance(time.Second)
+			h.button(pipeline.ButtonRelease)
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_1"})
+			h.log.Take()
+		}, "processing", []string{"stream off", "player stop"}},
+		{"speaking", func(h *harness) {
+			h.toSpeaking()
+		}, "speaking", []string{"stream off", "player stop", "echo guard off"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			h.connect()
+			tc.setup(h)
+			h.takeEvents()
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeDisconnected, Err: errors.New("read tcp: connection reset by peer")})
+			evs := h.takeEvents()
+			errEv, ok := findEvent(evs, pipeline.EventError)
+			if !ok || errEv.Code != "disconnected" || !contains(errEv.Message, tc.was+" turn dropped") ||
+				!contains(errEv.Message, "connection reset") {
+				t.Errorf("error event = %+v, want code disconnected naming the dropped %s turn and the cause", errEv, tc.was)
+			}
+			st, _ := findEvent(evs, pipeline.EventState)
+			if st.State != pipeline.StateDisconnected || st.Prev.String() != tc.was {
+				t.Errorf("state event = %v from %v, want disconnected from %s", st.State, st.Prev, tc.was)
+			}
+			if got := h.log.Take(); !slices.Equal(got, tc.calls) {
+				t.Errorf("calls on disconnect = %q, want %q", got, tc.calls)
+			}
+
+			// Whatever the old session still delivers changes nothing.
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: "item_1"})
+			h.button(pipeline.ButtonRelease)
+			h.log.Take()
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnecting})
+			h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnected, SessionID: "sess_2"})
+			evs = h.takeEvents()
+			var states []string
+			for _, ev := range evs {
+				if ev.Kind == pipeline.EventState {
+					states = append(states, ev.State.String()+" ("+ev.Reason+")")
+				}
+			}
+			want := []string{"connecting (connecting)", "connected (reconnected)"}
+			if !slices.Equal(states, want) {
+				t.Errorf("states = %q, want %q", states, want)
+			}
+			s := h.e.Status()
+			if s.State != pipeline.StateConnected || s.SessionID != "sess_2" || s.Reconnects != 1 || s.ResponseActive {
+				t.Errorf("Status = %+v, want connected to sess_2 after 1 reconnect, no active response", s)
+			}
+			// No stuck state: the next turn works, and old timers do not fire into it.
+			h.button(pipeline.ButtonPress)
+			h.speech(true)
+			h.advance(20 * time.Second)
+			h.button(pipeline.ButtonRelease)
+			h.expect("next turn", []string{"listening", "processing"}, []string{"input_audio_buffer.clear", "stream on",
+				"earcon listen-start", "stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+		})
+	}
+}
+
+func TestReplyTimeout(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	h.button(pipeline.ButtonPress)
+	h.speech(true)
+	h.advance(time.Second)
+	h.button(pipeline.ButtonRelease)
+	h.log.Take()
+	h.takeStates()
+	h.advance(15 * time.Second)
+	h.expect("no reply", []string{"connected"}, []string{"earcon error"})
+	// A reply that turns up after all is cancelled, not played.
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_late"})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: "item_late"})
+	h.expect("late reply", nil, []string{"response.cancel", "player stop"})
+	if got := h.e.Status().ReplyTimeouts; got != 1 {
+		t.Errorf("ReplyTimeouts = %d, want 1", got)
+	}
+}
+
+func TestPlaybackStalled(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	h.toSpeaking()
+	h.player.Finish() // the queue ran dry, and no more audio or response.done comes
+	h.advance(14 * time.Second)
+	h.expect("starved", nil, nil)
+	h.advance(1100 * time.Millisecond) // idle since the first check, 50 ms in
+	h.expect("gave up", []string{"connected"}, []string{"response.cancel", "earcon error"})
+	h.advance(time.Second)
+	h.expect("tail", nil, []string{"echo guard off"})
+}
+
+func TestServerErrors(t *testing.T) {
+	t.Run("commit empty", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.connect()
+		h.button(pipeline.ButtonPress)
+		h.advance(time.Second)
+		h.button(pipeline.ButtonRelease)
+		h.log.Take()
+		h.takeStates()
+		h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeError, Code: "input_audio_buffer_commit_empty",
+			Message: "buffer too small"})
+		h.expect("commit empty", []string{"connected"}, []string{"earcon error"})
+		// The response.create that followed the commit produces a reply to drop.
+		h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_x"})
+		h.expect("unwanted reply", nil, []string{"response.cancel"})
+		if s := h.e.Status(); !contains(s.LastError, "input_audio_buffer_commit_empty") {
+			t.Errorf("LastError = %q, want the code", s.LastError)
+		}
+	})
+	t.Run("active response race", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.connect()
+		h.toSpeaking()
+		h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeError, Code: "conversation_already_has_active_response"})
+		h.expect("race", nil, nil)
+		if s := h.e.Status(); s.Errors != 0 || s.State != pipeline.StateSpeaking {
+			t.Errorf("Status = %+v, want no error counted, still speaking", s)
+		}
+	})
+	t.Run("invalid key is fatal", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.connect()
+		h.button(pipeline.ButtonPress)
+		h.log.Take()
+		h.takeStates()
+		h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeError, Code: "invalid_api_key", Message: "Incorrect API key provided"})
+		h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeDisconnected, Err: errors.New("closed")})
+		h.expect("fatal", []string{"idle"}, []string{"stream off", "player stop"})
+		s := h.e.Status()
+		if !contains(s.Fatal, "invalid_api_key") || s.Summary() != "idle: "+s.Fatal {
+			t.Errorf("Status fatal = %q, summary %q", s.Fatal, s.Summary())
+		}
+		if got := h.led.Patterns(); got[len(got)-1] != pipeline.LEDError {
+			t.Errorf("LED = %v, want error last", got)
+		}
+		h.button(pipeline.ButtonPress)
+		h.expect("press", nil, []string{"earcon error"})
+	})
+	t.Run("commit fails to send", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.connect()
+		h.conn.Fail("input_audio_buffer.commit", errors.New("realtime: not connected"))
+		h.button(pipeline.ButtonPress)
+		h.speech(true)
+		h.advance(time.Second)
+		h.button(pipeline.ButtonRelease)
+		h.expect("send failure", []string{"listening", "connected"}, []string{"input_audio_buffer.clear", "stream on",
+			"earcon listen-start", "stream off", "input_audio_buffer.commit (failed)", "earcon error"})
+	})
+}
+
+func TestConnectTimeout(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) { c.ConnectTimeout = 10 * time.Second })
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnecting})
+	h.advance(10 * time.Second)
+	h.expect("connect timeout", []string{"connecting", "disconnected"}, nil)
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnecting})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnected, SessionID: "s"})
+	h.expect("later", []string{"connecting", "connected"}, nil)
+}
+
+func TestTapToTalk(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mode   pipeline.Mode
+		states []string
+		calls  []string
+	}{
+		{"both: VAD ends it", pipeline.ModeBoth, []string{"listening"}, nil},
+		{"push to talk: dropped", pipeline.ModePushToTalk, []string{"listening", "connected"},
+			[]string{"stream off", "input_audio_buffer.clear", "earcon listen-end"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *pipeline.EngineConfig) { c.Mode = tc.mode })
+			h.connect()
+			h.button(pipeline.ButtonPress)
+			h.log.Take()
+			h.advance(100 * time.Millisecond)
+			h.button(pipeline.ButtonRelease)
+			h.expect("tap", tc.states, tc.calls)
+		})
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	beats := make(chan struct{}, 100)
+	h := newHarness(t, func(c *pipeline.EngineConfig) {
+		c.Heartbeat = func() { beats <- struct{}{} }
+		c.HeartbeatInterval = time.Second
+	})
+	h.advance(3500 * time.Millisecond)
+	if got := len(beats); got != 4 { // at start, then at 1, 2, 3 s
+		t.Errorf("heartbeats after 3.5 s = %d, want 4", got)
+	}
+}
+
+func TestNewEngineErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		c    pipeline.EngineConfig
+		want []string
+	}{
+		{"no deps", pipeline.EngineConfig{}, []string{"Conn is nil", "Gate is nil", "Player is nil"}},
+		{"bad values", pipeline.EngineConfig{Mode: 7, ListenTimeout: -time.Second}, []string{"Mode 7", "ListenTimeout -1s is negative"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := pipeline.NewEngine(tc.c)
+			if err == nil {
+				t.Fatalf("NewEngine(%+v) = nil error", tc.c)
+			}
+			for _, w := range tc.want {
+				if !contains(err.Error(), w) {
+					t.Errorf("NewEngine error %q does not name %q", err, w)
+				}
+			}
+		})
+	}
+}

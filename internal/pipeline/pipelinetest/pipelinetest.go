@@ -1,0 +1,306 @@
+package pipelinetest
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/pipeline"
+)
+
+// Log records calls, in order, from any goroutine.
+type Log struct {
+	mu    sync.Mutex // guards calls
+	calls []string
+}
+
+// Add appends one call.
+func (l *Log) Add(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, s)
+}
+
+// Calls returns a copy of the calls so far.
+func (l *Log) Calls() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.calls...)
+}
+
+// Take returns the calls so far and forgets them.
+func (l *Log) Take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.calls
+	l.calls = nil
+	return c
+}
+
+// Conn is a fake realtime connection. Each call is logged as its event type
+// ("input_audio_buffer.commit", "conversation.item.truncate item_1 0 1234", ...); Fail
+// makes a call return an error.
+type Conn struct {
+	Log *Log
+
+	mu   sync.Mutex // guards fail
+	fail map[string]error
+}
+
+// Fail makes calls logged as name (e.g. "response.cancel") return err; nil clears it.
+func (c *Conn) Fail(name string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fail == nil {
+		c.fail = make(map[string]error)
+	}
+	c.fail[name] = err
+}
+
+func (c *Conn) call(name string, format string, args ...any) error {
+	c.mu.Lock()
+	err := c.fail[name]
+	c.mu.Unlock()
+	if err != nil {
+		c.Log.Add(name+" (failed)"+format, args...)
+		return err
+	}
+	c.Log.Add(name+format, args...)
+	return nil
+}
+
+// CommitAudio logs "input_audio_buffer.commit".
+func (c *Conn) CommitAudio() error { return c.call("input_audio_buffer.commit", "") }
+
+// ClearAudio logs "input_audio_buffer.clear".
+func (c *Conn) ClearAudio() error { return c.call("input_audio_buffer.clear", "") }
+
+// CreateResponse logs "response.create".
+func (c *Conn) CreateResponse() error { return c.call("response.create", "") }
+
+// CancelResponse logs "response.cancel".
+func (c *Conn) CancelResponse() error { return c.call("response.cancel", "") }
+
+// TruncateItem logs "conversation.item.truncate ITEM INDEX MS".
+func (c *Conn) TruncateItem(itemID string, contentIndex, audioEndMs int) error {
+	return c.call("conversation.item.truncate", " %s %d %d", itemID, contentIndex, audioEndMs)
+}
+
+// Gate is a fake capture gate; it logs "stream on" and "stream off".
+type Gate struct{ Log *Log }
+
+// SetStreaming logs the call.
+func (g *Gate) SetStreaming(on bool) {
+	if on {
+		g.Log.Add("stream on")
+	} else {
+		g.Log.Add("stream off")
+	}
+}
+
+// Player is a fake player whose heard time and idleness the test sets. Stop logs
+// "player stop" and makes it idle.
+type Player struct {
+	Log *Log
+
+	mu    sync.Mutex // guards following fields
+	heard int
+	busy  bool
+}
+
+// Play makes the player busy (audio queued), as the first delta of a reply does.
+func (p *Player) Play() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.busy = true
+}
+
+// Finish makes the player idle, as when the queue has played out.
+func (p *Player) Finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.busy = false
+}
+
+// SetHeard sets what Heard returns.
+func (p *Player) SetHeard(ms int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.heard = ms
+}
+
+// Stop logs "player stop"; the player is idle afterwards.
+func (p *Player) Stop() {
+	p.mu.Lock()
+	p.busy = false
+	p.mu.Unlock()
+	p.Log.Add("player stop")
+}
+
+// Heard returns what SetHeard set.
+func (p *Player) Heard() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.heard
+}
+
+// Idle reports whether nothing is playing.
+func (p *Player) Idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.busy
+}
+
+// VAD is a fake echo guard; it logs "echo guard on" and "echo guard off".
+type VAD struct{ Log *Log }
+
+// SetEchoGuard logs the call.
+func (v *VAD) SetEchoGuard(on bool) {
+	if on {
+		v.Log.Add("echo guard on")
+	} else {
+		v.Log.Add("echo guard off")
+	}
+}
+
+// LED is a fake status LED that keeps the patterns it was set to.
+type LED struct {
+	mu       sync.Mutex // guards patterns
+	patterns []pipeline.LEDPattern
+}
+
+// SetPattern records p.
+func (l *LED) SetPattern(p pipeline.LEDPattern) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.patterns = append(l.patterns, p)
+}
+
+// Patterns returns the patterns set so far, in order.
+func (l *LED) Patterns() []pipeline.LEDPattern {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]pipeline.LEDPattern(nil), l.patterns...)
+}
+
+// Earcons is a fake earcon player; it logs "earcon NAME".
+type Earcons struct{ Log *Log }
+
+// PlayEarcon logs the call.
+func (e *Earcons) PlayEarcon(c pipeline.Cue) { e.Log.Add("earcon %s", c) }
+
+// Clock is a fake clock: time stands still until Advance, which runs the AfterFunc
+// callbacks that fall due, in order, on the caller's goroutine.
+type Clock struct {
+	mu     sync.Mutex // guards following fields
+	now    time.Time
+	seq    int
+	timers []*timer
+}
+
+// NewClock returns a clock reading start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+type timer struct {
+	c    *Clock
+	when time.Time
+	seq  int
+	f    func()
+	done bool // fired or stopped
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// AfterFunc schedules f for Now()+d.
+func (c *Clock) AfterFunc(d time.Duration, f func()) pipeline.Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	t := &timer{c: c, when: c.now.Add(d), seq: c.seq, f: f}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+// Stop cancels the call if it has not happened.
+func (t *timer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	if t.done {
+		return false
+	}
+	t.done = true
+	return true
+}
+
+// Advance moves the clock forward by d, running each callback that falls due at its
+// own time, earliest first.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	end := c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		t := c.nextLocked(end)
+		if t == nil {
+			c.now = end
+			c.mu.Unlock()
+			return
+		}
+		t.done = true
+		c.now = t.when
+		c.mu.Unlock()
+		t.f()
+	}
+}
+
+// nextLocked drops finished timers and returns the earliest one due by end.
+func (c *Clock) nextLocked(end time.Time) *timer {
+	live := c.timers[:0]
+	for _, t := range c.timers {
+		if !t.done {
+			live = append(live, t)
+		}
+	}
+	c.timers = live
+	sort.Slice(live, func(i, j int) bool {
+		if !live[i].when.Equal(live[j].when) {
+			return live[i].when.Before(live[j].when)
+		}
+		return live[i].seq < live[j].seq
+	})
+	if len(live) == 0 || live[0].when.After(end) {
+		return nil
+	}
+	return live[0]
+}
+
+// Next returns when the earliest pending callback is due.
+func (c *Clock) Next() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.nextLocked(time.Unix(1<<62, 0))
+	if t == nil {
+		return time.Time{}, false
+	}
+	return t.when, true
+}
+
+// Pending returns how many callbacks are scheduled and not yet run or stopped.
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.done {
+			n++
+		}
+	}
+	return n
+}
