@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Build everything a guest boot needs, for each ARCH given (amd64, arm64; default both):
+# the kernel to boot, gpio-sim.ko built out of tree for it, a base initramfs (busybox-static
+# and the kernel modules) and an overlay (guest init, scenarios, payload binaries). Slow
+# steps are cached under test/vm/.cache and keyed by content; a second run takes seconds.
+# Writes .cache/ARCH/initrd.img and .cache/ARCH/boot.env (read by boot.sh).
+set -euo pipefail
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+# Modules the guest init itself needs (results share); scenario modules are in modules.txt.
+BOOT_MODULES="virtio_pci 9pnet_virtio 9p"
+
+# gpio_sim_src prints a directory holding gpio-sim.c, gpiolib.h and irq_sim.c from
+# linux-source-6.1 of exactly $KVERSION (gpio-sim reaches into struct gpio_device).
+gpio_sim_src() {
+  local d=$CACHE/src/$KVERSION
+  if [ ! -f "$d/irq_sim.c" ]; then
+    local tarxz=/usr/src/linux-source-6.1.tar.xz tmp
+    if [ "$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)" != "$KVERSION" ] || [ ! -f "$tarxz" ]; then
+      local deb; deb=$(fetch_deb linux-source-6.1 all "$KVERSION")
+      tmp=$(mktemp -d "$TMPD/t.XXXXXX")
+      dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-6.1.tar.xz
+      tarxz=$tmp/usr/src/linux-source-6.1.tar.xz
+    fi
+    log "extracting gpio-sim sources from linux-source-6.1 $KVERSION"
+    mkdir -p "$d.part"
+    tar -xJf "$tarxz" -C "$d.part" --strip-components=3 \
+      linux-source-6.1/drivers/gpio/gpio-sim.c linux-source-6.1/drivers/gpio/gpiolib.h linux-source-6.1/kernel/irq/irq_sim.c
+    rm -rf "${tmp:-/nonexistent}" "$d"; mv "$d.part" "$d"
+  fi
+  echo "$d"
+}
+
+# build_gpio_sim KDIR OUT [make args...]: CONFIG_GPIO_SIM is not set in Debian's kernels, so
+# gpio-sim is built as one module together with irq_sim.c (CONFIG_IRQ_SIM is not built in
+# either); irq_sim.c's one call of the unexported irq_to_desc() becomes generic_handle_irq().
+build_gpio_sim() {
+  local kdir=$1 out=$2; shift 2
+  [ -f "$out/gpio-sim.ko" ] && return 0
+  local src b; src=$(gpio_sim_src)
+  b=$(mktemp -d "$TMPD/t.XXXXXX")
+  cp "$src/gpio-sim.c" "$b/gpio-sim-core.c"
+  cp "$src/gpiolib.h" "$src/irq_sim.c" "$b/"
+  sed -i 's/handle_simple_irq(irq_to_desc(irqnum));/generic_handle_irq(irqnum);/' "$b/irq_sim.c"
+  grep -q 'generic_handle_irq(irqnum);' "$b/irq_sim.c" || die "irq_sim.c in $KVERSION changed: the irq_to_desc patch no longer applies"
+  printf 'obj-m := gpio-sim.o\ngpio-sim-y := gpio-sim-core.o irq_sim.o\n' > "$b/Kbuild"
+  log "building gpio-sim.ko against $kdir"
+  make -s -C "$kdir" M="$b" "$@" modules >"$b/build.log" 2>&1 || { cat "$b/build.log" >&2; die "gpio-sim build failed"; }
+  mkdir -p "$out"; cp "$b/gpio-sim.ko" "$out/gpio-sim.ko"; rm -rf "$b"
+}
+
+# kernel_for ARCH sets SYSROOT (where /lib/modules/$KVER lives), KVER, KERNEL and builds GPIOSIM.
+kernel_for() {
+  case $1 in
+  amd64)
+    KVER=$KVER_HOST SYSROOT="" KERNEL=/boot/vmlinuz-$KVER_HOST
+    GPIOSIM=$CACHE/amd64/$KVER/gpio-sim
+    build_gpio_sim "/usr/src/linux-headers-$KVER" "$GPIOSIM"
+    ;;
+  arm64)
+    KVER=$KABI-arm64 SYSROOT=$CACHE/arm64/$KVER/root KERNEL=$SYSROOT/boot/vmlinuz-$KVER
+    GPIOSIM=$CACHE/arm64/$KVER/gpio-sim
+    if [ ! -f "$SYSROOT/lib/modules/$KVER/modules.dep" ]; then
+      local img hdr
+      img=$(fetch_deb "linux-image-$KVER" arm64 "$KVERSION")
+      hdr=$(fetch_deb "linux-headers-$KVER" arm64 "$KVERSION")
+      rm -rf "$SYSROOT"; mkdir -p "$SYSROOT"
+      dpkg-deb -x "$img" "$SYSROOT"; dpkg-deb -x "$hdr" "$SYSROOT"
+      depmod -b "$SYSROOT" "$KVER"
+    fi
+    # The arm64 headers use the host's kbuild tools and common headers, both of the same version.
+    [ "$(dpkg-query -W -f='${Version}' linux-kbuild-6.1 2>/dev/null || true)" = "$KVERSION" ] ||
+      die "linux-kbuild-6.1 $KVERSION is needed (apt-get install linux-headers-amd64)"
+    local h=$SYSROOT/usr/src/linux-headers-$KVER
+    ln -sfn /usr/lib/linux-kbuild-6.1/scripts "$h/scripts"; ln -sfn /usr/lib/linux-kbuild-6.1/tools "$h/tools"
+    command -v aarch64-linux-gnu-gcc-12 >/dev/null || die "aarch64-linux-gnu-gcc-12 is needed (apt-get install gcc-aarch64-linux-gnu)"
+    build_gpio_sim "$h" "$GPIOSIM" CROSS_COMPILE=aarch64-linux-gnu-
+    ;;
+  *) die "unknown guest architecture $1 (amd64, arm64)" ;;
+  esac
+  [ -f "$KERNEL" ] || die "kernel $KERNEL missing"
+}
+
+# module_names ARCH lists the modules to stage: the boot ones and modules.txt's.
+module_names() {
+  echo "$BOOT_MODULES" | tr ' ' '\n'
+  sed 's/#.*//' "$VM_DIR/modules.txt" | awk -v a="$1" 'NF && ($2 == "" || $2 == a) {print $1}'
+}
+
+# build_base ARCH: busybox-static and the modules (with dependencies and a modules.dep
+# for busybox modprobe) as a gzip cpio, cached by content.
+build_base() {
+  local arch=$1 bb key out
+  bb=$(fetch_deb busybox-static "$arch")
+  key=$(content_key "$KVER" "$GPIOSIM/gpio-sim.ko" "$VM_DIR/modules.txt" "$bb" "$BOOT_MODULES" "$0")
+  out=$CACHE/$arch/base-$key.cpio.gz
+  if [ ! -f "$out" ]; then
+    log "building base initramfs for $arch ($KVER)"
+    local r m kind path rel dst
+    r=$(mktemp -d "$TMPD/t.XXXXXX")
+    mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,mnt,etc,results,lib/modules/"$KVER"}
+    dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox > "$r/bin/busybox"; chmod 755 "$r/bin/busybox"
+    for m in $(module_names "$arch"); do
+      [ "$m" = gpio-sim ] && { mkdir -p "$r/lib/modules/$KVER/extra"; cp "$GPIOSIM/gpio-sim.ko" "$r/lib/modules/$KVER/extra/"; continue; }
+      modprobe -d "${SYSROOT:-/}" -S "$KVER" --show-depends "$m" >"$r/deps" 2>&1 || { cat "$r/deps" >&2; die "module $m not found for $KVER"; }
+      while read -r kind path _; do
+        [ "$kind" = insmod ] || continue
+        rel=${path#*/lib/modules/$KVER/}; dst=$r/lib/modules/$KVER/$rel
+        mkdir -p "$(dirname "$dst")"
+        case $path in
+        *.xz) xz -dc "$path" > "${dst%.xz}" ;;
+        *.zst) zstd -qdc "$path" > "${dst%.zst}" ;;
+        *) cp "$path" "$dst" ;;
+        esac
+      done <"$r/deps"
+      rm -f "$r/deps"
+    done
+    cp "${SYSROOT}/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$r/lib/modules/$KVER/" 2>/dev/null || true
+    depmod -b "$r" "$KVER"
+    (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$out.part"
+    mv "$out.part" "$out"; rm -rf "$r"
+    find "$CACHE/$arch" -maxdepth 1 -name 'base-*.cpio.gz' ! -name "base-$key.cpio.gz" -delete
+  fi
+  BASE=$out
+}
+
+# build_payload ARCH: static binaries from payload.txt (packages that do not exist yet are
+# left out; the scenarios that need them skip) into .cache/ARCH/payload.
+build_payload() {
+  local arch=$1 p=$CACHE/$1/payload name pkg how
+  rm -rf "$p"; mkdir -p "$p"
+  while read -r name pkg how; do
+    # A package not written yet (no Go files) is left out; its scenarios skip.
+    compgen -G "$REPO_DIR/$pkg/*.go" >/dev/null || continue
+    case $how in
+    test) (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go test -c -o "$p/$name" "$pkg") ||
+            die "go test -c $pkg for $arch failed"
+          # no test files: go test -c writes nothing; the scenario skips
+          if [ -d "$REPO_DIR/$pkg/testdata" ] && [ -f "$p/$name" ]; then
+            mkdir -p "$p/$name.d"; cp -r "$REPO_DIR/$pkg/testdata" "$p/$name.d/"
+          fi ;;
+    bin) (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -o "$p/$name" "$pkg") ||
+            die "go build $pkg for $arch failed" ;;
+    *) die "payload.txt: unknown kind $how for $name" ;;
+    esac
+  done < <(sed 's/#.*//' "$VM_DIR/payload.txt" | awk 'NF == 3')
+  log "payload for $arch: $(cd "$p" && ls | tr '\n' ' ')"
+}
+
+# build_overlay ARCH: /init, the guest helpers, the scenarios and the payload, appended to
+# the base archive (the kernel unpacks concatenated cpio archives in order).
+build_overlay() {
+  local arch=$1 r
+  r=$(mktemp -d "$TMPD/t.XXXXXX")
+  mkdir -p "$r/lib/vm" "$r/payload"
+  cp "$VM_DIR/guest/init" "$r/init"; chmod 755 "$r/init"
+  cp "$VM_DIR/guest/vm.sh" "$r/lib/vm/vm.sh"
+  cp -r "$VM_DIR/scenarios" "$r/scenarios"
+  cp -r "$CACHE/$arch/payload/." "$r/payload/"
+  (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > "$CACHE/$arch/overlay.cpio.gz"
+  rm -rf "$r"
+  cat "$BASE" "$CACHE/$arch/overlay.cpio.gz" > "$CACHE/$arch/initrd.img"
+  printf 'KVER=%q\nKVERSION=%q\nKERNEL=%q\nINITRD=%q\n' "$KVER" "$KVERSION" "$KERNEL" "$CACHE/$arch/initrd.img" > "$CACHE/$arch/boot.env"
+}
+
+TMPD=$(mktemp -d "$CACHE/tmp.XXXXXX")
+trap 'rm -rf "$TMPD"' EXIT
+archs=("$@")
+[ ${#archs[@]} -gt 0 ] || archs=(amd64 arm64)
+host_kernel
+for a in "${archs[@]}"; do
+  t0=$(date +%s.%N)
+  mkdir -p "$CACHE/$a"
+  kernel_for "$a"
+  build_base "$a"
+  build_payload "$a"
+  build_overlay "$a"
+  log "$a ready: $KVER ($KVERSION), initrd $(du -h "$CACHE/$a/initrd.img" | cut -f1), built in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+done
