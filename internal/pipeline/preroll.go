@@ -52,15 +52,20 @@ func (p *PreRoll) Write(s []int16) {
 	p.n = min(size, p.n+len(s))
 }
 
-// WriteTo writes the held samples, oldest first, to q and returns how many
-// q accepted. The pre-roll keeps its contents.
-func (p *PreRoll) WriteTo(q *Ring) int {
-	start := (p.head - p.n + len(p.buf)) % max(len(p.buf), 1)
-	if start+p.n <= len(p.buf) {
-		return q.Write(p.buf[start : start+p.n])
+// WriteTo writes the newest n held samples (all if n exceeds Len),
+// oldest first, to q and returns how many q accepted. The pre-roll keeps
+// its contents.
+func (p *PreRoll) WriteTo(q *Ring, n int) int {
+	n = min(n, p.n)
+	if n <= 0 {
+		return 0
 	}
-	n := q.Write(p.buf[start:])
-	return n + q.Write(p.buf[:p.n-(len(p.buf)-start)])
+	start := (p.head - n + len(p.buf)) % len(p.buf)
+	if start+n <= len(p.buf) {
+		return q.Write(p.buf[start : start+n])
+	}
+	k := q.Write(p.buf[start:])
+	return k + q.Write(p.buf[:n-(len(p.buf)-start)])
 }
 
 // Read copies the held samples, oldest first, into dst and returns the

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 )
@@ -36,6 +37,7 @@ type Ring struct {
 	buf    []int16
 	mask   uint64
 	policy RingPolicy
+	ready  chan struct{} // coalesced "samples were written"
 
 	_       [64]byte // keep the indices on separate cache lines
 	w       atomic.Uint64
@@ -58,7 +60,7 @@ func NewRing(capacity int, policy RingPolicy) (*Ring, error) {
 	for n < capacity {
 		n <<= 1
 	}
-	return &Ring{buf: make([]int16, n), mask: uint64(n - 1), policy: policy}, nil
+	return &Ring{buf: make([]int16, n), mask: uint64(n - 1), policy: policy, ready: make(chan struct{}, 1)}, nil
 }
 
 // Cap is the number of samples the ring holds when full.
@@ -117,8 +119,19 @@ func (q *Ring) Write(p []int16) int {
 	copy(q.buf[start:start+first], p[:first])
 	copy(q.buf[:n-first], p[first:n])
 	q.w.Store(w + n)
+	if n > 0 {
+		select {
+		case q.ready <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
 	return int(n)
 }
+
+// Ready delivers a value after Write has queued samples, so that the
+// consumer can sleep while the ring is empty. Several writes may share one
+// value; check Len after waking.
+func (q *Ring) Ready() <-chan struct{} { return q.ready }
 
 // Read moves up to len(p) of the oldest samples into p and returns the
 // count. Only the consumer goroutine may call Read.
@@ -138,12 +151,24 @@ func (q *Ring) Read(p []int16) int {
 // Discard drops everything queued and returns how many samples that was.
 // Dropping on purpose is not counted in Dropped. Only the consumer
 // goroutine may call Discard.
-func (q *Ring) Discard() int {
+func (q *Ring) Discard() int { return q.DiscardTo(math.MaxUint64) }
+
+// DiscardTo drops the queued samples that were written before write
+// position pos (see Written), keeping any written after it, and returns
+// how many it dropped. Only the consumer goroutine may call DiscardTo.
+func (q *Ring) DiscardTo(pos uint64) int {
 	r := q.lockRead()
-	w := q.w.Load()
-	q.r.Store(w)
-	return int(w - r)
+	target := min(pos, q.w.Load())
+	if target < r {
+		target = r
+	}
+	q.r.Store(target)
+	return int(target - r)
 }
+
+// Written is the write position: the number of samples queued since the
+// ring was made.
+func (q *Ring) Written() uint64 { return q.w.Load() }
 
 // lockRead sets the busy bit on the read index and returns the index. The
 // producer only moves the read index with a compare-and-swap while the bit

@@ -1,0 +1,297 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+)
+
+// CaptureRate is the pipeline's internal rate: mono int16 at 24 kHz, the
+// Realtime API's PCM16 rate. Capture resamples to it; the uplink sends it.
+const CaptureRate = 24000
+
+// captureFrameMs is the length of the frames handed to the voice detector.
+const captureFrameMs = 10
+
+// frameReader is the capture device as the capture loop uses it.
+// ReadFrames blocks until it has filled buf with whole interleaved frames in
+// the device format, and returns the number of frames read.
+type frameReader interface {
+	ReadFrames(buf []byte) (int, error)
+}
+
+// captureDetector decides for one 10 ms frame at CaptureRate whether it
+// holds speech. The VAD satisfies it; Process must not allocate.
+type captureDetector interface {
+	Process(frame []int16) bool
+}
+
+// VoiceEdge reports a change of the voice detector's frame decision.
+type VoiceEdge struct {
+	Speech bool   // speech started (true) or ended (false)
+	Sample uint64 // stream position at CaptureRate of the end of the deciding frame
+}
+
+// CaptureConfig describes the capture device and what to take from it.
+type CaptureConfig struct {
+	Device       Format // as granted by the device
+	PeriodFrames int    // frames per read; the device period
+	// Channel picks the microphone channel (0-based), or MixChannels to
+	// average them all. The zero value takes the first channel.
+	Channel int
+	// PreRollMs is how much audio before the gate opens is sent along:
+	// 0 means DefaultPreRollMs, a negative value none.
+	PreRollMs int
+}
+
+// CaptureStats are running totals for metrics.
+type CaptureStats struct {
+	Frames       uint64 // 10 ms frames processed
+	Speech       uint64 // of those, frames the detector called speech
+	EdgesDropped uint64 // voice edges lost because nobody read them
+	Sent         uint64 // samples written to the uplink ring
+}
+
+// Gate states, in the low bits of Capture.gate; the rest is a generation
+// counter that SetStreaming(true) increments, so that every opening sends
+// the pre-roll even if the capture loop never saw the gate closed.
+const (
+	captureClosed  = 0
+	captureOpen    = 1
+	captureWriting = 2 // the capture loop is writing to the uplink ring
+	captureMask    = 3
+)
+
+// Capture runs the capture loop: it reads device periods, converts them to
+// mono int16, resamples to CaptureRate, cuts 10 ms frames, asks the voice
+// detector about each, reports edges, keeps the pre-roll and, while the
+// gate is open, writes the audio to the uplink ring.
+//
+// Run belongs to one goroutine. SetStreaming, Edges and Stats may be used
+// from any goroutine.
+type Capture struct {
+	dev     frameReader
+	det     captureDetector
+	out     *Ring
+	format  Format
+	channel int
+
+	raw   []byte  // one device period
+	mono  []int16 // one period, mono at the device rate
+	res   *Resampler
+	rs    []int16 // resampled output
+	frame []int16 // the 10 ms frame being filled
+	fill  int
+	pre   *PreRoll
+
+	// Owned by the Run goroutine.
+	speech  bool
+	sentGen uint64 // gate generation whose pre-roll was sent
+	unsent  int    // newest pre-roll samples not yet sent
+	pos     uint64 // samples at CaptureRate processed
+
+	gate  atomic.Uint64 // generation<<2 | state
+	edges chan VoiceEdge
+
+	frames, speechFrames, edgesDropped, sent atomic.Uint64
+}
+
+// NewCapture returns a capture loop reading from dev, deciding with det
+// (nil: no voice detection, no edges) and writing to the uplink ring out
+// while the gate is open.
+func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig) (*Capture, error) {
+	if dev == nil || out == nil {
+		return nil, fmt.Errorf("new capture: device and uplink ring are required")
+	}
+	if err := c.Device.Validate(); err != nil {
+		return nil, fmt.Errorf("new capture: device format: %w", err)
+	}
+	if c.PeriodFrames < 1 || c.PeriodFrames > c.Device.Rate {
+		return nil, fmt.Errorf("new capture: period of %d frames out of range [1, %d]", c.PeriodFrames, c.Device.Rate)
+	}
+	if c.Channel != MixChannels && (c.Channel < 0 || c.Channel >= c.Device.Channels) {
+		return nil, fmt.Errorf("new capture: channel %d out of range for %d channels", c.Channel, c.Device.Channels)
+	}
+	preMs := c.PreRollMs
+	switch {
+	case preMs == 0:
+		preMs = DefaultPreRollMs
+	case preMs < 0:
+		preMs = 0
+	}
+	pre, err := NewPreRoll(preMs, CaptureRate)
+	if err != nil {
+		return nil, fmt.Errorf("new capture: %w", err)
+	}
+	res, err := NewResampler(c.Device.Rate, CaptureRate)
+	if err != nil {
+		return nil, fmt.Errorf("new capture: %w", err)
+	}
+	return &Capture{
+		dev:     dev,
+		det:     det,
+		out:     out,
+		format:  c.Device,
+		channel: c.Channel,
+		raw:     make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
+		mono:    make([]int16, c.PeriodFrames),
+		res:     res,
+		rs:      make([]int16, res.MaxOutput(c.PeriodFrames)),
+		frame:   make([]int16, CaptureRate*captureFrameMs/1000),
+		pre:     pre,
+		edges:   make(chan VoiceEdge, 8),
+	}, nil
+}
+
+// Run reads and processes device periods until ctx is done or the device
+// fails. A read in progress is not interrupted by ctx: closing the device
+// unblocks it.
+func (c *Capture) Run(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := c.step(); err != nil {
+			return err
+		}
+	}
+}
+
+// step reads and processes one device period.
+func (c *Capture) step() error {
+	n, err := c.dev.ReadFrames(c.raw)
+	if err != nil {
+		return fmt.Errorf("read capture frames: %w", err)
+	}
+	c.process(c.raw[:n*c.format.FrameBytes()])
+	return nil
+}
+
+// process handles interleaved device frames.
+func (c *Capture) process(raw []byte) {
+	n := DecodeMono(c.mono, raw, c.format, c.channel)
+	in := c.mono[:n]
+	for len(in) > 0 {
+		used, made := c.res.Process(in, c.rs)
+		in = in[used:]
+		c.cut(c.rs[:made])
+		if used == 0 && made == 0 {
+			break
+		}
+	}
+}
+
+// cut collects resampled audio into 10 ms frames.
+func (c *Capture) cut(s []int16) {
+	for len(s) > 0 {
+		k := copy(c.frame[c.fill:], s)
+		c.fill += k
+		s = s[k:]
+		if c.fill == len(c.frame) {
+			c.fill = 0
+			c.handleFrame(c.frame)
+		}
+	}
+}
+
+// handleFrame runs one frame through the detector, the pre-roll and the
+// gate.
+func (c *Capture) handleFrame(f []int16) {
+	c.pos += uint64(len(f))
+	c.frames.Add(1)
+	if c.det != nil {
+		speech := c.det.Process(f)
+		if speech {
+			c.speechFrames.Add(1)
+		}
+		if speech != c.speech {
+			c.speech = speech
+			c.sendEdge(VoiceEdge{Speech: speech, Sample: c.pos})
+		}
+	}
+	c.pre.Write(f)
+	c.unsent = min(c.unsent+len(f), c.pre.Len())
+
+	g := c.gate.Load()
+	if g&captureMask != captureOpen || !c.gate.CompareAndSwap(g, g&^captureMask|captureWriting) {
+		return
+	}
+	var n int
+	if gen := g >> 2; gen != c.sentGen && c.unsent >= len(f) {
+		// A new opening: send the pre-roll, which ends with this frame,
+		// but nothing that an earlier opening already sent.
+		c.sentGen = gen
+		n = c.pre.WriteTo(c.out, c.unsent)
+	} else {
+		c.sentGen = gen
+		n = c.out.Write(f)
+	}
+	c.unsent = 0
+	c.sent.Add(uint64(n))
+	c.gate.Store(g) // back to open; only this goroutine leaves captureWriting
+}
+
+// sendEdge queues an edge without blocking. If the reader is behind, the
+// oldest queued edge makes room: the newest decision is the one that
+// matters.
+func (c *Capture) sendEdge(e VoiceEdge) {
+	for range 2 {
+		select {
+		case c.edges <- e:
+			return
+		default:
+		}
+		select {
+		case <-c.edges:
+			c.edgesDropped.Add(1)
+		default:
+		}
+	}
+	c.edgesDropped.Add(1)
+}
+
+// Edges delivers the voice detector's decision changes. The channel is
+// never closed.
+func (c *Capture) Edges() <-chan VoiceEdge { return c.edges }
+
+// SetStreaming opens or closes the gate to the uplink ring. Opening sends
+// the pre-roll first, then live audio, from the next 10 ms frame on.
+// After SetStreaming(false) returns, no more samples are written to the
+// uplink ring, so a following Uplink.Flush sends the turn's last audio.
+func (c *Capture) SetStreaming(on bool) {
+	for {
+		g := c.gate.Load()
+		state := g & captureMask
+		switch {
+		case on && state != captureClosed, !on && state == captureClosed:
+			return
+		case on:
+			if c.gate.CompareAndSwap(g, (g>>2+1)<<2|captureOpen) {
+				return
+			}
+		case state == captureOpen:
+			if c.gate.CompareAndSwap(g, g&^captureMask|captureClosed) {
+				return
+			}
+		default:
+			// The capture loop is copying one frame into the ring, which
+			// takes microseconds; wait for it rather than let it finish
+			// after we return.
+			runtime.Gosched()
+		}
+	}
+}
+
+// Streaming reports whether the gate is open.
+func (c *Capture) Streaming() bool { return c.gate.Load()&captureMask != captureClosed }
+
+// Stats returns running totals.
+func (c *Capture) Stats() CaptureStats {
+	return CaptureStats{
+		Frames:       c.frames.Load(),
+		Speech:       c.speechFrames.Load(),
+		EdgesDropped: c.edgesDropped.Load(),
+		Sent:         c.sent.Load(),
+	}
+}

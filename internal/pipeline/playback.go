@@ -1,0 +1,381 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Playback defaults.
+const (
+	// DefaultPlaybackBufferMs sizes the playback ring. Replies arrive
+	// faster than they play, so the ring must hold most of a long one.
+	DefaultPlaybackBufferMs = 40000
+	// DefaultIdlePeriods is how many periods of silence are kept queued
+	// while there is nothing to play: enough that the device never runs
+	// dry (no xrun, no restart click), few enough that a reply starts
+	// without noticeable delay.
+	DefaultIdlePeriods = 2
+)
+
+// frameWriter is the playback device as the playback loop uses it.
+// WriteFrames blocks until it has queued whole interleaved frames in the
+// device format and returns the number of frames written; Delay is the
+// number of frames queued and not yet heard; Drop throws the queue away at
+// once, after which WriteFrames starts the stream again.
+type frameWriter interface {
+	WriteFrames(buf []byte) (int, error)
+	Delay() (int, error)
+	Drop() error
+}
+
+// PlaybackConfig describes the playback device and the audio fed to it.
+type PlaybackConfig struct {
+	Device       Format // as granted by the device
+	PeriodFrames int    // frames per write; the device period
+	// InputRate is the rate of the audio given to Write: 0 means
+	// CaptureRate (24 kHz, the Realtime API's rate).
+	InputRate int
+	// BufferMs sizes the ring between Write and the device: 0 means
+	// DefaultPlaybackBufferMs.
+	BufferMs int
+	// IdlePeriods is the silence kept queued while idle: 0 means
+	// DefaultIdlePeriods.
+	IdlePeriods int
+	// Earcons turns earcons on; SetEarcons changes it later.
+	Earcons bool
+	// Now is the clock used to age the device delay between writes; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// PlaybackStats are running totals for metrics.
+type PlaybackStats struct {
+	Written   uint64 // input samples queued by Write
+	Refused   uint64 // input samples refused because the ring was full
+	Discarded uint64 // input samples thrown away by Stop or written while stopped
+	Handed    uint64 // device frames of audio handed to the device
+	Silence   uint64 // device frames of silence written (idle, underrun)
+}
+
+// Playback runs the playback loop: it takes audio written by the network
+// side, resamples it to the device rate, applies the volume, mixes in
+// earcons, converts it to the device format and writes it to the device,
+// counting what it hands over so that Heard can tell how much the user
+// heard.
+//
+// Run belongs to one goroutine. Write and Begin belong to one other
+// goroutine (the one receiving audio). Stop, Heard, PlayEarcon, SetVolume,
+// SetEarcons and Stats may be called from anywhere.
+type Playback struct {
+	dev        frameWriter
+	format     Format
+	inRate     int
+	period     int
+	idleFrames int
+	ring       *Ring
+	res        *Resampler
+	in         []int16 // input staging for one period
+	mono       []int16 // one period, mono at the device rate
+	raw        []byte  // one period in the device format
+	earcons    [earconCount + 1][]int16
+	now        func() time.Time
+	timer      *time.Timer
+
+	// Owned by the Run goroutine.
+	stopSeen uint64
+	earcon   []int16 // rest of the earcon being played
+
+	gain      atomic.Int32 // Gain
+	earconsOn atomic.Bool
+	earconReq atomic.Int32  // Earcon requested, 0 for none
+	stopGen   atomic.Uint64 // incremented by Stop
+	stopAt    atomic.Uint64 // ring write position at the last Stop
+	stopped   atomic.Bool   // Write refuses audio until Begin
+	wake      chan struct{} // coalesced: Stop or PlayEarcon
+
+	handed  atomic.Uint64 // device frames of audio handed over, ever
+	origin  atomic.Uint64 // handed at the last Begin
+	delay   atomic.Int64  // device delay after the last write, in frames
+	delayAt atomic.Int64  // when it was read, unix nanoseconds
+	frozen  atomic.Int64  // Heard as of the last Stop, -1 while playing
+
+	written, discarded, silence atomic.Uint64
+}
+
+// NewPlayback returns a playback loop writing to dev.
+func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
+	if dev == nil {
+		return nil, fmt.Errorf("new playback: device is required")
+	}
+	if err := c.Device.Validate(); err != nil {
+		return nil, fmt.Errorf("new playback: device format: %w", err)
+	}
+	if c.PeriodFrames < 1 || c.PeriodFrames > c.Device.Rate {
+		return nil, fmt.Errorf("new playback: period of %d frames out of range [1, %d]", c.PeriodFrames, c.Device.Rate)
+	}
+	if c.InputRate == 0 {
+		c.InputRate = CaptureRate
+	}
+	if c.BufferMs == 0 {
+		c.BufferMs = DefaultPlaybackBufferMs
+	}
+	if c.BufferMs < 100 || c.BufferMs > 600000 {
+		return nil, fmt.Errorf("new playback: buffer of %d ms out of range [100, 600000]", c.BufferMs)
+	}
+	if c.IdlePeriods == 0 {
+		c.IdlePeriods = DefaultIdlePeriods
+	}
+	if c.IdlePeriods < 1 || c.IdlePeriods > 16 {
+		return nil, fmt.Errorf("new playback: %d idle periods out of range [1, 16]", c.IdlePeriods)
+	}
+	res, err := NewResampler(c.InputRate, c.Device.Rate)
+	if err != nil {
+		return nil, fmt.Errorf("new playback: %w", err)
+	}
+	ring, err := NewRing(int(int64(c.BufferMs)*int64(c.InputRate)/1000), RingReject)
+	if err != nil {
+		return nil, fmt.Errorf("new playback: %w", err)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	p := &Playback{
+		dev:        dev,
+		format:     c.Device,
+		inRate:     c.InputRate,
+		period:     c.PeriodFrames,
+		idleFrames: c.IdlePeriods * c.PeriodFrames,
+		ring:       ring,
+		res:        res,
+		in:         make([]int16, res.InputFor(c.PeriodFrames)+8),
+		mono:       make([]int16, c.PeriodFrames),
+		raw:        make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
+		now:        c.Now,
+		timer:      time.NewTimer(time.Hour),
+		wake:       make(chan struct{}, 1),
+	}
+	p.timer.Stop()
+	for e := Earcon(1); e <= earconCount; e++ {
+		p.earcons[e] = earconRender(e, c.Device.Rate)
+	}
+	p.gain.Store(int32(UnityGain))
+	p.earconsOn.Store(c.Earcons)
+	p.frozen.Store(-1)
+	return p, nil
+}
+
+// Write queues reply audio at the input rate and returns how many samples
+// were queued. It never blocks: what does not fit is refused and counted.
+// After Stop, audio is refused until Begin.
+func (p *Playback) Write(pcm []int16) int {
+	if p.stopped.Load() {
+		p.discarded.Add(uint64(len(pcm)))
+		return 0
+	}
+	n := p.ring.Write(pcm)
+	p.written.Add(uint64(n))
+	return n
+}
+
+// Begin starts a new reply: Heard counts from here, and audio is accepted
+// again after a Stop. Call it from the writing goroutine before the
+// reply's first Write.
+func (p *Playback) Begin() {
+	p.origin.Store(p.handed.Load())
+	p.frozen.Store(-1)
+	p.stopped.Store(false)
+}
+
+// Stop silences playback within one device period: it throws away the
+// queued audio and the device's queue, and refuses further audio until
+// Begin (the rest of a cancelled reply keeps arriving for a while). It
+// returns Heard as of now, which later calls to Heard keep returning.
+func (p *Playback) Stop() int {
+	h := p.heardNow()
+	if !p.frozen.CompareAndSwap(-1, int64(h)) {
+		h = int(p.frozen.Load())
+	}
+	p.stopped.Store(true)
+	p.stopAt.Store(p.ring.Written())
+	p.stopGen.Add(1)
+	p.signal()
+	return h
+}
+
+// Heard is how many milliseconds of the current reply the user has heard:
+// the audio frames handed to the device since Begin minus the device's
+// delay, aged by the time since it was read. Silence queued ahead of the
+// reply's first frames makes it read low for that long, never high.
+func (p *Playback) Heard() int {
+	if f := p.frozen.Load(); f >= 0 {
+		return int(f)
+	}
+	return p.heardNow()
+}
+
+func (p *Playback) heardNow() int {
+	rate := int64(p.format.Rate)
+	h := int64(p.handed.Load() - p.origin.Load())
+	d := p.delay.Load()
+	if age := p.now().UnixNano() - p.delayAt.Load(); age > 0 {
+		// The queue drains in real time, but never by more than a period
+		// between two reads: beyond that the loop has been idle.
+		d -= min(age*rate/int64(time.Second), int64(p.period))
+	}
+	return int(max(h-max(d, 0), 0) * 1000 / rate)
+}
+
+// PlayEarcon mixes e into the output from the next period on, replacing
+// an earcon still playing. It does nothing while earcons are off.
+func (p *Playback) PlayEarcon(e Earcon) {
+	if e < 1 || e > earconCount || !p.earconsOn.Load() {
+		return
+	}
+	p.earconReq.Store(int32(e))
+	p.signal()
+}
+
+// SetEarcons turns earcons on or off.
+func (p *Playback) SetEarcons(on bool) { p.earconsOn.Store(on) }
+
+// SetVolume sets the software volume as a linear factor: 1 leaves the
+// audio as it is, 0 silences it, above 1 amplifies with saturation (up to
+// 16).
+func (p *Playback) SetVolume(v float64) { p.gain.Store(int32(GainFromLinear(v))) }
+
+// Volume returns the software volume as a linear factor.
+func (p *Playback) Volume() float64 { return float64(p.gain.Load()) / float64(UnityGain) }
+
+// Stats returns running totals.
+func (p *Playback) Stats() PlaybackStats {
+	return PlaybackStats{
+		Written:   p.written.Load(),
+		Refused:   p.ring.Dropped(),
+		Discarded: p.discarded.Load(),
+		Handed:    p.handed.Load(),
+		Silence:   p.silence.Load(),
+	}
+}
+
+func (p *Playback) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run plays until ctx is done or the device fails.
+func (p *Playback) Run(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := p.step(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// step writes at most one period to the device, or waits when there is
+// nothing to write and enough silence queued.
+func (p *Playback) step(ctx context.Context) error {
+	if g := p.stopGen.Load(); g != p.stopSeen {
+		p.stopSeen = g
+		p.discarded.Add(uint64(p.ring.DiscardTo(p.stopAt.Load())))
+		p.res.Reset()
+		p.earcon = nil
+		if err := p.dev.Drop(); err != nil {
+			return fmt.Errorf("drop playback frames: %w", err)
+		}
+		p.delay.Store(0)
+		p.delayAt.Store(p.now().UnixNano())
+	}
+	if e := p.earconReq.Swap(0); e != 0 {
+		p.earcon = p.earcons[e]
+	}
+
+	audio := p.fill()
+	frames := audio
+	if len(p.earcon) > 0 {
+		clear(p.mono[audio:])
+		frames = p.period
+		k := min(len(p.earcon), frames)
+		MixInto(p.mono[:k], p.earcon[:k])
+		p.earcon = p.earcon[k:]
+	}
+	if frames == 0 {
+		if d := p.readDelay(); d >= p.idleFrames {
+			return p.wait(ctx, d-p.idleFrames)
+		}
+		clear(p.mono)
+		frames = p.period
+	}
+	ApplyGain(p.mono[:frames], Gain(p.gain.Load()))
+	fb := p.format.FrameBytes()
+	EncodeFrames(p.raw, p.mono[:frames], p.format)
+	done := 0
+	for done < frames {
+		n, err := p.dev.WriteFrames(p.raw[done*fb : frames*fb])
+		if err != nil {
+			return fmt.Errorf("write playback frames: %w", err)
+		}
+		if n <= 0 {
+			break
+		}
+		done += n
+	}
+	played := min(audio, done)
+	p.handed.Add(uint64(played))
+	p.silence.Add(uint64(done - played))
+	p.readDelay()
+	return nil
+}
+
+// fill resamples queued audio into p.mono and returns the frames made.
+func (p *Playback) fill() int {
+	got := 0
+	for got < p.period {
+		need := min(p.res.InputFor(p.period-got), len(p.in))
+		k := 0
+		if need > 0 {
+			k = p.ring.Read(p.in[:need])
+		}
+		_, made := p.res.Process(p.in[:k], p.mono[got:])
+		got += made
+		if k < need || (k == 0 && made == 0) {
+			break // the ring ran dry
+		}
+	}
+	return got
+}
+
+// readDelay asks the device for its queue and records it for Heard. A
+// device that cannot say (stopped, just dropped) counts as empty.
+func (p *Playback) readDelay() int {
+	d, err := p.dev.Delay()
+	if err != nil || d < 0 {
+		d = 0
+	}
+	p.delay.Store(int64(d))
+	p.delayAt.Store(p.now().UnixNano())
+	return d
+}
+
+// wait sleeps until audio, an earcon or a Stop arrives, or until the
+// device has played extra frames beyond the idle target (at most a
+// period).
+func (p *Playback) wait(ctx context.Context, extra int) error {
+	frames := min(extra+1, p.period)
+	p.timer.Reset(time.Duration(frames) * time.Second / time.Duration(p.format.Rate))
+	defer p.timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.ring.Ready():
+	case <-p.wake:
+	case <-p.timer.C:
+	}
+	return nil
+}

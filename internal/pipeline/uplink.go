@@ -1,0 +1,155 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+)
+
+// DefaultUplinkChunkMs is how much audio goes into one append by default:
+// small enough to keep mic-to-wire latency low, large enough that the
+// per-message overhead stays small.
+const DefaultUplinkChunkMs = 40
+
+// uplinkSink takes audio for the server. *realtime.Client satisfies it:
+// AppendAudio encodes pcm (24 kHz mono) before it returns, never blocks and
+// does not keep pcm.
+type uplinkSink interface {
+	AppendAudio(pcm []int16) error
+}
+
+// UplinkConfig sets the chunk size of the uplink.
+type UplinkConfig struct {
+	// ChunkMs is the audio per append, 20 to 100 ms; 0 means
+	// DefaultUplinkChunkMs.
+	ChunkMs int
+}
+
+// UplinkStats are running totals for metrics.
+type UplinkStats struct {
+	Chunks  uint64 // appends made
+	Samples uint64 // samples appended
+	Errors  uint64 // appends that returned an error (their audio is lost)
+}
+
+// errUplinkStopped is returned by Flush when Run has returned.
+var errUplinkStopped = errors.New("pipeline: uplink stopped")
+
+// Uplink drains the uplink ring into the realtime client in fixed chunks.
+// Run belongs to one goroutine; Flush, SetHold and Stats may be called from
+// any other.
+type Uplink struct {
+	ring  *Ring
+	sink  uplinkSink
+	chunk []int16
+
+	hold    atomic.Bool
+	wake    chan struct{}      // coalesced: hold changed
+	flushes chan chan struct{} // Flush requests, each with its reply
+	done    chan struct{}      // closed when Run returns
+
+	chunks, samples, errs atomic.Uint64
+}
+
+// NewUplink returns an uplink from ring to sink.
+func NewUplink(ring *Ring, sink uplinkSink, c UplinkConfig) (*Uplink, error) {
+	if ring == nil || sink == nil {
+		return nil, fmt.Errorf("new uplink: ring and sink are required")
+	}
+	ms := c.ChunkMs
+	if ms == 0 {
+		ms = DefaultUplinkChunkMs
+	}
+	if ms < 20 || ms > 100 {
+		return nil, fmt.Errorf("new uplink: chunk of %d ms out of range [20, 100]", ms)
+	}
+	return &Uplink{
+		ring:    ring,
+		sink:    sink,
+		chunk:   make([]int16, CaptureRate*ms/1000),
+		wake:    make(chan struct{}, 1),
+		flushes: make(chan chan struct{}),
+		done:    make(chan struct{}),
+	}, nil
+}
+
+// Run sends whole chunks as they fill until ctx is done. Call it once.
+func (u *Uplink) Run(ctx context.Context) error {
+	defer close(u.done)
+	for {
+		if !u.hold.Load() {
+			u.drain(false)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-u.ring.Ready():
+		case <-u.wake:
+		case reply := <-u.flushes:
+			u.drain(true)
+			close(reply)
+		}
+	}
+}
+
+// drain appends whole chunks, and with partial also the remainder.
+func (u *Uplink) drain(partial bool) {
+	for {
+		n := u.ring.Len()
+		if n == 0 || (n < len(u.chunk) && !partial) {
+			return
+		}
+		u.send(u.ring.Read(u.chunk))
+	}
+}
+
+func (u *Uplink) send(n int) {
+	if n == 0 {
+		return
+	}
+	if err := u.sink.AppendAudio(u.chunk[:n]); err != nil {
+		// The client counts and reports its own failures; the audio of
+		// this chunk is gone either way, and the next one may succeed.
+		u.errs.Add(1)
+		return
+	}
+	u.chunks.Add(1)
+	u.samples.Add(uint64(n))
+}
+
+// Flush sends everything queued, a last partial chunk included, and
+// returns once it has been appended (also while held). The engine calls it
+// after Capture.SetStreaming(false) and before committing the turn.
+func (u *Uplink) Flush(ctx context.Context) error {
+	reply := make(chan struct{})
+	select {
+	case u.flushes <- reply:
+	case <-u.done:
+		return fmt.Errorf("flush uplink: %w", errUplinkStopped)
+	case <-ctx.Done():
+		return fmt.Errorf("flush uplink: %w", ctx.Err())
+	}
+	select {
+	case <-reply:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flush uplink: %w", ctx.Err())
+	}
+}
+
+// SetHold stops (true) or resumes (false) sending. While held, audio stays
+// in the ring (the newest of it, up to the ring's size), for example while
+// an on-demand connection is being opened.
+func (u *Uplink) SetHold(on bool) {
+	u.hold.Store(on)
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns running totals.
+func (u *Uplink) Stats() UplinkStats {
+	return UplinkStats{Chunks: u.chunks.Load(), Samples: u.samples.Load(), Errors: u.errs.Load()}
+}
