@@ -290,19 +290,19 @@ type timerSlot struct {
 func NewEngine(c EngineConfig) (*Engine, error) {
 	var errs []error
 	if c.Conn == nil {
-		errs = append(errs, errors.New("Conn is nil"))
+		errs = append(errs, errors.New("no Conn (the realtime connection)"))
 	}
 	if c.Gate == nil {
-		errs = append(errs, errors.New("Gate is nil"))
+		errs = append(errs, errors.New("no Gate (the capture gate)"))
 	}
 	if c.Player == nil {
-		errs = append(errs, errors.New("Player is nil"))
+		errs = append(errs, errors.New("no Player"))
 	}
 	if c.Mode < ModePushToTalk || c.Mode > ModeBoth {
-		errs = append(errs, fmt.Errorf("Mode %d is not a mode", int(c.Mode)))
+		errs = append(errs, fmt.Errorf("field Mode: %d is not a mode", int(c.Mode)))
 	}
 	if c.TurnEnd != TurnEndLocal && c.TurnEnd != TurnEndServer {
-		errs = append(errs, fmt.Errorf("TurnEnd %d is not local or server", int(c.TurnEnd)))
+		errs = append(errs, fmt.Errorf("field TurnEnd: %d is not local or server", int(c.TurnEnd)))
 	}
 	durs := []struct {
 		name string
@@ -322,7 +322,7 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	for _, d := range durs {
 		switch {
 		case *d.d < 0:
-			errs = append(errs, fmt.Errorf("%s %v is negative", d.name, *d.d))
+			errs = append(errs, fmt.Errorf("field %s: %v is negative", d.name, *d.d))
 		case *d.d == 0:
 			*d.d = d.def
 		}

@@ -564,8 +564,8 @@ func TestNewEngineErrors(t *testing.T) {
 		c    pipeline.EngineConfig
 		want []string
 	}{
-		{"no deps", pipeline.EngineConfig{}, []string{"Conn is nil", "Gate is nil", "Player is nil"}},
-		{"bad values", pipeline.EngineConfig{Mode: 7, ListenTimeout: -time.Second}, []string{"Mode 7", "ListenTimeout -1s is negative"}},
+		{"no deps", pipeline.EngineConfig{}, []string{"no Conn", "no Gate", "no Player"}},
+		{"bad values", pipeline.EngineConfig{Mode: 7, ListenTimeout: -time.Second}, []string{"field Mode: 7", "field ListenTimeout: -1s is negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := pipeline.NewEngine(tc.c)
