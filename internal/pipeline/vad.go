@@ -35,6 +35,7 @@ const (
 	vadMinSubWindows     = 6  // ... and the floor is the minimum over the last 1.5-1.75 s
 	vadSNRMax            = 5  // band SNR clip, in units of 10 dB
 	vadSNRMin            = -1
+	vadPitchOverSub      = 4 // the minimum underestimates a bin's mean noise power several times
 )
 
 // vadBandEdges are the analysis bands in Hz, roughly mel spaced up to 7.7 kHz.
@@ -43,17 +44,17 @@ var vadBandEdges = [vadBands + 1]float64{100, 200, 300, 400, 510, 630, 770, 920,
 
 // Feature layout of the model input (see Features).
 const (
-	vfSNR      = 0               // band SNR of the frame, log10 units
-	vfSNRFast  = vfSNR + 20      // smoothed over ~30 ms
-	vfSNRSlow  = vfSNRFast + 20  // smoothed over ~100 ms
-	vfFlat     = vfSNRSlow + 20  // spectral flatness 250-4000 Hz (log geometric / arithmetic mean)
-	vfFlatS    = vfFlat + 1      // smoothed
-	vfHarm     = vfFlatS + 1     // harmonicity: window-corrected normalised autocorrelation peak, 60-400 Hz
-	vfHarmS    = vfHarm + 1      // smoothed
-	vfMean     = vfHarmS + 1     // mean band SNR
-	vfMeanLong = vfMean + 1      // mean band SNR smoothed over ~300 ms
-	vfOnset    = vfMeanLong + 1  // mean band SNR minus its ~100 ms average
-	vadNumFeat = vfOnset + 1     // 67
+	vfSNR      = 0              // band SNR of the frame, log10 units
+	vfSNRFast  = vfSNR + 20     // smoothed over ~30 ms
+	vfSNRSlow  = vfSNRFast + 20 // smoothed over ~100 ms
+	vfFlat     = vfSNRSlow + 20 // flatness of the SNR spectrum 250-4000 Hz (log geometric / arithmetic mean)
+	vfFlatS    = vfFlat + 1     // smoothed
+	vfHarm     = vfFlatS + 1    // harmonicity: window-corrected normalised autocorrelation peak, 60-400 Hz
+	vfHarmS    = vfHarm + 1     // smoothed
+	vfMean     = vfHarmS + 1    // mean band SNR
+	vfMeanLong = vfMean + 1     // mean band SNR smoothed over ~300 ms
+	vfOnset    = vfMeanLong + 1 // mean band SNR minus its ~100 ms average
+	vadNumFeat = vfOnset + 1    // 67
 )
 
 // VAD is a causal voice activity detector on 10 ms frames, with no lookahead: the decision
@@ -85,11 +86,16 @@ type VAD struct {
 	bandHi   [vadBands]int
 	flatLo   int
 	flatHi   int
+	binLo    int // bins with their own noise floor
+	binHi    int
 	harmLo   int // lowest/highest bins kept for the pitch autocorrelation
 	harmHi   int
 	lagLo    int
 	lagHi    int
 	powNorm  float64
+	binP     []float64         // recursively smoothed power per bin, for the pitch path's noise floor
+	binMin   []float64         // its minimum in the current sub-window
+	binSubs  []float64         // vadMinSubWindows sub-window minima per bin
 	smoothP  [vadBands]float64 // recursively smoothed band power
 	curMin   [vadBands]float64 // minimum of log smoothed power in the current sub-window
 	subMins  [vadMinSubWindows][vadBands]float64
@@ -158,6 +164,9 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	v.frame = make([]float64, n)
 	v.power = make([]float64, n/2+1)
 	v.acf = make([]float64, n)
+	v.binP = make([]float64, n/2+1)
+	v.binMin = make([]float64, n/2+1)
+	v.binSubs = make([]float64, vadMinSubWindows*(n/2+1))
 	var sumSq float64
 	for i := range v.window {
 		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(v.win))
@@ -175,6 +184,7 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	}
 	v.flatLo, v.flatHi = bin(250), bin(4000)
 	v.harmLo, v.harmHi = bin(80), bin(3000)
+	v.binLo, v.binHi = min(v.harmLo, v.flatLo), max(v.harmHi, v.flatHi)
 	v.winACF = make([]float64, v.lagHi+1)
 	for l := range v.winACF {
 		var s float64
@@ -209,6 +219,13 @@ func (v *VAD) Reset() {
 		for b := range v.subMins[i] {
 			v.subMins[i][b] = math.Inf(1)
 		}
+	}
+	for k := range v.binMin {
+		v.binMin[k] = math.Inf(1)
+	}
+	clear(v.binP)
+	for k := range v.binSubs {
+		v.binSubs[k] = math.Inf(1)
 	}
 	v.subCount, v.subIdx, v.nSubs = 0, 0, 0
 	clear(v.feat[:])
@@ -304,8 +321,42 @@ func (v *VAD) analyse(frame []int16) {
 		meanSNR += snr
 		v.setSmoothed(vfSNR+b, snr, first)
 	}
+	// Per-bin floors from 80 Hz to 4 kHz. Against them, stationary coloured noise looks flat
+	// and stationary tones (mains hum and its harmonics, fans) are subtracted before the
+	// pitch search instead of being read as voicing.
+	nbin := len(v.binP)
+	var sumLog, sum, noiseSum float64
+	for k := v.binLo; k < v.binHi; k++ {
+		p := v.power[k] + floor
+		if first {
+			v.binP[k] = p
+		} else {
+			v.binP[k] = 0.7*v.binP[k] + 0.3*p
+		}
+		v.binMin[k] = min(v.binMin[k], v.binP[k])
+		noise := v.binMin[k]
+		for i := 0; i < v.nSubs; i++ {
+			noise = min(noise, v.binSubs[i*nbin+k])
+		}
+		if k >= v.harmLo && k < v.harmHi {
+			v.acf[k] = max(p-vadPitchOverSub*noise, 0)
+			noiseSum += vadPitchOverSub * noise
+		}
+		if k >= v.flatLo && k < v.flatHi {
+			q := p / noise
+			sumLog += math.Log(q)
+			sum += q
+		}
+	}
+	// Flatness of the a-posteriori SNR spectrum over 250 Hz-4 kHz.
+	nb := float64(v.flatHi - v.flatLo)
+	flat := sumLog/nb - math.Log(sum/nb)
 	v.subCount++
 	if v.subCount == vadMinSubFrames {
+		copy(v.binSubs[v.subIdx*nbin:(v.subIdx+1)*nbin], v.binMin)
+		for k := range v.binMin {
+			v.binMin[k] = math.Inf(1)
+		}
 		v.subMins[v.subIdx] = v.curMin
 		v.subIdx = (v.subIdx + 1) % vadMinSubWindows
 		v.nSubs = min(v.nSubs+1, vadMinSubWindows)
@@ -316,32 +367,23 @@ func (v *VAD) analyse(frame []int16) {
 	}
 	meanSNR /= vadBands
 
-	// Spectral flatness over the speech band.
-	var sumLog, sum float64
-	for k := v.flatLo; k < v.flatHi; k++ {
-		p := v.power[k] + floor
-		sumLog += math.Log(p)
-		sum += p
-	}
-	nb := float64(v.flatHi - v.flatLo)
-	flat := sumLog/nb - math.Log(sum/nb)
-
 	// Pitch strength: the autocorrelation is the inverse transform of the band-limited power
 	// spectrum; the transform size leaves room for the longest lag without wrap-around.
 	n := len(v.acf)
-	clear(v.acf)
+	clear(v.acf[:v.harmLo])
+	clear(v.acf[v.harmHi : n-v.harmHi+1])
 	for k := v.harmLo; k < v.harmHi; k++ {
-		v.acf[k] = v.power[k]
-		v.acf[n-k] = v.power[k]
+		v.acf[n-k] = v.acf[k]
 	}
 	f.transform(v.acf) // real and even in, so the cosine sums out are the autocorrelation
 	harm := 0.0
-	if r0 := f.outRe[0]; r0 > 1e-9 {
+	// Normalising by the energy before subtraction makes this periodicity times the share
+	// of the energy above the noise. The window's own autocorrelation is divided out, but
+	// not where it is small, which would only amplify noise.
+	if r0 := f.outRe[0] + 2*noiseSum; r0 > 0 {
 		for l := v.lagLo; l <= v.lagHi; l++ {
-			h := f.outRe[l] / (r0 * v.winACF[l])
-			harm = max(harm, h)
+			harm = max(harm, f.outRe[l]/(r0*max(v.winACF[l], 0.5)))
 		}
-		harm = min(harm, 1.5)
 	}
 
 	fe := &v.feat
