@@ -1,0 +1,240 @@
+package alsa
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/wav"
+)
+
+// fileDev is a file: device. Capture reads a WAV file, playback writes one. In real-time
+// mode it keeps the pace of a sound card: frames leave (capture) or are consumed
+// (playback) at the rate, measured from the first transfer.
+type fileDev struct {
+	stream   Stream
+	par      Params
+	realtime bool
+	clock    Clock
+	stop     <-chan struct{}
+
+	mu     sync.Mutex // guards following fields; never held while sleeping
+	f      *os.File
+	r      *wav.Reader
+	w      *wav.Writer
+	start  time.Time // time of the first transfer; zero before
+	frames int64     // frames transferred since start
+	eof    bool
+
+	want        int64 // frames of the transfer in progress; only the transferring goroutine uses it
+	readTarget  func(int64) int64
+	writeTarget func(int64) int64
+}
+
+func formatFromWAV(h wav.Header) (Format, error) {
+	switch {
+	case h.Bits == 16 && h.Container == 2:
+		return S16LE, nil
+	case h.Bits == 24 && h.Container == 3:
+		return S24_3LE, nil
+	case h.Bits == 24 && h.Container == 4:
+		return S24LE, nil
+	case h.Bits == 32 && h.Container == 4:
+		return S32LE, nil
+	}
+	return FormatUnset, fmt.Errorf("%d-bit samples in %d bytes are not supported (want 16, 24 or 32 bits)", h.Bits, h.Container)
+}
+
+func openFile(path string, s Stream, c Config, o *options, stop <-chan struct{}) (*fileDev, error) {
+	d := &fileDev{stream: s, realtime: o.fileRealtime, clock: o.clock, stop: stop}
+	// Made once here, so that pacing does not allocate a closure per period.
+	d.readTarget = func(frames int64) int64 { return frames + d.want }
+	d.writeTarget = func(frames int64) int64 { return frames + d.want - int64(d.par.BufferFrames) }
+	if s == Capture {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		r, err := wav.NewReader(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		h := r.Header()
+		format, err := formatFromWAV(h)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		d.f, d.r = f, r
+		d.par = Params{Format: format, Channels: h.Channels, Rate: h.Rate}
+	} else {
+		format := c.Format
+		if format == FormatUnset {
+			format = S16LE
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		w, err := wav.NewWriter(f, wav.Header{Channels: c.Channels, Rate: c.Rate, Bits: format.Bits(), Container: format.BytesPerSample()})
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+		d.f, d.w = f, w
+		d.par = Params{Format: format, Channels: c.Channels, Rate: c.Rate}
+	}
+	d.par.PeriodFrames = max(1, d.par.Rate*c.PeriodMs/1000)
+	d.par.BufferFrames = max(2*d.par.PeriodFrames, d.par.Rate*c.BufferMs/1000)
+	return d, nil
+}
+
+func (d *fileDev) params() Params { return d.par }
+
+// elapsedLocked is the number of frames the imaginary sound card has clocked since start.
+func (d *fileDev) elapsedLocked() int64 {
+	if d.start.IsZero() {
+		return 0
+	}
+	return int64(d.clock.Now().Sub(d.start)) * int64(d.par.Rate) / int64(time.Second)
+}
+
+// waitUntil sleeps until the card has clocked target(frames transferred) frames.
+func (d *fileDev) waitUntil(target func(frames int64) int64) error {
+	for {
+		d.mu.Lock()
+		ahead := target(d.frames) - d.elapsedLocked()
+		d.mu.Unlock()
+		if ahead <= 0 {
+			return nil
+		}
+		if !d.clock.Sleep(time.Duration(ahead)*time.Second/time.Duration(d.par.Rate), d.stop) {
+			return ErrClosed
+		}
+	}
+}
+
+func (d *fileDev) read(buf []byte, frames int) (int, error) {
+	d.mu.Lock()
+	if d.start.IsZero() {
+		d.start = d.clock.Now()
+	}
+	d.mu.Unlock()
+	// Like a card, hand out at most one period per wakeup once caught up.
+	if d.realtime {
+		frames = min(frames, d.par.PeriodFrames)
+		d.want = int64(frames)
+		if err := d.waitUntil(d.readTarget); err != nil {
+			return 0, err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.eof {
+		return 0, io.EOF
+	}
+	fb := d.par.FrameBytes()
+	n, err := io.ReadFull(d.r, buf[:frames*fb])
+	got := n / fb
+	d.frames += int64(got)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		d.eof = true
+		if got == 0 {
+			return 0, io.EOF
+		}
+		return got, nil
+	case err != nil:
+		return got, err
+	}
+	return got, nil
+}
+
+func (d *fileDev) write(buf []byte, frames int) (int, error) {
+	if d.realtime {
+		// Block while the imaginary buffer is full.
+		d.want = int64(frames)
+		if err := d.waitUntil(d.writeTarget); err != nil {
+			return 0, err
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.start.IsZero() {
+		d.start = d.clock.Now()
+	}
+	if d.realtime {
+		if el := d.elapsedLocked(); d.frames < el {
+			// The card ran dry (an underrun): restart the clock at now.
+			d.start, d.frames = d.clock.Now(), 0
+		}
+	}
+	n, err := d.w.Write(buf[:frames*d.par.FrameBytes()])
+	d.frames += int64(n / d.par.FrameBytes())
+	return n / d.par.FrameBytes(), err
+}
+
+func (d *fileDev) delay() (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.delayLocked(), nil
+}
+
+func (d *fileDev) delayLocked() int {
+	if !d.realtime || d.stream == Capture {
+		return 0
+	}
+	return int(max(0, d.frames-d.elapsedLocked()))
+}
+
+func (d *fileDev) status() (Status, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delay := d.delayLocked()
+	st := Status{State: "RUNNING", Delay: delay}
+	if d.start.IsZero() {
+		st.State = "PREPARED"
+	}
+	if d.stream == Playback {
+		st.Avail = d.par.BufferFrames - delay
+	} else if d.realtime {
+		st.Avail = int(max(0, d.elapsedLocked()-d.frames))
+	}
+	return st, nil
+}
+
+func (d *fileDev) drop() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stream == Playback {
+		// What was written stays in the file; the queue is considered gone.
+		d.start, d.frames = time.Time{}, 0
+	}
+	return nil
+}
+
+func (d *fileDev) drain() error {
+	if d.stream == Playback && d.realtime {
+		if err := d.waitUntil(func(frames int64) int64 { return frames }); err != nil {
+			return err
+		}
+	}
+	return d.drop()
+}
+
+func (d *fileDev) pause(bool) error { return nil }
+
+func (d *fileDev) close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	if d.w != nil {
+		errs = append(errs, d.w.Close())
+	}
+	errs = append(errs, d.f.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,267 @@
+package alsa
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// backend is one open device: hardware or file.
+type backend interface {
+	params() Params
+	read(buf []byte, frames int) (int, error)
+	write(buf []byte, frames int) (int, error)
+	delay() (int, error)
+	status() (Status, error)
+	drop() error
+	drain() error
+	pause(on bool) error
+	close() error
+}
+
+// PCM is an open capture or playback stream. ReadFrames/WriteFrames are meant for one
+// goroutine; Delay, Drop, Pause, Xruns and Close may be called from others.
+type PCM struct {
+	name   string
+	dn     devName
+	stream Stream
+	cfg    Config
+	opts   options
+	par    Params
+	stop   chan struct{} // closed on Close
+	xruns  atomic.Uint64
+
+	mu     sync.Mutex // guards following fields
+	b      backend    // nil while reopening or after Close
+	closed bool
+}
+
+// Open opens the device called name for stream s, negotiating the parameters nearest to c.
+func Open(name string, s Stream, c Config, opts ...Option) (*PCM, error) {
+	o := options{
+		log:          slog.New(slog.DiscardHandler),
+		fileRealtime: true,
+		backoffMin:   100 * time.Millisecond,
+		backoffMax:   5 * time.Second,
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.clock == nil {
+		o.clock = &realClock{}
+	}
+	if s != Playback && s != Capture {
+		return nil, fmt.Errorf("open pcm %s: unknown %v", name, s)
+	}
+	c, err := c.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("open pcm %s: %w", name, err)
+	}
+	dn, err := parseName(name)
+	if err != nil {
+		return nil, err
+	}
+	p := &PCM{name: name, dn: dn, stream: s, cfg: c, opts: o, stop: make(chan struct{})}
+	b, err := p.openBackend()
+	if err != nil {
+		return nil, fmt.Errorf("open pcm %s %v: %w", name, s, err)
+	}
+	p.b, p.par = b, b.params()
+	return p, nil
+}
+
+func (p *PCM) openBackend() (backend, error) {
+	if p.dn.kind == "file" {
+		return openFile(p.dn.path, p.stream, p.cfg, &p.opts, p.stop)
+	}
+	return openHW(p.dn, p.stream, p.cfg, &p.opts, &p.xruns)
+}
+
+// Name is the name the PCM was opened with.
+func (p *PCM) Name() string { return p.name }
+
+// Params is what the device granted.
+func (p *PCM) Params() Params { return p.par }
+
+// Xruns counts overruns (capture) or underruns (playback) recovered so far.
+func (p *PCM) Xruns() uint64 { return p.xruns.Load() }
+
+func (p *PCM) backend() (backend, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrClosed
+	}
+	return p.b, nil
+}
+
+// ReadFrames reads whole interleaved frames in the device format (Params) into buf and
+// returns how many. It blocks until at least one period is there or the PCM is closed.
+// Overruns are recovered and counted. A file: device returns io.EOF at its end.
+func (p *PCM) ReadFrames(buf []byte) (int, error) {
+	return p.transfer(buf, Capture)
+}
+
+// WriteFrames writes the whole interleaved frames in buf, blocking while the device buffer
+// is full, and returns how many were written. Underruns are recovered and counted.
+func (p *PCM) WriteFrames(buf []byte) (int, error) {
+	return p.transfer(buf, Playback)
+}
+
+func (p *PCM) transfer(buf []byte, s Stream) (int, error) {
+	if p.stream != s {
+		return 0, fmt.Errorf("pcm %s: %v transfer on a %v stream", p.name, s, p.stream)
+	}
+	frames := len(buf) / p.par.FrameBytes()
+	if frames == 0 {
+		return 0, nil
+	}
+	buf = buf[:frames*p.par.FrameBytes()]
+	for {
+		b, err := p.backend()
+		if err != nil {
+			return 0, err
+		}
+		var n int
+		if b == nil {
+			err = syscall.ENODEV // a previous reopen was cut short
+		} else if s == Capture {
+			n, err = b.read(buf, frames)
+		} else {
+			n, err = b.write(buf, frames)
+		}
+		if err == nil || !p.opts.reopen || !errors.Is(err, syscall.ENODEV) {
+			if err != nil && !errors.Is(err, io.EOF) {
+				err = fmt.Errorf("pcm %s %v: %w", p.name, s, err)
+			}
+			return n, err
+		}
+		if err := p.reopen(err); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// reopen closes the vanished device and opens it again with backoff until it returns,
+// its parameters change, or Close is called.
+func (p *PCM) reopen(cause error) error {
+	p.mu.Lock()
+	old := p.b
+	p.b = nil
+	p.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	p.opts.log.Warn("audio device gone, reopening", "device", p.name, "stream", p.stream.String(), "err", cause)
+	wait := p.opts.backoffMin
+	for attempt := 1; ; attempt++ {
+		if !p.opts.clock.Sleep(wait, p.stop) {
+			return ErrClosed
+		}
+		b, err := p.openBackend()
+		if err == nil {
+			if got := b.params(); got != p.par {
+				b.close()
+				return fmt.Errorf("pcm %s: device returned with %v, was %v", p.name, got, p.par)
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.closed {
+				b.close()
+				return ErrClosed
+			}
+			p.b = b
+			p.opts.log.Info("audio device back", "device", p.name, "stream", p.stream.String(), "attempts", attempt)
+			return nil
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			p.opts.log.Warn("audio device still gone", "device", p.name, "attempts", attempt, "err", err)
+		}
+		wait = min(2*wait, p.opts.backoffMax)
+	}
+}
+
+// Delay is the number of frames between the application and the converter: for playback,
+// written but not yet heard; for capture, captured but not yet read.
+func (p *PCM) Delay() (int, error) {
+	b, err := p.backend()
+	if err != nil || b == nil {
+		return 0, errOr(err)
+	}
+	return b.delay()
+}
+
+// Status is a snapshot of the stream.
+type Status struct {
+	State string // "PREPARED", "RUNNING", "XRUN", ...
+	Avail int    // frames that can be read or written without blocking
+	Delay int
+}
+
+// Status reports the stream's state.
+func (p *PCM) Status() (Status, error) {
+	b, err := p.backend()
+	if err != nil || b == nil {
+		return Status{}, errOr(err)
+	}
+	return b.status()
+}
+
+// Drop stops the stream at once, discarding queued frames, and prepares it for more.
+func (p *PCM) Drop() error {
+	b, err := p.backend()
+	if err != nil || b == nil {
+		return errOr(err)
+	}
+	return b.drop()
+}
+
+// Drain waits until queued playback frames have been played, then prepares the stream.
+func (p *PCM) Drain() error {
+	b, err := p.backend()
+	if err != nil || b == nil {
+		return errOr(err)
+	}
+	return b.drain()
+}
+
+// Pause pauses (on) or resumes the stream, if the device can pause.
+func (p *PCM) Pause(on bool) error {
+	b, err := p.backend()
+	if err != nil || b == nil {
+		return errOr(err)
+	}
+	return b.pause(on)
+}
+
+func errOr(err error) error {
+	if err != nil {
+		return err
+	}
+	return syscall.ENODEV
+}
+
+// Close closes the device, unblocking a ReadFrames or WriteFrames in progress.
+func (p *PCM) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	close(p.stop)
+	if p.b == nil {
+		return nil
+	}
+	err := p.b.close()
+	p.b = nil
+	if err != nil {
+		return fmt.Errorf("close pcm %s: %w", p.name, err)
+	}
+	return nil
+}

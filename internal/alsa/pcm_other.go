@@ -1,0 +1,12 @@
+//go:build !linux
+
+package alsa
+
+import (
+	"errors"
+	"sync/atomic"
+)
+
+func openHW(devName, Stream, Config, *options, *atomic.Uint64) (backend, error) {
+	return nil, errors.New("alsa: sound hardware needs Linux; use a file: device")
+}

@@ -1,0 +1,94 @@
+package alsa
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// realDev is a device node opened non-blocking and registered with the Go runtime
+// poller, so transfers wait without holding a thread and Close wakes them up.
+type realDev struct {
+	f  *os.File
+	rc syscall.RawConn
+
+	mu     sync.Mutex // guards following fields: the argument block of ioctl
+	req    uintptr
+	arg    unsafe.Pointer
+	errno  syscall.Errno
+	ctlFn  func(fd uintptr) // made once, so ioctl does not allocate a closure per call
+	xReq   uintptr          // transfer's argument block: one transferring goroutine per device
+	xArg   unsafe.Pointer
+	xErrno syscall.Errno
+	xFn    func(fd uintptr) bool
+}
+
+func openReal(path string) (device, error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err // a bare Errno, so callers can spot EBUSY and ENOENT
+	}
+	f := os.NewFile(uintptr(fd), path)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	d := &realDev{f: f, rc: rc}
+	d.ctlFn = func(fd uintptr) {
+		_, _, d.errno = unix.Syscall(unix.SYS_IOCTL, fd, d.req, uintptr(d.arg))
+	}
+	d.xFn = func(fd uintptr) bool {
+		_, _, d.xErrno = unix.Syscall(unix.SYS_IOCTL, fd, d.xReq, uintptr(d.xArg))
+		return d.xErrno != unix.EAGAIN
+	}
+	return d, nil
+}
+
+func (d *realDev) ioctl(req uintptr, arg unsafe.Pointer) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.req, d.arg = req, arg
+	if err := d.rc.Control(d.ctlFn); err != nil {
+		return closedErr(err)
+	}
+	d.arg = nil
+	if d.errno != 0 {
+		return d.errno
+	}
+	return nil
+}
+
+func (d *realDev) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {
+	d.xReq, d.xArg = req, arg
+	var err error
+	if s == Capture {
+		err = d.rc.Read(d.xFn)
+	} else {
+		err = d.rc.Write(d.xFn)
+	}
+	d.xArg = nil
+	if err != nil {
+		return closedErr(err)
+	}
+	if d.xErrno != 0 {
+		return d.xErrno
+	}
+	return nil
+}
+
+func closedErr(err error) error {
+	if errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("%w (%v)", ErrClosed, err)
+	}
+	return err
+}
+
+func (d *realDev) Close() error { return d.f.Close() }
+
+var realSystem = &system{open: openReal, procRoot: "/proc"}
