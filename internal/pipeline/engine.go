@@ -74,20 +74,21 @@ func (SystemClock) Now() time.Time { return time.Now() }
 // AfterFunc wraps time.AfterFunc.
 func (SystemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
-// Default timings, used where EngineConfig leaves a duration at 0.
+// Default timings, used where Options leave a duration at 0.
 const (
 	DefaultListenTimeout  = 8 * time.Second
 	DefaultMaxTurn        = 30 * time.Second
 	DefaultReplyTimeout   = 15 * time.Second
 	DefaultConnectTimeout = 30 * time.Second
+	DefaultServerEndGrace = 8 * time.Second
 	DefaultTapMax         = 350 * time.Millisecond
 	DefaultDrainPoll      = 50 * time.Millisecond
 	DefaultHeartbeat      = time.Second
 )
 
-// EngineConfig is what NewEngine needs. Conn, Gate and Player are required; LED,
-// Earcons, VAD, Heartbeat and Logger may be nil.
-type EngineConfig struct {
+// Options are the engine's behaviour; Reconfigure changes them while it runs. A
+// duration left at 0 takes its default where 0 would make no sense.
+type Options struct {
 	Mode    Mode
 	TurnEnd TurnEnd // who ends a turn not held on the button
 	// VoiceBargeIn lets user speech (a VAD onset that passes the raised echo-guard
@@ -99,21 +100,64 @@ type EngineConfig struct {
 	// FollowUp is the window after a reply (and its echo guard) in which speech starts a
 	// turn without a wake, also in push-to-talk mode; 0 is off.
 	FollowUp time.Duration
-	// ListenTimeout without speech after a wake or press gives up the turn (0: default).
+	// ListenTimeout without speech after a wake or press gives up the turn.
 	ListenTimeout time.Duration
-	// MaxTurn caps one turn; at the cap the turn is sent (0: default).
+	// MaxTurn caps one turn; at the cap the turn is sent.
 	MaxTurn time.Duration
 	// ReplyTimeout without a reply (PROCESSING), or with playback stalled (SPEAKING),
-	// gives up with an error earcon (0: default).
+	// gives up with an error earcon.
 	ReplyTimeout time.Duration
-	// ConnectTimeout in CONNECTING shows DISCONNECTED until the client reports again
-	// (0: default).
+	// ServerEndGrace: when the server ends turns, this long after the local VAD heard
+	// the end of speech without the server deciding, the engine commits the turn itself.
+	ServerEndGrace time.Duration
+	// ConnectTimeout in CONNECTING shows DISCONNECTED until the client reports again.
 	ConnectTimeout time.Duration
 	// TapMax: in mode both, a press released within TapMax before any speech is a tap
-	// to talk and the VAD ends the turn; in push-to-talk it is dropped (0: default).
+	// to talk and the VAD ends the turn; in push-to-talk it is dropped.
 	TapMax time.Duration
-	// DrainPoll is how often SPEAKING checks whether playback finished (0: default).
+	// DrainPoll is how often SPEAKING checks whether playback finished.
 	DrainPoll time.Duration
+}
+
+// check validates o and fills in the defaults.
+func (o Options) check() (Options, []error) {
+	var errs []error
+	if o.Mode < ModePushToTalk || o.Mode > ModeBoth {
+		errs = append(errs, fmt.Errorf("field Mode: %d is not a mode", int(o.Mode)))
+	}
+	if o.TurnEnd != TurnEndLocal && o.TurnEnd != TurnEndServer {
+		errs = append(errs, fmt.Errorf("field TurnEnd: %d is not local or server", int(o.TurnEnd)))
+	}
+	durs := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"EchoGuard", &o.EchoGuard, 0},
+		{"FollowUp", &o.FollowUp, 0},
+		{"ListenTimeout", &o.ListenTimeout, DefaultListenTimeout},
+		{"MaxTurn", &o.MaxTurn, DefaultMaxTurn},
+		{"ReplyTimeout", &o.ReplyTimeout, DefaultReplyTimeout},
+		{"ServerEndGrace", &o.ServerEndGrace, DefaultServerEndGrace},
+		{"ConnectTimeout", &o.ConnectTimeout, DefaultConnectTimeout},
+		{"TapMax", &o.TapMax, DefaultTapMax},
+		{"DrainPoll", &o.DrainPoll, DefaultDrainPoll},
+	}
+	for _, d := range durs {
+		switch {
+		case *d.d < 0:
+			errs = append(errs, fmt.Errorf("field %s: %v is negative", d.name, *d.d))
+		case *d.d == 0:
+			*d.d = d.def
+		}
+	}
+	return o, errs
+}
+
+// EngineConfig is what NewEngine needs. Conn, Gate and Player are required; LED,
+// Earcons, VAD, Heartbeat and Logger may be nil.
+type EngineConfig struct {
+	Options
 
 	Conn    realtimeConn
 	Gate    captureGate
@@ -148,6 +192,7 @@ type Status struct {
 
 	Turns          uint64 // turns sent to the server
 	Replies        uint64 // responses completed
+	Played         uint64 // replies played to their end
 	Interrupts     uint64 // replies stopped by barge-in or control
 	ListenTimeouts uint64
 	ReplyTimeouts  uint64
@@ -182,6 +227,7 @@ const (
 	inSpeech
 	inRealtime
 	inControl
+	inOptions
 	inTimer
 	inSync
 )
@@ -194,6 +240,7 @@ type input struct {
 	speech SpeechEdge
 	rt     RealtimeEvent
 	ctl    *controlReq
+	opts   *Options
 	timer  timerKind
 	gen    uint64
 	sync   chan struct{}
@@ -276,6 +323,7 @@ const (
 	tReply
 	tDrain
 	tEchoTail
+	tServerEnd
 	tConnect
 	tHeartbeat
 	numTimers
@@ -298,34 +346,13 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 	if c.Player == nil {
 		errs = append(errs, errors.New("no Player"))
 	}
-	if c.Mode < ModePushToTalk || c.Mode > ModeBoth {
-		errs = append(errs, fmt.Errorf("field Mode: %d is not a mode", int(c.Mode)))
-	}
-	if c.TurnEnd != TurnEndLocal && c.TurnEnd != TurnEndServer {
-		errs = append(errs, fmt.Errorf("field TurnEnd: %d is not local or server", int(c.TurnEnd)))
-	}
-	durs := []struct {
-		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
-		{"EchoGuard", &c.EchoGuard, 0},
-		{"FollowUp", &c.FollowUp, 0},
-		{"ListenTimeout", &c.ListenTimeout, DefaultListenTimeout},
-		{"MaxTurn", &c.MaxTurn, DefaultMaxTurn},
-		{"ReplyTimeout", &c.ReplyTimeout, DefaultReplyTimeout},
-		{"ConnectTimeout", &c.ConnectTimeout, DefaultConnectTimeout},
-		{"TapMax", &c.TapMax, DefaultTapMax},
-		{"DrainPoll", &c.DrainPoll, DefaultDrainPoll},
-		{"HeartbeatInterval", &c.HeartbeatInterval, DefaultHeartbeat},
-	}
-	for _, d := range durs {
-		switch {
-		case *d.d < 0:
-			errs = append(errs, fmt.Errorf("field %s: %v is negative", d.name, *d.d))
-		case *d.d == 0:
-			*d.d = d.def
-		}
+	opts, oerrs := c.Options.check()
+	c.Options = opts
+	errs = append(errs, oerrs...)
+	if c.HeartbeatInterval < 0 {
+		errs = append(errs, fmt.Errorf("field HeartbeatInterval: %v is negative", c.HeartbeatInterval))
+	} else if c.HeartbeatInterval == 0 {
+		c.HeartbeatInterval = DefaultHeartbeat
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("pipeline: engine config: %w", errors.Join(errs...))
@@ -430,6 +457,27 @@ func (e *Engine) Sync(ctx context.Context) error {
 // a subscriber that lets it fill loses events, counted in Event.Missed and
 // Status.DroppedEvents, and never slows the engine. The channel closes when Run returns.
 func (e *Engine) Subscribe(buffer int) (<-chan Event, func()) { return e.bus.subscribe(buffer) }
+
+// Reconfigure validates o and makes it the engine's behaviour from the next decision
+// on; a turn or reply in progress goes on.
+func (e *Engine) Reconfigure(ctx context.Context, o Options) error {
+	o, errs := o.check()
+	if len(errs) > 0 {
+		return fmt.Errorf("pipeline: engine options: %w", errors.Join(errs...))
+	}
+	req := &controlReq{reply: make(chan error, 1)}
+	if err := e.send(ctx, input{kind: inOptions, opts: &o, ctl: req}); err != nil {
+		return fmt.Errorf("reconfigure: %w", err)
+	}
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("reconfigure: %w", ctx.Err())
+	case <-e.done:
+		return fmt.Errorf("reconfigure: %w", ErrNotRunning)
+	}
+}
 
 // Status returns a snapshot of the engine.
 func (e *Engine) Status() Status {

@@ -31,14 +31,14 @@ var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // baseConfig is the config of most scenarios: mode both, local end of turn.
 func baseConfig() pipeline.EngineConfig {
-	return pipeline.EngineConfig{
+	return pipeline.EngineConfig{Options: pipeline.Options{
 		Mode:          pipeline.ModeBoth,
 		TurnEnd:       pipeline.TurnEndLocal,
 		EchoGuard:     800 * time.Millisecond,
 		ListenTimeout: 8 * time.Second,
 		MaxTurn:       30 * time.Second,
 		ReplyTimeout:  15 * time.Second,
-	}
+	}}
 }
 
 func newHarness(t *testing.T, mutate func(*pipeline.EngineConfig)) *harness {

@@ -16,6 +16,10 @@ func (e *Engine) handle(in input) {
 		e.onRealtime(in.rt)
 	case inControl:
 		in.ctl.reply <- e.control(in.ctl.action)
+	case inOptions:
+		e.cfg.Options = *in.opts
+		e.log.Info("options changed", "mode", e.cfg.Mode.String(), "turn_end", e.cfg.TurnEnd.String())
+		in.ctl.reply <- nil
 	case inTimer:
 		if e.timers[in.timer].gen == in.gen {
 			e.timers[in.timer].t = nil
@@ -95,8 +99,13 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			return
 		}
 		e.publish(Event{Kind: EventSpeechEnded, Source: "local"})
-		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndLocal {
+		switch {
+		case e.turn.by.held():
+		case e.cfg.TurnEnd == TurnEndLocal:
 			e.commitTurn("end of speech")
+		default:
+			// The server decides; if it never does, the turn must not hang.
+			e.arm(tServerEnd, e.cfg.ServerEndGrace)
 		}
 		return
 	}
@@ -106,6 +115,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.turn.heard = true
 			e.disarm(tListen)
 		}
+		e.disarm(tServerEnd)
 		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
 	case StateConnected:
 		if e.muted || e.paused {
@@ -324,6 +334,10 @@ func (e *Engine) onTimer(k timerKind) {
 			e.counts.ListenTimeouts++
 			e.abortTurn(fmt.Sprintf("no speech within %v", e.cfg.ListenTimeout), CueListenEnd)
 		}
+	case tServerEnd:
+		if e.state == StateListening {
+			e.commitTurn(fmt.Sprintf("the server did not end the turn within %v of silence", e.cfg.ServerEndGrace))
+		}
 	case tMaxTurn:
 		if e.state == StateListening {
 			e.commitTurn(fmt.Sprintf("turn reached its maximum length of %v", e.cfg.MaxTurn))
@@ -359,6 +373,7 @@ func (e *Engine) checkDrained() {
 		e.disarm(tDrain)
 		e.audioItem = ""
 		e.startEchoTail()
+		e.counts.Played++
 		if e.cfg.FollowUp > 0 {
 			e.followTill = e.clock.Now().Add(e.cfg.EchoGuard + e.cfg.FollowUp)
 		}
@@ -420,6 +435,7 @@ func (e *Engine) closeTurn() {
 	e.cfg.Gate.SetStreaming(false)
 	e.disarm(tListen)
 	e.disarm(tMaxTurn)
+	e.disarm(tServerEnd)
 }
 
 // commitTurn sends the turn and asks for the reply.

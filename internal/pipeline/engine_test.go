@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -55,8 +56,9 @@ func TestPushToTalkTurn(t *testing.T) {
 	h.expect("echo tail", nil, []string{"echo guard off"})
 
 	st := h.e.Status()
-	if st.State != pipeline.StateConnected || st.Turns != 1 || st.Replies != 1 || st.SessionID != "sess_1" || st.ResponseActive {
-		t.Errorf("Status = %+v, want connected, 1 turn, 1 reply, session sess_1, no active response", st)
+	if st.State != pipeline.StateConnected || st.Turns != 1 || st.Replies != 1 || st.Played != 1 || st.SessionID != "sess_1" ||
+		st.ResponseActive || !st.ConnectedSince.Equal(epoch) {
+		t.Errorf("Status = %+v, want connected since %v, 1 turn, 1 reply played, session sess_1, no active response", st, epoch)
 	}
 	wantLED := []pipeline.LEDPattern{pipeline.LEDOff, pipeline.LEDConnecting, pipeline.LEDConnected, pipeline.LEDListening,
 		pipeline.LEDProcessing, pipeline.LEDSpeaking, pipeline.LEDConnected}
@@ -565,7 +567,7 @@ func TestNewEngineErrors(t *testing.T) {
 		want []string
 	}{
 		{"no deps", pipeline.EngineConfig{}, []string{"no Conn", "no Gate", "no Player"}},
-		{"bad values", pipeline.EngineConfig{Mode: 7, ListenTimeout: -time.Second}, []string{"field Mode: 7", "field ListenTimeout: -1s is negative"}},
+		{"bad values", pipeline.EngineConfig{Options: pipeline.Options{Mode: 7, ListenTimeout: -time.Second}}, []string{"field Mode: 7", "field ListenTimeout: -1s is negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := pipeline.NewEngine(tc.c)
@@ -578,5 +580,47 @@ func TestNewEngineErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestServerEndGrace(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) {
+		c.Mode, c.TurnEnd, c.ServerEndGrace = pipeline.ModeContinuous, pipeline.TurnEndServer, 4*time.Second
+	})
+	h.connect()
+	h.speech(true)
+	h.speech(false)
+	h.advance(2 * time.Second)
+	h.speech(true) // speaking again restarts the wait
+	h.speech(false)
+	h.advance(3 * time.Second)
+	h.expect("server still deciding", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on"})
+	h.advance(time.Second)
+	h.expect("no server decision", []string{"processing"},
+		[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+}
+
+func TestReconfigure(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) { c.Mode = pipeline.ModePushToTalk })
+	h.connect()
+	h.speech(true)
+	h.expect("push to talk", nil, nil)
+
+	ctx := context.Background()
+	o := baseConfig().Options
+	o.Mode = pipeline.ModeContinuous
+	if err := h.e.Reconfigure(ctx, o); err != nil {
+		t.Fatalf("Reconfigure: %v", err)
+	}
+	h.speech(true)
+	h.expect("continuous", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on"})
+	if s := h.e.Status(); s.Mode != pipeline.ModeContinuous {
+		t.Errorf("Status.Mode = %v, want continuous", s.Mode)
+	}
+
+	o.EchoGuard = -time.Second
+	err := h.e.Reconfigure(ctx, o)
+	if err == nil || !contains(err.Error(), "field EchoGuard") {
+		t.Errorf("Reconfigure(negative EchoGuard) = %v, want an error naming the field", err)
 	}
 }
