@@ -1,0 +1,5 @@
+//go:build !race
+
+package alsa
+
+const raceEnabled = false
