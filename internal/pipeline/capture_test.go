@@ -1,0 +1,430 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// captureFakeMic is a capture device that plays back a prepared signal in
+// device format, one period per read, and then fails with its error (or
+// loops when err is nil).
+type captureFakeMic struct {
+	data  []byte // whole signal, device format
+	fb    int    // frame bytes
+	pos   int
+	err   error
+	reads atomic.Int64
+}
+
+func (m *captureFakeMic) ReadFrames(buf []byte) (int, error) {
+	if m.pos >= len(m.data) {
+		if m.err != nil {
+			return 0, m.err
+		}
+		m.pos = 0
+	}
+	n := copy(buf[:len(buf)/m.fb*m.fb], m.data[m.pos:])
+	m.pos += n
+	m.reads.Add(1)
+	return n / m.fb, nil
+}
+
+// captureFakeVAD calls a frame speech when its mean magnitude is above a
+// threshold, and remembers the frame sizes it was given.
+type captureFakeVAD struct {
+	threshold int
+	calls     int
+	badSize   int
+}
+
+func (v *captureFakeVAD) Process(f []int16) bool {
+	v.calls++
+	if len(f) != CaptureRate/100 {
+		v.badSize++
+	}
+	var sum int
+	for _, s := range f {
+		sum += int(max(s, -s))
+	}
+	return sum/max(len(f), 1) > v.threshold
+}
+
+// captureSignal renders mono samples at rate into a device buffer of format
+// f (the signal in every channel).
+func captureSignal(f Format, samples []int16) []byte {
+	out := make([]byte, len(samples)*f.FrameBytes())
+	EncodeFrames(out, samples, f)
+	return out
+}
+
+// captureSilenceThenTone is silenceMs of silence, then toneMs of a 500 Hz
+// tone at half scale, at rate.
+func captureSilenceThenTone(rate, silenceMs, toneMs int) []int16 {
+	s := make([]int16, (silenceMs+toneMs)*rate/1000)
+	start := silenceMs * rate / 1000
+	for i := start; i < len(s); i++ {
+		s[i] = int16(16000 * math.Sin(2*math.Pi*500*float64(i-start)/float64(rate)))
+	}
+	return s
+}
+
+type captureRig struct {
+	mic  *captureFakeMic
+	vad  *captureFakeVAD
+	ring *Ring
+	c    *Capture
+}
+
+func newCaptureRig(t testing.TB, f Format, period int, signal []int16, preRollMs int) *captureRig {
+	t.Helper()
+	mic := &captureFakeMic{data: captureSignal(f, signal), fb: f.FrameBytes(), err: errCaptureTestEOF}
+	vad := &captureFakeVAD{threshold: 1000}
+	ring, err := NewRing(CaptureRate*5, RingOverwrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCapture(mic, vad, ring, CaptureConfig{Device: f, PeriodFrames: period, Channel: MixChannels, PreRollMs: preRollMs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &captureRig{mic, vad, ring, c}
+}
+
+var errCaptureTestEOF = errors.New("test: end of signal")
+
+// TestCaptureWakeSendsPreRoll plays silence then speech. The test acts as
+// the engine: on the speech edge it opens the gate, and the uplink ring
+// must then start with the pre-roll, which holds the onset.
+func TestCaptureWakeSendsPreRoll(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 2, Rate: 48000}
+	sig := captureSilenceThenTone(48000, 1000, 500)
+	r := newCaptureRig(t, f, 960, sig, 0)
+	var edge VoiceEdge
+	opened := false
+	for {
+		if err := r.c.step(); err != nil {
+			if !errors.Is(err, errCaptureTestEOF) {
+				t.Fatalf("step = %v, want errCaptureTestEOF at the end", err)
+			}
+			break
+		}
+		select {
+		case e := <-r.c.Edges():
+			if !opened && e.Speech {
+				edge = e
+				r.c.SetStreaming(true)
+				opened = true
+			}
+		default:
+		}
+	}
+	if !opened {
+		t.Fatal("no speech edge for a 500 ms tone")
+	}
+	// The onset is at 1000 ms = sample 24000; the detector needs part of a
+	// frame of tone and the resampler's delay is well under a frame.
+	if edge.Sample < 24000 || edge.Sample > 24000+3*240 {
+		t.Errorf("speech edge at sample %d, want within 3 frames after 24000", edge.Sample)
+	}
+	sent := make([]int16, r.ring.Len())
+	sent = sent[:r.ring.Read(sent)]
+	// Pre-roll (300 ms, ending with the frame after the edge) plus the rest
+	// of the signal: 1500 ms in all, the tail a partial frame short at most.
+	wantLen := 1500*24 - int(edge.Sample) + 7200 - 240
+	if d := len(sent) - wantLen; d < -240 || d > 240 {
+		t.Errorf("uplink got %d samples, want %d within a frame", len(sent), wantLen)
+	}
+	onset := -1
+	for i, s := range sent {
+		if s > 1000 || s < -1000 {
+			onset = i
+			break
+		}
+	}
+	// The tone starts (300 ms - the edge's lag) into the pre-roll.
+	if onset < 7200-3*240-240 || onset > 7200 {
+		t.Errorf("tone starts %d samples into the uplink audio, want about %d (inside the pre-roll)", onset, 7200-(int(edge.Sample)-24000))
+	}
+	if st := r.c.Stats(); st.Frames != 150 || st.Sent != uint64(len(sent)) || st.Speech == 0 {
+		t.Errorf("Stats = %+v, want 150 frames, %d sent, some speech", st, len(sent))
+	}
+	if r.vad.badSize != 0 {
+		t.Errorf("detector got %d frames of the wrong size", r.vad.badSize)
+	}
+}
+
+// TestCaptureGate checks what each opening sends: the pre-roll only once,
+// nothing while closed, and nothing twice.
+func TestCaptureGate(t *testing.T) {
+	const frame = 240
+	tests := []struct {
+		name      string
+		preRollMs int
+		// frames run before each action, and the action: 'o' open, 'c' close
+		script   []any
+		wantSent []int // uplink ring length after each action's frames
+	}{
+		{"pre-roll then live", 0, []any{40, 'o', 5}, []int{0, 30*frame + 5*frame - frame}},
+		{"no pre-roll", -1, []any{40, 'o', 5}, []int{0, 5 * frame}},
+		{"short pre-roll", 100, []any{40, 'o', 1}, []int{0, 10 * frame}},
+		{"reopen sends only what is new", 0, []any{40, 'o', 5, 'c', 10, 'o', 1}, []int{0, 34 * frame, 34 * frame, 45 * frame}},
+		{"reopen before the loop saw the close", 0, []any{40, 'o', 5, 'c', 'o', 1}, []int{0, 34 * frame, 35 * frame}},
+		{"open twice is one opening", 0, []any{40, 'o', 'o', 2}, []int{0, 31 * frame}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+			sig := make([]int16, 24000*10)
+			for i := range sig {
+				sig[i] = int16(i % 30000) // increasing over the few seconds used
+			}
+			r := newCaptureRig(t, f, frame, sig, tc.preRollMs)
+			var got []int
+			for _, a := range tc.script {
+				switch a := a.(type) {
+				case int:
+					for range a {
+						if err := r.c.step(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					got = append(got, r.ring.Len())
+				case rune:
+					r.c.SetStreaming(a == 'o')
+					if r.c.Streaming() != (a == 'o') {
+						t.Fatalf("Streaming = %v after SetStreaming(%v)", r.c.Streaming(), a == 'o')
+					}
+				}
+			}
+			if len(got) != len(tc.wantSent) {
+				t.Fatalf("got %d checkpoints, want %d", len(got), len(tc.wantSent))
+			}
+			for i := range got {
+				if got[i] != tc.wantSent[i] {
+					t.Errorf("after step group %d: uplink holds %d samples, want %d", i, got[i], tc.wantSent[i])
+				}
+			}
+			// Whatever was sent is the signal, in order, without repeats.
+			buf := make([]int16, r.ring.Len())
+			buf = buf[:r.ring.Read(buf)]
+			for i := 1; i < len(buf); i++ {
+				if buf[i] <= buf[i-1] {
+					t.Fatalf("uplink audio goes from %d to %d at %d: repeated or reordered", buf[i-1], buf[i], i)
+				}
+			}
+		})
+	}
+}
+
+func TestCaptureEdgesDoNotBlock(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	// Alternate 10 ms of tone and 10 ms of silence: an edge every frame.
+	sig := make([]int16, 24000)
+	for i := range sig {
+		if (i/240)%2 == 0 {
+			sig[i] = 8000
+		}
+	}
+	r := newCaptureRig(t, f, 240, sig, 0)
+	for range 100 {
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := r.c.Stats()
+	if q := len(r.c.Edges()); q != cap(r.c.Edges()) {
+		t.Errorf("%d edges queued, want a full queue of %d", q, cap(r.c.Edges()))
+	}
+	if want := uint64(100 - cap(r.c.Edges())); st.EdgesDropped != want {
+		t.Errorf("EdgesDropped = %d, want %d", st.EdgesDropped, want)
+	}
+	// The queue keeps the newest: the last edge is the last frame's state.
+	var last VoiceEdge
+	for len(r.c.Edges()) > 0 {
+		last = <-r.c.Edges()
+	}
+	if last.Speech || last.Sample != 24000 {
+		t.Errorf("last edge = %+v, want silence at sample 24000", last)
+	}
+}
+
+func TestCaptureReadError(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 1, Rate: 16000}
+	r := newCaptureRig(t, f, 160, make([]int16, 320), 0)
+	err := r.c.Run(context.Background())
+	if !errors.Is(err, errCaptureTestEOF) {
+		t.Errorf("Run = %v, want it to wrap the device error", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.c.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run(cancelled) = %v, want context.Canceled", err)
+	}
+}
+
+func TestNewCaptureErrors(t *testing.T) {
+	mic := &captureFakeMic{fb: 4}
+	ring, err := NewRing(1024, RingOverwrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := CaptureConfig{Device: Format{S16LE, 2, 48000}, PeriodFrames: 960}
+	tests := []struct {
+		name string
+		mod  func(c *CaptureConfig)
+		dev  frameReader
+		ring *Ring
+	}{
+		{"no device", nil, nil, ring},
+		{"no ring", nil, mic, nil},
+		{"bad format", func(c *CaptureConfig) { c.Device.Encoding = 0 }, mic, ring},
+		{"bad rate", func(c *CaptureConfig) { c.Device.Rate = 96000 }, mic, ring},
+		{"zero period", func(c *CaptureConfig) { c.PeriodFrames = 0 }, mic, ring},
+		{"channel out of range", func(c *CaptureConfig) { c.Channel = 2 }, mic, ring},
+		{"negative channel", func(c *CaptureConfig) { c.Channel = -5 }, mic, ring},
+		{"pre-roll too long", func(c *CaptureConfig) { c.PreRollMs = 20000 }, mic, ring},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			if tc.mod != nil {
+				tc.mod(&c)
+			}
+			if _, err := NewCapture(tc.dev, nil, tc.ring, c); err == nil {
+				t.Errorf("NewCapture = nil error, want error")
+			}
+		})
+	}
+	if _, err := NewCapture(mic, nil, ring, good); err != nil {
+		t.Errorf("NewCapture(good) = %v", err)
+	}
+}
+
+// TestCaptureConcurrentGate runs the capture loop and the uplink in their
+// goroutines while the test opens and closes the gate (run it with -race).
+// After SetStreaming(false) and Flush, nothing more may reach the sink.
+func TestCaptureConcurrentGate(t *testing.T) {
+	f := Format{Encoding: S32LE, Channels: 2, Rate: 16000}
+	sig := captureSilenceThenTone(16000, 100, 400)
+	mic := &captureFakeMic{data: captureSignal(f, sig), fb: f.FrameBytes()} // loops
+	ring, err := NewRing(CaptureRate, RingOverwrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCapture(mic, &captureFakeVAD{threshold: 1000}, ring, CaptureConfig{Device: f, PeriodFrames: 320})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &uplinkFakeSink{}
+	u, err := NewUplink(ring, sink, UplinkConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); errs <- c.Run(ctx) }()
+	go func() { defer wg.Done(); errs <- u.Run(ctx) }()
+	waitReads := func(n int64) {
+		target := mic.reads.Load() + n
+		for mic.reads.Load() < target {
+			runtime.Gosched()
+		}
+	}
+	for range 20 {
+		c.SetStreaming(true)
+		waitReads(3)
+		c.SetStreaming(false)
+		if err := u.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		before := sink.total()
+		waitReads(3)
+		if err := u.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if after := sink.total(); after != before {
+			t.Fatalf("%d samples reached the sink after the gate closed", after-before)
+		}
+	}
+	cancel()
+	wg.Wait()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v, want context.Canceled", err)
+		}
+	}
+	if sink.total() == 0 {
+		t.Error("nothing reached the sink")
+	}
+}
+
+// TestCaptureAllocs follows one device period from the device through
+// conversion, resampling, the detector, the pre-roll and the uplink ring
+// to the append call.
+func TestCaptureAllocs(t *testing.T) {
+	if ringRaceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	for _, f := range []Format{{S16LE, 2, 48000}, {S32LE, 1, 16000}, {S24_3LE, 2, 44100}} {
+		t.Run(f.Encoding.String(), func(t *testing.T) {
+			sig := captureSilenceThenTone(f.Rate, 0, 1000)
+			period := f.Rate / 50
+			r := newCaptureRig(t, f, period, sig, 0)
+			r.mic.err = nil // loop
+			sink := &uplinkFakeSink{keep: make([]int16, 0, 1<<16)}
+			u, err := NewUplink(r.ring, sink, UplinkConfig{ChunkMs: 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.c.SetStreaming(true)
+			for range 50 { // past the pre-roll and any warm-up
+				if err := r.c.step(); err != nil {
+					t.Fatal(err)
+				}
+				u.drain(false)
+			}
+			sink.keep = sink.keep[:0]
+			a := testing.AllocsPerRun(200, func() {
+				if err := r.c.step(); err != nil {
+					t.Fatal(err)
+				}
+				u.drain(false)
+				if len(sink.keep) > cap(sink.keep)-4096 {
+					sink.keep = sink.keep[:0]
+				}
+			})
+			if a != 0 {
+				t.Errorf("capture to uplink allocates %v times per period, want 0", a)
+			}
+			if sink.total() == 0 {
+				t.Error("no audio reached the sink")
+			}
+		})
+	}
+}
+
+// BenchmarkCapturePeriod is one 20 ms period of 48 kHz stereo S16 through
+// to the uplink ring.
+func BenchmarkCapturePeriod(b *testing.B) {
+	f := Format{S16LE, 2, 48000}
+	r := newCaptureRig(b, f, 960, captureSilenceThenTone(48000, 0, 1000), 0)
+	r.mic.err = nil
+	r.c.SetStreaming(true)
+	out := make([]int16, 4096)
+	b.SetBytes(int64(960 * f.FrameBytes()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.c.step(); err != nil {
+			b.Fatal(err)
+		}
+		r.ring.Read(out)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20, "ns/audio-ms")
+}
