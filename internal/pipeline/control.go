@@ -99,12 +99,16 @@ func (e *Engine) control(a Action) error {
 		if reason := e.cannotListen(); reason != "" {
 			return refuse(reason)
 		}
-		if e.state == StateListening {
+		if e.state == StateListening || e.pending.by != 0 {
 			return refuse("already listening")
 		}
 		by, why := trigControl, "start_listening"
 		if a == ActionPTTStart {
 			by, why = trigPTTControl, "ptt_start"
+		}
+		if !e.state.live() {
+			e.wakeDial(by, false, why)
+			return nil
 		}
 		if e.state == StateSpeaking || e.state == StateProcessing {
 			e.interruptReply()
@@ -113,6 +117,10 @@ func (e *Engine) control(a Action) error {
 		e.startListening(by, why)
 		return nil
 	case ActionStopListening:
+		if e.pending.by != 0 {
+			e.cancelPending("stop_listening while connecting", CueListenEnd)
+			return nil
+		}
 		if e.state != StateListening {
 			return refuse("not listening")
 		}
@@ -123,6 +131,10 @@ func (e *Engine) control(a Action) error {
 		}
 		return nil
 	case ActionPTTStop:
+		if e.pending.by == trigPTTControl {
+			e.pending.end = true
+			return nil
+		}
 		if e.state != StateListening || e.turn.by != trigPTTControl {
 			return refuse("no push-to-talk turn started by ptt_start is open")
 		}
@@ -163,8 +175,20 @@ func (e *Engine) cannotListen() string {
 		return "the connection failed for good: " + e.fatal
 	case e.muted:
 		return "the microphone is muted; unmute first"
-	case !e.state.live():
+	case !e.state.live() && !e.canDial():
 		return "not connected to the server"
 	}
 	return ""
+}
+
+// canDial reports whether a wake may open the connection (on demand).
+func (e *Engine) canDial() bool {
+	if e.cfg.Connector == nil || e.fatal != "" {
+		return false
+	}
+	switch e.state {
+	case StateIdle, StateDisconnected, StateConnecting:
+		return true
+	}
+	return false
 }

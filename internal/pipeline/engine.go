@@ -42,6 +42,13 @@ type player interface {
 	Idle() bool
 }
 
+// connector opens and closes the realtime connection on demand (connection:
+// on_demand). Both return at once; the outcome comes back as realtime events.
+type connector interface {
+	Dial()
+	Hangup()
+}
+
 // echoGuard is the VAD's echo guard: wake off or threshold raised while the device
 // speaks.
 type echoGuard interface{ SetEchoGuard(on bool) }
@@ -84,6 +91,7 @@ const (
 	DefaultTapMax         = 350 * time.Millisecond
 	DefaultDrainPoll      = 50 * time.Millisecond
 	DefaultHeartbeat      = time.Second
+	DefaultIdleHangup     = time.Minute
 )
 
 // Options are the engine's behaviour; Reconfigure changes them while it runs. A
@@ -117,6 +125,8 @@ type Options struct {
 	TapMax time.Duration
 	// DrainPoll is how often SPEAKING checks whether playback finished.
 	DrainPoll time.Duration
+	// IdleHangup: with a Connector, this long in CONNECTED hangs up (back to IDLE).
+	IdleHangup time.Duration
 }
 
 // check validates o and fills in the defaults.
@@ -142,6 +152,7 @@ func (o Options) check() (Options, []error) {
 		{"ConnectTimeout", &o.ConnectTimeout, DefaultConnectTimeout},
 		{"TapMax", &o.TapMax, DefaultTapMax},
 		{"DrainPoll", &o.DrainPoll, DefaultDrainPoll},
+		{"IdleHangup", &o.IdleHangup, DefaultIdleHangup},
 	}
 	for _, d := range durs {
 		switch {
@@ -154,18 +165,22 @@ func (o Options) check() (Options, []error) {
 	return o, errs
 }
 
-// EngineConfig is what NewEngine needs. Conn, Gate and Player are required; LED,
-// Earcons, VAD, Heartbeat and Logger may be nil.
+// EngineConfig is what NewEngine needs. Conn, Gate and Player are required;
+// Connector, LED, Earcons, VAD, Heartbeat and Logger may be nil.
 type EngineConfig struct {
 	Options
 
-	Conn    realtimeConn
-	Gate    captureGate
-	Player  player
-	VAD     echoGuard
-	LED     indicator
-	Earcons earconPlayer
-	Clock   Clock // nil: SystemClock
+	Conn realtimeConn
+	// Connector, when set, connects on demand: a wake in IDLE dials (the gate opens at
+	// once and the audio path buffers until the session is up), and IdleHangup in
+	// CONNECTED hangs up. Nil: the connection is always on and the engine only follows it.
+	Connector connector
+	Gate      captureGate
+	Player    player
+	VAD       echoGuard
+	LED       indicator
+	Earcons   earconPlayer
+	Clock     Clock // nil: SystemClock
 
 	// Heartbeat is called from the engine loop every HeartbeatInterval (0: default); a
 	// hung engine stops calling it (systemd watchdog).
@@ -277,6 +292,8 @@ type Engine struct {
 	lastErrAt  time.Time
 	counts     Status // counter fields only
 	turn       turn
+	pending    pendingTurn // a wake waiting for the connection (on demand)
+	hangingUp  bool        // the engine hung up: the disconnect that follows is expected
 	resp       response
 	audioItem  string // output audio item playing, "" when none
 	audioDone  bool
@@ -308,6 +325,13 @@ type turn struct {
 	heard bool // speech onset seen (local or server)
 }
 
+// pendingTurn is a turn started while the connection was being made.
+type pendingTurn struct {
+	by    trigger // 0: none
+	heard bool
+	end   bool // the turn ended (release, end of speech) before the session was up
+}
+
 type response struct {
 	active     bool // response.created seen, response.done not yet
 	id         string
@@ -324,6 +348,7 @@ const (
 	tDrain
 	tEchoTail
 	tServerEnd
+	tHangup
 	tConnect
 	tHeartbeat
 	numTimers

@@ -47,6 +47,13 @@ func (e *Engine) onButton(b ButtonEvent) {
 			return
 		}
 		switch e.state {
+		case StateIdle, StateDisconnected, StateConnecting:
+			if e.pending.by != 0 {
+				e.skipRel = true
+				e.cancelPending("button press while connecting", CueListenEnd)
+				return
+			}
+			e.wakeDial(trigButton, false, "button press")
 		case StateConnected:
 			e.startListening(trigButton, "button press")
 		case StateListening:
@@ -66,6 +73,17 @@ func (e *Engine) onButton(b ButtonEvent) {
 			e.skipRel = false
 			return
 		}
+		if e.pending.by == trigButton {
+			switch {
+			case e.pending.heard || e.clock.Now().Sub(e.pressAt) >= e.cfg.TapMax:
+				e.pending.end = true
+			case e.cfg.Mode == ModeBoth:
+				e.pending.by = trigTap
+			default:
+				e.cancelPending("button tapped, not held", CueListenEnd)
+			}
+			return
+		}
 		if e.state != StateListening || e.turn.by != trigButton {
 			return
 		}
@@ -80,12 +98,18 @@ func (e *Engine) onButton(b ButtonEvent) {
 		e.commitTurn("button release")
 	case ButtonLongPress:
 		e.skipRel = true
+		if e.pending.by == trigButton {
+			e.cancelPending("long press", noCue)
+		}
 		if e.state == StateListening && e.turn.by == trigButton {
 			e.abortTurn("long press", noCue)
 		}
 		e.setMuted(!e.muted, "long press")
 	case ButtonDoublePress:
 		e.skipRel = true
+		if e.pending.by == trigButton {
+			e.cancelPending("double press", noCue)
+		}
 		if e.state == StateListening && e.turn.by == trigButton {
 			e.abortTurn("double press", noCue)
 		}
@@ -95,6 +119,13 @@ func (e *Engine) onButton(b ButtonEvent) {
 
 func (e *Engine) onSpeech(s SpeechEdge) {
 	if !s.Start {
+		if e.pending.by != 0 {
+			e.publish(Event{Kind: EventSpeechEnded, Source: "local"})
+			if !e.pending.by.held() && e.cfg.TurnEnd == TurnEndLocal {
+				e.pending.end = true
+			}
+			return
+		}
 		if e.state != StateListening {
 			return
 		}
@@ -110,6 +141,17 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 		return
 	}
 	switch e.state {
+	case StateIdle, StateDisconnected, StateConnecting:
+		if e.pending.by != 0 {
+			e.pending.heard = true
+			e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+			return
+		}
+		if e.muted || e.paused || e.cfg.Mode == ModePushToTalk || !e.canDial() {
+			return
+		}
+		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.wakeDial(trigVoice, true, "voice wake")
 	case StateListening:
 		if !e.turn.heard {
 			e.turn.heard = true
@@ -173,7 +215,17 @@ func (e *Engine) onRealtime(ev RealtimeEvent) {
 		}
 		e.everLive = true
 		e.setState(StateConnected, reason)
+		if p := e.pending; p.by != 0 {
+			e.pending = pendingTurn{}
+			e.resumeTurn(p)
+		}
 	case RealtimeDisconnected, RealtimeFatal:
+		if ev.Kind == RealtimeDisconnected && e.hangingUp {
+			e.hangingUp = false
+			if !e.state.live() {
+				return // the end of the connection the engine hung up
+			}
+		}
 		msg := "connection lost"
 		if ev.Err != nil {
 			msg = ev.Err.Error()
@@ -353,8 +405,15 @@ func (e *Engine) onTimer(k timerKind) {
 		}
 	case tEchoTail:
 		e.setGuard(false)
+	case tHangup:
+		if e.state == StateConnected && !e.resp.active {
+			e.hangingUp = true
+			e.cfg.Connector.Hangup()
+			e.setState(StateIdle, fmt.Sprintf("idle for %v: hung up", e.cfg.IdleHangup))
+		}
 	case tConnect:
 		if e.state == StateConnecting {
+			e.dropPending()
 			e.noteError("connect_timeout", fmt.Sprintf("no session within %v", e.cfg.ConnectTimeout))
 			e.setState(StateDisconnected, "connect timed out")
 		}
@@ -428,6 +487,58 @@ func (e *Engine) startListening(by trigger, reason string) {
 		e.earcon(CueListenStart)
 	}
 	e.setState(StateListening, reason)
+}
+
+// wakeDial starts a turn while the connection is not up: the gate opens now (the
+// audio path buffers) and the turn goes on when the session is.
+func (e *Engine) wakeDial(by trigger, heard bool, reason string) {
+	e.pending = pendingTurn{by: by, heard: heard}
+	e.cfg.Gate.SetStreaming(true)
+	if by != trigVoice {
+		e.earcon(CueListenStart)
+	}
+	if e.state == StateConnecting {
+		return // already on its way
+	}
+	e.hangingUp = false
+	e.cfg.Connector.Dial()
+	e.arm(tConnect, e.cfg.ConnectTimeout)
+	e.setState(StateConnecting, reason+": connecting")
+}
+
+// resumeTurn continues a turn that started while connecting. The input buffer is
+// fresh, so it is not cleared: it holds the audio buffered meanwhile.
+func (e *Engine) resumeTurn(p pendingTurn) {
+	e.turn = turn{by: p.by, heard: p.heard}
+	if !p.heard {
+		e.arm(tListen, e.cfg.ListenTimeout)
+	}
+	e.arm(tMaxTurn, e.cfg.MaxTurn)
+	e.setState(StateListening, "connected: the turn goes on")
+	if p.end {
+		e.commitTurn("turn ended while connecting")
+	}
+}
+
+// cancelPending drops a turn that waits for the connection; the connection goes on.
+func (e *Engine) cancelPending(reason string, cue Cue) {
+	e.pending = pendingTurn{}
+	e.cfg.Gate.SetStreaming(false)
+	if cue != noCue {
+		e.earcon(cue)
+	}
+	e.log.Info("turn dropped while connecting", "reason", reason)
+}
+
+// dropPending drops a waiting turn because the connection failed.
+func (e *Engine) dropPending() {
+	if e.pending.by == 0 {
+		return
+	}
+	e.pending = pendingTurn{}
+	e.cfg.Gate.SetStreaming(false)
+	e.earcon(CueError)
+	e.noteError("disconnected", "could not connect: the turn was dropped")
 }
 
 // closeTurn stops the audio flow and the turn's timers.
@@ -524,7 +635,11 @@ func (e *Engine) cancelResponse() {
 // (an error event) when why is not empty.
 func (e *Engine) dropSession(why string, err error) {
 	was := e.state
-	e.closeTurn()
+	if e.pending.by != 0 {
+		e.dropPending()
+	} else {
+		e.closeTurn()
+	}
 	e.cfg.Player.Stop()
 	e.disarm(tReply)
 	e.disarm(tDrain)
@@ -579,6 +694,9 @@ func (e *Engine) setMuted(on bool, reason string) {
 	if on && e.state == StateListening {
 		e.abortTurn("muted", noCue)
 	}
+	if on && e.pending.by != 0 {
+		e.cancelPending("muted", noCue)
+	}
 	e.muted = on
 	if on {
 		e.earcon(CueMuted)
@@ -594,6 +712,9 @@ func (e *Engine) setPaused(on bool, reason string) {
 	if on && e.state == StateListening {
 		e.abortTurn("paused", noCue)
 	}
+	if on && e.pending.by != 0 {
+		e.cancelPending("paused", noCue)
+	}
 	e.paused = on
 	e.publish(Event{Kind: EventFlags, Reason: reason})
 }
@@ -605,6 +726,13 @@ func (e *Engine) setState(s State, reason string) {
 	prev := e.state
 	e.state = s
 	e.stateSince = e.clock.Now()
+	if e.cfg.Connector != nil {
+		if s == StateConnected {
+			e.arm(tHangup, e.cfg.IdleHangup)
+		} else {
+			e.disarm(tHangup)
+		}
+	}
 	e.log.Info("state", "state", s.String(), "prev", prev.String(), "reason", reason)
 	e.publish(Event{Kind: EventState, Prev: prev, Reason: reason})
 	e.updateLED()

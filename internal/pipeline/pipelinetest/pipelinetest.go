@@ -88,6 +88,16 @@ func (c *Conn) TruncateItem(itemID string, contentIndex, audioEndMs int) error {
 	return c.call("conversation.item.truncate", " %s %d %d", itemID, contentIndex, audioEndMs)
 }
 
+// Connector is a fake on-demand connector; it logs "dial" and "hangup". The test
+// answers with realtime events.
+type Connector struct{ Log *Log }
+
+// Dial logs the call.
+func (c *Connector) Dial() { c.Log.Add("dial") }
+
+// Hangup logs the call.
+func (c *Connector) Hangup() { c.Log.Add("hangup") }
+
 // Gate is a fake capture gate; it logs "stream on" and "stream off".
 type Gate struct{ Log *Log }
 
