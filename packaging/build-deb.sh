@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the voiced .deb packages from the binaries `make build-all` left in dist/.
 #
-#   packaging/build-deb.sh [-a ARCH]... [-o OUTDIR] VERSION
+#   packaging/build-deb.sh [-a ARCH]... [-o OUTDIR] [-c CONFIG] VERSION
 #
 # VERSION is `git describe --tags --always --dirty` output (what `make deb`
 # passes): v1.2.3 -> 1.2.3-1, v1.2.3-4-gabc1234 -> 1.2.3+git4.abc1234-1,
@@ -9,7 +9,8 @@
 # to the upstream part. DEB_VERSION in the environment, if set, is used as the
 # complete Debian version instead. ARCH is a Debian architecture: amd64, arm64
 # or armhf (the default is all three). Packages go to OUTDIR (default dist/) as
-# voiced_<version>_<arch>.deb. Only Debian's own tools are used (dpkg-deb,
+# voiced_<version>_<arch>.deb. CONFIG replaces examples/voiced.yaml as the
+# shipped /etc/voiced/voiced.yaml (the install test uses it). Only Debian's own tools are used (dpkg-deb,
 # gzip); nothing is downloaded.
 set -euo pipefail
 umask 022
@@ -20,14 +21,16 @@ pkg=voiced
 
 die() { echo "build-deb: $*" >&2; exit 1; }
 
-usage() { die "usage: build-deb.sh [-a amd64|arm64|armhf]... [-o OUTDIR] VERSION"; }
+usage() { die "usage: build-deb.sh [-a amd64|arm64|armhf]... [-o OUTDIR] [-c CONFIG] VERSION"; }
 
 archs=()
 outdir="$top/dist"
-while getopts "a:o:" opt; do
+config="$top/examples/voiced.yaml"
+while getopts "a:o:c:" opt; do
 	case $opt in
 	a) archs+=("$OPTARG") ;;
 	o) outdir=$OPTARG ;;
+	c) config=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -81,7 +84,6 @@ export SOURCE_DATE_EPOCH
 maintainer=${DEB_MAINTAINER:-"voiced developers <voiced-project@users.noreply.github.com>"}
 
 # The conffile: the fully commented example config.
-config="$top/examples/voiced.yaml"
 [ -f "$config" ] || die "$config is missing: it is the conffile the package ships"
 
 # goarch_dir and elf_machine map a Debian architecture to the build-all output

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Install test of the amd64 voiced .deb in a Debian bookworm root.
+#
+#   packaging/test-deb.sh [PATH/voiced_VERSION_amd64.deb]
+#
+# Without an argument it takes the newest dist/voiced_*_amd64.deb (what
+# `make deb` built). The bookworm root is made once with debootstrap and kept
+# in $VOICED_TEST_DEB_CACHE (default /var/cache/voiced-test-deb); every
+# scenario runs in a fresh copy of it under build/test-deb. Needs root (chroot,
+# debootstrap) and the Debian mirror the first time.
+#
+# Scenarios:
+#   plain     no systemd running (a chroot, an image build): install, check
+#             files, owners, modes, user, groups, conffiles, unit; change the
+#             config; upgrade twice (same and changed packaged config); remove;
+#             purge.
+#   systemd   systemd "running" (a logging systemctl): start on install,
+#             restart on upgrade, stop on remove, re-enable on reinstall.
+#   adduser   no systemd-sysusers: the adduser fallback creates the same user.
+#
+# Prints PASS or FAIL per check and ends with "N passed, M failed"; the exit
+# status is non-zero if anything failed.
+set -uo pipefail
+umask 022
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+suite=bookworm
+mirror=${VOICED_TEST_DEB_MIRROR:-http://deb.debian.org/debian}
+# What the package needs besides the essential set: its Depends and systemd
+# (systemd-sysusers, as on Raspberry Pi OS).
+include=systemd,adduser,procps
+cache=${VOICED_TEST_DEB_CACHE:-/var/cache/voiced-test-deb}
+base="$cache/$suite-amd64-$(echo "$include" | tr ',' '_')"
+work="$top/build/test-deb"
+
+passed=0
+failed=0
+
+die() {
+	echo "test-deb: $*" >&2
+	echo "FAIL test-deb could not run: $*"
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+}
+
+pass() {
+	echo "PASS $1"
+	passed=$((passed + 1))
+}
+
+fail() {
+	echo "FAIL $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/     | /'
+	failed=$((failed + 1))
+}
+
+# check DESC CMD...: PASS if the command succeeds; on failure its output is shown.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$desc"
+	else
+		fail "$desc" "$out"
+	fi
+}
+
+# expect DESC WANT CMD...: PASS if the command prints exactly WANT.
+expect() {
+	local desc=$1 want=$2 got
+	shift 2
+	got=$("$@" 2>&1)
+	if [ "$got" = "$want" ]; then
+		pass "$desc"
+	else
+		fail "$desc" "want: $want
+got:  $got"
+	fi
+}
+
+[ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap and chroot)"
+for t in debootstrap dpkg-deb chroot mount; do
+	command -v "$t" >/dev/null || die "$t is missing (apt-get install debootstrap dpkg-dev)"
+done
+
+deb1=${1:-}
+if [ -z "$deb1" ]; then
+	deb1=$(ls -t "$top"/dist/voiced_*_amd64.deb 2>/dev/null | head -1)
+	[ -n "$deb1" ] || die "no dist/voiced_*_amd64.deb: run make deb first"
+fi
+[ -f "$deb1" ] || die "$deb1 does not exist"
+v1=$(dpkg-deb -f "$deb1" Version) || die "cannot read the version of $deb1"
+echo "test-deb: testing $deb1 ($v1)"
+
+# The bookworm root, made once. A half-made one (interrupted run) is redone.
+if [ ! -e "$base/.complete" ]; then
+	echo "test-deb: debootstrap $suite ($include) into $base, once"
+	rm -rf "$base.tmp"
+	mkdir -p "$cache"
+	debootstrap --variant=minbase --include="$include" "$suite" "$base.tmp" "$mirror" \
+		>"$cache/debootstrap.log" 2>&1 ||
+		die "debootstrap failed, see $cache/debootstrap.log"
+	# No package lists or downloaded .debs are needed in the copies.
+	rm -rf "$base.tmp"/var/cache/apt/archives/*.deb "$base.tmp"/var/lib/apt/lists/*
+	touch "$base.tmp/.complete"
+	rm -rf "$base"
+	mv "$base.tmp" "$base"
+fi
+
+# A run that was killed may have left /proc mounted in its roots.
+grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+rm -rf "$work"
+mkdir -p "$work/debs"
+
+# Newer builds from the same binaries: -2 has the same packaged config, -3 a
+# changed one (as when a release changes the example config).
+up1=${v1%-*}
+v2="$up1-2"
+v3="$up1-3"
+printf '%s\n' "$(cat "$top/examples/voiced.yaml")" "# a line added in $v3" >"$work/voiced-v3.yaml"
+DEB_VERSION=$v2 "$here/build-deb.sh" -a amd64 -o "$work/debs" test >/dev/null ||
+	die "building $v2 failed"
+DEB_VERSION=$v3 "$here/build-deb.sh" -a amd64 -o "$work/debs" -c "$work/voiced-v3.yaml" test >/dev/null ||
+	die "building $v3 failed"
+deb2="$work/debs/voiced_${v2}_amd64.deb"
+deb3="$work/debs/voiced_${v3}_amd64.deb"
+
+mounted=()
+cleanup() {
+	local m
+	for m in "${mounted[@]}"; do
+		umount -l "$m" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT
+
+# new_root NAME copies the base root to build/test-deb/NAME, with /proc.
+new_root() {
+	root="$work/$1"
+	cp -a "$base" "$root" || die "copying $base failed"
+	mount -t proc proc "$root/proc" || die "mounting /proc in $root failed"
+	mounted+=("$root/proc")
+	cp "$deb1" "$deb2" "$deb3" "$root/tmp/"
+}
+
+# in_root CMD...: run in the current root, with a clean environment and no
+# terminal, as an unattended install would.
+in_root() {
+	chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@" </dev/null
+}
+
+dpkg_i() { in_root dpkg "${@:2}" -i "/tmp/$(basename "$1")"; }
+status() { in_root dpkg-query -W -f='${Status} ${Version}' voiced; }
+# owner_mode PATH prints user:group mode as seen inside the root.
+owner_mode() { in_root stat -c '%U:%G %a' "$1"; }
+md5() { in_root md5sum "$1" | cut -d' ' -f1; }
+absent() { [ ! -e "$root$1" ] && [ ! -L "$root$1" ]; }
+present() { [ -e "$root$1" ]; }
+member() { in_root id -nG voiced | tr ' ' '\n' | grep -qx "$1"; }
+
+# conffile_registered PATH: dpkg lists PATH as a conffile with the md5sum of
+# the file the package shipped.
+conffile_registered() {
+	local path=$1 sum
+	sum=$(dpkg-deb --fsys-tarfile "$2" | tar -xO ".$path" | md5sum | cut -d' ' -f1)
+	in_root dpkg-query -W -f='${Conffiles}\n' voiced | grep -qx " $path $sum"
+}
+
+wants=/etc/systemd/system/multi-user.target.wants/voiced.service
+
+check_installed() {
+	local version=$1
+	expect "dpkg status is installed $version" "install ok installed $version" status
+	expect "/usr/bin/voiced root:root 755" "root:root 755" owner_mode /usr/bin/voiced
+	check "voiced runs in the root (voiced version)" in_root /usr/bin/voiced version
+	expect "voiced.service root:root 644" "root:root 644" owner_mode /lib/systemd/system/voiced.service
+	expect "sysusers.d/voiced.conf root:root 644" "root:root 644" owner_mode /usr/lib/sysusers.d/voiced.conf
+	expect "udev rule root:root 644" "root:root 644" owner_mode /lib/udev/rules.d/60-voiced-gpio.rules
+	expect "/etc/voiced root:voiced 770" "root:voiced 770" owner_mode /etc/voiced
+	expect "/etc/default/voiced root:root 600" "root:root 600" owner_mode /etc/default/voiced
+	expect "/var/lib/voiced voiced:voiced 750" "voiced:voiced 750" owner_mode /var/lib/voiced
+	expect "copyright root:root 644" "root:root 644" owner_mode /usr/share/doc/voiced/copyright
+	expect "changelog.Debian.gz root:root 644" "root:root 644" owner_mode /usr/share/doc/voiced/changelog.Debian.gz
+	expect "voiced(8) man page root:root 644" "root:root 644" owner_mode /usr/share/man/man8/voiced.8.gz
+	check "unit enabled: $wants -> voiced.service" \
+		test "$(readlink "$root$wants")" = /lib/systemd/system/voiced.service
+}
+
+check_user() {
+	local pw uid
+	pw=$(in_root getent passwd voiced)
+	uid=$(echo "$pw" | cut -d: -f3)
+	check "user voiced exists" test -n "$pw"
+	check "user voiced is a system user (uid $uid < 1000)" test -n "$uid" -a "${uid:-1000}" -lt 1000
+	expect "user voiced home and shell" "/var/lib/voiced:/usr/sbin/nologin" \
+		sh -c "echo '$pw' | cut -d: -f6,7"
+	check "group voiced exists" in_root getent group voiced
+	check "group gpio exists" in_root getent group gpio
+	check "voiced is in group audio" member audio
+	check "voiced is in group gpio" member gpio
+}
+
+unit_checks() {
+	# verify looks the Documentation= page up with the host's man.
+	check "systemd-analyze verify on the installed unit" \
+		env MANPATH="$root/usr/share/man" systemd-analyze verify --root="$root" /lib/systemd/system/voiced.service
+	local score
+	score=$(systemd-analyze security --offline=true --root="$root" voiced.service 2>&1 |
+		sed -n 's/.*Overall exposure level for voiced.service: \([0-9.]*\).*/\1/p')
+	check "systemd-analyze security exposure ${score:-?} <= 2.5" \
+		systemd-analyze security --offline=true --threshold=25 --root="$root" voiced.service
+}
+
+scenario_plain() {
+	echo "== scenario plain: no systemd running ($v1)"
+	new_root plain
+	check "dpkg -i $v1 (fresh install)" dpkg_i "$deb1"
+	check_installed "$v1"
+	check_user
+	check "conffile registered: /etc/voiced/voiced.yaml" conffile_registered /etc/voiced/voiced.yaml "$deb1"
+	check "conffile registered: /etc/default/voiced" conffile_registered /etc/default/voiced "$deb1"
+	expect "/etc/voiced/voiced.yaml root:voiced 640" "root:voiced 640" owner_mode /etc/voiced/voiced.yaml
+	check "shipped config is examples/voiced.yaml" cmp "$top/examples/voiced.yaml" "$root/etc/voiced/voiced.yaml"
+	unit_checks
+
+	# The user edits the config and the key; the daemon keeps state.
+	sed -i 's/^mode: .*/mode: push_to_talk/' "$root/etc/voiced/voiced.yaml"
+	echo "# edited by the test" >>"$root/etc/voiced/voiced.yaml"
+	echo "VOICED_API_KEY=test-key" >>"$root/etc/default/voiced"
+	echo state >"$root/var/lib/voiced/state"
+	local cfg key
+	cfg=$(md5 /etc/voiced/voiced.yaml)
+	key=$(md5 /etc/default/voiced)
+
+	echo "== upgrade to $v2 (packaged config unchanged), plain dpkg -i, no terminal"
+	check "dpkg -i $v2 over $v1 without prompting" dpkg_i "$deb2"
+	check_installed "$v2"
+	expect "edited voiced.yaml kept" "$cfg" md5 /etc/voiced/voiced.yaml
+	expect "edited /etc/default/voiced kept" "$key" md5 /etc/default/voiced
+	expect "voiced.yaml still root:voiced 640" "root:voiced 640" owner_mode /etc/voiced/voiced.yaml
+	check "no voiced.yaml.dpkg-dist or .dpkg-new" absent_both
+	check "state in /var/lib/voiced kept" test -f "$root/var/lib/voiced/state"
+
+	echo "== upgrade to $v3 (packaged config changed), dpkg --force-confdef --force-confold"
+	check "dpkg -i $v3 over $v2 keeps the old config" dpkg_i "$deb3" --force-confdef --force-confold
+	expect "dpkg status is installed $v3" "install ok installed $v3" status
+	expect "edited voiced.yaml kept" "$cfg" md5 /etc/voiced/voiced.yaml
+	check "new packaged config left as voiced.yaml.dpkg-dist" \
+		cmp "$work/voiced-v3.yaml" "$root/etc/voiced/voiced.yaml.dpkg-dist"
+	rm -f "$root/etc/voiced/voiced.yaml.dpkg-dist"
+
+	echo "== remove"
+	check "dpkg -r voiced" in_root dpkg -r voiced
+	expect "dpkg status is config-files" "deinstall ok config-files $v3" status
+	check "/usr/bin/voiced removed" absent /usr/bin/voiced
+	check "voiced.service removed" absent /lib/systemd/system/voiced.service
+	expect "voiced.yaml kept after remove" "$cfg" md5 /etc/voiced/voiced.yaml
+	expect "/etc/default/voiced kept after remove" "$key" md5 /etc/default/voiced
+	check "state in /var/lib/voiced kept after remove" test -f "$root/var/lib/voiced/state"
+
+	echo "== purge"
+	# Something the daemon could leave beside the config (an interrupted save).
+	echo partial >"$root/etc/voiced/.voiced.yaml.tmp"
+	check "dpkg -P voiced" in_root dpkg -P voiced
+	check "dpkg no longer knows voiced" sh -c "! chroot '$root' dpkg-query -W -f='\${Status}' voiced 2>/dev/null | grep -q ."
+	check "/etc/voiced removed" absent /etc/voiced
+	check "/etc/default/voiced removed" absent /etc/default/voiced
+	check "/var/lib/voiced (user data) removed" absent /var/lib/voiced
+	check "enable symlink removed" absent "$wants"
+	check "no mask left (/etc/systemd/system/voiced.service)" absent /etc/systemd/system/voiced.service
+	check "deb-systemd-helper state removed" \
+		sh -c "! ls '$root/var/lib/systemd/deb-systemd-helper-enabled' 2>/dev/null | grep -q voiced"
+	check "no file of the package left" sh -c \
+		"! find '$root/usr' '$root/lib' '$root/etc' '$root/var/lib' -name '*voiced*' | grep ."
+	check "user voiced kept after purge (Debian keeps system users)" in_root getent passwd voiced
+}
+
+absent_both() { absent /etc/voiced/voiced.yaml.dpkg-dist && absent /etc/voiced/voiced.yaml.dpkg-new; }
+
+# A systemctl that logs its arguments, plays a running systemd for the
+# runtime verbs (active state from start/stop) and leaves the others (preset,
+# is-enabled, which work offline) to the real one: deb-systemd-helper and
+# deb-systemd-invoke then act as on a booted system.
+fake_systemd() {
+	mkdir -p "$root/run/systemd/system"
+	cat >"$root/usr/local/sbin/systemctl" <<'EOF'
+#!/bin/sh
+echo "$*" >>/tmp/systemctl.log
+unit=""
+for a in "$@"; do
+	case $a in *.service) unit=$a ;; esac
+done
+case " $* " in
+*" daemon-reload "*) ;;
+*" is-active "*) [ -e "/run/fake-active-$unit" ] ;;
+*" start "* | *" restart "*) touch "/run/fake-active-$unit" ;;
+*" stop "*) rm -f "/run/fake-active-$unit" ;;
+# With /run/systemd/system there, only --root keeps these off the bus.
+*" is-enabled "*) exec /usr/bin/systemctl --root=/ "$@" ;;
+*) exec /usr/bin/systemctl "$@" ;;
+esac
+EOF
+	chmod 0755 "$root/usr/local/sbin/systemctl"
+}
+
+# logged WORD: systemctl was asked to WORD voiced.service since the last reset.
+logged() { grep -Eq "(^| )$1 (.* )?voiced\.service( |\$)" "$root/tmp/systemctl.log"; }
+active() { [ -e "$root/run/fake-active-voiced.service" ]; }
+reset_log() { : >"$root/tmp/systemctl.log"; }
+
+scenario_systemd() {
+	echo "== scenario systemd: a running systemd (logging systemctl)"
+	new_root systemd
+	fake_systemd
+	reset_log
+	check "dpkg -i $v1" dpkg_i "$deb1"
+	check "install reloads systemd" grep -q 'daemon-reload' "$root/tmp/systemctl.log"
+	check "install starts voiced.service" logged start
+	check "voiced.service is active" active
+	reset_log
+	check "dpkg -i $v2 (upgrade)" dpkg_i "$deb2"
+	check "upgrade restarts voiced.service" logged restart
+	check "upgrade does not stop voiced.service first" sh -c "! grep -Eq '(^| )stop ' '$root/tmp/systemctl.log'"
+	reset_log
+	check "dpkg -r voiced" in_root dpkg -r voiced
+	check "remove stops voiced.service" logged stop
+	check "voiced.service is inactive" sh -c "! [ -e '$root/run/fake-active-voiced.service' ]"
+	reset_log
+	check "dpkg -i $v2 (reinstall after remove)" dpkg_i "$deb2"
+	check "reinstall enables the unit again" \
+		test "$(readlink "$root$wants")" = /lib/systemd/system/voiced.service
+	# From config-files dpkg passes the old version, so this is a restart,
+	# which starts a stopped unit.
+	check "reinstall starts voiced.service" active
+	# The admin disables it: an upgrade keeps it disabled.
+	in_root /usr/bin/systemctl --root=/ disable voiced.service >/dev/null 2>&1
+	reset_log
+	check "dpkg -i $v3 with the unit disabled" dpkg_i "$deb3" --force-confdef --force-confold
+	check "a disabled unit stays disabled on upgrade" absent "$wants"
+	check "dpkg -P voiced" in_root dpkg -P voiced
+}
+
+scenario_adduser() {
+	echo "== scenario adduser: no systemd-sysusers"
+	new_root adduser
+	in_root dpkg-divert --quiet --rename --divert /usr/bin/systemd-sysusers.hidden /usr/bin/systemd-sysusers ||
+		die "hiding systemd-sysusers failed"
+	check "systemd-sysusers is hidden" absent /usr/bin/systemd-sysusers
+	check "dpkg -i $v1" dpkg_i "$deb1"
+	check_user
+	expect "/etc/voiced/voiced.yaml root:voiced 640" "root:voiced 640" owner_mode /etc/voiced/voiced.yaml
+	check "dpkg -i $v2 (upgrade, user already there)" dpkg_i "$deb2"
+	check "dpkg -P voiced" in_root dpkg -P voiced
+}
+
+scenario_plain
+scenario_systemd
+scenario_adduser
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
