@@ -1,0 +1,195 @@
+package alsa
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/wav"
+)
+
+func writeWAV(t *testing.T, h wav.Header, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "in.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wav.NewWriter(f, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	if err := errors.Join(w.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func ramp(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i * 13)
+	}
+	return b
+}
+
+func TestFileCaptureFast(t *testing.T) {
+	data := ramp(1000 * 8)
+	path := writeWAV(t, wav.Header{Channels: 2, Rate: 48000, Bits: 32, Container: 4}, data)
+	p, err := Open("file:"+path, Capture, Config{Rate: 16000, PeriodMs: 10}, WithFileRealtime(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	want := Params{Format: S32LE, Channels: 2, Rate: 48000, PeriodFrames: 480, BufferFrames: 1920}
+	if got := p.Params(); got != want {
+		t.Errorf("Params() = %v, want %v (the file's own format)", got, want)
+	}
+	var got []byte
+	buf := make([]byte, 300*8)
+	for {
+		n, err := p.ReadFrames(buf)
+		got = append(got, buf[:n*8]...)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Fatal("ReadFrames returned 0 frames without error")
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Errorf("read %d bytes, want the %d bytes of the file", len(got), len(data))
+	}
+}
+
+func TestFileCaptureRealtime(t *testing.T) {
+	path := writeWAV(t, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2}, ramp(16000*2))
+	clk := newFakeClock()
+	start := clk.Now()
+	p, err := Open("file:"+path, Capture, Config{PeriodMs: 20}, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	buf := make([]byte, 1000*2)
+	for i := range 3 {
+		n, err := p.ReadFrames(buf)
+		if err != nil || n != 320 {
+			t.Fatalf("read %d: ReadFrames = %d, %v, want one period of 320", i, n, err)
+		}
+	}
+	if got := clk.Now().Sub(start); got != 60*time.Millisecond {
+		t.Errorf("three periods took %v of clock time, want 60ms", got)
+	}
+}
+
+func TestFilePlayback(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.wav")
+	p, err := Open("file:"+path, Playback, Config{Rate: 24000, Channels: 1}, WithFileRealtime(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := ramp(480 * 2)
+	for range 3 {
+		if n, err := p.WriteFrames(data); err != nil || n != 480 {
+			t.Fatalf("WriteFrames = %d, %v", n, err)
+		}
+	}
+	if d, _ := p.Delay(); d != 0 {
+		t.Errorf("Delay() = %d in fast mode, want 0", d)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	r, err := wav.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Header(); h != (wav.Header{Channels: 1, Rate: 24000, Bits: 16, Container: 2, DataFrames: 1440}) {
+		t.Errorf("written header = %+v", h)
+	}
+	got, _ := io.ReadAll(r)
+	if !bytes.Equal(got, slices.Concat(data, data, data)) {
+		t.Errorf("written data differs")
+	}
+}
+
+func TestFilePlaybackRealtime(t *testing.T) {
+	clk := newFakeClock()
+	path := filepath.Join(t.TempDir(), "out.wav")
+	p, err := Open("file:"+path, Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.WriteFrames(make([]byte, 1280*2)); err != nil { // fills the buffer: no wait
+		t.Fatal(err)
+	}
+	if d, _ := p.Delay(); d != 1280 {
+		t.Errorf("Delay() after filling the buffer = %d, want 1280", d)
+	}
+	clk.advance(20 * time.Millisecond)
+	if d, _ := p.Delay(); d != 960 {
+		t.Errorf("Delay() 20ms later = %d, want 960", d)
+	}
+	if _, err := p.WriteFrames(make([]byte, 640*2)); err != nil { // must wait for 320 frames of room
+		t.Fatal(err)
+	}
+	if err := p.Drain(); err != nil { // waits out the 1280 queued frames
+		t.Fatal(err)
+	}
+	if got, want := clk.slept(), []time.Duration{20 * time.Millisecond, 80 * time.Millisecond}; !slices.Equal(got, want) {
+		t.Errorf("sleeps = %v, want %v", got, want)
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	float := filepath.Join(dir, "float.wav")
+	os.WriteFile(float, []byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x03\x00\x01\x00\x80\x3e\x00\x00\x00\xfa\x00\x00\x04\x00\x20\x00data\x00\x00\x00\x00"), 0o644)
+	for _, name := range []string{"file:" + filepath.Join(dir, "missing.wav"), "file:" + float} {
+		if _, err := Open(name, Capture, Config{}); err == nil {
+			t.Errorf("Open(%q) succeeded, want error", name)
+		}
+	}
+	var pathErr *os.PathError
+	if _, err := Open("file:"+filepath.Join(dir, "missing.wav"), Capture, Config{}); !errors.As(err, &pathErr) {
+		t.Errorf("missing file error = %v, want an *os.PathError naming the file", err)
+	}
+}
+
+func TestFileTransferAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	path := writeWAV(t, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2}, make([]byte, 1<<20))
+	rp, err := Open("file:"+path, Capture, Config{}, WithFileRealtime(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rp.Close()
+	clk := newFakeClock()
+	wp, err := Open("file:"+filepath.Join(t.TempDir(), "o.wav"), Playback, Config{Rate: 16000}, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wp.Close()
+	buf := make([]byte, 320*2)
+	if got := testing.AllocsPerRun(100, func() { rp.ReadFrames(buf) }); got != 0 {
+		t.Errorf("file ReadFrames: %v allocs per period, want 0", got)
+	}
+	if got := testing.AllocsPerRun(100, func() { wp.WriteFrames(buf); wp.Delay() }); got != 0 {
+		t.Errorf("paced file WriteFrames: %v allocs per period, want 0", got)
+	}
+}
