@@ -120,7 +120,7 @@ func (e *Engine) onButton(b ButtonEvent) {
 func (e *Engine) onSpeech(s SpeechEdge) {
 	if !s.Start {
 		if e.pending.by != 0 {
-			e.publish(Event{Kind: EventSpeechEnded, Source: "local"})
+			e.publishSpeech(EventSpeechEnded, s)
 			if !e.pending.by.held() && e.cfg.TurnEnd == TurnEndLocal {
 				e.pending.end = true
 			}
@@ -129,7 +129,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 		if e.state != StateListening {
 			return
 		}
-		e.publish(Event{Kind: EventSpeechEnded, Source: "local"})
+		e.publishSpeech(EventSpeechEnded, s)
 		switch {
 		case e.turn.by.held():
 		case e.cfg.TurnEnd == TurnEndLocal:
@@ -144,13 +144,13 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 	case StateIdle, StateDisconnected, StateConnecting:
 		if e.pending.by != 0 {
 			e.pending.heard = true
-			e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+			e.publishSpeech(EventSpeechStarted, s)
 			return
 		}
 		if e.muted || e.paused || e.cfg.Mode == ModePushToTalk || !e.canDial() {
 			return
 		}
-		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.publishSpeech(EventSpeechStarted, s)
 		e.wakeDial(trigVoice, true, "voice wake")
 	case StateListening:
 		if !e.turn.heard {
@@ -158,7 +158,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.disarm(tListen)
 		}
 		e.disarm(tServerEnd)
-		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.publishSpeech(EventSpeechStarted, s)
 	case StateConnected:
 		if e.muted || e.paused {
 			return
@@ -170,18 +170,21 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 		if e.cfg.Mode == ModePushToTalk && !e.clock.Now().Before(e.followTill) {
 			return
 		}
-		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.publishSpeech(EventSpeechStarted, s)
 		e.startListening(trigVoice, "voice wake")
 		e.turn.heard = true
 		e.disarm(tListen)
 	case StateSpeaking, StateProcessing:
-		if e.muted || e.paused || !e.cfg.VoiceBargeIn {
+		if e.muted || e.paused {
+			return
+		}
+		if !e.cfg.VoiceBargeIn {
 			if e.state == StateSpeaking {
 				e.counts.EchoSuppressed++
 			}
 			return
 		}
-		e.publish(Event{Kind: EventSpeechStarted, Source: "local"})
+		e.publishSpeech(EventSpeechStarted, s)
 		e.interruptReply()
 		e.startListening(trigVoice, "voice barge-in")
 		e.turn.heard = true
@@ -290,8 +293,12 @@ func (e *Engine) onResponseCreated(ev RealtimeEvent) {
 		e.setState(StateProcessing, "reply started")
 	case StateListening:
 		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndServer {
-			e.endTurnByServer()
+			e.endTurnByServer() // the server heard the end first
+			return
 		}
+		// A late reply to an earlier turn: the user is talking, and if it stayed active
+		// the reply to this turn would be refused.
+		e.cancelResponse()
 	}
 }
 
@@ -450,347 +457,4 @@ func (e *Engine) checkDrained() {
 		return
 	}
 	e.arm(tDrain, e.cfg.DrainPoll)
-}
-
-// giveUpReply abandons the pending reply and returns to CONNECTED with an error earcon.
-func (e *Engine) giveUpReply(why string) {
-	e.disarm(tReply)
-	e.disarm(tDrain)
-	if e.resp.active {
-		e.cancelResponse()
-	} else {
-		e.resp.discardNew = true
-	}
-	e.noteError("reply_timeout", why)
-	e.earcon(CueError)
-	e.setState(StateConnected, why)
-}
-
-// startListening opens a turn. The caller has checked that it may.
-func (e *Engine) startListening(by trigger, reason string) {
-	e.resp.discardNew = false
-	if err := e.cfg.Conn.ClearAudio(); err != nil {
-		e.noteError("send", fmt.Sprintf("clear input audio: %v", err))
-		e.earcon(CueError)
-		e.setState(StateConnected, "could not start listening")
-		return
-	}
-	// The echo is gone once the reply stopped; a raised threshold would miss the user.
-	e.disarm(tEchoTail)
-	e.setGuard(false)
-	e.followTill = time.Time{}
-	e.turn = turn{by: by}
-	e.cfg.Gate.SetStreaming(true)
-	e.arm(tListen, e.cfg.ListenTimeout)
-	e.arm(tMaxTurn, e.cfg.MaxTurn)
-	if by != trigVoice {
-		e.earcon(CueListenStart)
-	}
-	e.setState(StateListening, reason)
-}
-
-// wakeDial starts a turn while the connection is not up: the gate opens now (the
-// audio path buffers) and the turn goes on when the session is.
-func (e *Engine) wakeDial(by trigger, heard bool, reason string) {
-	e.pending = pendingTurn{by: by, heard: heard}
-	e.cfg.Gate.SetStreaming(true)
-	if by != trigVoice {
-		e.earcon(CueListenStart)
-	}
-	if e.state == StateConnecting {
-		return // already on its way
-	}
-	e.hangingUp = false
-	e.cfg.Connector.Dial()
-	e.arm(tConnect, e.cfg.ConnectTimeout)
-	e.setState(StateConnecting, reason+": connecting")
-}
-
-// resumeTurn continues a turn that started while connecting. The input buffer is
-// fresh, so it is not cleared: it holds the audio buffered meanwhile.
-func (e *Engine) resumeTurn(p pendingTurn) {
-	e.turn = turn{by: p.by, heard: p.heard}
-	if !p.heard {
-		e.arm(tListen, e.cfg.ListenTimeout)
-	}
-	e.arm(tMaxTurn, e.cfg.MaxTurn)
-	e.setState(StateListening, "connected: the turn goes on")
-	if p.end {
-		e.commitTurn("turn ended while connecting")
-	}
-}
-
-// cancelPending drops a turn that waits for the connection; the connection goes on.
-func (e *Engine) cancelPending(reason string, cue Cue) {
-	e.pending = pendingTurn{}
-	e.cfg.Gate.SetStreaming(false)
-	if cue != noCue {
-		e.earcon(cue)
-	}
-	e.log.Info("turn dropped while connecting", "reason", reason)
-}
-
-// dropPending drops a waiting turn because the connection failed.
-func (e *Engine) dropPending() {
-	if e.pending.by == 0 {
-		return
-	}
-	e.pending = pendingTurn{}
-	e.cfg.Gate.SetStreaming(false)
-	e.earcon(CueError)
-	e.noteError("disconnected", "could not connect: the turn was dropped")
-}
-
-// closeTurn stops the audio flow and the turn's timers.
-func (e *Engine) closeTurn() {
-	e.cfg.Gate.SetStreaming(false)
-	e.disarm(tListen)
-	e.disarm(tMaxTurn)
-	e.disarm(tServerEnd)
-}
-
-// commitTurn sends the turn and asks for the reply.
-func (e *Engine) commitTurn(reason string) {
-	e.closeTurn()
-	e.counts.Turns++
-	if err := e.cfg.Conn.CommitAudio(); err != nil {
-		e.sendFailed("commit input audio", err)
-		return
-	}
-	if err := e.cfg.Conn.CreateResponse(); err != nil {
-		e.sendFailed("create response", err)
-		return
-	}
-	e.earcon(CueListenEnd)
-	e.arm(tReply, e.cfg.ReplyTimeout)
-	e.setState(StateProcessing, reason)
-}
-
-// endTurnByServer follows the server's VAD: it committed and replies by itself.
-func (e *Engine) endTurnByServer() {
-	e.closeTurn()
-	e.counts.Turns++
-	e.earcon(CueListenEnd)
-	e.arm(tReply, e.cfg.ReplyTimeout)
-	e.setState(StateProcessing, "end of speech (server)")
-}
-
-// noCue asks abortTurn for silence.
-const noCue Cue = -1
-
-// abortTurn drops the turn's audio and returns to CONNECTED with an earcon.
-func (e *Engine) abortTurn(reason string, cue Cue) {
-	e.closeTurn()
-	if err := e.cfg.Conn.ClearAudio(); err != nil {
-		e.log.Info("clear input audio", "err", err)
-	}
-	if cue != noCue {
-		e.earcon(cue)
-	}
-	e.setState(StateConnected, reason)
-}
-
-func (e *Engine) sendFailed(op string, err error) {
-	e.noteError("send", fmt.Sprintf("%s: %v", op, err))
-	e.earcon(CueError)
-	e.setState(StateConnected, op+" failed")
-}
-
-// interruptReply is barge-in: silence playback, cancel the reply unless the server
-// finished it, and truncate the assistant item to what the user heard.
-func (e *Engine) interruptReply() {
-	e.cfg.Player.Stop()
-	if e.resp.active {
-		e.cancelResponse()
-	} else if e.state == StateProcessing {
-		e.resp.discardNew = true
-	}
-	if e.audioItem != "" {
-		// Heard after Stop: nothing more can be played.
-		if ms := e.cfg.Player.Heard(); ms > 0 {
-			if err := e.cfg.Conn.TruncateItem(e.audioItem, 0, ms); err != nil {
-				e.noteError("send", fmt.Sprintf("truncate item %s: %v", e.audioItem, err))
-			}
-		}
-	}
-	e.audioItem, e.audioDone = "", false
-	e.disarm(tReply)
-	e.disarm(tDrain)
-	e.disarm(tEchoTail)
-	e.setGuard(false)
-	e.counts.Interrupts++
-}
-
-func (e *Engine) cancelResponse() {
-	if !e.resp.active || e.resp.cancelSent {
-		return
-	}
-	e.resp.cancelSent = true
-	if err := e.cfg.Conn.CancelResponse(); err != nil {
-		e.noteError("send", fmt.Sprintf("cancel response %s: %v", e.resp.id, err))
-	}
-}
-
-// dropSession forgets the turn and the reply of a session that is gone, and says so
-// (an error event) when why is not empty.
-func (e *Engine) dropSession(why string, err error) {
-	was := e.state
-	if e.pending.by != 0 {
-		e.dropPending()
-	} else {
-		e.closeTurn()
-	}
-	e.cfg.Player.Stop()
-	e.disarm(tReply)
-	e.disarm(tDrain)
-	e.disarm(tEchoTail)
-	e.setGuard(false)
-	e.resp = response{}
-	e.audioItem, e.audioDone = "", false
-	e.skipRel = true
-	if was.live() && why != "" {
-		msg := why
-		if err != nil {
-			msg = fmt.Sprintf("%s: %v", why, err)
-		}
-		if was != StateConnected {
-			msg += " (" + was.String() + " turn dropped)"
-		}
-		e.noteError("disconnected", msg)
-	}
-}
-
-func (e *Engine) goFatal(msg string) {
-	e.disarm(tConnect)
-	e.dropSession("", nil)
-	e.fatal = msg
-	e.noteError("fatal", msg)
-	e.setState(StateIdle, "gave up: "+msg)
-	e.updateLED() // the fatal pattern, even when the state did not change
-}
-
-func (e *Engine) startEchoTail() {
-	if e.cfg.EchoGuard <= 0 {
-		e.setGuard(false)
-		return
-	}
-	e.arm(tEchoTail, e.cfg.EchoGuard)
-}
-
-func (e *Engine) setGuard(on bool) {
-	if e.guardOn == on {
-		return
-	}
-	e.guardOn = on
-	if e.cfg.VAD != nil {
-		e.cfg.VAD.SetEchoGuard(on)
-	}
-}
-
-func (e *Engine) setMuted(on bool, reason string) {
-	if e.muted == on {
-		return
-	}
-	if on && e.state == StateListening {
-		e.abortTurn("muted", noCue)
-	}
-	if on && e.pending.by != 0 {
-		e.cancelPending("muted", noCue)
-	}
-	e.muted = on
-	if on {
-		e.earcon(CueMuted)
-	}
-	e.publish(Event{Kind: EventFlags, Reason: reason})
-	e.updateLED()
-}
-
-func (e *Engine) setPaused(on bool, reason string) {
-	if e.paused == on {
-		return
-	}
-	if on && e.state == StateListening {
-		e.abortTurn("paused", noCue)
-	}
-	if on && e.pending.by != 0 {
-		e.cancelPending("paused", noCue)
-	}
-	e.paused = on
-	e.publish(Event{Kind: EventFlags, Reason: reason})
-}
-
-func (e *Engine) setState(s State, reason string) {
-	if s == e.state {
-		return
-	}
-	prev := e.state
-	e.state = s
-	e.stateSince = e.clock.Now()
-	if e.cfg.Connector != nil {
-		if s == StateConnected {
-			e.arm(tHangup, e.cfg.IdleHangup)
-		} else {
-			e.disarm(tHangup)
-		}
-	}
-	e.log.Info("state", "state", s.String(), "prev", prev.String(), "reason", reason)
-	e.publish(Event{Kind: EventState, Prev: prev, Reason: reason})
-	e.updateLED()
-}
-
-func (e *Engine) publish(ev Event) {
-	ev.Time = e.clock.Now()
-	ev.State, ev.Muted, ev.Paused = e.state, e.muted, e.paused
-	e.bus.publish(ev)
-}
-
-// noteError records an error for Status and tells the subscribers.
-func (e *Engine) noteError(code, msg string) {
-	e.counts.Errors++
-	e.lastErr, e.lastErrAt = code+": "+msg, e.clock.Now()
-	e.log.Warn("error", "code", code, "message", msg, "state", e.state.String())
-	e.publish(Event{Kind: EventError, Code: code, Message: msg})
-}
-
-func (e *Engine) earcon(c Cue) {
-	if e.cfg.Earcons != nil {
-		e.cfg.Earcons.PlayEarcon(c)
-	}
-}
-
-func (e *Engine) updateLED() {
-	if e.cfg.LED == nil {
-		return
-	}
-	p := ledFor(e.state, e.muted, e.fatal != "")
-	if e.ledSet && p == e.led {
-		return
-	}
-	e.led, e.ledSet = p, true
-	e.cfg.LED.SetPattern(p)
-}
-
-// ledFor is the LED pattern for a state and its flags.
-func ledFor(s State, muted, fatal bool) LEDPattern {
-	if fatal {
-		return LEDError
-	}
-	switch s {
-	case StateConnecting:
-		return LEDConnecting
-	case StateConnected:
-		if muted {
-			return LEDMuted
-		}
-		return LEDConnected
-	case StateListening:
-		return LEDListening
-	case StateProcessing:
-		return LEDProcessing
-	case StateSpeaking:
-		return LEDSpeaking
-	case StateDisconnected:
-		return LEDDisconnected
-	}
-	return LEDOff
 }

@@ -624,3 +624,28 @@ func TestReconfigure(t *testing.T) {
 		t.Errorf("Reconfigure(negative EchoGuard) = %v, want an error naming the field", err)
 	}
 }
+
+func TestLateReplyWhileListening(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	h.button(pipeline.ButtonPress)
+	h.log.Take()
+	// A reply to an earlier request turns up while the user talks: it is cancelled so
+	// that it cannot take the place of this turn's reply.
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseCreated, ResponseID: "resp_old"})
+	h.expect("late reply", []string{"listening"}, []string{"response.cancel"})
+	h.rt(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: "item_old"})
+	h.expect("its audio", nil, []string{"player stop"})
+}
+
+func TestSpeechEventTiming(t *testing.T) {
+	h := newHarness(t, func(c *pipeline.EngineConfig) { c.Mode = pipeline.ModeContinuous })
+	h.connect()
+	onset := epoch.Add(-120 * time.Millisecond)
+	h.e.HandleSpeech(pipeline.SpeechEdge{Start: true, At: onset, Length: 120 * time.Millisecond})
+	h.sync()
+	ev, ok := findEvent(h.takeEvents(), pipeline.EventSpeechStarted)
+	if !ok || !ev.Time.Equal(onset) || ev.Length != 120*time.Millisecond || ev.Source != "local" {
+		t.Errorf("speech_started = %+v, want local at %v with 120ms", ev, onset)
+	}
+}

@@ -53,7 +53,8 @@ type Event struct {
 	Paused bool
 	Reason string
 
-	Source     string // speech events: local (the device's VAD) or server
+	Source     string        // speech events: local (the device's VAD) or server
+	Length     time.Duration // local speech events: the speech heard (see SpeechEdge)
 	Role       Role
 	Text       string
 	Final      bool
@@ -78,6 +79,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		Paused     bool      `json:"paused"`
 		Reason     string    `json:"reason,omitempty"`
 		Source     string    `json:"source,omitempty"`
+		LengthMs   int64     `json:"length_ms,omitempty"`
 		Role       *Role     `json:"role,omitempty"`
 		Text       *string   `json:"text,omitempty"`
 		Final      *bool     `json:"final,omitempty"`
@@ -88,7 +90,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		Message    string    `json:"message,omitempty"`
 	}
 	w := wire{Type: e.Kind, Seq: e.Seq, Time: e.Time, Missed: e.Missed, State: e.State, Muted: e.Muted,
-		Paused: e.Paused, Reason: e.Reason, Source: e.Source, ItemID: e.ItemID, ResponseID: e.ResponseID,
+		Paused: e.Paused, Reason: e.Reason, Source: e.Source, LengthMs: e.Length.Milliseconds(), ItemID: e.ItemID, ResponseID: e.ResponseID,
 		Status: e.Status, Code: e.Code, Message: e.Message}
 	switch e.Kind {
 	case EventState:
