@@ -250,7 +250,9 @@ func (v *VAD) Process(frame []int16) bool {
 	if len(frame) != v.hop {
 		panic(fmt.Sprintf("pipeline: VAD.Process got %d samples, want %d", len(frame), v.hop))
 	}
-	v.analyse(frame)
+	if !v.analyse(frame) {
+		return false
+	}
 	z := vadModelForward(&v.feat, &v.hidden)
 	v.prob = 1 / (1 + math.Exp(-z))
 	on, off := v.thrOn, v.thrOff
@@ -275,8 +277,9 @@ func (v *VAD) Process(frame []int16) bool {
 	return v.out
 }
 
-// analyse computes the features of the frame into v.feat.
-func (v *VAD) analyse(frame []int16) {
+// analyse computes the features of the frame into v.feat. It reports false while the
+// analysis window is still filling: a half-empty window would start the noise floor low.
+func (v *VAD) analyse(frame []int16) bool {
 	copy(v.hist, v.hist[v.hop:])
 	tail := v.hist[v.win-v.hop:]
 	for i, s := range frame {
@@ -293,8 +296,11 @@ func (v *VAD) analyse(frame []int16) {
 	}
 	const floor = 1e-11 // about -110 dBFS per bin: keeps logs finite on digital silence
 
-	first := v.frames == 0
 	v.frames++
+	if v.frames < vadWindowMs/vadFrameMs {
+		return false
+	}
+	first := v.frames == vadWindowMs/vadFrameMs
 	// Sub-band energies and their noise floors.
 	var meanSNR float64
 	for b := 0; b < vadBands; b++ {
@@ -405,6 +411,7 @@ func (v *VAD) analyse(frame []int16) {
 		slowMean += fe[vfSNRSlow+b]
 	}
 	fe[vfOnset] = float32(meanSNR) - slowMean/vadBands
+	return true
 }
 
 // setSmoothed stores a band SNR and updates its two smoothed copies.

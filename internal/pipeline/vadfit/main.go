@@ -37,7 +37,9 @@ var (
 	l2      = flag.Float64("l2", 1e-4, "L2 weight decay")
 	maxFA   = flag.Float64("maxfa", 0.08, "false-alarm ceiling used when choosing the threshold")
 	seed    = flag.Uint64("seed", 1, "random seed")
-	rate    = flag.Int("rate", 16000, "rate to run the VAD at (files are resampled by repetition only if equal)")
+	rate    = flag.Int("rate", 16000, "rate of the set's files")
+	minHang = flag.Int("minhang", 2, "shortest hangover to consider, in frames")
+	synth   = flag.Int("synth", 8, "synthetic non-speech recordings (noise with level steps) added to every training fold")
 )
 
 type file struct {
@@ -59,7 +61,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("loaded %d files\n", len(files))
+	extra, err := synthetic(*synth)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("loaded %d files, %d synthetic noise recordings\n", len(files), len(extra))
+	fit := func(train []*file) *model { return fitModel(append(train[:len(train):len(train)], extra...)) }
 
 	byPrefix := func(p string) (in, out []*file) {
 		for _, f := range files {
@@ -135,25 +142,81 @@ func load(dir string) ([]*file, error) {
 		if r != *rate {
 			return nil, fmt.Errorf("%s: rate %d, want %d", n, r, *rate)
 		}
-		v, err := pipeline.NewVAD(pipeline.VADConfig{SampleRate: r, Sensitivity: pipeline.DefaultVADSensitivity})
+		fl, err := features(n, s, r, labels[n])
 		if err != nil {
 			return nil, err
-		}
-		hop := v.FrameSize()
-		nf := len(s) / hop
-		fl := &file{name: n, truth: pipeline.TruthFrames(labels[n], nf)}
-		for k := 0; k < nf; k++ {
-			v.Process(s[k*hop : (k+1)*hop])
-			x := v.Features()
-			row := make([]float64, len(x))
-			for i, xi := range x {
-				row[i] = float64(xi)
-			}
-			fl.feat = append(fl.feat, row)
 		}
 		files = append(files, fl)
 	}
 	return files, nil
+}
+
+func features(name string, s []int16, rate int, segs []pipeline.VADSegment) (*file, error) {
+	v, err := pipeline.NewVAD(pipeline.VADConfig{SampleRate: rate, Sensitivity: pipeline.DefaultVADSensitivity})
+	if err != nil {
+		return nil, err
+	}
+	hop := v.FrameSize()
+	nf := len(s) / hop
+	fl := &file{name: name, truth: pipeline.TruthFrames(segs, nf)}
+	for k := 0; k < nf; k++ {
+		v.Process(s[k*hop : (k+1)*hop])
+		x := v.Features()
+		row := make([]float64, len(x))
+		for i, xi := range x {
+			row[i] = float64(xi)
+		}
+		fl.feat = append(fl.feat, row)
+	}
+	return fl, nil
+}
+
+// synthetic makes n recordings of 20 s without speech: white, pink or brown noise whose level
+// jumps by 10-25 dB every few seconds, so that the model learns that a sudden change of
+// stationary noise (a fan, a tap) is not speech although the floor needs time to follow it.
+func synthetic(n int) ([]*file, error) {
+	rng := rand.New(rand.NewPCG(*seed, 99))
+	var out []*file
+	for i := 0; i < n; i++ {
+		s := make([]int16, 20**rate)
+		color := i % 3
+		level := -60 + 20*rng.Float64() // dBFS
+		next := 0
+		var b [7]float64 // pink filter state (Kellet's economy filter)
+		var brown float64
+		for t := range s {
+			if t == next {
+				level = max(-75, min(-15, level+(10+15*rng.Float64())*float64(1-2*rng.IntN(2))))
+				next = t + (2+rng.IntN(4))**rate
+			}
+			w := rng.NormFloat64()
+			var x float64
+			switch color {
+			case 0:
+				x = w
+			case 1:
+				b[0] = 0.99886*b[0] + w*0.0555179
+				b[1] = 0.99332*b[1] + w*0.0750759
+				b[2] = 0.96900*b[2] + w*0.1538520
+				b[3] = 0.86650*b[3] + w*0.3104856
+				b[4] = 0.55000*b[4] + w*0.5329522
+				b[5] = -0.7616*b[5] - w*0.0168980
+				x = (b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + w*0.5362) * 0.2
+				b[6] = w * 0.115926
+			default:
+				brown = 0.995*brown + w*0.1
+				x = brown
+			}
+			a := 32768 * math.Pow(10, level/20) * x
+			s[t] = int16(max(-32768, min(32767, a)))
+		}
+		fl, err := features(fmt.Sprintf("synthetic%d", i), s, *rate, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fl)
+	}
+	return out, nil
 }
 
 // model is the network in standardised feature space plus the decision parameters.
@@ -180,7 +243,7 @@ func (m *model) logit(x []float64, h []float64) float64 {
 	return z
 }
 
-func fit(train []*file) *model {
+func fitModel(train []*file) *model {
 	nIn := len(train[0].feat[0])
 	var xs [][]float64
 	var ys []float64
@@ -298,7 +361,15 @@ func fit(train []*file) *model {
 			upd(nP-1, &m.b2, false)
 		}
 	}
-	m.tune(train)
+	// Decision parameters are chosen on the labeled recordings only: the synthetic ones
+	// would dilute the false-alarm rate with easy frames.
+	var labeled []*file
+	for _, f := range train {
+		if !strings.HasPrefix(f.name, "synthetic") {
+			labeled = append(labeled, f)
+		}
+	}
+	m.tune(labeled)
 	return m
 }
 
@@ -344,7 +415,7 @@ func (m *model) tune(files []*file) {
 	best := -1.0
 	for thr := -3.0; thr <= 3.0; thr += 0.25 {
 		for _, hyst := range []float64{0, 0.5, 1, 1.5} {
-			for _, hang := range []int{0, 2, 4, 6, 8, 10, 15} {
+			for hang := *minHang; hang <= 15; hang++ {
 				var c pipeline.VADCounts
 				for i, f := range files {
 					cc, _ := pipeline.ScoreFrames(f.truth, decide(zs[i], thr, hyst, hang))
