@@ -182,7 +182,7 @@ func (b *Button) Events() <-chan Event { return b.events }
 // Dropped counts events dropped because nobody read Events for a long time.
 func (b *Button) Dropped() uint64 { return b.dropped.Load() }
 
-// Pressed reports the debounced state as last seen by the line (a fresh read).
+// pressed reads the line now and says whether that level means pressed.
 func (b *Button) pressed() bool { return bool(b.line.Read()) != b.activeLow }
 
 // Close stops reporting, closes Events and releases the line.

@@ -32,16 +32,16 @@ type LED struct {
 	wg     sync.WaitGroup
 	once   sync.Once
 
-	mu   sync.Mutex // guards following fields
-	want Pattern
+	hook func() // test hook: called after each loop iteration
 
-	// loop-owned state
+	// Owned by the loop goroutine (and by Close once the loop has ended).
 	cur      Pattern
 	start    time.Time // when cur started
 	lit      bool      // what is on the lines now
 	writeErr bool      // the last write failed (logged once until it works again)
 
-	hook func() // test hook: called after each loop iteration
+	mu   sync.Mutex // guards following fields
+	want Pattern
 }
 
 // NewLED drives a single-colour LED on line. It starts dark.

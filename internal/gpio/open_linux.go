@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -59,8 +60,10 @@ func noChipError(spec string) error {
 	if len(paths) == 0 {
 		return &LineError{Op: "open chip", Chip: spec, Kind: ErrNoChip, Hint: hintNoChips}
 	}
+	// A label can name any chip, so then every unreadable node is a suspect.
+	byLabel := spec != "" && !strings.HasPrefix(spec, "/dev/") && !strings.HasPrefix(spec, "gpiochip")
 	for _, p := range paths {
-		if spec != "" && spec != p && spec != filepath.Base(p) {
+		if spec != "" && !byLabel && spec != p && spec != filepath.Base(p) {
 			continue
 		}
 		f, err := os.Open(p)
