@@ -20,6 +20,8 @@ type harness struct {
 	log     *pipelinetest.Log
 	conn    *pipelinetest.Conn
 	player  *pipelinetest.Player
+	gate    *pipelinetest.Gate
+	vad     *pipelinetest.VAD
 	led     *pipelinetest.LED
 	clock   *pipelinetest.Clock
 	events  <-chan pipeline.Event
@@ -47,8 +49,9 @@ func newHarness(t *testing.T, mutate func(*pipeline.EngineConfig)) *harness {
 	h.conn = &pipelinetest.Conn{Log: h.log}
 	h.player = &pipelinetest.Player{Log: h.log}
 	c := baseConfig()
-	c.Conn, c.Gate, c.Player = h.conn, &pipelinetest.Gate{Log: h.log}, h.player
-	c.VAD, c.LED, c.Earcons, c.Clock = &pipelinetest.VAD{Log: h.log}, h.led, &pipelinetest.Earcons{Log: h.log}, h.clock
+	h.gate, h.vad = &pipelinetest.Gate{Log: h.log}, &pipelinetest.VAD{Log: h.log}
+	c.Conn, c.Gate, c.Player = h.conn, h.gate, h.player
+	c.VAD, c.LED, c.Earcons, c.Clock = h.vad, h.led, &pipelinetest.Earcons{Log: h.log}, h.clock
 	if mutate != nil {
 		mutate(&c)
 	}

@@ -211,6 +211,7 @@ func (e *Engine) onRealtime(ev RealtimeEvent) {
 			return
 		}
 		e.liveSince = e.clock.Now()
+		e.resp = response{} // a new session has no reply under way
 		reason := "connected"
 		if e.everLive {
 			e.counts.Reconnects++
@@ -413,11 +414,16 @@ func (e *Engine) onTimer(k timerKind) {
 	case tEchoTail:
 		e.setGuard(false)
 	case tHangup:
-		if e.state == StateConnected && !e.resp.active {
-			e.hangingUp = true
-			e.cfg.Connector.Hangup()
-			e.setState(StateIdle, fmt.Sprintf("idle for %v: hung up", e.cfg.IdleHangup))
+		if e.state != StateConnected {
+			return
 		}
+		if e.resp.active {
+			e.arm(tHangup, e.cfg.IdleHangup) // a reply is on its way (a tool call)
+			return
+		}
+		e.hangingUp = true
+		e.cfg.Connector.Hangup()
+		e.setState(StateIdle, fmt.Sprintf("idle for %v: hung up", e.cfg.IdleHangup))
 	case tConnect:
 		if e.state == StateConnecting {
 			e.dropPending()

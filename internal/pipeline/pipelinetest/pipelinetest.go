@@ -99,15 +99,30 @@ func (c *Connector) Dial() { c.Log.Add("dial") }
 func (c *Connector) Hangup() { c.Log.Add("hangup") }
 
 // Gate is a fake capture gate; it logs "stream on" and "stream off".
-type Gate struct{ Log *Log }
+type Gate struct {
+	Log *Log
+
+	mu sync.Mutex // guards on
+	on bool
+}
 
 // SetStreaming logs the call.
 func (g *Gate) SetStreaming(on bool) {
+	g.mu.Lock()
+	g.on = on
+	g.mu.Unlock()
 	if on {
 		g.Log.Add("stream on")
 	} else {
 		g.Log.Add("stream off")
 	}
+}
+
+// On reports whether audio is streaming.
+func (g *Gate) On() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.on
 }
 
 // Player is a fake player whose heard time and idleness the test sets. Stop logs
@@ -164,10 +179,25 @@ func (p *Player) Idle() bool {
 }
 
 // VAD is a fake echo guard; it logs "echo guard on" and "echo guard off".
-type VAD struct{ Log *Log }
+type VAD struct {
+	Log *Log
+
+	mu sync.Mutex // guards on
+	on bool
+}
+
+// On reports whether the echo guard is up.
+func (v *VAD) On() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.on
+}
 
 // SetEchoGuard logs the call.
 func (v *VAD) SetEchoGuard(on bool) {
+	v.mu.Lock()
+	v.on = on
+	v.mu.Unlock()
 	if on {
 		v.Log.Add("echo guard on")
 	} else {
