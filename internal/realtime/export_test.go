@@ -42,3 +42,6 @@ func ClientEvents(d Dialect, s Session) ([][]byte, error) {
 	msg, _ := appendAudioEvent(nil, nil, []int16{0, 1, -1, 32767, -32768})
 	return append(out, msg), nil
 }
+
+// RaceEnabled reports a -race build (allocation tests skip).
+const RaceEnabled = raceEnabled

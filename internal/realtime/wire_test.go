@@ -78,7 +78,7 @@ func TestDecodePCM(t *testing.T) {
 }
 
 func TestAppendAudioEventZeroAlloc(t *testing.T) {
-	if raceEnabled {
+	if realtime.RaceEnabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	pcm := make([]int16, 480) // 20 ms at 24 kHz
@@ -92,7 +92,7 @@ func TestAppendAudioEventZeroAlloc(t *testing.T) {
 }
 
 func TestAudioDeltaDecodeZeroAlloc(t *testing.T) {
-	if raceEnabled {
+	if realtime.RaceEnabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	pcm := make([]int16, 2400)

@@ -1,5 +1,5 @@
 //go:build race
 
-package realtime_test
+package realtime
 
 const raceEnabled = true

@@ -1,0 +1,55 @@
+package realtime
+
+// turn is one user or assistant message kept for replay into a new
+// session.
+type turn struct {
+	itemID string
+	role   string
+	text   string
+}
+
+// history is a bounded tail of the conversation; the client holds it
+// under its lock.
+type history struct {
+	maxTurns int
+	maxChars int
+	turns    []turn
+}
+
+// add records a turn, or fills the text of one seen before (a user item
+// is known at commit, its transcript comes later).
+func (h *history) add(itemID, role, text string) {
+	for i := len(h.turns) - 1; i >= 0; i-- {
+		if itemID != "" && h.turns[i].itemID == itemID {
+			if text != "" {
+				h.turns[i].text = text
+			}
+			return
+		}
+	}
+	h.turns = append(h.turns, turn{itemID: itemID, role: role, text: text})
+	if over := len(h.turns) - 4*h.maxTurns; over > 0 {
+		h.turns = append(h.turns[:0], h.turns[over:]...)
+	}
+}
+
+// tail returns the last turns with text, oldest first, within the bounds.
+func (h *history) tail() []turn {
+	var out []turn
+	chars := 0
+	for i := len(h.turns) - 1; i >= 0 && len(out) < h.maxTurns; i-- {
+		t := h.turns[i]
+		if t.text == "" {
+			continue
+		}
+		if chars+len(t.text) > h.maxChars {
+			break
+		}
+		chars += len(t.text)
+		out = append(out, t)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
