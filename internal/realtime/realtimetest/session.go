@@ -1,0 +1,886 @@
+package realtimetest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/voiced-project/voiced/internal/realtime"
+)
+
+// inputRate is the protocol's PCM16 input rate.
+const inputRate = 24000
+
+type obj = map[string]any
+
+type turnCfg struct {
+	typ               string
+	threshold         float64
+	prefixMs          int
+	silenceMs         int
+	createResponse    bool
+	interruptResponse bool
+}
+
+type simItem struct {
+	role    string
+	samples int // audio sent, at rate
+	rate    int
+}
+
+type response struct {
+	id     string
+	cancel context.CancelFunc
+	reason string // why it was cancelled, guarded by session.mu
+}
+
+// session is one WebSocket connection: the reader runs in the HTTP
+// handler, a response streams on its own goroutine.
+type session struct {
+	srv    *Server
+	ws     *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the streaming response
+
+	wmu  sync.Mutex // guards writes and sent
+	sent int
+
+	mu            sync.Mutex // guards following fields
+	id            string
+	model         string
+	expiresAt     int64
+	instructions  string
+	voice         string
+	outRate       int
+	td            *turnCfg
+	transcription string // model, "" when off
+	tools         []json.RawMessage
+	input         []int16 // not yet committed
+	inputStart    int     // stream position of input[0], in samples
+	stream        int     // samples appended this session
+	vad           *energyVAD
+	vadRem        []int16
+	speaking      bool
+	speechStart   int // stream position
+	silence       int
+	vadItem       string
+	lastUser      []int16
+	lastItem      string
+	items         map[string]*simItem
+	resp          *response
+	toolState     int // 0 no call yet, 1 call made, 2 output received
+	toolOutput    string
+}
+
+func newSession(s *Server, ws *websocket.Conn) *session {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &session{srv: s, ws: ws, ctx: ctx, cancel: cancel,
+		id: s.id("sess"), model: s.cfg.Model, voice: "alloy", outRate: inputRate,
+		items: map[string]*simItem{},
+		// Like the service, a session starts with server VAD on.
+		td: &turnCfg{typ: realtime.ServerVAD, threshold: 0.5, prefixMs: 300, silenceMs: 500,
+			createResponse: true, interruptResponse: true},
+	}
+	if s.cfg.Dialect == realtime.Beta {
+		c.voice = "verse"
+	}
+	c.expiresAt = time.Now().Add(s.cfg.SessionMax).Unix()
+	if s.cfg.SessionMax%time.Second != 0 || s.cfg.SessionMax < time.Minute {
+		// Round up so a client never rolls over before the server expires it.
+		c.expiresAt = time.Now().Add(s.cfg.SessionMax + time.Second - 1).Unix()
+	}
+	c.vad = newEnergyVAD(inputRate, c.td.threshold)
+	return c
+}
+
+func (c *session) ga() bool { return c.srv.cfg.Dialect == realtime.GA }
+
+// drop closes the socket without a close frame.
+func (c *session) drop() { _ = c.ws.NetConn().Close() }
+
+func (c *session) writeRaw(typ int, data []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	return c.ws.WriteMessage(typ, data)
+}
+
+// send writes one server event, numbering it; after FailAfter events the
+// connection is dropped.
+func (c *session) send(ev obj) error {
+	ev["event_id"] = c.srv.id("event")
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if n := c.srv.cfg.FailAfter; n > 0 && c.sent >= n {
+		c.drop()
+		return errDropped
+	}
+	_ = c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		return err
+	}
+	c.sent++
+	if f := c.srv.cfg.OnEvent; f != nil {
+		f(b)
+	}
+	if n := c.srv.cfg.FailAfter; n > 0 && c.sent >= n {
+		c.drop()
+	}
+	return nil
+}
+
+func (c *session) sendError(code, param, msg, eventID string) {
+	e := obj{"type": "invalid_request_error", "code": code, "message": msg, "param": nil, "event_id": nil}
+	if param != "" {
+		e["param"] = param
+	}
+	if eventID != "" {
+		e["event_id"] = eventID
+	}
+	_ = c.send(obj{"type": "error", "error": e})
+}
+
+func (c *session) run(betaHeader bool) {
+	defer c.ws.Close()
+	defer c.wg.Wait()
+	defer c.cancel()
+	if c.ga() && betaHeader {
+		c.sendError(realtime.CodeBetaAPIShapeDisabled, "", "The beta Realtime API shape is disabled; remove the OpenAI-Beta header.", "")
+		_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "beta disabled"), time.Now().Add(time.Second))
+		return
+	}
+	c.mu.Lock()
+	sess := c.sessionObjLocked()
+	c.mu.Unlock()
+	if c.send(obj{"type": "session.created", "session": sess}) != nil {
+		return
+	}
+	if c.ga() {
+		_ = c.send(obj{"type": "conversation.created", "conversation": obj{"id": c.srv.id("conv"), "object": "realtime.conversation"}})
+	}
+	expiry := time.AfterFunc(c.srv.cfg.SessionMax, c.expire)
+	defer expiry.Stop()
+	for {
+		typ, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		if typ != websocket.TextMessage {
+			c.sendError(realtime.CodeInvalidEvent, "", "Binary messages are not supported.", "")
+			continue
+		}
+		c.handle(msg)
+	}
+}
+
+// expire ends the session the way the service does at its time limit.
+func (c *session) expire() {
+	c.sendError(realtime.CodeSessionExpired, "", fmt.Sprintf("Your session hit the maximum duration of %s.", c.srv.cfg.SessionMax), "")
+	c.wmu.Lock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "session expired"), time.Now().Add(time.Second))
+	c.wmu.Unlock()
+	// Wait briefly for the client's close, then go.
+	_ = c.ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+}
+
+type clientMsg struct {
+	Type         string          `json:"type"`
+	EventID      string          `json:"event_id"`
+	Audio        *string         `json:"audio"`
+	Session      json.RawMessage `json:"session"`
+	Item         json.RawMessage `json:"item"`
+	ItemID       string          `json:"item_id"`
+	ContentIndex *int            `json:"content_index"`
+	AudioEndMs   *int            `json:"audio_end_ms"`
+}
+
+func (c *session) handle(msg []byte) {
+	c.srv.record(msg)
+	var m clientMsg
+	if err := json.Unmarshal(msg, &m); err != nil {
+		c.sendError(realtime.CodeInvalidJSON, "", "We could not parse the JSON body of your request: "+err.Error(), "")
+		return
+	}
+	switch m.Type {
+	case "":
+		c.sendError(realtime.CodeInvalidEvent, "", "The 'type' field is missing.", m.EventID)
+	case "session.update":
+		c.updateSession(&m)
+	case "input_audio_buffer.append":
+		c.appendAudio(&m)
+	case "input_audio_buffer.commit":
+		c.commit(m.EventID, "")
+	case "input_audio_buffer.clear":
+		c.mu.Lock()
+		c.inputStart += len(c.input)
+		c.input = c.input[:0]
+		c.speaking = false
+		c.mu.Unlock()
+		_ = c.send(obj{"type": "input_audio_buffer.cleared"})
+	case "response.create":
+		c.startResponse(m.EventID)
+	case "response.cancel":
+		c.cancelResponse(m.EventID, "client_cancelled")
+	case "conversation.item.create":
+		c.createItem(&m)
+	case "conversation.item.truncate":
+		c.truncate(&m)
+	case "conversation.item.delete":
+		c.mu.Lock()
+		_, ok := c.items[m.ItemID]
+		delete(c.items, m.ItemID)
+		c.mu.Unlock()
+		if !ok {
+			c.sendError(realtime.CodeInvalidValue, "item_id", fmt.Sprintf("Item with item_id not found: %s", m.ItemID), m.EventID)
+			return
+		}
+		_ = c.send(obj{"type": "conversation.item.deleted", "item_id": m.ItemID})
+	default:
+		c.sendError(realtime.CodeInvalidValue, "type", fmt.Sprintf("Invalid value: '%s'. Supported values are: 'session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.create', 'conversation.item.truncate', 'conversation.item.delete', 'response.create' and 'response.cancel'.", m.Type), m.EventID)
+	}
+}
+
+func (c *session) sessionObjLocked() obj {
+	var td any
+	if c.td != nil {
+		t := obj{"type": c.td.typ, "create_response": c.td.createResponse, "interrupt_response": c.td.interruptResponse}
+		if c.td.typ == realtime.ServerVAD {
+			t["threshold"] = c.td.threshold
+			t["prefix_padding_ms"] = c.td.prefixMs
+			t["silence_duration_ms"] = c.td.silenceMs
+			t["idle_timeout_ms"] = nil
+		} else {
+			t["eagerness"] = "auto"
+		}
+		td = t
+	}
+	var tr any
+	if c.transcription != "" {
+		tr = obj{"model": c.transcription}
+	}
+	tools := c.tools
+	if tools == nil {
+		tools = []json.RawMessage{}
+	}
+	if !c.ga() {
+		return obj{"id": c.id, "object": "realtime.session", "model": c.model, "expires_at": c.expiresAt,
+			"modalities": []string{"audio", "text"}, "instructions": c.instructions, "voice": c.voice,
+			"turn_detection": td, "input_audio_format": "pcm16", "output_audio_format": "pcm16",
+			"input_audio_transcription": tr, "tool_choice": "auto", "temperature": 0.8,
+			"max_response_output_tokens": "inf", "tools": tools}
+	}
+	return obj{"type": "realtime", "object": "realtime.session", "id": c.id, "model": c.model,
+		"output_modalities": []string{"audio"}, "instructions": c.instructions, "tools": tools,
+		"tool_choice": "auto", "max_output_tokens": "inf", "tracing": nil, "prompt": nil,
+		"expires_at": c.expiresAt, "include": nil,
+		"audio": obj{
+			"input": obj{"format": obj{"type": "audio/pcm", "rate": inputRate}, "transcription": tr,
+				"noise_reduction": nil, "turn_detection": td},
+			"output": obj{"format": obj{"type": "audio/pcm", "rate": c.outRate}, "voice": c.voice, "speed": 1},
+		}}
+}
+
+func (c *session) updateSession(m *clientMsg) {
+	var w struct {
+		Type         *string           `json:"type"`
+		Instructions *string           `json:"instructions"`
+		Voice        *string           `json:"voice"`
+		Tools        []json.RawMessage `json:"tools"`
+		Transcr      json.RawMessage   `json:"input_audio_transcription"`
+		Turn         json.RawMessage   `json:"turn_detection"`
+		Audio        *struct {
+			Input struct {
+				Format *struct {
+					Type string `json:"type"`
+					Rate int    `json:"rate"`
+				} `json:"format"`
+				Transcr json.RawMessage `json:"transcription"`
+				Turn    json.RawMessage `json:"turn_detection"`
+			} `json:"input"`
+			Output struct {
+				Format *struct {
+					Type string `json:"type"`
+					Rate int    `json:"rate"`
+				} `json:"format"`
+				Voice *string `json:"voice"`
+			} `json:"output"`
+		} `json:"audio"`
+	}
+	if len(m.Session) == 0 {
+		c.sendError("missing_required_parameter", "session", "Missing required parameter: 'session'.", m.EventID)
+		return
+	}
+	if err := json.Unmarshal(m.Session, &w); err != nil {
+		c.sendError(realtime.CodeInvalidValue, "session", "Invalid session: "+err.Error(), m.EventID)
+		return
+	}
+	turn, transcr, voice := w.Turn, w.Transcr, w.Voice
+	outRate := 0
+	if c.ga() {
+		if w.Type == nil {
+			c.sendError("missing_required_parameter", "session.type", "Missing required parameter: 'session.type'.", m.EventID)
+			return
+		}
+		if *w.Type != "realtime" {
+			c.sendError(realtime.CodeInvalidValue, "session.type", fmt.Sprintf("Invalid value: '%s'. This session is a realtime session.", *w.Type), m.EventID)
+			return
+		}
+		if w.Audio != nil {
+			turn, transcr = w.Audio.Input.Turn, w.Audio.Input.Transcr
+			if w.Audio.Output.Voice != nil {
+				voice = w.Audio.Output.Voice
+			}
+			if f := w.Audio.Input.Format; f != nil && f.Type == "audio/pcm" && f.Rate != 0 && f.Rate != inputRate {
+				c.sendError(realtime.CodeInvalidValue, "session.audio.input.format.rate", fmt.Sprintf("Invalid value: %d. Supported values are: 24000.", f.Rate), m.EventID)
+				return
+			}
+			if f := w.Audio.Output.Format; f != nil && f.Rate != 0 {
+				if f.Rate < 8000 || f.Rate > 48000 {
+					c.sendError(realtime.CodeInvalidValue, "session.audio.output.format.rate", fmt.Sprintf("Invalid value: %d.", f.Rate), m.EventID)
+					return
+				}
+				outRate = f.Rate
+			}
+		}
+	}
+	var td *turnCfg
+	setTurn := len(turn) > 0
+	if setTurn && string(turn) != "null" {
+		var t struct {
+			Type              string   `json:"type"`
+			Threshold         *float64 `json:"threshold"`
+			PrefixPaddingMs   *int     `json:"prefix_padding_ms"`
+			SilenceDurationMs *int     `json:"silence_duration_ms"`
+			CreateResponse    *bool    `json:"create_response"`
+			InterruptResponse *bool    `json:"interrupt_response"`
+			Eagerness         string   `json:"eagerness"`
+		}
+		if err := json.Unmarshal(turn, &t); err != nil || (t.Type != realtime.ServerVAD && t.Type != realtime.SemanticVAD) {
+			c.sendError(realtime.CodeInvalidValue, "session.turn_detection.type", "Invalid turn_detection: want type server_vad or semantic_vad.", m.EventID)
+			return
+		}
+		td = &turnCfg{typ: t.Type, threshold: 0.5, prefixMs: 300, silenceMs: 500, createResponse: true, interruptResponse: true}
+		if t.Type == realtime.SemanticVAD {
+			td.silenceMs = map[string]int{"low": 1500, "medium": 800, "high": 300}[t.Eagerness]
+			if td.silenceMs == 0 {
+				td.silenceMs = 800
+			}
+		}
+		if t.Threshold != nil {
+			td.threshold = *t.Threshold
+		}
+		if t.PrefixPaddingMs != nil {
+			td.prefixMs = *t.PrefixPaddingMs
+		}
+		if t.SilenceDurationMs != nil {
+			td.silenceMs = *t.SilenceDurationMs
+		}
+		if t.CreateResponse != nil {
+			td.createResponse = *t.CreateResponse
+		}
+		if t.InterruptResponse != nil {
+			td.interruptResponse = *t.InterruptResponse
+		}
+	}
+	c.mu.Lock()
+	if w.Instructions != nil {
+		c.instructions = *w.Instructions
+	}
+	if voice != nil && *voice != "" {
+		c.voice = *voice
+	}
+	if w.Tools != nil {
+		c.tools = w.Tools
+	}
+	if outRate != 0 {
+		c.outRate = outRate
+	}
+	if len(transcr) > 0 {
+		var t struct {
+			Model string `json:"model"`
+		}
+		c.transcription = ""
+		if string(transcr) != "null" && json.Unmarshal(transcr, &t) == nil {
+			c.transcription = t.Model
+			if c.transcription == "" {
+				c.transcription = "whisper-1"
+			}
+		}
+	}
+	if setTurn {
+		c.td = td
+		c.speaking = false
+		if td != nil {
+			c.vad = newEnergyVAD(inputRate, td.threshold)
+		}
+	}
+	sess := c.sessionObjLocked()
+	c.mu.Unlock()
+	_ = c.send(obj{"type": "session.updated", "session": sess})
+}
+
+func (c *session) appendAudio(m *clientMsg) {
+	if m.Audio == nil {
+		c.sendError("missing_required_parameter", "audio", "Missing required parameter: 'audio'.", m.EventID)
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(*m.Audio)
+	if err != nil || len(raw)%2 != 0 {
+		c.sendError(realtime.CodeInvalidValue, "audio", "Invalid 'audio'. Expected base64-encoded 16-bit PCM.", m.EventID)
+		return
+	}
+	pcm := make([]int16, len(raw)/2)
+	for i := range pcm {
+		pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
+	c.mu.Lock()
+	c.input = append(c.input, pcm...)
+	var events []obj
+	commitItem := ""
+	interrupt := false
+	if c.td != nil {
+		c.vadRem = append(c.vadRem, pcm...)
+		fl := c.vad.frameLen()
+		for len(c.vadRem) >= fl && commitItem == "" {
+			frame := c.vadRem[:fl]
+			pos := c.stream
+			c.stream += fl
+			speech := c.vad.speech(frame)
+			c.vadRem = c.vadRem[fl:]
+			switch {
+			case !c.speaking && speech:
+				c.speaking = true
+				c.silence = 0
+				c.speechStart = max(c.inputStart, pos-c.td.prefixMs*inputRate/1000)
+				c.vadItem = c.srv.id("item")
+				events = append(events, obj{"type": "input_audio_buffer.speech_started",
+					"audio_start_ms": c.speechStart * 1000 / inputRate, "item_id": c.vadItem})
+				interrupt = c.resp != nil && c.td.interruptResponse
+			case c.speaking && speech:
+				c.silence = 0
+			case c.speaking:
+				c.silence += fl
+				if c.silence*1000/inputRate >= c.td.silenceMs {
+					c.speaking = false
+					end := c.stream - c.silence
+					events = append(events, obj{"type": "input_audio_buffer.speech_stopped",
+						"audio_end_ms": end * 1000 / inputRate, "item_id": c.vadItem})
+					from := max(0, c.speechStart-c.inputStart)
+					to := min(len(c.input), max(from, end-c.inputStart))
+					c.lastUser = append([]int16(nil), c.input[from:to]...)
+					commitItem = c.vadItem
+				}
+			}
+		}
+		if commitItem != "" {
+			c.vadRem = c.vadRem[:0]
+			c.stream = c.inputStart + len(c.input)
+		}
+		c.vadRem = append([]int16(nil), c.vadRem...) // keep the remainder small
+	} else {
+		c.stream += len(pcm)
+	}
+	c.mu.Unlock()
+	for _, ev := range events {
+		_ = c.send(ev)
+	}
+	if interrupt {
+		c.cancelResponse("", "turn_detected")
+	}
+	if commitItem != "" {
+		c.commit("", commitItem)
+	}
+}
+
+// commit commits the input buffer: by the client (vadItem "") or by VAD.
+func (c *session) commit(eventID, vadItem string) {
+	c.mu.Lock()
+	itemID := vadItem
+	if vadItem == "" {
+		if ms := float64(len(c.input)) * 1000 / inputRate; ms < 100 {
+			c.mu.Unlock()
+			c.sendError(realtime.CodeCommitEmpty, "", fmt.Sprintf("Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has %.2fms of audio.", ms), eventID)
+			return
+		}
+		itemID = c.srv.id("item")
+		c.lastUser = append([]int16(nil), c.input...)
+		c.speaking = false
+	}
+	secs := float64(len(c.lastUser)) / inputRate
+	prev := c.lastItem
+	c.lastItem = itemID
+	c.items[itemID] = &simItem{role: "user"}
+	c.inputStart += len(c.input)
+	c.input = c.input[:0]
+	transcription := c.transcription
+	respond := vadItem != "" && c.td != nil && c.td.createResponse
+	c.mu.Unlock()
+
+	_ = c.send(obj{"type": "input_audio_buffer.committed", "previous_item_id": c.prevID(prev), "item_id": itemID})
+	item := obj{"id": itemID, "object": "realtime.item", "type": "message", "status": "completed", "role": "user",
+		"content": []obj{{"type": "input_audio", "transcript": nil}}}
+	c.itemEvents(prev, item)
+	if transcription != "" {
+		text := fmt.Sprintf("(%.1f s of audio)", secs)
+		_ = c.send(obj{"type": "conversation.item.input_audio_transcription.delta", "item_id": itemID, "content_index": 0, "delta": text})
+		done := obj{"type": "conversation.item.input_audio_transcription.completed", "item_id": itemID, "content_index": 0, "transcript": text}
+		if c.ga() {
+			done["usage"] = obj{"type": "duration", "seconds": secs}
+		}
+		_ = c.send(done)
+	}
+	if respond {
+		c.startResponse("")
+	}
+}
+
+// prevID is previous_item_id: null for the first item in GA; beta
+// declares it a required string.
+func (c *session) prevID(s string) any {
+	if s == "" && c.ga() {
+		return nil
+	}
+	return s
+}
+
+// itemEvents announces an item: added and done in GA, created in beta.
+func (c *session) itemEvents(prev string, item obj) {
+	if c.ga() {
+		_ = c.send(obj{"type": "conversation.item.added", "previous_item_id": c.prevID(prev), "item": item})
+		_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": item})
+		return
+	}
+	_ = c.send(obj{"type": "conversation.item.created", "previous_item_id": c.prevID(prev), "item": item})
+}
+
+func (c *session) createItem(m *clientMsg) {
+	var it struct {
+		ID      string `json:"id"`
+		Type    string `json:"type"`
+		Role    string `json:"role"`
+		CallID  string `json:"call_id"`
+		Output  string `json:"output"`
+		Content []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	if len(m.Item) == 0 || json.Unmarshal(m.Item, &it) != nil || it.Type == "" {
+		c.sendError("missing_required_parameter", "item.type", "Missing required parameter: 'item.type'.", m.EventID)
+		return
+	}
+	item := obj{"object": "realtime.item", "type": it.Type, "status": "completed"}
+	switch it.Type {
+	case "message":
+		if it.Role != "user" && it.Role != "assistant" && it.Role != "system" {
+			c.sendError(realtime.CodeInvalidValue, "item.role", fmt.Sprintf("Invalid value: '%s'. Supported values are: 'user', 'assistant' and 'system'.", it.Role), m.EventID)
+			return
+		}
+		var content []obj
+		for _, p := range it.Content {
+			content = append(content, obj{"type": p.Type, "text": p.Text})
+		}
+		item["role"], item["content"] = it.Role, content
+	case "function_call_output":
+		item["call_id"], item["output"] = it.CallID, it.Output
+	case "function_call":
+	default:
+		c.sendError(realtime.CodeInvalidValue, "item.type", fmt.Sprintf("Invalid value: '%s'.", it.Type), m.EventID)
+		return
+	}
+	c.mu.Lock()
+	id := it.ID
+	if id == "" {
+		id = c.srv.id("item")
+	}
+	item["id"] = id
+	prev := c.lastItem
+	c.lastItem = id
+	c.items[id] = &simItem{role: it.Role}
+	if it.Type == "function_call_output" && c.toolState == 1 {
+		c.toolState = 2
+		c.toolOutput = it.Output
+	}
+	c.mu.Unlock()
+	c.itemEvents(prev, item)
+}
+
+func (c *session) truncate(m *clientMsg) {
+	if m.AudioEndMs == nil || m.ContentIndex == nil {
+		c.sendError("missing_required_parameter", "audio_end_ms", "Missing required parameter: 'audio_end_ms' and 'content_index' are required.", m.EventID)
+		return
+	}
+	c.mu.Lock()
+	it, ok := c.items[m.ItemID]
+	var errMsg, param string
+	switch {
+	case !ok:
+		param, errMsg = "item_id", fmt.Sprintf("Item with item_id not found: %s", m.ItemID)
+	case it.role != "assistant" || it.rate == 0:
+		param, errMsg = "item_id", "Only assistant messages with audio can be truncated."
+	case *m.AudioEndMs < 0:
+		param, errMsg = "audio_end_ms", "audio_end_ms must not be negative."
+	default:
+		if sent := it.samples * 1000 / it.rate; *m.AudioEndMs > sent {
+			param, errMsg = "audio_end_ms", fmt.Sprintf("Audio content of %dms is already shorter than %dms", sent, *m.AudioEndMs)
+		} else {
+			it.samples = *m.AudioEndMs * it.rate / 1000
+		}
+	}
+	c.mu.Unlock()
+	if errMsg != "" {
+		c.sendError(realtime.CodeInvalidValue, param, errMsg, m.EventID)
+		return
+	}
+	_ = c.send(obj{"type": "conversation.item.truncated", "item_id": m.ItemID, "content_index": *m.ContentIndex, "audio_end_ms": *m.AudioEndMs})
+}
+
+func (c *session) cancelResponse(eventID, reason string) {
+	c.mu.Lock()
+	r := c.resp
+	if r != nil && r.reason == "" {
+		r.reason = reason
+	}
+	c.mu.Unlock()
+	if r == nil {
+		if eventID != "" || reason == "client_cancelled" {
+			c.sendError(realtime.CodeCancelNotActive, "", "Cancellation failed: no active response found", eventID)
+		}
+		return
+	}
+	r.cancel()
+}
+
+func (c *session) startResponse(eventID string) {
+	c.mu.Lock()
+	if c.resp != nil {
+		id := c.resp.id
+		c.mu.Unlock()
+		c.sendError(realtime.CodeActiveResponse, "", fmt.Sprintf("Conversation already has an active response in progress: %s. Wait until the response is finished before creating a new one.", id), eventID)
+		return
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	r := &response{id: c.srv.id("resp"), cancel: cancel}
+	c.resp = r
+	toolCall := c.srv.cfg.ToolCall != "" && c.toolState == 0
+	if toolCall {
+		c.toolState = 1
+	}
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		if toolCall {
+			c.streamToolCall(r)
+		} else {
+			c.streamAudio(ctx, r)
+		}
+	}()
+}
+
+func (c *session) responseObj(r *response, status string, details any, output []obj, usage any) obj {
+	if output == nil {
+		output = []obj{}
+	}
+	c.mu.Lock()
+	rate, voice := c.outRate, c.voice
+	c.mu.Unlock()
+	if !c.ga() {
+		return obj{"object": "realtime.response", "id": r.id, "status": status, "status_details": details,
+			"output": output, "usage": usage}
+	}
+	return obj{"object": "realtime.response", "id": r.id, "status": status, "status_details": details,
+		"output": output, "conversation_id": nil, "output_modalities": []string{"audio"}, "max_output_tokens": "inf",
+		"audio": obj{"output": obj{"format": obj{"type": "audio/pcm", "rate": rate}, "voice": voice}},
+		"usage": usage, "metadata": nil}
+}
+
+func usage(inAudio, outAudio, outText int) obj {
+	return obj{"total_tokens": inAudio + outAudio + outText, "input_tokens": inAudio, "output_tokens": outAudio + outText,
+		"input_token_details":  obj{"text_tokens": 0, "audio_tokens": inAudio, "cached_tokens": 0},
+		"output_token_details": obj{"text_tokens": outText, "audio_tokens": outAudio}}
+}
+
+// finish clears the active response, then sends response.done: a client
+// may create the next response as soon as it sees it.
+func (c *session) finish(r *response, status string, details any, output []obj, u any) {
+	c.mu.Lock()
+	if c.resp == r {
+		c.resp = nil
+	}
+	c.mu.Unlock()
+	_ = c.send(obj{"type": "response.done", "response": c.responseObj(r, status, details, output, u)})
+}
+
+func (c *session) streamToolCall(r *response) {
+	name, args := c.srv.cfg.ToolCall, c.srv.cfg.ToolArguments
+	itemID, callID := c.srv.id("item"), c.srv.id("call")
+	_ = c.send(obj{"type": "response.created", "response": c.responseObj(r, "in_progress", nil, nil, nil)})
+	item := obj{"id": itemID, "object": "realtime.item", "type": "function_call", "status": "in_progress",
+		"call_id": callID, "name": name, "arguments": ""}
+	_ = c.send(obj{"type": "response.output_item.added", "response_id": r.id, "output_index": 0, "item": item})
+	c.mu.Lock()
+	prev := c.lastItem
+	c.lastItem = itemID
+	c.items[itemID] = &simItem{role: "assistant"}
+	c.mu.Unlock()
+	if c.ga() {
+		_ = c.send(obj{"type": "conversation.item.added", "previous_item_id": c.prevID(prev), "item": item})
+	} else {
+		_ = c.send(obj{"type": "conversation.item.created", "previous_item_id": c.prevID(prev), "item": item})
+	}
+	_ = c.send(obj{"type": "response.function_call_arguments.delta", "response_id": r.id, "item_id": itemID,
+		"output_index": 0, "call_id": callID, "delta": args})
+	_ = c.send(obj{"type": "response.function_call_arguments.done", "response_id": r.id, "item_id": itemID,
+		"output_index": 0, "call_id": callID, "name": name, "arguments": args})
+	done := obj{"id": itemID, "object": "realtime.item", "type": "function_call", "status": "completed",
+		"call_id": callID, "name": name, "arguments": args}
+	_ = c.send(obj{"type": "response.output_item.done", "response_id": r.id, "output_index": 0, "item": done})
+	if c.ga() {
+		_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": done})
+	}
+	c.finish(r, "completed", nil, []obj{done}, usage(0, 0, 12))
+}
+
+// replyAudio is what the assistant says, at the output rate, and its
+// placeholder transcript.
+func (c *session) replyAudio() ([]int16, string, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rate := c.outRate
+	var pcm []int16
+	var text string
+	cfg := &c.srv.cfg
+	switch {
+	case cfg.ReplyAudio != nil:
+		pcm = Resample(cfg.ReplyAudio, max(cfg.ReplyRate, 1), rate)
+		text = fmt.Sprintf("(a recorded reply, %.1f s)", float64(len(pcm))/float64(rate))
+	case cfg.Reply == ReplyTone || len(c.lastUser) == 0:
+		pcm = Tone(440, 1000, rate, 8000)
+		text = "(a one second tone)"
+	default:
+		pcm = Resample(c.lastUser, inputRate, rate)
+		text = fmt.Sprintf("(echo of %.1f s of your audio)", float64(len(c.lastUser))/inputRate)
+	}
+	if c.toolState == 2 {
+		text = fmt.Sprintf("(tool %s said: %s) %s", cfg.ToolCall, c.toolOutput, text)
+		c.toolState = 3
+	}
+	return pcm, text, rate
+}
+
+func (c *session) streamAudio(ctx context.Context, r *response) {
+	ga := c.ga()
+	names := map[bool][4]string{
+		true:  {"response.output_audio.delta", "response.output_audio_transcript.delta", "response.output_audio.done", "response.output_audio_transcript.done"},
+		false: {"response.audio.delta", "response.audio_transcript.delta", "response.audio.done", "response.audio_transcript.done"},
+	}[ga]
+	contentType := "output_audio"
+	if !ga {
+		contentType = "audio"
+	}
+	pcm, text, rate := c.replyAudio()
+	itemID := c.srv.id("item")
+	_ = c.send(obj{"type": "response.created", "response": c.responseObj(r, "in_progress", nil, nil, nil)})
+	item := obj{"id": itemID, "object": "realtime.item", "type": "message", "status": "in_progress", "role": "assistant", "content": []obj{}}
+	_ = c.send(obj{"type": "response.output_item.added", "response_id": r.id, "output_index": 0, "item": item})
+	c.mu.Lock()
+	prev := c.lastItem
+	c.lastItem = itemID
+	si := &simItem{role: "assistant", rate: rate}
+	c.items[itemID] = si
+	c.mu.Unlock()
+	if ga {
+		_ = c.send(obj{"type": "conversation.item.added", "previous_item_id": c.prevID(prev), "item": item})
+	} else {
+		_ = c.send(obj{"type": "conversation.item.created", "previous_item_id": c.prevID(prev), "item": item})
+	}
+	ids := obj{"response_id": r.id, "item_id": itemID, "output_index": 0, "content_index": 0}
+	with := func(o obj) obj {
+		for k, v := range ids {
+			o[k] = v
+		}
+		return o
+	}
+	_ = c.send(with(obj{"type": "response.content_part.added", "part": obj{"type": "audio", "transcript": ""}}))
+
+	chunk := max(rate*c.srv.cfg.ChunkMs/1000, 1)
+	nChunks := (len(pcm) + chunk - 1) / chunk
+	allWords := strings.Fields(text)
+	nWords := 0
+	said := ""
+	buf := make([]byte, 2*chunk)
+	cancelled := false
+	for i := 0; i < nChunks; i++ {
+		if ctx.Err() != nil {
+			cancelled = true
+			break
+		}
+		part := pcm[i*chunk : min(len(pcm), (i+1)*chunk)]
+		b := buf[:2*len(part)]
+		for j, s := range part {
+			binary.LittleEndian.PutUint16(b[2*j:], uint16(s))
+		}
+		if c.send(with(obj{"type": names[0], "delta": base64.StdEncoding.EncodeToString(b)})) != nil {
+			return
+		}
+		c.mu.Lock()
+		si.samples += len(part)
+		c.mu.Unlock()
+		// Spread the transcript over the audio, as the service does.
+		for target := (len(allWords)*(i+1) + nChunks - 1) / nChunks; nWords < target; nWords++ {
+			w := allWords[nWords]
+			if nWords > 0 {
+				w = " " + w
+			}
+			said += w
+			_ = c.send(with(obj{"type": names[1], "delta": w}))
+		}
+		if sp := c.srv.cfg.Speed; sp > 0 {
+			if !sleep(ctx, time.Duration(float64(len(part))/float64(rate)/sp*float64(time.Second))) {
+				cancelled = true
+				break
+			}
+		}
+	}
+	outTokens := len(pcm) * 10 / rate // about 10 audio tokens a second
+	if cancelled {
+		c.mu.Lock()
+		reason := r.reason
+		c.mu.Unlock()
+		if reason == "" {
+			reason = "client_cancelled"
+		}
+		done := obj{"id": itemID, "object": "realtime.item", "type": "message", "status": "incomplete", "role": "assistant",
+			"content": []obj{{"type": contentType, "transcript": said}}}
+		_ = c.send(obj{"type": "response.output_item.done", "response_id": r.id, "output_index": 0, "item": done})
+		if ga {
+			_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": done})
+		}
+		c.finish(r, "cancelled", obj{"type": "cancelled", "reason": reason}, []obj{done}, usage(len(pcm)*10/rate, outTokens/2, 0))
+		return
+	}
+	_ = c.send(with(obj{"type": names[2]}))
+	_ = c.send(with(obj{"type": names[3], "transcript": text}))
+	_ = c.send(with(obj{"type": "response.content_part.done", "part": obj{"type": "audio", "transcript": text}}))
+	done := obj{"id": itemID, "object": "realtime.item", "type": "message", "status": "completed", "role": "assistant",
+		"content": []obj{{"type": contentType, "transcript": text}}}
+	_ = c.send(obj{"type": "response.output_item.done", "response_id": r.id, "output_index": 0, "item": done})
+	if ga {
+		_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": done})
+	}
+	c.finish(r, "completed", nil, []obj{done}, usage(len(pcm)*10/rate, outTokens, len(allWords)))
+}
