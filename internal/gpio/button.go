@@ -152,7 +152,7 @@ func newButton(line pgpio.PinIn, c ButtonConfig, hook func()) (*Button, error) {
 		if Unavailable(err) {
 			return nil, err
 		}
-		return nil, lineError("request line", "", line.Name(), "", err)
+		return nil, lineError("request input", "", line.Name(), "", err)
 	}
 	// Drain the edges the setup itself may have queued, then take the level. This is
 	// also the first WaitForEdge call, which periph uses to set up the wait; doing it

@@ -20,7 +20,7 @@ var (
 // LineError is a GPIO chip or line that cannot be used. The daemon logs it, reports it in its
 // status and runs on without the button or LED.
 type LineError struct {
-	Op   string // what was attempted: "open chip", "request line"
+	Op   string // what was attempted: "open", "request input", "drive"
 	Chip string // the chip as the user named it, or as found
 	Line string // the line as the user named it; empty for chip errors
 	Kind error  // ErrNoChip, ErrNoLine, ErrBusy, ErrPermission, ErrUnsupported or ErrRefused
@@ -32,6 +32,9 @@ func (e *LineError) Error() string {
 	var b strings.Builder
 	b.WriteString("gpio: ")
 	b.WriteString(e.Op)
+	if e.Chip == "" && e.Line == "" && e.Op == "open" {
+		b.WriteString(" chip")
+	}
 	if e.Chip != "" {
 		b.WriteString(" chip ")
 		b.WriteString(e.Chip)
@@ -113,7 +116,7 @@ type errnoError struct {
 func (e *errnoError) Error() string   { return e.err.Error() }
 func (e *errnoError) Unwrap() []error { return []error{e.err, e.errno} }
 
-// lineError classifies an error from configuring a line (op: "request line").
+// lineError classifies an error from configuring a line (op: "request input", "drive").
 // consumer is who held the line when the chip was scanned, if anyone.
 func lineError(op, chip, line, consumer string, err error) error {
 	en, ok := errnoOf(err)

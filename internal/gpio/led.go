@@ -97,7 +97,7 @@ func outError(ln pgpio.PinOut, err error) error {
 	if Unavailable(err) {
 		return err
 	}
-	return lineError("drive line", "", ln.Name(), "", err)
+	return lineError("drive", "", ln.Name(), "", err)
 }
 
 // SetPattern shows p from now on, starting at the beginning of its cycle. It never

@@ -51,7 +51,7 @@ func OpenRGBLED(chip, red, green, blue string, c LEDConfig) (*LED, error) {
 // path, or the first one when spec is empty.
 func resolveChip(chips []ChipInfo, spec string) (int, error) {
 	if len(chips) == 0 {
-		return -1, &LineError{Op: "open chip", Chip: spec, Kind: ErrNoChip, Hint: hintNoChips}
+		return -1, &LineError{Op: "open", Chip: spec, Kind: ErrNoChip, Hint: hintNoChips}
 	}
 	if spec == "" {
 		return 0, nil
@@ -72,7 +72,7 @@ func resolveChip(chips []ChipInfo, spec string) (int, error) {
 	for i, c := range chips {
 		have[i] = fmt.Sprintf("%s (%s)", c.Name, c.Label)
 	}
-	return -1, &LineError{Op: "open chip", Chip: spec, Kind: ErrNoChip,
+	return -1, &LineError{Op: "open", Chip: spec, Kind: ErrNoChip,
 		Hint: "the chips here are " + strings.Join(have, ", ")}
 }
 
@@ -80,7 +80,7 @@ func resolveChip(chips []ChipInfo, spec string) (int, error) {
 // chip reports, by offset, or as GPIO<n> where no line has that name.
 func resolveLine(chip ChipInfo, spec string) (int, error) {
 	if spec == "" {
-		return -1, &LineError{Op: "open line", Chip: chip.Name, Kind: ErrNoLine, Hint: "no line given"}
+		return -1, &LineError{Op: "open", Chip: chip.Name, Kind: ErrNoLine, Hint: "no line given"}
 	}
 	for i, n := range chip.Lines {
 		// periph renames duplicate names to "<chip>-<name>"; accept both.
@@ -94,7 +94,7 @@ func resolveLine(chip ChipInfo, spec string) (int, error) {
 	}
 	if n, err := strconv.Atoi(num); err == nil {
 		if n < 0 || n >= len(chip.Lines) {
-			return -1, &LineError{Op: "open line", Chip: chip.Name, Line: spec, Kind: ErrNoLine,
+			return -1, &LineError{Op: "open", Chip: chip.Name, Line: spec, Kind: ErrNoLine,
 				Hint: fmt.Sprintf("%s has lines 0 to %d", chip.Name, len(chip.Lines)-1)}
 		}
 		return n, nil
@@ -114,5 +114,5 @@ func resolveLine(chip ChipInfo, spec string) (int, error) {
 	if len(named) > 0 {
 		hint += " or a name such as " + strings.Join(named, ", ")
 	}
-	return -1, &LineError{Op: "open line", Chip: chip.Name, Line: spec, Kind: ErrNoLine, Hint: hint}
+	return -1, &LineError{Op: "open", Chip: chip.Name, Line: spec, Kind: ErrNoLine, Hint: hint}
 }

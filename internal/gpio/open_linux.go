@@ -58,7 +58,7 @@ func Chips() ([]ChipInfo, error) {
 func noChipError(spec string) error {
 	paths, _ := filepath.Glob("/dev/gpiochip*")
 	if len(paths) == 0 {
-		return &LineError{Op: "open chip", Chip: spec, Kind: ErrNoChip, Hint: hintNoChips}
+		return &LineError{Op: "open", Chip: spec, Kind: ErrNoChip, Hint: hintNoChips}
 	}
 	// A label can name any chip, so then every unreadable node is a suspect.
 	byLabel := spec != "" && !strings.HasPrefix(spec, "/dev/") && !strings.HasPrefix(spec, "gpiochip")
@@ -72,9 +72,9 @@ func noChipError(spec string) error {
 			continue
 		}
 		if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) {
-			return &LineError{Op: "open chip", Chip: spec, Kind: ErrPermission, Hint: hintPermission, Err: err}
+			return &LineError{Op: "open", Chip: spec, Kind: ErrPermission, Hint: hintPermission, Err: err}
 		}
-		return &LineError{Op: "open chip", Chip: spec, Kind: ErrNoChip, Err: err}
+		return &LineError{Op: "open", Chip: spec, Kind: ErrNoChip, Err: err}
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func OpenLine(chip, line string) (pgpio.PinIO, error) {
 	claimMu.Lock()
 	defer claimMu.Unlock()
 	if claimed[gl] {
-		return nil, &LineError{Op: "open line", Chip: cs[ci].Name(), Line: line, Kind: ErrBusy,
+		return nil, &LineError{Op: "open", Chip: cs[ci].Name(), Line: line, Kind: ErrBusy,
 			Hint: "voiced already uses this line (button and LED on the same line?)"}
 	}
 	claimed[gl] = true
@@ -123,14 +123,14 @@ type cdevLine struct {
 
 func (l *cdevLine) In(pull pgpio.Pull, edge pgpio.Edge) error {
 	if err := l.GPIOLine.In(pull, edge); err != nil {
-		return lineError("request input line", l.chip, l.spec, l.consumer, err)
+		return lineError("request input", l.chip, l.spec, l.consumer, err)
 	}
 	return nil
 }
 
 func (l *cdevLine) Out(v pgpio.Level) error {
 	if err := l.GPIOLine.Out(v); err != nil {
-		return lineError("drive line", l.chip, l.spec, l.consumer, err)
+		return lineError("drive", l.chip, l.spec, l.consumer, err)
 	}
 	return nil
 }

@@ -11,5 +11,5 @@ func Chips() ([]ChipInfo, error) {
 
 // OpenLine is not supported outside Linux.
 func OpenLine(chip, line string) (pgpio.PinIO, error) {
-	return nil, &LineError{Op: "open line", Chip: chip, Line: line, Kind: ErrUnsupported, Hint: "GPIO needs Linux"}
+	return nil, &LineError{Op: "open", Chip: chip, Line: line, Kind: ErrUnsupported, Hint: "GPIO needs Linux"}
 }

@@ -98,7 +98,7 @@ func TestLineError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := lineError("request line", "gpiochip0", "GPIO17", tt.consumer, tt.err)
+			err := lineError("request input", "gpiochip0", "GPIO17", tt.consumer, tt.err)
 			if !errors.Is(err, tt.kind) || !errors.Is(err, tt.errno) || !Unavailable(err) {
 				t.Errorf("lineError(%v) = %v, want errors.Is %v and %v", tt.err, err, tt.kind, tt.errno)
 			}
