@@ -27,10 +27,11 @@ type captureDetector interface {
 	Process(frame []int16) bool
 }
 
-// VoiceEdge reports a change of the voice detector's frame decision.
-type VoiceEdge struct {
-	Speech bool   // speech started (true) or ended (false)
-	Sample uint64 // stream position at CaptureRate of the end of the deciding frame
+// VoiceFrame is the voice detector's decision on one 10 ms frame.
+type VoiceFrame struct {
+	Speech  bool   // the frame holds speech
+	Changed bool   // the decision differs from the previous frame's: an edge
+	Sample  uint64 // stream position at CaptureRate of the end of the frame
 }
 
 // CaptureConfig describes the capture device and what to take from it.
@@ -43,14 +44,18 @@ type CaptureConfig struct {
 	// PreRollMs is how much audio before the gate opens is sent along:
 	// 0 means DefaultPreRollMs, a negative value none.
 	PreRollMs int
+	// OnVoice, if set, is called on the capture goroutine with every
+	// frame's decision, before the frame goes to the pre-roll and the
+	// gate; the endpointer runs here and posts its turn edges to the
+	// engine. It must not block: the microphone does not wait.
+	OnVoice func(VoiceFrame)
 }
 
 // CaptureStats are running totals for metrics.
 type CaptureStats struct {
-	Frames       uint64 // 10 ms frames processed
-	Speech       uint64 // of those, frames the detector called speech
-	EdgesDropped uint64 // voice edges lost because nobody read them
-	Sent         uint64 // samples written to the uplink ring
+	Frames uint64 // 10 ms frames processed
+	Speech uint64 // of those, frames the detector called speech
+	Sent   uint64 // samples written to the uplink ring
 }
 
 // Gate states, in the low bits of Capture.gate; the rest is a generation
@@ -65,11 +70,11 @@ const (
 
 // Capture runs the capture loop: it reads device periods, converts them to
 // mono int16, resamples to CaptureRate, cuts 10 ms frames, asks the voice
-// detector about each, reports edges, keeps the pre-roll and, while the
-// gate is open, writes the audio to the uplink ring.
+// detector about each, reports its decisions, keeps the pre-roll and,
+// while the gate is open, writes the audio to the uplink ring.
 //
-// Run belongs to one goroutine. SetStreaming, Edges and Stats may be used
-// from any goroutine.
+// Run belongs to one goroutine. SetStreaming, Streaming and Stats may be
+// used from any goroutine.
 type Capture struct {
 	dev     frameReader
 	det     captureDetector
@@ -91,14 +96,14 @@ type Capture struct {
 	unsent  int    // newest pre-roll samples not yet sent
 	pos     uint64 // samples at CaptureRate processed
 
-	gate  atomic.Uint64 // generation<<2 | state
-	edges chan VoiceEdge
+	onVoice func(VoiceFrame)
+	gate    atomic.Uint64 // generation<<2 | state
 
-	frames, speechFrames, edgesDropped, sent atomic.Uint64
+	frames, speechFrames, sent atomic.Uint64
 }
 
 // NewCapture returns a capture loop reading from dev, deciding with det
-// (nil: no voice detection, no edges) and writing to the uplink ring out
+// (nil: no voice detection) and writing to the uplink ring out
 // while the gate is open.
 func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig) (*Capture, error) {
 	if dev == nil || out == nil {
@@ -140,7 +145,7 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 		rs:      make([]int16, res.MaxOutput(c.PeriodFrames)),
 		frame:   make([]int16, CaptureRate*captureFrameMs/1000),
 		pre:     pre,
-		edges:   make(chan VoiceEdge, 8),
+		onVoice: c.OnVoice,
 	}, nil
 }
 
@@ -205,9 +210,10 @@ func (c *Capture) handleFrame(f []int16) {
 		if speech {
 			c.speechFrames.Add(1)
 		}
-		if speech != c.speech {
-			c.speech = speech
-			c.sendEdge(VoiceEdge{Speech: speech, Sample: c.pos})
+		changed := speech != c.speech
+		c.speech = speech
+		if c.onVoice != nil {
+			c.onVoice(VoiceFrame{Speech: speech, Changed: changed, Sample: c.pos})
 		}
 	}
 	c.pre.Write(f)
@@ -231,29 +237,6 @@ func (c *Capture) handleFrame(f []int16) {
 	c.sent.Add(uint64(n))
 	c.gate.Store(g) // back to open; only this goroutine leaves captureWriting
 }
-
-// sendEdge queues an edge without blocking. If the reader is behind, the
-// oldest queued edge makes room: the newest decision is the one that
-// matters.
-func (c *Capture) sendEdge(e VoiceEdge) {
-	for range 2 {
-		select {
-		case c.edges <- e:
-			return
-		default:
-		}
-		select {
-		case <-c.edges:
-			c.edgesDropped.Add(1)
-		default:
-		}
-	}
-	c.edgesDropped.Add(1)
-}
-
-// Edges delivers the voice detector's decision changes. The channel is
-// never closed.
-func (c *Capture) Edges() <-chan VoiceEdge { return c.edges }
 
 // SetStreaming opens or closes the gate to the uplink ring. Opening sends
 // the pre-roll first, then live audio, from the next 10 ms frame on.
@@ -289,9 +272,8 @@ func (c *Capture) Streaming() bool { return c.gate.Load()&captureMask != capture
 // Stats returns running totals.
 func (c *Capture) Stats() CaptureStats {
 	return CaptureStats{
-		Frames:       c.frames.Load(),
-		Speech:       c.speechFrames.Load(),
-		EdgesDropped: c.edgesDropped.Load(),
-		Sent:         c.sent.Load(),
+		Frames: c.frames.Load(),
+		Speech: c.speechFrames.Load(),
+		Sent:   c.sent.Load(),
 	}
 }

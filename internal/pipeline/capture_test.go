@@ -74,10 +74,12 @@ func captureSilenceThenTone(rate, silenceMs, toneMs int) []int16 {
 }
 
 type captureRig struct {
-	mic  *captureFakeMic
-	vad  *captureFakeVAD
-	ring *Ring
-	c    *Capture
+	mic   *captureFakeMic
+	vad   *captureFakeVAD
+	ring  *Ring
+	c     *Capture
+	voice []VoiceFrame // every decision, when it has capacity
+	edges []VoiceFrame // decisions that changed, when it has capacity
 }
 
 func newCaptureRig(t testing.TB, f Format, period int, signal []int16, preRollMs int) *captureRig {
@@ -88,11 +90,21 @@ func newCaptureRig(t testing.TB, f Format, period int, signal []int16, preRollMs
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewCapture(mic, vad, ring, CaptureConfig{Device: f, PeriodFrames: period, Channel: MixChannels, PreRollMs: preRollMs})
+	r := &captureRig{mic: mic, vad: vad, ring: ring, voice: make([]VoiceFrame, 0, 4096), edges: make([]VoiceFrame, 0, 4096)}
+	onVoice := func(v VoiceFrame) {
+		if len(r.voice) < cap(r.voice) {
+			r.voice = append(r.voice, v)
+		}
+		if v.Changed && len(r.edges) < cap(r.edges) {
+			r.edges = append(r.edges, v)
+		}
+	}
+	c, err := NewCapture(mic, vad, ring, CaptureConfig{Device: f, PeriodFrames: period, Channel: MixChannels, PreRollMs: preRollMs, OnVoice: onVoice})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &captureRig{mic, vad, ring, c}
+	r.c = c
+	return r
 }
 
 var errCaptureTestEOF = errors.New("test: end of signal")
@@ -104,7 +116,7 @@ func TestCaptureWakeSendsPreRoll(t *testing.T) {
 	f := Format{Encoding: S16LE, Channels: 2, Rate: 48000}
 	sig := captureSilenceThenTone(48000, 1000, 500)
 	r := newCaptureRig(t, f, 960, sig, 0)
-	var edge VoiceEdge
+	var edge VoiceFrame
 	opened := false
 	for {
 		if err := r.c.step(); err != nil {
@@ -113,14 +125,11 @@ func TestCaptureWakeSendsPreRoll(t *testing.T) {
 			}
 			break
 		}
-		select {
-		case e := <-r.c.Edges():
-			if !opened && e.Speech {
-				edge = e
-				r.c.SetStreaming(true)
-				opened = true
-			}
-		default:
+		// The engine reacts to the first edge after the period that held it.
+		if !opened && len(r.edges) > 0 && r.edges[0].Speech {
+			edge = r.edges[0]
+			r.c.SetStreaming(true)
+			opened = true
 		}
 	}
 	if !opened {
@@ -221,35 +230,34 @@ func TestCaptureGate(t *testing.T) {
 	}
 }
 
-func TestCaptureEdgesDoNotBlock(t *testing.T) {
+func TestCaptureOnVoice(t *testing.T) {
 	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
-	// Alternate 10 ms of tone and 10 ms of silence: an edge every frame.
+	// 10 ms of tone and 20 ms of silence, over and over.
 	sig := make([]int16, 24000)
 	for i := range sig {
-		if (i/240)%2 == 0 {
+		if (i/240)%3 == 0 {
 			sig[i] = 8000
 		}
 	}
-	r := newCaptureRig(t, f, 240, sig, 0)
-	for range 100 {
+	r := newCaptureRig(t, f, 480, sig, 0)
+	for range 50 {
 		if err := r.c.step(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st := r.c.Stats()
-	if q := len(r.c.Edges()); q != cap(r.c.Edges()) {
-		t.Errorf("%d edges queued, want a full queue of %d", q, cap(r.c.Edges()))
+	if len(r.voice) != 100 {
+		t.Fatalf("OnVoice called %d times for 100 frames", len(r.voice))
 	}
-	if want := uint64(100 - cap(r.c.Edges())); st.EdgesDropped != want {
-		t.Errorf("EdgesDropped = %d, want %d", st.EdgesDropped, want)
+	prev := false
+	for i, v := range r.voice {
+		want := VoiceFrame{Speech: i%3 == 0, Changed: (i%3 == 0) != prev, Sample: uint64(240 * (i + 1))}
+		if v != want {
+			t.Fatalf("frame %d: OnVoice got %+v, want %+v", i, v, want)
+		}
+		prev = want.Speech
 	}
-	// The queue keeps the newest: the last edge is the last frame's state.
-	var last VoiceEdge
-	for len(r.c.Edges()) > 0 {
-		last = <-r.c.Edges()
-	}
-	if last.Speech || last.Sample != 24000 {
-		t.Errorf("last edge = %+v, want silence at sample 24000", last)
+	if st := r.c.Stats(); st.Frames != 100 || st.Speech != 34 {
+		t.Errorf("Stats = %+v, want 100 frames, 34 speech", st)
 	}
 }
 

@@ -1,39 +1,12 @@
 package pipeline
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
-// Earcon is a short generated sound that tells the user what the device is
-// doing without words.
-type Earcon int
-
-// The earcons. Rising notes invite speech, falling notes close the turn,
-// a low double beep means something went wrong, a single soft low note
-// means the microphone is muted.
-const (
-	EarconListenStart Earcon = iota + 1
-	EarconListenEnd
-	EarconError
-	EarconMuted
-	earconCount = iota
-)
-
-// String names the earcon as in configuration and logs.
-func (e Earcon) String() string {
-	switch e {
-	case EarconListenStart:
-		return "listening-start"
-	case EarconListenEnd:
-		return "listening-end"
-	case EarconError:
-		return "error"
-	case EarconMuted:
-		return "muted"
-	}
-	return fmt.Sprintf("Earcon(%d)", int(e))
-}
+// The earcons are the tones for the engine's cues, generated at the
+// device rate when the playback loop is made: no asset files. Rising
+// notes invite speech, falling notes close the turn, a low double beep
+// means something went wrong, a single soft low note means the microphone
+// is muted.
 
 // earconNote is one note of an earcon; hz 0 is a rest.
 type earconNote struct {
@@ -41,21 +14,24 @@ type earconNote struct {
 	ms int
 }
 
-// earconScores holds the notes of each earcon, indexed by Earcon.
-var earconScores = [earconCount + 1][]earconNote{
-	EarconListenStart: {{660, 70}, {990, 90}},
-	EarconListenEnd:   {{990, 70}, {660, 90}},
-	EarconError:       {{330, 110}, {0, 60}, {311, 160}},
-	EarconMuted:       {{440, 80}},
+// earconScores holds the notes of each earcon, indexed by Cue.
+var earconScores = [...][]earconNote{
+	CueListenStart: {{660, 70}, {990, 90}},
+	CueListenEnd:   {{990, 70}, {660, 90}},
+	CueError:       {{330, 110}, {0, 60}, {311, 160}},
+	CueMuted:       {{440, 80}},
 }
+
+// earconCount is the number of cues with a sound.
+const earconCount = len(earconScores)
 
 const (
 	earconAmplitude = 0.25 * math.MaxInt16 // -12 dBFS: audible, not startling
 	earconFadeMs    = 8                    // raised-cosine fade, so notes do not click
 )
 
-// earconRender synthesises e at rate Hz, mono.
-func earconRender(e Earcon, rate int) []int16 {
+// earconRender synthesises the earcon of cue e at rate Hz, mono.
+func earconRender(e Cue, rate int) []int16 {
 	var n int
 	for _, note := range earconScores[e] {
 		n += note.ms * rate / 1000

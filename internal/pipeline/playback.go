@@ -79,24 +79,31 @@ type Playback struct {
 	in         []int16 // input staging for one period
 	mono       []int16 // one period, mono at the device rate
 	raw        []byte  // one period in the device format
-	earcons    [earconCount + 1][]int16
+	earcons    [earconCount][]int16
 	now        func() time.Time
 	timer      *time.Timer
 
 	// Owned by the Run goroutine.
-	stopSeen uint64
-	earcon   []int16 // rest of the earcon being played
+	stopSeen     uint64
+	earcon       []int16 // rest of the earcon being played
+	silenceSince int     // silence frames written since the last audio
+
+	// Owned by the writing goroutine.
+	item    [64]byte // start of the ID of the item being written
+	itemLen int      // length of that ID (may exceed len(item))
 
 	gain      atomic.Int32 // Gain
 	earconsOn atomic.Bool
-	earconReq atomic.Int32  // Earcon requested, 0 for none
+	earconReq atomic.Int32  // Cue requested plus one, 0 for none
 	stopGen   atomic.Uint64 // incremented by Stop
 	stopAt    atomic.Uint64 // ring write position at the last Stop
 	stopped   atomic.Bool   // Write refuses audio until Begin
+	busy      atomic.Bool   // audio handed to the device may still be playing
 	wake      chan struct{} // coalesced: Stop or PlayEarcon
 
 	handed  atomic.Uint64 // device frames of audio handed over, ever
 	origin  atomic.Uint64 // handed at the last Begin
+	begun   atomic.Uint64 // written at the last Begin
 	delay   atomic.Int64  // device delay after the last write, in frames
 	delayAt atomic.Int64  // when it was read, unix nanoseconds
 	frozen  atomic.Int64  // Heard as of the last Stop, -1 while playing
@@ -157,8 +164,8 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		wake:       make(chan struct{}, 1),
 	}
 	p.timer.Stop()
-	for e := Earcon(1); e <= earconCount; e++ {
-		p.earcons[e] = earconRender(e, c.Device.Rate)
+	for e := range p.earcons {
+		p.earcons[e] = earconRender(Cue(e), c.Device.Rate)
 	}
 	p.gain.Store(int32(UnityGain))
 	p.earconsOn.Store(c.Earcons)
@@ -179,35 +186,54 @@ func (p *Playback) Write(pcm []int16) int {
 	return n
 }
 
+// WriteItem is Write for audio of a reply item: the first audio of a new
+// item ID calls Begin, so that Heard counts per item and a Stop refuses
+// only the rest of the item that was playing. Its signature matches the
+// realtime client's audio sink. It does not allocate; IDs longer than 64
+// bytes are told apart by their first 64 bytes and their length.
+func (p *Playback) WriteItem(itemID string, pcm []int16) int {
+	if len(itemID) != p.itemLen || string(p.item[:min(p.itemLen, len(p.item))]) != itemID[:min(len(itemID), len(p.item))] {
+		p.itemLen = len(itemID)
+		copy(p.item[:], itemID)
+		p.Begin()
+	}
+	return p.Write(pcm)
+}
+
 // Begin starts a new reply: Heard counts from here, and audio is accepted
 // again after a Stop. Call it from the writing goroutine before the
-// reply's first Write.
+// reply's first Write (WriteItem does).
 func (p *Playback) Begin() {
 	p.origin.Store(p.handed.Load())
+	p.begun.Store(p.written.Load())
 	p.frozen.Store(-1)
 	p.stopped.Store(false)
 }
 
 // Stop silences playback within one device period: it throws away the
 // queued audio and the device's queue, and refuses further audio until
-// Begin (the rest of a cancelled reply keeps arriving for a while). It
-// returns Heard as of now, which later calls to Heard keep returning.
-func (p *Playback) Stop() int {
-	h := p.heardNow()
-	if !p.frozen.CompareAndSwap(-1, int64(h)) {
-		h = int(p.frozen.Load())
-	}
+// the next Begin or item (the rest of a cancelled reply keeps arriving
+// for a while). Heard keeps returning its value as of the Stop.
+func (p *Playback) Stop() {
+	p.frozen.CompareAndSwap(-1, int64(p.heardNow()))
 	p.stopped.Store(true)
 	p.stopAt.Store(p.ring.Written())
 	p.stopGen.Add(1)
 	p.signal()
-	return h
 }
 
-// Heard is how many milliseconds of the current reply the user has heard:
-// the audio frames handed to the device since Begin minus the device's
-// delay, aged by the time since it was read. Silence queued ahead of the
-// reply's first frames makes it read low for that long, never high.
+// Idle reports that nothing is queued or playing: the ring is empty and
+// the device holds no more audio (at most silence).
+func (p *Playback) Idle() bool {
+	return !p.busy.Load() && p.ring.Len() == 0
+}
+
+// Heard is how many milliseconds of the current reply item the user has
+// heard: the audio frames handed to the device since Begin minus the
+// device's delay, aged by the time since it was read, and at most what
+// was written. Silence queued ahead of the reply's first frames makes it
+// read low for that long, never high. After Stop it keeps the value it had
+// then.
 func (p *Playback) Heard() int {
 	if f := p.frozen.Load(); f >= 0 {
 		return int(f)
@@ -224,16 +250,19 @@ func (p *Playback) heardNow() int {
 		// between two reads: beyond that the loop has been idle.
 		d -= min(age*rate/int64(time.Second), int64(p.period))
 	}
-	return int(max(h-max(d, 0), 0) * 1000 / rate)
+	ms := max(h-max(d, 0), 0) * 1000 / rate
+	got := int64(p.written.Load()-p.begun.Load()) * 1000 / int64(p.inRate)
+	return int(min(ms, got))
 }
 
-// PlayEarcon mixes e into the output from the next period on, replacing
-// an earcon still playing. It does nothing while earcons are off.
-func (p *Playback) PlayEarcon(e Earcon) {
-	if e < 1 || e > earconCount || !p.earconsOn.Load() {
+// PlayEarcon mixes the earcon of cue c into the output from the next
+// period on, replacing an earcon still playing. It does nothing while
+// earcons are off.
+func (p *Playback) PlayEarcon(c Cue) {
+	if c < 0 || int(c) >= earconCount || !p.earconsOn.Load() {
 		return
 	}
-	p.earconReq.Store(int32(e))
+	p.earconReq.Store(int32(c) + 1)
 	p.signal()
 }
 
@@ -289,13 +318,17 @@ func (p *Playback) step(ctx context.Context) error {
 		if err := p.dev.Drop(); err != nil {
 			return fmt.Errorf("drop playback frames: %w", err)
 		}
+		p.busy.Store(false)
 		p.delay.Store(0)
 		p.delayAt.Store(p.now().UnixNano())
 	}
 	if e := p.earconReq.Swap(0); e != 0 {
-		p.earcon = p.earcons[e]
+		p.earcon = p.earcons[e-1]
 	}
 
+	if p.ring.Len() > 0 {
+		p.busy.Store(true) // before the ring empties, so Idle never sees neither
+	}
 	audio := p.fill()
 	frames := audio
 	if len(p.earcon) > 0 {
@@ -306,7 +339,11 @@ func (p *Playback) step(ctx context.Context) error {
 		p.earcon = p.earcon[k:]
 	}
 	if frames == 0 {
-		if d := p.readDelay(); d >= p.idleFrames {
+		d := p.readDelay()
+		if d <= p.silenceSince {
+			p.busy.Store(false) // only silence is left in the device
+		}
+		if d >= p.idleFrames {
 			return p.wait(ctx, d-p.idleFrames)
 		}
 		clear(p.mono)
@@ -329,6 +366,10 @@ func (p *Playback) step(ctx context.Context) error {
 	played := min(audio, done)
 	p.handed.Add(uint64(played))
 	p.silence.Add(uint64(done - played))
+	if played > 0 {
+		p.silenceSince = 0
+	}
+	p.silenceSince += done - played
 	p.readDelay()
 	return nil
 }
@@ -367,6 +408,9 @@ func (p *Playback) readDelay() int {
 // device has played extra frames beyond the idle target (at most a
 // period).
 func (p *Playback) wait(ctx context.Context, extra int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	frames := min(extra+1, p.period)
 	p.timer.Reset(time.Duration(frames) * time.Second / time.Duration(p.format.Rate))
 	defer p.timer.Stop()

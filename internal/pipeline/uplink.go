@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultUplinkChunkMs is how much audio goes into one append by default:
@@ -147,6 +148,40 @@ func (u *Uplink) SetHold(on bool) {
 	case u.wake <- struct{}{}:
 	default:
 	}
+}
+
+// DefaultUplinkFlushTimeout bounds how long UplinkGate waits for the
+// uplink; appends never block, so it only matters when the uplink has
+// stopped.
+const DefaultUplinkFlushTimeout = 200 * time.Millisecond
+
+// UplinkGate is the capture gate the engine drives: it opens and closes
+// the Capture's gate, and on closing waits until the Uplink has appended
+// every sample gated before, so that the engine's next CommitAudio covers
+// the whole turn. It takes well under a millisecond.
+type UplinkGate struct {
+	Capture *Capture
+	Uplink  *Uplink
+	// Timeout bounds the wait for the flush: 0 means
+	// DefaultUplinkFlushTimeout.
+	Timeout time.Duration
+}
+
+// SetStreaming opens (true) or closes (false) the flow of captured audio.
+func (g *UplinkGate) SetStreaming(on bool) {
+	g.Capture.SetStreaming(on)
+	if on {
+		return
+	}
+	timeout := g.Timeout
+	if timeout <= 0 {
+		timeout = DefaultUplinkFlushTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// A failed flush (uplink stopped) loses only this turn's tail; the
+	// connection's own errors reach the engine as realtime events.
+	_ = g.Uplink.Flush(ctx)
 }
 
 // Stats returns running totals.

@@ -214,3 +214,34 @@ func BenchmarkUplinkChunk(b *testing.B) {
 		u.drain(false)
 	}
 }
+
+// TestUplinkGate checks the promise the engine relies on: once
+// SetStreaming(false) returns, every gated sample has been appended.
+func TestUplinkGate(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	sig := make([]int16, 24000)
+	for i := range sig {
+		sig[i] = int16(i%1000 + 1)
+	}
+	r := newCaptureRig(t, f, 240, sig, -1)
+	r.mic.err = nil
+	sink := &uplinkFakeSink{}
+	u, err := NewUplink(r.ring, sink, UplinkConfig{ChunkMs: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uplinkStart(t, u)
+	g := &UplinkGate{Capture: r.c, Uplink: u}
+	g.SetStreaming(true)
+	for range 7 { // 70 ms: less than one chunk
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.SetStreaming(false)
+	if n := sink.total(); n != 7*240 {
+		t.Errorf("after SetStreaming(false) the sink has %d samples, want %d", n, 7*240)
+	}
+}
+
+var _ captureGate = (*UplinkGate)(nil)
