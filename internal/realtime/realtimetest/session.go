@@ -834,12 +834,14 @@ func (c *session) streamAudio(ctx context.Context, r *response) {
 		for j, s := range part {
 			binary.LittleEndian.PutUint16(b[2*j:], uint16(s))
 		}
-		if c.send(with(obj{"type": names[0], "delta": base64.StdEncoding.EncodeToString(b)})) != nil {
-			return
-		}
+		// Count the audio before sending it: the client may truncate as
+		// soon as it arrives.
 		c.mu.Lock()
 		si.samples += len(part)
 		c.mu.Unlock()
+		if c.send(with(obj{"type": names[0], "delta": base64.StdEncoding.EncodeToString(b)})) != nil {
+			return
+		}
 		// Spread the transcript over the audio, as the service does.
 		for target := (len(allWords)*(i+1) + nChunks - 1) / nChunks; nWords < target; nWords++ {
 			w := allWords[nWords]
