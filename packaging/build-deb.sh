@@ -167,6 +167,9 @@ build_one() {
 	install -m 0600 "$here/debian/voiced.default" "$root/etc/default/voiced"
 
 	install -m 0644 "$here/debian/copyright" "$root/usr/share/doc/$pkg/copyright"
+	# A saved config points here for every field with its meaning.
+	install -d -m 0755 "$root/usr/share/doc/$pkg/examples"
+	install -m 0644 "$top"/examples/*.yaml "$root/usr/share/doc/$pkg/examples/"
 	changelog | gzip -9n >"$root/usr/share/doc/$pkg/changelog.Debian.gz"
 	chmod 0644 "$root/usr/share/doc/$pkg/changelog.Debian.gz"
 	# Overrides name their files; an override for a file not shipped is itself a warning.
