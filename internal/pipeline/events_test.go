@@ -78,12 +78,28 @@ func TestHandleSpeechAllocs(t *testing.T) {
 	if engineRace {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
-	h := newHarness(t, nil)
-	h.connect()
+	// An engine that does not run: nothing else allocates meanwhile, and the queue
+	// fills, so both the queued and the dropped path are measured.
+	e := idleEngine(t)
 	edge := pipeline.SpeechEdge{Start: true, Length: 200 * time.Millisecond}
-	if n := testing.AllocsPerRun(1000, func() { h.e.HandleSpeech(edge) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { e.HandleSpeech(edge) }); n != 0 {
 		t.Errorf("HandleSpeech allocates %v times per call, want 0", n)
 	}
+	if got := e.Status().DroppedInputs; got == 0 || got > 1001 {
+		t.Errorf("DroppedInputs = %d, want the calls beyond the queue", got)
+	}
+}
+
+// idleEngine returns an engine that is not running.
+func idleEngine(t *testing.T) *pipeline.Engine {
+	t.Helper()
+	log := &pipelinetest.Log{}
+	e, err := pipeline.NewEngine(pipeline.EngineConfig{Conn: &pipelinetest.Conn{Log: log}, Gate: nopGate{},
+		Player: &pipelinetest.Player{Log: log}, Clock: pipelinetest.NewClock(epoch)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func TestSubscriptionsCloseWithRun(t *testing.T) {
