@@ -27,9 +27,10 @@ func runGPIO(ctx context.Context, env *cmdEnv, args []string) error {
 	led := fs.String("led", "", "LED line; or three lines red,green,blue for an RGB LED")
 	list := fs.Bool("list", false, "list the GPIO chips and their named lines, then exit")
 	buttonLow := fs.Bool("button-active-low", true, "the button pulls the line low when pressed")
-	pullName := fs.String("pull", "up", "button bias: up, down, none or as-is")
+	biasName := fs.String("bias", "up", "button pull resistor: up, down, off or as-is")
 	ledLow := fs.Bool("led-active-low", false, "the LED is lit when the line is low")
 	debounce := fs.Duration("debounce", gpio.DefaultDebounce, "how long a new button level must hold")
+	kernelDebounce := fs.Duration("kernel-debounce", 0, "also have the kernel debounce the button (0: off)")
 	long := fs.Duration("long-press", gpio.DefaultLongPress, "hold time for a long press")
 	double := fs.Duration("double-press", gpio.DefaultDoublePress, "longest release-to-press gap of a double press")
 	each := fs.Duration("each", 4*time.Second, "how long the LED shows each pattern")
@@ -49,9 +50,9 @@ func runGPIO(ctx context.Context, env *cmdEnv, args []string) error {
 	if *button == "" && *led == "" {
 		return fmt.Errorf("%w: give --button, --led or both (--list shows the lines)", errUsage)
 	}
-	pull, err := gpio.ParsePull(*pullName)
+	bias, err := gpio.ParseBias(*biasName)
 	if err != nil {
-		return fmt.Errorf("%w: --pull: %v", errUsage, err)
+		return fmt.Errorf("%w: --bias: %v", errUsage, err)
 	}
 	if *each <= 0 {
 		return fmt.Errorf("%w: --each must be positive, got %v", errUsage, *each)
@@ -60,8 +61,8 @@ func runGPIO(ctx context.Context, env *cmdEnv, args []string) error {
 	var events <-chan gpio.Event
 	if *button != "" {
 		b, err := gpio.OpenButton(*chip, *button, gpio.ButtonConfig{
-			ActiveLow: *buttonLow, Pull: pull, Debounce: *debounce,
-			LongPress: *long, DoublePress: *double, Log: env.log,
+			ActiveLow: *buttonLow, Bias: bias, Debounce: *debounce,
+			KernelDebounce: *kernelDebounce, LongPress: *long, DoublePress: *double, Log: env.log,
 		})
 		if err != nil {
 			return err

@@ -42,42 +42,68 @@ type Event struct {
 	Held time.Duration // Release and LongPress: how long the button has been down
 }
 
-// Pull is the line bias, periph's type.
-type Pull = pgpio.Pull
+// Bias is the pull resistor to ask for. The zero value leaves it as the board set
+// it (device tree, config.txt), which is what a config file that says nothing means.
+type Bias int
 
-// Bias values for ButtonConfig.Pull.
 const (
-	PullAsIs = pgpio.PullNoChange // leave the bias as the board set it
-	PullNone = pgpio.Float
-	PullUp   = pgpio.PullUp
-	PullDown = pgpio.PullDown
+	BiasAsIs Bias = iota // leave the bias alone
+	BiasUp               // pull-up: for a button to ground (active low)
+	BiasDown             // pull-down: for a button to 3V3
+	BiasOff              // no pull: for a button with its own resistor
 )
 
-// ParsePull reads a bias as written in the config or on the command line:
-// "up", "down", "none" (or "off", "float"), and "" or "as-is" for no change.
-func ParsePull(s string) (Pull, error) {
+var biasNames = [...]string{BiasAsIs: "as-is", BiasUp: "up", BiasDown: "down", BiasOff: "off"}
+
+func (b Bias) String() string {
+	if b < 0 || int(b) >= len(biasNames) {
+		return fmt.Sprintf("Bias(%d)", int(b))
+	}
+	return biasNames[b]
+}
+
+// pull is b in periph's terms.
+func (b Bias) pull() pgpio.Pull {
+	switch b {
+	case BiasUp:
+		return pgpio.PullUp
+	case BiasDown:
+		return pgpio.PullDown
+	case BiasOff:
+		return pgpio.Float
+	}
+	return pgpio.PullNoChange
+}
+
+// ParseBias reads a bias as written in the config or on the command line: "up",
+// "down", "off" (or "none"), and "" or "as-is" for no change.
+func ParseBias(s string) (Bias, error) {
 	switch s {
 	case "", "as-is":
-		return PullAsIs, nil
+		return BiasAsIs, nil
 	case "up", "pull-up":
-		return PullUp, nil
+		return BiasUp, nil
 	case "down", "pull-down":
-		return PullDown, nil
-	case "none", "off", "float":
-		return PullNone, nil
+		return BiasDown, nil
+	case "off", "none", "float":
+		return BiasOff, nil
 	}
-	return PullAsIs, fmt.Errorf("gpio: unknown bias %q (want up, down, none or as-is)", s)
+	return BiasAsIs, fmt.Errorf("gpio: unknown bias %q (want up, down, off or as-is)", s)
 }
 
 // ButtonConfig says how the button is wired and how presses are recognised.
 type ButtonConfig struct {
 	ActiveLow   bool          // pressed pulls the line low (button to ground, pull-up)
-	Pull        Pull          // bias to request; PullAsIs leaves it alone
+	Bias        Bias          // pull resistor to request; BiasAsIs leaves it alone
 	Debounce    time.Duration // how long a new level must hold; 0 means DefaultDebounce, negative means none
 	LongPress   time.Duration // hold time for LongPress; 0 means DefaultLongPress, negative disables
 	DoublePress time.Duration // max release-to-press gap for DoublePress; 0 means DefaultDoublePress, negative disables
-	Clock       Clock         // nil means SystemClock
-	Log         *slog.Logger  // nil discards
+	// KernelDebounce, if positive, also asks the kernel to debounce the line (the GPIO
+	// v2 debounce attribute: in the GPIO block where it can, else in the kernel's
+	// software), so bounces never reach user space. OpenButton only.
+	KernelDebounce time.Duration
+	Clock          Clock        // nil means SystemClock
+	Log            *slog.Logger // nil discards
 }
 
 // Defaults for ButtonConfig's zero durations.
@@ -147,7 +173,10 @@ func newButton(line pgpio.PinIn, c ButtonConfig, hook func()) (*Button, error) {
 		return nil, errors.New("gpio: new button: nil line")
 	}
 	c = c.withDefaults()
-	if err := line.In(c.Pull, pgpio.BothEdges); err != nil {
+	if c.Bias < BiasAsIs || c.Bias > BiasOff {
+		return nil, fmt.Errorf("gpio: new button %s: invalid bias %v", line.Name(), c.Bias)
+	}
+	if err := line.In(c.Bias.pull(), pgpio.BothEdges); err != nil {
 		closeLines([]pgpio.PinIn{line})
 		if Unavailable(err) {
 			return nil, err

@@ -112,7 +112,7 @@ func TestButtonBounces(t *testing.T) {
 func TestButtonLongAndDouble(t *testing.T) {
 	r := newButtonRig(t, gpio.ButtonConfig{
 		Debounce: 5 * time.Millisecond, LongPress: 800 * time.Millisecond, DoublePress: 250 * time.Millisecond,
-		Pull: gpio.PullUp,
+		Bias: gpio.BiasUp,
 	})
 	r.edge(0, pgpio.Low)                      // press, recognised at 5 ms
 	r.edge(1000*time.Millisecond, pgpio.High) // long press at 805 ms, release at 1005
@@ -230,13 +230,20 @@ func TestButtonConfigErrors(t *testing.T) {
 		t.Error("NewButton(nil) = nil error")
 	}
 	for _, s := range []string{"sideways", "UP "} {
-		if _, err := gpio.ParsePull(s); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
-			t.Errorf("ParsePull(%q) = %v, want an error naming it", s, err)
+		if _, err := gpio.ParseBias(s); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) {
+			t.Errorf("ParseBias(%q) = %v, want an error naming it", s, err)
 		}
 	}
-	for s, want := range map[string]gpio.Pull{"": gpio.PullAsIs, "up": gpio.PullUp, "down": gpio.PullDown, "none": gpio.PullNone} {
-		if got, err := gpio.ParsePull(s); err != nil || got != want {
-			t.Errorf("ParsePull(%q) = %v, %v, want %v", s, got, err, want)
+	for s, want := range map[string]gpio.Bias{"": gpio.BiasAsIs, "as-is": gpio.BiasAsIs, "up": gpio.BiasUp, "down": gpio.BiasDown, "off": gpio.BiasOff, "none": gpio.BiasOff} {
+		if got, err := gpio.ParseBias(s); err != nil || got != want {
+			t.Errorf("ParseBias(%q) = %v, %v, want %v", s, got, err, want)
 		}
+		if got, _ := gpio.ParseBias(want.String()); got != want {
+			t.Errorf("ParseBias(%v.String()) = %v", want, got)
+		}
+	}
+	clk := gpiotest.NewClock(t0)
+	if _, err := gpio.NewButton(gpiotest.NewLine("B", clk, pgpio.High), gpio.ButtonConfig{Bias: 7, Clock: clk}); err == nil || !strings.Contains(err.Error(), "Bias(7)") {
+		t.Errorf("NewButton(bias 7) = %v, want an error naming the bias", err)
 	}
 }

@@ -74,9 +74,18 @@ func (c simChip) waitValue(off, want string, limit time.Duration) time.Duration 
 
 func TestHWButton(t *testing.T) {
 	c := hwChip(t)
+	for _, kernel := range []time.Duration{0, 5 * time.Millisecond} {
+		t.Run(fmt.Sprintf("kernel debounce %v", kernel), func(t *testing.T) {
+			c.t = t
+			testHWButton(t, c, kernel)
+		})
+	}
+}
+
+func testHWButton(t *testing.T, c simChip, kernelDebounce time.Duration) {
 	c.setPull("17", "pull-up") // released: the button is active low
 	// No bias requested: gpio-sim would take it as the simulated pull.
-	b, err := gpio.OpenButton(c.chip, "BUTTON", gpio.ButtonConfig{ActiveLow: true, Pull: gpio.PullAsIs})
+	b, err := gpio.OpenButton(c.chip, "BUTTON", gpio.ButtonConfig{ActiveLow: true, KernelDebounce: kernelDebounce})
 	if err != nil {
 		t.Fatal(err)
 	}

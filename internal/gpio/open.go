@@ -15,9 +15,10 @@ type ChipInfo struct {
 	Lines []string // line names by offset; "" where the chip gives none
 }
 
-// OpenButton opens line on chip and watches it as a push button.
+// OpenButton opens line on chip and watches it as a push button. With
+// c.KernelDebounce set, the kernel debounces the line too.
 func OpenButton(chip, line string, c ButtonConfig) (*Button, error) {
-	ln, err := OpenLine(chip, line)
+	ln, err := openButtonLine(chip, line, c)
 	if err != nil {
 		return nil, err
 	}

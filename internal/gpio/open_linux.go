@@ -83,6 +83,27 @@ func noChipError(spec string) error {
 // line is requested from the kernel on its first In or Out, which is where a busy
 // line shows; close it with Close (the Button and LED do).
 func OpenLine(chip, line string) (pgpio.PinIO, error) {
+	cs, ci, off, err := findLine(chip, line)
+	if err != nil {
+		return nil, err
+	}
+	gl := cs[ci].ByNumber(off)
+	if err := claim(gl, cs[ci].Name(), line); err != nil {
+		return nil, err
+	}
+	return &cdevLine{GPIOLine: gl, chip: cs[ci].Name(), spec: line, consumer: gl.Consumer()}, nil
+}
+
+// openButtonLine opens the line of a button, with the kernel's debounce if asked for.
+func openButtonLine(chip, line string, c ButtonConfig) (pgpio.PinIn, error) {
+	if c.KernelDebounce > 0 {
+		return openDebouncedLine(chip, line, c.KernelDebounce)
+	}
+	return OpenLine(chip, line)
+}
+
+// findLine returns periph's chips, the index of chip among them and line's offset.
+func findLine(chip, line string) ([]*gpioioctl.GPIOChip, int, int, error) {
 	cs := periphChips()
 	infos := make([]ChipInfo, len(cs))
 	for i, c := range cs {
@@ -92,23 +113,33 @@ func OpenLine(chip, line string) (pgpio.PinIO, error) {
 	if err != nil {
 		// The chip may exist but be unreadable: periph skips those silently.
 		if e := noChipError(chip); e != nil {
-			return nil, e
+			return nil, 0, 0, e
 		}
-		return nil, err
+		return nil, 0, 0, err
 	}
 	off, err := resolveLine(infos[ci], line)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	gl := cs[ci].ByNumber(off)
+	return cs, ci, off, nil
+}
+
+// claim marks gl as used by this process, or says it already is.
+func claim(gl *gpioioctl.GPIOLine, chip, spec string) error {
 	claimMu.Lock()
 	defer claimMu.Unlock()
 	if claimed[gl] {
-		return nil, &LineError{Op: "open", Chip: cs[ci].Name(), Line: line, Kind: ErrBusy,
+		return &LineError{Op: "open", Chip: chip, Line: spec, Kind: ErrBusy,
 			Hint: "voiced already uses this line (button and LED on the same line?)"}
 	}
 	claimed[gl] = true
-	return &cdevLine{GPIOLine: gl, chip: cs[ci].Name(), spec: line, consumer: gl.Consumer()}, nil
+	return nil
+}
+
+func release(gl *gpioioctl.GPIOLine) {
+	claimMu.Lock()
+	defer claimMu.Unlock()
+	delete(claimed, gl)
 }
 
 // cdevLine is a periph line that reports failures as *LineError and can be released.
@@ -139,9 +170,7 @@ func (l *cdevLine) Out(v pgpio.Level) error {
 func (l *cdevLine) Close() {
 	l.once.Do(func() {
 		l.GPIOLine.Close()
-		claimMu.Lock()
-		defer claimMu.Unlock()
-		delete(claimed, l.GPIOLine)
+		release(l.GPIOLine)
 	})
 }
 

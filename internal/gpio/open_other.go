@@ -13,3 +13,7 @@ func Chips() ([]ChipInfo, error) {
 func OpenLine(chip, line string) (pgpio.PinIO, error) {
 	return nil, &LineError{Op: "open", Chip: chip, Line: line, Kind: ErrUnsupported, Hint: "GPIO needs Linux"}
 }
+
+func openButtonLine(chip, line string, _ ButtonConfig) (pgpio.PinIn, error) {
+	return OpenLine(chip, line)
+}
