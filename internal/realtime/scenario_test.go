@@ -410,16 +410,17 @@ func TestScenarioToolCall(t *testing.T) {
 
 func TestScenarioSessionRollover(t *testing.T) {
 	cases := []struct {
-		name string
-		lead time.Duration // client's rollover lead
+		name        string
+		hideExpiry  bool
+		wantExpired int // sessions the server had to end
 	}{
-		{"before expires_at", 800 * time.Millisecond},
-		{"on session_expired", time.Nanosecond}, // the server expires it first
+		{"before expires_at", false, 0},
+		{"on session_expired", true, 1}, // no expires_at: the server ends it
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := start(t, realtimetest.Config{SessionMax: 2 * time.Second, Speed: 0}, ptt,
-				func(o *realtime.Options) { o.RolloverLead = tc.lead })
+			h := start(t, realtimetest.Config{SessionMax: 2 * time.Second, HideExpiry: tc.hideExpiry}, ptt,
+				func(o *realtime.Options) { o.RolloverLead = 800 * time.Millisecond })
 			first := h.connected()
 			h.send(speech(300))
 			check(t, h.client.CommitAudio())
@@ -461,6 +462,9 @@ func TestScenarioSessionRollover(t *testing.T) {
 			}
 			if len(replayed) != 2 || !strings.HasPrefix(replayed[0], "user: (0.3 s") || !strings.HasPrefix(replayed[1], "assistant: (echo") {
 				t.Errorf("replayed items = %q, want the user turn then the assistant turn", replayed)
+			}
+			if n := h.srv.Expired(); n != tc.wantExpired {
+				t.Errorf("server expired %d sessions, want %d", n, tc.wantExpired)
 			}
 			if h.client.Stats().Rollovers != 1 {
 				t.Errorf("Stats().Rollovers = %d, want 1", h.client.Stats().Rollovers)

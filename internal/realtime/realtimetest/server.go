@@ -45,6 +45,9 @@ type Config struct {
 	// SessionMax ends a session with error session_expired and close 1001
 	// (default 60 min).
 	SessionMax time.Duration
+	// HideExpiry leaves expires_at out of the session, like servers that
+	// do not announce it; the session still ends at SessionMax.
+	HideExpiry bool
 	// FailAfter drops the connection after this many server events (0: never).
 	FailAfter int
 	// ToolCall makes the first response of a session a call of this tool;
@@ -76,6 +79,7 @@ type Server struct {
 	received [][]byte
 	sessions int
 	upgrades int
+	expired  int
 	ln       net.Listener
 	hs       *http.Server
 }
@@ -191,6 +195,13 @@ func (s *Server) Upgrades() int {
 	return s.upgrades
 }
 
+// Expired counts sessions ended by SessionMax.
+func (s *Server) Expired() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expired
+}
+
 // Connections counts open connections.
 func (s *Server) Connections() int {
 	s.mu.Lock()
@@ -246,7 +257,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.wg.Add(1)
 	defer s.wg.Done()
 	betaHeader := r.Header.Get("OpenAI-Beta") != ""
+	s.log.Info("session start", "session", c.id, "remote", r.RemoteAddr)
 	c.run(betaHeader)
+	s.log.Info("session end", "session", c.id)
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()

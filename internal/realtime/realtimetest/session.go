@@ -92,11 +92,8 @@ func newSession(s *Server, ws *websocket.Conn) *session {
 	if s.cfg.Dialect == realtime.Beta {
 		c.voice = "verse"
 	}
-	c.expiresAt = time.Now().Add(s.cfg.SessionMax).Unix()
-	if s.cfg.SessionMax%time.Second != 0 || s.cfg.SessionMax < time.Minute {
-		// Round up so a client never rolls over before the server expires it.
-		c.expiresAt = time.Now().Add(s.cfg.SessionMax + time.Second - 1).Unix()
-	}
+	// expires_at is in whole seconds: round up, and expire exactly then.
+	c.expiresAt = time.Now().Add(s.cfg.SessionMax + time.Second - 1).Unix()
 	c.vad = newEnergyVAD(inputRate, c.td.threshold)
 	return c
 }
@@ -170,7 +167,7 @@ func (c *session) run(betaHeader bool) {
 	if c.ga() {
 		_ = c.send(obj{"type": "conversation.created", "conversation": obj{"id": c.srv.id("conv"), "object": "realtime.conversation"}})
 	}
-	expiry := time.AfterFunc(c.srv.cfg.SessionMax, c.expire)
+	expiry := time.AfterFunc(time.Until(time.Unix(c.expiresAt, 0)), c.expire)
 	defer expiry.Stop()
 	for {
 		typ, msg, err := c.ws.ReadMessage()
@@ -187,6 +184,9 @@ func (c *session) run(betaHeader bool) {
 
 // expire ends the session the way the service does at its time limit.
 func (c *session) expire() {
+	c.srv.mu.Lock()
+	c.srv.expired++
+	c.srv.mu.Unlock()
 	c.sendError(realtime.CodeSessionExpired, "", fmt.Sprintf("Your session hit the maximum duration of %s.", c.srv.cfg.SessionMax), "")
 	c.wmu.Lock()
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "session expired"), time.Now().Add(time.Second))
@@ -274,8 +274,12 @@ func (c *session) sessionObjLocked() obj {
 	if tools == nil {
 		tools = []json.RawMessage{}
 	}
+	var expires any = c.expiresAt
+	if c.srv.cfg.HideExpiry {
+		expires = nil
+	}
 	if !c.ga() {
-		return obj{"id": c.id, "object": "realtime.session", "model": c.model, "expires_at": c.expiresAt,
+		return obj{"id": c.id, "object": "realtime.session", "model": c.model, "expires_at": expires,
 			"modalities": []string{"audio", "text"}, "instructions": c.instructions, "voice": c.voice,
 			"turn_detection": td, "input_audio_format": "pcm16", "output_audio_format": "pcm16",
 			"input_audio_transcription": tr, "tool_choice": "auto", "temperature": 0.8,
@@ -284,7 +288,7 @@ func (c *session) sessionObjLocked() obj {
 	return obj{"type": "realtime", "object": "realtime.session", "id": c.id, "model": c.model,
 		"output_modalities": []string{"audio"}, "instructions": c.instructions, "tools": tools,
 		"tool_choice": "auto", "max_output_tokens": "inf", "tracing": nil, "prompt": nil,
-		"expires_at": c.expiresAt, "include": nil,
+		"expires_at": expires, "include": nil,
 		"audio": obj{
 			"input": obj{"format": obj{"type": "audio/pcm", "rate": inputRate}, "transcription": tr,
 				"noise_reduction": nil, "turn_detection": td},

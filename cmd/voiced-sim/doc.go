@@ -1,0 +1,30 @@
+// Command voiced-sim is a local server of the Realtime speech-to-speech
+// protocol: the backend of `make demo` and the peer of voiced's tests.
+//
+//	voiced-sim [--addr 127.0.0.1:8089] [--dialect ga|beta] [--api-key KEY]
+//	           [--reply parrot|tone|FILE.wav] [--speed X] [--record FILE]
+//	           [--session-max DURATION] [--fail-after N] [--tool-call NAME]
+//
+// It serves WebSocket upgrades at /v1/realtime and prints
+// "listening on HOST:PORT" as its first line on stdout (--addr :0 picks a
+// free port).
+//
+// It behaves like the real service where a device can tell: server VAD
+// (energy based) with speech_started/stopped and committed, responses with
+// output items, content parts, audio and transcript deltas and
+// response.done with usage, cancellation on response.cancel and on speech
+// when interrupt_response is set, conversation.item.truncate checked
+// against the audio it sent, session expiry (error session_expired, close
+// 1001), and the service's error codes for short commits, cancels with
+// nothing active and malformed events.
+//
+// It does not understand speech. The "parrot" reply (the default) speaks
+// the user's committed audio back at the session's output rate; "tone"
+// plays one second of 440 Hz; a WAV file (16-bit PCM) is played as given.
+// The input transcription, sent when the session asks for one, is a
+// placeholder describing the audio's length, such as "(1.2 s of audio)",
+// and the reply transcript is a placeholder too.
+//
+// The engine lives in internal/realtime/realtimetest, so Go tests run the
+// same server in-process.
+package main

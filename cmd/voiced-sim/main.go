@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/realtime"
+	"github.com/voiced-project/voiced/internal/realtime/realtimetest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil && !errors.Is(err, context.Canceled) {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "voiced-sim:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// run serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("voiced-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8089", "listen address (:0 picks a port)")
+	dialect := fs.String("dialect", "ga", "protocol dialect: ga or beta")
+	apiKey := fs.String("api-key", "", "require this API key (others get HTTP 401)")
+	reply := fs.String("reply", realtimetest.ReplyParrot, "reply: parrot (the user's audio), tone, or a 16-bit PCM WAV file")
+	speed := fs.Float64("speed", 1, "audio pacing: 1 is real time, 0 as fast as possible")
+	record := fs.String("record", "", "write every client event received to this file, one JSON object per line")
+	sessionMax := fs.Duration("session-max", time.Hour, "session length before error session_expired and close 1001")
+	failAfter := fs.Int("fail-after", 0, "drop each connection after this many server events (0: never)")
+	toolCall := fs.String("tool-call", "", "make the first response a call of this tool")
+	toolArgs := fs.String("tool-args", "{}", "arguments of the --tool-call call (JSON)")
+	verbose := fs.Bool("v", false, "log each connection to stderr")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	d, err := realtime.ParseDialect(*dialect)
+	if err != nil {
+		return fmt.Errorf("%w: --dialect: %v", errUsage, err)
+	}
+	if *speed < 0 {
+		return fmt.Errorf("%w: --speed %g: must not be negative", errUsage, *speed)
+	}
+	if *sessionMax <= 0 || *failAfter < 0 {
+		return fmt.Errorf("%w: --session-max must be positive and --fail-after not negative", errUsage)
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	cfg := realtimetest.Config{
+		Dialect: d, APIKey: *apiKey, Reply: *reply, Speed: *speed, SessionMax: *sessionMax,
+		FailAfter: *failAfter, ToolCall: *toolCall, ToolArguments: *toolArgs,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	switch *reply {
+	case realtimetest.ReplyParrot, realtimetest.ReplyTone:
+	default:
+		pcm, rate, err := realtimetest.ReadWAV(*reply)
+		if err != nil {
+			return fmt.Errorf("--reply: %w", err)
+		}
+		cfg.ReplyAudio, cfg.ReplyRate = pcm, rate
+	}
+	if *record != "" {
+		f, err := os.Create(*record)
+		if err != nil {
+			return fmt.Errorf("--record: %w", err)
+		}
+		defer f.Close()
+		cfg.Record = f
+	}
+	srv := realtimetest.New(cfg)
+	bound, err := srv.Start(*addr)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Fprintf(stdout, "listening on %s\n", bound)
+	<-ctx.Done()
+	return ctx.Err()
+}
