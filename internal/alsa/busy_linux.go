@@ -53,6 +53,7 @@ func findHolder(procRoot string, card, dev int, s Stream, path string) (int, str
 			k, v, ok := strings.Cut(line, ":")
 			if ok && strings.TrimSpace(k) == "owner_pid" {
 				if pid, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && pid > 0 {
+					pid = processOf(procRoot, pid)
 					return pid, comm(procRoot, pid)
 				}
 			}
@@ -66,6 +67,22 @@ func findHolder(procRoot string, card, dev int, s Stream, path string) (int, str
 		}
 	}
 	return 0, ""
+}
+
+// processOf maps a thread id to its process id: the kernel records the opening thread.
+func processOf(procRoot string, tid int) int {
+	b, err := os.ReadFile(filepath.Join(procRoot, strconv.Itoa(tid), "status"))
+	if err != nil {
+		return tid
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Tgid:"); ok {
+			if pid, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && pid > 0 {
+				return pid
+			}
+		}
+	}
+	return tid
 }
 
 func comm(procRoot string, pid int) string {

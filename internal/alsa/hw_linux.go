@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,10 @@ func openHW(dn devName, s Stream, c Config, o *options, xruns *atomic.Uint64) (b
 		return nil, err
 	}
 	if dn.subdev >= 0 {
-		// The preference holds for opens by this process while the control file is open.
+		// The kernel keeps the preference on the control file for the thread that opened
+		// it, and honours it for PCM opens by that same thread while the file is open.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		ctl, err := sys.open(ctlPath(card))
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", ctlPath(card), err)
@@ -59,7 +63,11 @@ func openHW(dn devName, s Stream, c Config, o *options, xruns *atomic.Uint64) (b
 	path := pcmPath(card, devNum, s)
 	d, err := sys.open(path)
 	if err != nil {
-		return nil, explainOpen(sys, err, fmt.Sprintf("hw:%d,%d", card, devNum), card, devNum, s, path)
+		name := fmt.Sprintf("hw:%d,%d", card, devNum)
+		if dn.subdev >= 0 {
+			name += fmt.Sprintf(",%d", dn.subdev)
+		}
+		return nil, explainOpen(sys, err, name, card, devNum, s, path)
 	}
 	h := &hwPCM{dev: d, stream: s, log: o.log, clock: o.clock, xruns: xruns, stop: make(chan struct{})}
 	if err := h.setup(c); err != nil {

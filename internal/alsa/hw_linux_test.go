@@ -197,9 +197,12 @@ func TestOpenBusyNamesHolder(t *testing.T) {
 	fs.openErrs[path] = []error{syscall.EBUSY}
 	sub := filepath.Join(fs.sys.procRoot, "asound", "card0", "pcm0c", "sub0")
 	os.MkdirAll(sub, 0o755)
-	os.WriteFile(filepath.Join(sub, "status"), []byte("state: RUNNING\nowner_pid   : 4242\ntrigger_time: 1.0\n"), 0o644)
+	os.WriteFile(filepath.Join(sub, "status"), []byte("state: RUNNING\nowner_pid   : 4250\ntrigger_time: 1.0\n"), 0o644)
+	// owner_pid is the opening thread; its Tgid is the process.
 	os.MkdirAll(filepath.Join(fs.sys.procRoot, "4242"), 0o755)
 	os.WriteFile(filepath.Join(fs.sys.procRoot, "4242", "comm"), []byte("pulseaudio\n"), 0o644)
+	os.MkdirAll(filepath.Join(fs.sys.procRoot, "4250"), 0o755)
+	os.WriteFile(filepath.Join(fs.sys.procRoot, "4250", "status"), []byte("Name:\tpulseaudio\nTgid:\t4242\nPid:\t4250\n"), 0o644)
 
 	_, err := Open("hw:0,0", Capture, Config{}, withSystem(fs.sys))
 	var busy *BusyError

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -14,8 +15,9 @@ import (
 // realDev is a device node opened non-blocking and registered with the Go runtime
 // poller, so transfers wait without holding a thread and Close wakes them up.
 type realDev struct {
-	f  *os.File
-	rc syscall.RawConn
+	f      *os.File
+	rc     syscall.RawConn
+	closed atomic.Bool // the poller's "use of closed file" is not os.ErrClosed, so we track it
 
 	mu     sync.Mutex // guards following fields: the argument block of ioctl
 	req    uintptr
@@ -55,7 +57,7 @@ func (d *realDev) ioctl(req uintptr, arg unsafe.Pointer) error {
 	defer d.mu.Unlock()
 	d.req, d.arg = req, arg
 	if err := d.rc.Control(d.ctlFn); err != nil {
-		return closedErr(err)
+		return d.closedErr(err)
 	}
 	d.arg = nil
 	if d.errno != 0 {
@@ -74,7 +76,7 @@ func (d *realDev) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {
 	}
 	d.xArg = nil
 	if err != nil {
-		return closedErr(err)
+		return d.closedErr(err)
 	}
 	if d.xErrno != 0 {
 		return d.xErrno
@@ -82,13 +84,16 @@ func (d *realDev) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {
 	return nil
 }
 
-func closedErr(err error) error {
-	if errors.Is(err, os.ErrClosed) {
+func (d *realDev) closedErr(err error) error {
+	if d.closed.Load() || errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("%w (%v)", ErrClosed, err)
 	}
 	return err
 }
 
-func (d *realDev) Close() error { return d.f.Close() }
+func (d *realDev) Close() error {
+	d.closed.Store(true)
+	return d.f.Close()
+}
 
 var realSystem = &system{open: openReal, procRoot: "/proc"}
