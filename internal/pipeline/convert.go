@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -84,6 +85,30 @@ func (f Format) Validate() error {
 // MixChannels asks DecodeMono to average all channels instead of picking one.
 const MixChannels = -1
 
+// convertHigh is the byte offset of a sample's top 16 bits within its
+// container; the pipeline keeps those and drops the rest.
+func convertHigh(e Encoding) int {
+	switch e {
+	case S24LE, S24_3LE:
+		return 1
+	case S32LE:
+		return 2
+	}
+	return 0
+}
+
+// convertShift is how far an int16 moves up to fill the container's
+// significant bits.
+func convertShift(e Encoding) int {
+	switch e {
+	case S24LE, S24_3LE:
+		return 8
+	case S32LE:
+		return 16
+	}
+	return 0
+}
+
 // DecodeMono converts interleaved device frames in src to mono int16 in dst.
 // channel picks one channel (0-based), or MixChannels averages them all.
 // Wider samples are truncated to their top 16 bits. It converts
@@ -96,41 +121,35 @@ func DecodeMono(dst []int16, src []byte, f Format, channel int) int {
 		return 0
 	}
 	n := min(len(dst), len(src)/fb)
-	if channel >= 0 {
-		off := channel * bps
-		for i := range n {
-			dst[i] = int16(convertSample(src[i*fb+off:], f.Encoding) >> 16)
+	dst = dst[:n]
+	hi := convertHigh(f.Encoding)
+	switch {
+	case channel >= 0:
+		src = src[channel*bps+hi:]
+		for i := range dst {
+			p := src[i*fb : i*fb+2]
+			dst[i] = int16(binary.LittleEndian.Uint16(p))
 		}
-		return n
-	}
-	ch := int32(f.Channels)
-	for i := range n {
-		frame := src[i*fb : (i+1)*fb]
-		var sum int32
-		for c := 0; c < len(frame); c += bps {
-			sum += convertSample(frame[c:], f.Encoding) >> 16
+	case f.Channels == 2:
+		src = src[hi:]
+		for i := range dst {
+			p := src[i*fb : i*fb+bps+2]
+			l := int32(int16(binary.LittleEndian.Uint16(p)))
+			r := int32(int16(binary.LittleEndian.Uint16(p[bps:])))
+			dst[i] = int16((l + r) / 2)
 		}
-		dst[i] = int16(sum / ch)
+	default:
+		ch := int32(f.Channels)
+		for i := range dst {
+			frame := src[i*fb : (i+1)*fb]
+			var sum int32
+			for c := hi; c+2 <= len(frame); c += bps {
+				sum += int32(int16(binary.LittleEndian.Uint16(frame[c:])))
+			}
+			dst[i] = int16(sum / ch)
+		}
 	}
 	return n
-}
-
-// convertSample reads one sample and returns it scaled to the full int32
-// range, so that >>16 gives the int16 value.
-func convertSample(b []byte, e Encoding) int32 {
-	switch e {
-	case S16LE:
-		_ = b[1]
-		return int32(int16(uint16(b[0])|uint16(b[1])<<8)) << 16
-	case S24LE, S24_3LE:
-		// The top byte of an S24LE container is padding; ignore it.
-		_ = b[2]
-		return int32(uint32(b[0])<<8 | uint32(b[1])<<16 | uint32(b[2])<<24)
-	case S32LE:
-		_ = b[3]
-		return int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
-	}
-	return 0
 }
 
 // EncodeFrames converts mono int16 in src into interleaved device frames in
@@ -143,35 +162,45 @@ func EncodeFrames(dst []byte, src []int16, f Format) int {
 		return 0
 	}
 	n := min(len(src), len(dst)/fb)
-	switch f.Encoding {
-	case S16LE:
-		for i := range n {
-			lo, hi := byte(src[i]), byte(uint16(src[i])>>8)
+	src = src[:n]
+	shift := convertShift(f.Encoding)
+	switch {
+	case bps == 2 && f.Channels == 1:
+		for i, s := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], uint16(s))
+		}
+	case bps == 2 && f.Channels == 2:
+		for i, s := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(uint16(s))*0x10001)
+		}
+	case bps == 4 && f.Channels == 1:
+		for i, s := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], uint32(int32(s)<<shift))
+		}
+	case bps == 4 && f.Channels == 2:
+		for i, s := range src {
+			v := uint64(uint32(int32(s) << shift))
+			binary.LittleEndian.PutUint64(dst[8*i:], v|v<<32)
+		}
+	case bps == 3:
+		for i, s := range src {
+			v := uint32(int32(s) << shift)
+			b0, b1, b2 := byte(v), byte(v>>8), byte(v>>16)
 			frame := dst[i*fb : (i+1)*fb]
-			for c := 0; c+1 < len(frame); c += 2 {
-				frame[c], frame[c+1] = lo, hi
+			for c := 0; c+3 <= len(frame); c += 3 {
+				frame[c], frame[c+1], frame[c+2] = b0, b1, b2
 			}
 		}
-	case S24LE, S32LE:
-		// S24LE keeps the 24-bit value in the low bytes, sign-extended into
-		// the top one; S32LE puts the sample in the top 16 bits.
-		shift := 8
-		if f.Encoding == S32LE {
-			shift = 16
-		}
-		for i := range n {
-			v := uint32(int32(src[i]) << shift)
+	default: // more channels
+		for i, s := range src {
+			v := uint32(int32(s) << shift) // S24LE: sign-extended into the padding byte
 			frame := dst[i*fb : (i+1)*fb]
-			for c := 0; c+3 < len(frame); c += 4 {
-				frame[c], frame[c+1], frame[c+2], frame[c+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-			}
-		}
-	case S24_3LE:
-		for i := range n {
-			v := uint32(int32(src[i]) << 8)
-			frame := dst[i*fb : (i+1)*fb]
-			for c := 0; c+2 < len(frame); c += 3 {
-				frame[c], frame[c+1], frame[c+2] = byte(v), byte(v>>8), byte(v>>16)
+			for c := 0; c+bps <= len(frame); c += bps {
+				if bps == 2 {
+					binary.LittleEndian.PutUint16(frame[c:], uint16(v))
+				} else {
+					binary.LittleEndian.PutUint32(frame[c:], v)
+				}
 			}
 		}
 	}

@@ -167,7 +167,7 @@ func TestNewRingErrors(t *testing.T) {
 	for _, tc := range []struct {
 		cap    int
 		policy RingPolicy
-	}{{0, RingOverwrite}, {-1, RingReject}, {1 << 31, RingOverwrite}, {8, RingPolicy(7)}} {
+	}{{0, RingOverwrite}, {-1, RingReject}, {1<<30 + 1, RingOverwrite}, {8, RingPolicy(7)}} {
 		if _, err := NewRing(tc.cap, tc.policy); err == nil {
 			t.Errorf("NewRing(%d, %d) = nil error, want error", tc.cap, tc.policy)
 		}
