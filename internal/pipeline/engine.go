@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -192,30 +191,30 @@ type EngineConfig struct {
 
 // Status is a snapshot of the engine, safe to take from any goroutine.
 type Status struct {
-	State          State
-	StateSince     time.Time
-	Muted          bool
-	Paused         bool
-	Mode           Mode
-	TurnEnd        TurnEnd
-	SessionID      string
-	ConnectedSince time.Time // zero while not connected
-	ResponseActive bool
-	Fatal          string // why the connection gave up for good, if it did
-	LastError      string
-	LastErrorAt    time.Time
+	State          State     `json:"state"`
+	StateSince     time.Time `json:"state_since"`
+	Muted          bool      `json:"muted"`
+	Paused         bool      `json:"paused"`
+	Mode           Mode      `json:"mode"`
+	TurnEnd        TurnEnd   `json:"turn_end"`
+	SessionID      string    `json:"session_id,omitempty"`
+	ConnectedSince time.Time `json:"connected_since,omitzero"` // zero while not connected
+	ResponseActive bool      `json:"response_active"`
+	Fatal          string    `json:"fatal,omitempty"` // why the connection gave up for good, if it did
+	LastError      string    `json:"last_error,omitempty"`
+	LastErrorAt    time.Time `json:"last_error_at,omitzero"`
 
-	Turns          uint64 // turns sent to the server
-	Replies        uint64 // responses completed
-	Played         uint64 // replies played to their end
-	Interrupts     uint64 // replies stopped by barge-in or control
-	ListenTimeouts uint64
-	ReplyTimeouts  uint64
-	EchoSuppressed uint64 // VAD onsets ignored by the echo guard
-	Reconnects     uint64
-	Errors         uint64
-	DroppedInputs  uint64 // speech edges lost because the engine was behind
-	DroppedEvents  uint64 // events lost by slow subscribers
+	Turns          uint64 `json:"turns"`      // turns sent to the server
+	Replies        uint64 `json:"replies"`    // responses completed
+	Played         uint64 `json:"played"`     // replies played to their end
+	Interrupts     uint64 `json:"interrupts"` // replies stopped by barge-in or control
+	ListenTimeouts uint64 `json:"listen_timeouts"`
+	ReplyTimeouts  uint64 `json:"reply_timeouts"`
+	EchoSuppressed uint64 `json:"echo_suppressed"` // VAD onsets ignored by the echo guard
+	Reconnects     uint64 `json:"reconnects"`
+	Errors         uint64 `json:"errors"`
+	DroppedInputs  uint64 `json:"dropped_inputs"` // speech edges lost because the engine was behind
+	DroppedEvents  uint64 `json:"dropped_events"` // events lost by slow subscribers
 }
 
 // Summary says the state in words, for sd_notify STATUS and logs.
@@ -386,7 +385,7 @@ func NewEngine(c EngineConfig) (*Engine, error) {
 		c.Clock = SystemClock{}
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: c, log: c.Logger, clock: c.Clock, in: make(chan input, inputQueue), done: make(chan struct{})}
 	e.stateSince = e.clock.Now()

@@ -128,3 +128,25 @@ func TestSubscriptionsCloseWithRun(t *testing.T) {
 		t.Errorf("subscription after Run is open")
 	}
 }
+
+func TestStatusJSON(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	b, err := json.Marshal(h.e.Status())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"state": "connected", "mode": "both", "turn_end": "local",
+		"session_id": "sess_1", "connected_since": "2026-01-02T03:04:05Z", "turns": 0.0} {
+		if got[k] != want {
+			t.Errorf("status %s = %v, want %v (in %s)", k, got[k], want, b)
+		}
+	}
+	if _, ok := got["last_error_at"]; ok {
+		t.Errorf("status has last_error_at without an error: %s", b)
+	}
+}
