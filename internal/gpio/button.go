@@ -174,6 +174,7 @@ func newButton(line pgpio.PinIn, c ButtonConfig, hook func()) (*Button, error) {
 	}
 	c = c.withDefaults()
 	if c.Bias < BiasAsIs || c.Bias > BiasOff {
+		closeLines([]pgpio.PinIn{line})
 		return nil, fmt.Errorf("gpio: new button %s: invalid bias %v", line.Name(), c.Bias)
 	}
 	if err := line.In(c.Bias.pull(), pgpio.BothEdges); err != nil {

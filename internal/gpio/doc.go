@@ -20,7 +20,9 @@
 // once the line has held it for the debounce window (10 ms by default), every edge
 // restarting the window, and the line is sampled again when it closes. So contact
 // bounce can neither duplicate nor swallow an event, a chattering held button does
-// not end a turn, and Press and Release always alternate.
+// not end a turn, and Press and Release always alternate. ButtonConfig.KernelDebounce
+// also has the kernel filter the line (the v2 debounce attribute), so bounces never
+// wake the daemon; periph cannot ask for that, so such a line is requested directly.
 //
 // # LED
 //
