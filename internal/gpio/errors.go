@@ -78,7 +78,7 @@ func Unavailable(err error) bool {
 const (
 	hintPermission = "add the user to group gpio (usermod -aG gpio USER, then log in again) or check the udev rule for /dev/gpiochip*"
 	hintBusy       = "another program or a kernel driver holds the line; stop it (gpioinfo shows the consumer) or pick another line"
-	hintNoChips    = "no /dev/gpiochip* device: this kernel has no GPIO character device, or the board has no GPIO"
+	hintNoChips    = "no usable /dev/gpiochip* device: this kernel has no GPIO character device, or the board has no GPIO"
 )
 
 // errnos that periph reports as text; see errnoOf.

@@ -13,10 +13,11 @@ import (
 	"periph.io/x/host/v3/gpioioctl"
 )
 
-// periph scans /dev/gpiochip* once per process, in driverreg.Init, and keeps the
-// chips open in gpioioctl.Chips; lines are shared *GPIOLine values. So chips are
-// never closed here (a closed chip would stay in that list), lines are released
-// one by one, and claimed stops two users in this process from sharing a line.
+// periph scans /dev/gpiochip* once per process, in driverreg.Init (a chip that shows
+// up later is seen after a restart), and keeps the chips open in gpioioctl.Chips;
+// lines are shared *GPIOLine values. So chips are never closed here (a closed chip
+// would stay in that list), lines are released one by one, and claimed stops two
+// users in this process from sharing a line.
 var (
 	initOnce sync.Once
 
@@ -44,7 +45,10 @@ func chipInfo(c *gpioioctl.GPIOChip) ChipInfo {
 func Chips() ([]ChipInfo, error) {
 	cs := periphChips()
 	if len(cs) == 0 {
-		return nil, noChipError("")
+		if err := noChipError(""); err != nil {
+			return nil, err
+		}
+		return nil, &LineError{Op: "open", Kind: ErrNoChip, Hint: hintNoChips}
 	}
 	out := make([]ChipInfo, len(cs))
 	for i, c := range cs {
