@@ -129,6 +129,10 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
 	}
+	frame := CaptureRate * captureFrameMs / 1000
+	if out.Cap() < pre.Cap()+frame {
+		return nil, fmt.Errorf("new capture: uplink ring of %d samples cannot take the pre-roll of %d ms and a frame", out.Cap(), preMs)
+	}
 	res, err := NewResampler(c.Device.Rate, CaptureRate)
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
@@ -143,7 +147,7 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 		mono:    make([]int16, c.PeriodFrames),
 		res:     res,
 		rs:      make([]int16, res.MaxOutput(c.PeriodFrames)),
-		frame:   make([]int16, CaptureRate*captureFrameMs/1000),
+		frame:   make([]int16, frame),
 		pre:     pre,
 		onVoice: c.OnVoice,
 	}, nil

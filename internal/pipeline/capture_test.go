@@ -277,11 +277,11 @@ func TestCaptureReadError(t *testing.T) {
 
 func TestNewCaptureErrors(t *testing.T) {
 	mic := &captureFakeMic{fb: 4}
-	ring, err := NewRing(1024, RingOverwrite)
+	ring, err := NewRing(4096, RingOverwrite) // 170 ms at 24 kHz
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := CaptureConfig{Device: Format{S16LE, 2, 48000}, PeriodFrames: 960}
+	good := CaptureConfig{Device: Format{S16LE, 2, 48000}, PeriodFrames: 960, PreRollMs: 150}
 	tests := []struct {
 		name string
 		mod  func(c *CaptureConfig)
@@ -296,6 +296,7 @@ func TestNewCaptureErrors(t *testing.T) {
 		{"channel out of range", func(c *CaptureConfig) { c.Channel = 2 }, mic, ring},
 		{"negative channel", func(c *CaptureConfig) { c.Channel = -5 }, mic, ring},
 		{"pre-roll too long", func(c *CaptureConfig) { c.PreRollMs = 20000 }, mic, ring},
+		{"pre-roll longer than the ring", func(c *CaptureConfig) { c.PreRollMs = 0 }, mic, ring},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
