@@ -80,8 +80,10 @@ type VAD struct {
 	window   []float64 // Hann
 	frame    []float64 // fft input (n, zero padded)
 	power    []float64 // n/2+1
-	acf      []float64 // n, for the autocorrelation transform
-	winACF   []float64 // window autocorrelation, normalised, by lag
+	acfFFT   *vadFFT   // n/acfDec points: the pitch band needs no more
+	acf      []float64 // its input
+	acfDec   int       // lag step of the decimated autocorrelation, in samples
+	winACF   []float64 // window autocorrelation, normalised, by decimated lag
 	bandLo   [vadBands]int
 	bandHi   [vadBands]int
 	flatLo   int
@@ -96,10 +98,12 @@ type VAD struct {
 	binP     []float64         // recursively smoothed power per bin, for the pitch path's noise floor
 	binMin   []float64         // its minimum in the current sub-window
 	binSubs  []float64         // vadMinSubWindows sub-window minima per bin
+	binRing  []float64         // minimum over binSubs, per bin
 	smoothP  [vadBands]float64 // recursively smoothed band power
 	curMin   [vadBands]float64 // minimum of log smoothed power in the current sub-window
 	subMins  [vadMinSubWindows][vadBands]float64
-	subCount int // frames in the current sub-window
+	ringMin  [vadBands]float64 // minimum over subMins
+	subCount int               // frames in the current sub-window
 	subIdx   int
 	nSubs    int // sub-windows filled so far
 	feat     [vadNumFeat]float32
@@ -163,10 +167,10 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	v.window = make([]float64, v.win)
 	v.frame = make([]float64, n)
 	v.power = make([]float64, n/2+1)
-	v.acf = make([]float64, n)
 	v.binP = make([]float64, n/2+1)
 	v.binMin = make([]float64, n/2+1)
 	v.binSubs = make([]float64, vadMinSubWindows*(n/2+1))
+	v.binRing = make([]float64, n/2+1)
 	var sumSq float64
 	for i := range v.window {
 		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(v.win))
@@ -185,13 +189,23 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	v.flatLo, v.flatHi = bin(250), bin(4000)
 	v.harmLo, v.harmHi = bin(80), bin(3000)
 	v.binLo, v.binHi = min(v.harmLo, v.flatLo), max(v.harmHi, v.flatHi)
-	v.winACF = make([]float64, v.lagHi+1)
-	for l := range v.winACF {
+	// The autocorrelation of a spectrum kept below 3 kHz is fully described at a lag step
+	// of acfDec samples (6-8 kHz), which takes a transform acfDec times smaller.
+	v.acfDec = 1
+	for v.harmHi <= n/(4*v.acfDec) {
+		v.acfDec *= 2
+	}
+	if v.acfFFT, err = newVADFFT(n / v.acfDec); err != nil {
+		return nil, err
+	}
+	v.acf = make([]float64, n/v.acfDec)
+	v.winACF = make([]float64, v.lagHi/v.acfDec+2)
+	for m := range v.winACF {
 		var s float64
-		for i := 0; i+l < v.win; i++ {
-			s += v.window[i] * v.window[i+l]
+		for i := 0; i+m*v.acfDec < v.win; i++ {
+			s += v.window[i] * v.window[i+m*v.acfDec]
 		}
-		v.winACF[l] = s / sumSq
+		v.winACF[m] = s / sumSq
 	}
 	v.Reset()
 	return v, nil
@@ -219,6 +233,12 @@ func (v *VAD) Reset() {
 		for b := range v.subMins[i] {
 			v.subMins[i][b] = math.Inf(1)
 		}
+	}
+	for b := range v.ringMin {
+		v.ringMin[b] = math.Inf(1)
+	}
+	for k := range v.binRing {
+		v.binRing[k] = math.Inf(1)
 	}
 	for k := range v.binMin {
 		v.binMin[k] = math.Inf(1)
@@ -318,10 +338,7 @@ func (v *VAD) analyse(frame []int16) bool {
 		if ls < v.curMin[b] {
 			v.curMin[b] = ls
 		}
-		noise := v.curMin[b]
-		for i := 0; i < v.nSubs; i++ {
-			noise = min(noise, v.subMins[i][b])
-		}
+		noise := min(v.curMin[b], v.ringMin[b])
 		snr := math.Log10(p) - noise
 		snr = max(vadSNRMin, min(vadSNRMax, snr))
 		meanSNR += snr
@@ -332,6 +349,7 @@ func (v *VAD) analyse(frame []int16) bool {
 	// pitch search instead of being read as voicing.
 	nbin := len(v.binP)
 	var sumLog, sum, noiseSum float64
+	prod := 1.0 // products of up to 8 SNRs: one logarithm per 8 bins
 	for k := v.binLo; k < v.binHi; k++ {
 		p := v.power[k] + floor
 		if first {
@@ -340,56 +358,84 @@ func (v *VAD) analyse(frame []int16) bool {
 			v.binP[k] = 0.7*v.binP[k] + 0.3*p
 		}
 		v.binMin[k] = min(v.binMin[k], v.binP[k])
-		noise := v.binMin[k]
-		for i := 0; i < v.nSubs; i++ {
-			noise = min(noise, v.binSubs[i*nbin+k])
-		}
+		noise := min(v.binMin[k], v.binRing[k])
 		if k >= v.harmLo && k < v.harmHi {
 			v.acf[k] = max(p-vadPitchOverSub*noise, 0)
 			noiseSum += vadPitchOverSub * noise
 		}
 		if k >= v.flatLo && k < v.flatHi {
 			q := p / noise
-			sumLog += math.Log(q)
+			prod *= q
+			if (k-v.flatLo)&7 == 7 {
+				sumLog += math.Log(prod)
+				prod = 1
+			}
 			sum += q
 		}
 	}
+	sumLog += math.Log(prod)
 	// Flatness of the a-posteriori SNR spectrum over 250 Hz-4 kHz.
 	nb := float64(v.flatHi - v.flatLo)
 	flat := sumLog/nb - math.Log(sum/nb)
 	v.subCount++
 	if v.subCount == vadMinSubFrames {
+		// Rotate the sub-window minima and keep their overall minimum up to date, so that
+		// a frame compares with one value per bin instead of one per sub-window.
 		copy(v.binSubs[v.subIdx*nbin:(v.subIdx+1)*nbin], v.binMin)
-		for k := range v.binMin {
-			v.binMin[k] = math.Inf(1)
-		}
 		v.subMins[v.subIdx] = v.curMin
 		v.subIdx = (v.subIdx + 1) % vadMinSubWindows
 		v.nSubs = min(v.nSubs+1, vadMinSubWindows)
+		for k := v.binLo; k < v.binHi; k++ {
+			m := math.Inf(1)
+			for i := 0; i < v.nSubs; i++ {
+				m = min(m, v.binSubs[i*nbin+k])
+			}
+			v.binRing[k] = m
+			v.binMin[k] = math.Inf(1)
+		}
 		for b := range v.curMin {
+			m := math.Inf(1)
+			for i := 0; i < v.nSubs; i++ {
+				m = min(m, v.subMins[i][b])
+			}
+			v.ringMin[b] = m
 			v.curMin[b] = math.Inf(1)
 		}
 		v.subCount = 0
 	}
 	meanSNR /= vadBands
 
-	// Pitch strength: the autocorrelation is the inverse transform of the band-limited power
-	// spectrum; the transform size leaves room for the longest lag without wrap-around.
-	n := len(v.acf)
+	// Pitch strength: the autocorrelation is the inverse transform of the band-limited,
+	// noise-subtracted power spectrum. The main transform's size leaves room for the longest
+	// lag without wrap-around; this one samples that autocorrelation every acfDec lags.
+	na := len(v.acf)
 	clear(v.acf[:v.harmLo])
-	clear(v.acf[v.harmHi : n-v.harmHi+1])
+	clear(v.acf[v.harmHi : na-v.harmHi+1])
 	for k := v.harmLo; k < v.harmHi; k++ {
-		v.acf[n-k] = v.acf[k]
+		v.acf[na-k] = v.acf[k]
 	}
-	f.transform(v.acf) // real and even in, so the cosine sums out are the autocorrelation
+	af := v.acfFFT
+	af.transform(v.acf) // real and even in, so the cosine sums out are the autocorrelation
 	harm := 0.0
 	// Normalising by the energy before subtraction makes this periodicity times the share
 	// of the energy above the noise. The window's own autocorrelation is divided out, but
-	// not where it is small, which would only amplify noise.
-	if r0 := f.outRe[0] + 2*noiseSum; r0 > 0 {
-		for l := v.lagLo; l <= v.lagHi; l++ {
-			harm = max(harm, f.outRe[l]/(r0*max(v.winACF[l], 0.5)))
+	// not where it is small, which would only amplify noise. A parabola through the best
+	// lag and its neighbours recovers a peak that falls between the sampled lags.
+	if r0 := af.outRe[0] + 2*noiseSum; r0 > 0 {
+		r := af.outRe
+		best, bm := math.Inf(-1), 0
+		for m := (v.lagLo + v.acfDec - 1) / v.acfDec; m <= v.lagHi/v.acfDec; m++ {
+			if h := r[m] / max(v.winACF[m], 0.5); h > best {
+				best, bm = h, m
+			}
 		}
+		y0, ym, yp := r[bm], r[bm-1], r[bm+1]
+		peak := y0
+		if d := ym - 2*y0 + yp; d < 0 {
+			off := 0.5 * (ym - yp) / d
+			peak = y0 - 0.25*(ym-yp)*off
+		}
+		harm = max(peak/(r0*max(v.winACF[bm], 0.5)), 0)
 	}
 
 	fe := &v.feat

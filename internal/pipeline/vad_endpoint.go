@@ -19,7 +19,8 @@ type EndpointEvent int
 const (
 	// EndpointNone: nothing changed.
 	EndpointNone EndpointEvent = iota
-	// EndpointStart: speech has lasted MinSpeechMs; the turn began OnsetFrames ago.
+	// EndpointStart: speech has lasted MinSpeechMs; the turn's audio is the last
+	// OnsetFrames frames.
 	EndpointStart
 	// EndpointEnd: non-speech has lasted SilenceMs; the turn is over.
 	EndpointEnd
@@ -47,7 +48,7 @@ type Endpointer struct {
 	run     int // speech frames in the candidate onset (or silence frames in a turn)
 	gap     int // non-speech frames in a row inside the candidate onset
 	span    int // frames since the candidate onset's first speech frame
-	onset   int // frames between the first speech frame of the turn and the Start event
+	onset   int // frames from the turn's first speech frame through the Start frame
 	elapsed int // frames since the turn started
 }
 
@@ -107,8 +108,8 @@ func (e *Endpointer) Push(speech bool) EndpointEvent {
 // InTurn reports whether a turn is in progress.
 func (e *Endpointer) InTurn() bool { return e.inTurn }
 
-// OnsetFrames is, after EndpointStart, how many frames before the Start event the turn's
-// first speech frame was: the audio the pre-roll must supply.
+// OnsetFrames is, after EndpointStart, the number of frames from the turn's first speech
+// frame through the one that started it: the audio the pre-roll must supply.
 func (e *Endpointer) OnsetFrames() int { return e.onset }
 
 // TurnFrames is how many frames have passed since the current turn's Start event.

@@ -11,8 +11,8 @@ import (
 type vadFFT struct {
 	n      int
 	re, im []float64 // n/2 complex work values
-	cosT   []float64 // twiddles of the half-size complex FFT
-	sinT   []float64
+	cosT   []float64 // twiddles of the half-size complex FFT, stage after stage from size 8:
+	sinT   []float64 // each stage's half-size run is contiguous
 	postC  []float64 // twiddles e^{-2πik/n} of the real-to-complex split, k < n/2
 	postS  []float64
 	rev    []int32 // bit reversal permutation of n/2
@@ -30,8 +30,8 @@ func newVADFFT(n int) (*vadFFT, error) {
 		n:      n,
 		re:     make([]float64, m),
 		im:     make([]float64, m),
-		cosT:   make([]float64, m/2),
-		sinT:   make([]float64, m/2),
+		cosT:   make([]float64, 0, m),
+		sinT:   make([]float64, 0, m),
 		postC:  make([]float64, m),
 		postS:  make([]float64, m),
 		rev:    make([]int32, m),
@@ -39,9 +39,12 @@ func newVADFFT(n int) (*vadFFT, error) {
 		outIm:  make([]float64, m+1),
 		halfLb: bits.TrailingZeros(uint(m)),
 	}
-	for k := range f.cosT {
-		a := -2 * math.Pi * float64(k) / float64(m)
-		f.cosT[k], f.sinT[k] = math.Cos(a), math.Sin(a)
+	for size := 8; size <= m; size <<= 1 {
+		for k := 0; k < size/2; k++ {
+			a := -2 * math.Pi * float64(k) / float64(size)
+			f.cosT = append(f.cosT, math.Cos(a))
+			f.sinT = append(f.sinT, math.Sin(a))
+		}
 	}
 	for k := range f.postC {
 		a := -2 * math.Pi * float64(k) / float64(n)
@@ -62,21 +65,39 @@ func (f *vadFFT) transform(x []float64) {
 		re[j] = x[2*i]
 		im[j] = x[2*i+1]
 	}
-	// Iterative radix-2 decimation in time.
-	for size := 2; size <= m; size <<= 1 {
+	// Iterative decimation in time: the first two radix-2 stages together as one radix-4
+	// stage without multiplications, then radix-2 stages with contiguous twiddles.
+	if m >= 4 {
+		for k := 0; k < m; k += 4 {
+			ar, ai := re[k]+re[k+1], im[k]+im[k+1]
+			br, bi := re[k]-re[k+1], im[k]-im[k+1]
+			cr, ci := re[k+2]+re[k+3], im[k+2]+im[k+3]
+			dr, di := re[k+2]-re[k+3], im[k+2]-im[k+3]
+			// d times -i: (di, -dr)
+			re[k], im[k] = ar+cr, ai+ci
+			re[k+2], im[k+2] = ar-cr, ai-ci
+			re[k+1], im[k+1] = br+di, bi-dr
+			re[k+3], im[k+3] = br-di, bi+dr
+		}
+	} else if m == 2 {
+		re[0], re[1] = re[0]+re[1], re[0]-re[1]
+		im[0], im[1] = im[0]+im[1], im[0]-im[1]
+	}
+	tw := 0
+	for size := 8; size <= m; size <<= 1 {
 		half := size >> 1
-		step := m / size
+		cs, sn := f.cosT[tw:tw+half], f.sinT[tw:tw+half]
+		tw += half
 		for start := 0; start < m; start += size {
-			t := 0
-			for k := start; k < start+half; k++ {
-				c, s := f.cosT[t], f.sinT[t]
-				t += step
-				l := k + half
-				xr := re[l]*c - im[l]*s
-				xi := re[l]*s + im[l]*c
-				re[l], im[l] = re[k]-xr, im[k]-xi
-				re[k] += xr
-				im[k] += xi
+			lr, li := re[start+half:start+size], im[start+half:start+size]
+			ur, ui := re[start:start+half], im[start:start+half]
+			for t := range cs {
+				c, s := cs[t], sn[t]
+				xr := lr[t]*c - li[t]*s
+				xi := lr[t]*s + li[t]*c
+				lr[t], li[t] = ur[t]-xr, ui[t]-xi
+				ur[t] += xr
+				ui[t] += xi
 			}
 		}
 	}
