@@ -1,0 +1,33 @@
+package realtime
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestHistoryTail(t *testing.T) {
+	h := history{maxTurns: 3, maxChars: 20}
+	h.add("u1", roleUser, "")
+	h.add("a1", roleAssistant, "hello")
+	h.add("u1", roleUser, "hi") // transcript arrives after the reply started
+	h.add("u2", roleUser, "what time")
+	h.add("a2", roleAssistant, "noon")
+	got := fmt.Sprint(h.tail())
+	want := "[{a1 assistant hello} {u2 user what time} {a2 assistant noon}]"
+	if got != want {
+		t.Errorf("tail() = %s, want %s", got, want)
+	}
+	// The character bound keeps the newest turns.
+	h.add("a3", roleAssistant, strings.Repeat("x", 17))
+	if tail := h.tail(); len(tail) != 1 || tail[0].itemID != "a3" {
+		t.Errorf("tail() = %v, want only a3 within 20 chars", tail)
+	}
+	// Memory stays bounded however long the conversation.
+	for i := range 1000 {
+		h.add(fmt.Sprint(i), roleUser, "x")
+	}
+	if len(h.turns) > 4*h.maxTurns {
+		t.Errorf("history holds %d turns, want at most %d", len(h.turns), 4*h.maxTurns)
+	}
+}

@@ -1,0 +1,210 @@
+package realtimetest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/voiced-project/voiced/internal/realtime"
+)
+
+// dial opens a raw WebSocket to a fresh server and reads session.created.
+func dial(t *testing.T, cfg Config, header http.Header) (*websocket.Conn, *Server) {
+	t.Helper()
+	srv := New(cfg)
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/realtime", header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	if ev := next(t, ws, ""); ev["type"] != "session.created" {
+		t.Fatalf("first event %v, want session.created", ev)
+	}
+	return ws, srv
+}
+
+// next reads events until one of type typ ("" for any).
+func next(t *testing.T, ws *websocket.Conn, typ string) map[string]any {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", typ, err)
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(msg, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if typ == "" || ev["type"] == typ {
+			return ev
+		}
+	}
+}
+
+func appendMsg(pcm []int16) []byte {
+	b := make([]byte, 2*len(pcm))
+	for i, s := range pcm {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
+	}
+	return []byte(`{"type":"input_audio_buffer.append","audio":"` + base64.StdEncoding.EncodeToString(b) + `"}`)
+}
+
+// The service's error codes for the mistakes a client can make.
+func TestErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		send     []string
+		code     string
+		param    string
+		eventID  string
+		dialect  realtime.Dialect
+		toolCall string
+	}{
+		{name: "malformed json", send: []string{`{"type":`}, code: realtime.CodeInvalidJSON},
+		{name: "missing type", send: []string{`{"event_id":"e1"}`}, code: realtime.CodeInvalidEvent, eventID: "e1"},
+		{name: "unknown type", send: []string{`{"type":"session.explode","event_id":"e2"}`}, code: realtime.CodeInvalidValue, param: "type", eventID: "e2"},
+		{name: "commit empty", send: []string{`{"type":"input_audio_buffer.commit","event_id":"e3"}`}, code: realtime.CodeCommitEmpty, eventID: "e3"},
+		{name: "cancel idle", send: []string{`{"type":"response.cancel"}`}, code: realtime.CodeCancelNotActive},
+		{name: "second response", send: []string{`{"type":"response.create"}`, `{"type":"response.create"}`}, code: realtime.CodeActiveResponse},
+		{name: "ga session without type", send: []string{`{"type":"session.update","session":{"instructions":"x"}}`}, code: "missing_required_parameter", param: "session.type"},
+		{name: "ga input rate", send: []string{`{"type":"session.update","session":{"type":"realtime","audio":{"input":{"format":{"type":"audio/pcm","rate":16000}}}}}`}, code: realtime.CodeInvalidValue, param: "session.audio.input.format.rate"},
+		{name: "bad audio", send: []string{`{"type":"input_audio_buffer.append","audio":"%%%"}`}, code: realtime.CodeInvalidValue, param: "audio"},
+		{name: "truncate unknown item", send: []string{`{"type":"conversation.item.truncate","item_id":"nope","content_index":0,"audio_end_ms":10}`}, code: realtime.CodeInvalidValue, param: "item_id"},
+		{name: "bad turn detection", send: []string{`{"type":"session.update","session":{"turn_detection":{"type":"magic"}}}`}, code: realtime.CodeInvalidValue, dialect: realtime.Beta},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ws, _ := dial(t, Config{Dialect: c.dialect, Speed: 1}, nil)
+			for _, m := range c.send {
+				if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ev := next(t, ws, "error")
+			e := ev["error"].(map[string]any)
+			if e["code"] != c.code || e["type"] != "invalid_request_error" || e["message"] == "" {
+				t.Errorf("error = %v, want code %s", e, c.code)
+			}
+			if c.param != "" && e["param"] != c.param {
+				t.Errorf("error param = %v, want %s", e["param"], c.param)
+			}
+			if c.eventID != "" && e["event_id"] != c.eventID {
+				t.Errorf("error event_id = %v, want %s", e["event_id"], c.eventID)
+			}
+			// The session survives its mistakes.
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"input_audio_buffer.clear"}`)); err != nil {
+				t.Fatal(err)
+			}
+			next(t, ws, "input_audio_buffer.cleared")
+		})
+	}
+}
+
+func TestAuth(t *testing.T) {
+	srv := New(Config{APIKey: "k1"})
+	addr, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	cases := []struct {
+		name   string
+		header http.Header
+		status int
+	}{
+		{"bearer", http.Header{"Authorization": {"Bearer k1"}}, http.StatusSwitchingProtocols},
+		{"azure", http.Header{"Api-Key": {"k1"}}, http.StatusSwitchingProtocols},
+		{"yandex", http.Header{"Authorization": {"api-key k1"}}, http.StatusSwitchingProtocols},
+		{"wrong", http.Header{"Authorization": {"Bearer k2"}}, http.StatusUnauthorized},
+		{"none", nil, http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ws, resp, _ := websocket.DefaultDialer.Dial("ws://"+addr+"/v1/realtime", c.header)
+			if ws != nil {
+				ws.Close()
+			}
+			if resp == nil || resp.StatusCode != c.status {
+				t.Fatalf("upgrade status = %v, want %d", resp, c.status)
+			}
+			if c.status == http.StatusUnauthorized {
+				var body bytes.Buffer
+				_, _ = body.ReadFrom(resp.Body)
+				if !strings.Contains(body.String(), realtime.CodeInvalidAPIKey) {
+					t.Errorf("401 body %q, want code invalid_api_key", body.String())
+				}
+			}
+		})
+	}
+}
+
+func TestVAD(t *testing.T) {
+	v := newEnergyVAD(24000, 0.5)
+	if v.speech(make([]int16, 240)) {
+		t.Error("silence is speech")
+	}
+	if !v.speech(Tone(300, 10, 24000, 8000)) {
+		t.Error("a loud tone is not speech")
+	}
+	if v.speech(Tone(300, 10, 24000, 200)) {
+		t.Error("a faint hum is speech")
+	}
+}
+
+func TestResample(t *testing.T) {
+	in := Tone(440, 100, 24000, 8000)
+	cases := []struct{ to, want int }{{24000, 2400}, {44100, 4410}, {16000, 1600}, {48000, 4800}}
+	for _, c := range cases {
+		if got := Resample(in, 24000, c.to); len(got) != c.want {
+			t.Errorf("Resample(100 ms, 24000 -> %d) = %d samples, want %d", c.to, len(got), c.want)
+		}
+	}
+	// Linear interpolation keeps a slow ramp a ramp.
+	ramp := []int16{0, 100, 200, 300}
+	if got := Resample(ramp, 1, 2); got[1] != 50 || got[2] != 100 {
+		t.Errorf("Resample(ramp, 1 -> 2) = %v, want midpoints", got)
+	}
+}
+
+func TestDecodeWAV(t *testing.T) {
+	bad := []string{"", "RIFF0000WAVX", "RIFF\x00\x00\x00\x00WAVEdata\x04\x00\x00\x00abcd"}
+	for _, b := range bad {
+		if _, _, err := DecodeWAV(strings.NewReader(b)); err == nil {
+			t.Errorf("DecodeWAV(%q) = nil error", b)
+		}
+	}
+}
+
+// A response cancelled by speech says so, and VAD commits the turn.
+func TestVADInterruptsResponse(t *testing.T) {
+	ws, _ := dial(t, Config{Speed: 1, Reply: ReplyTone}, nil)
+	send := func(m []byte) {
+		if err := ws.WriteMessage(websocket.TextMessage, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send([]byte(`{"type":"response.create"}`))
+	next(t, ws, "response.output_audio.delta")
+	send(appendMsg(Tone(300, 100, 24000, 8000)))
+	next(t, ws, "input_audio_buffer.speech_started")
+	done := next(t, ws, "response.done")["response"].(map[string]any)
+	if done["status"] != "cancelled" || done["status_details"].(map[string]any)["reason"] != "turn_detected" {
+		t.Errorf("response.done = %v, want cancelled, turn_detected", done)
+	}
+	send(appendMsg(make([]int16, 24000*6/10)))
+	next(t, ws, "input_audio_buffer.speech_stopped")
+	next(t, ws, "input_audio_buffer.committed")
+}
