@@ -145,6 +145,10 @@ type respCalls struct {
 	done    bool
 }
 
+// minSessionLife is the shortest session whose expiry is rolled over
+// at once.
+const minSessionLife = time.Second
+
 // controlHeadroom keeps room in the send queue for control events when
 // audio has filled it.
 const controlHeadroom = 32
@@ -302,6 +306,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if !rollover {
 			c.emit(ctx, &Connecting{Attempt: attempt + 1, URL: c.opts.URL})
 		}
+		started := c.clock.Now()
 		conn, err := c.dial(ctx)
 		if err == nil {
 			var established bool
@@ -314,7 +319,9 @@ func (c *Client) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		rollover = false
-		if errors.Is(err, errRollover) {
+		// A session that expires as soon as it starts is a broken server,
+		// not a rollover: back off rather than loop.
+		if errors.Is(err, errRollover) && c.clock.Now().Sub(started) >= minSessionLife {
 			rollover = true
 			c.rollovers.Add(1)
 			c.log.Info("realtime session rollover")
@@ -448,13 +455,19 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool)
 	for _, t := range turns {
 		first = append(first, clientEvent{Type: typeItemCreate, Item: messageItem(c.opts.Dialect, t.role, t.text)})
 	}
-	for _, ev := range first {
+	replayed := 0
+	for i, ev := range first {
 		b, err := encodeEvent(ev)
 		if err != nil {
 			conn.Close()
 			return false, err
 		}
-		c.sendq <- outMsg{data: b} // the queue was just drained and is larger than any history
+		select {
+		case c.sendq <- outMsg{data: b}: // the queue was just drained
+			replayed = i
+		default:
+			c.log.Warn("realtime history replay cut short", "turns", len(turns), "sent", replayed)
+		}
 	}
 	c.connected.Store(true)
 
@@ -468,7 +481,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool)
 	rwg.Add(1)
 	go func() {
 		defer rwg.Done()
-		cancel(c.readLoop(cctx, conn, rollover, len(turns), sessions))
+		cancel(c.readLoop(cctx, conn, rollover, replayed, sessions))
 	}()
 
 	var rollAt <-chan time.Time
@@ -594,8 +607,9 @@ func (c *Client) readMessage(r io.Reader) ([]byte, error) {
 }
 
 func (c *Client) badMessage(ctx context.Context, err error) {
-	c.bad.Add(1)
-	c.log.Warn("realtime bad message", "err", err)
+	if n := c.bad.Add(1); n&(n-1) == 0 { // 1, 2, 4, 8...: a babbling server logs rarely
+		c.log.Warn("realtime bad message", "err", err, "count", n)
+	}
 	c.emit(ctx, &ProtocolError{Err: err})
 }
 
@@ -690,10 +704,6 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		c.mu.Lock()
 		c.hist.add(e.ItemID, roleUser, e.Transcript)
 		c.mu.Unlock()
-	case *ItemAdded:
-		c.itemSeen(&e.Item)
-	case *ItemCreated:
-		c.itemSeen(&e.Item)
 	case *FunctionCallArgumentsDone:
 		c.emit(ctx, ev)
 		c.startTool(ctx, e)
@@ -701,18 +711,6 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 	}
 	c.emit(ctx, ev)
 	return nil
-}
-
-// itemSeen records user text messages (typed or replayed) in the history.
-func (c *Client) itemSeen(it *Item) {
-	if it.Type != itemMessage || it.Role != roleUser {
-		return
-	}
-	if text := it.Text(); text != "" {
-		c.mu.Lock()
-		c.hist.add(it.ID, roleUser, text)
-		c.mu.Unlock()
-	}
 }
 
 func (c *Client) responseDone(r *Response) {
@@ -889,7 +887,15 @@ func (c *Client) TruncateItem(itemID string, contentIndex, audioEndMs int) error
 // SendText adds a user text message to the conversation (follow with
 // CreateResponse for a reply).
 func (c *Client) SendText(text string) error {
-	return c.send(clientEvent{Type: typeItemCreate, Item: messageItem(c.opts.Dialect, roleUser, text)})
+	if err := c.send(clientEvent{Type: typeItemCreate, Item: messageItem(c.opts.Dialect, roleUser, text)}); err != nil {
+		return err
+	}
+	// Recorded here rather than from the server's echo, which would also
+	// echo replayed history.
+	c.mu.Lock()
+	c.hist.add("", roleUser, text)
+	c.mu.Unlock()
+	return nil
 }
 
 // UpdateSession replaces the session configuration; it is sent now when

@@ -463,11 +463,18 @@ func TestScenarioSessionRollover(t *testing.T) {
 			if len(replayed) != 2 || !strings.HasPrefix(replayed[0], "user: (0.3 s") || !strings.HasPrefix(replayed[1], "assistant: (echo") {
 				t.Errorf("replayed items = %q, want the user turn then the assistant turn", replayed)
 			}
+			if !tc.hideExpiry {
+				// A second rollover replays both turns, each once.
+				third := h.connected()
+				if !third.Rollover || third.Replayed != 4 {
+					t.Errorf("third Connected = %+v, want a rollover replaying 4 turns", third)
+				}
+			}
 			if n := h.srv.Expired(); n != tc.wantExpired {
 				t.Errorf("server expired %d sessions, want %d", n, tc.wantExpired)
 			}
-			if h.client.Stats().Rollovers != 1 {
-				t.Errorf("Stats().Rollovers = %d, want 1", h.client.Stats().Rollovers)
+			if want := 2 - tc.wantExpired; h.client.Stats().Rollovers != uint64(want) {
+				t.Errorf("Stats().Rollovers = %d, want %d", h.client.Stats().Rollovers, want)
 			}
 		})
 	}
