@@ -2,7 +2,7 @@
 # make test-vm: build the guests (kernel pieces cached under test/vm/.cache, payload from
 # the current tree), then boot them and report every scenario as a Go subtest.
 # Env: VOICED_VM_ARCH=amd64,arm64  VOICED_VM_ONLY=kernel,gpio  VOICED_VM_BREAK=gpio
-#      VOICED_VM_PARALLEL=0 (boot the guests one after the other)  VOICED_VM_TIMEOUT=480
+#      VOICED_VM_PARALLEL=1 (boot the guests side by side)  VOICED_VM_TIMEOUT=480
 set -euo pipefail
 cd "$(dirname "$0")"
 t0=$(date +%s)
