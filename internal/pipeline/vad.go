@@ -17,8 +17,8 @@ type VADConfig struct {
 	// HangoverMs keeps the decision on this long after the last speech-like frame; 0 means
 	// the default (DefaultVADHangoverMs), negative means none.
 	HangoverMs int
-	// EchoSensitivityDrop is how many sensitivity steps the echo guard removes (0 means the
-	// default, 3). See SetEchoGuard.
+	// EchoSensitivityDrop is how many sensitivity steps the echo guard removes on top of
+	// measuring against the echo's level (0 means the default, 1). See SetEchoGuard.
 	EchoSensitivityDrop int
 }
 
@@ -74,6 +74,9 @@ type VAD struct {
 	echoOn, echoOf float64 // logit thresholds while the echo guard is on
 	hangFrames     int
 	echoGuard      bool
+	echoLive       bool // the echo levels below have been seeded since the guard went on
+	echoBand       [vadBands]float64
+	echoBin        []float64
 
 	fft      *vadFFT
 	hist     []float64 // last win samples, scaled to ±1
@@ -141,7 +144,7 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	}
 	drop := c.EchoSensitivityDrop
 	if drop == 0 {
-		drop = 3
+		drop = 1
 	}
 	v := &VAD{
 		rate:       c.SampleRate,
@@ -171,6 +174,7 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	v.binMin = make([]float64, n/2+1)
 	v.binSubs = make([]float64, vadMinSubWindows*(n/2+1))
 	v.binRing = make([]float64, n/2+1)
+	v.echoBin = make([]float64, n/2+1)
 	var sumSq float64
 	for i := range v.window {
 		w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(v.win))
@@ -217,10 +221,18 @@ func (v *VAD) FrameSize() int { return v.hop }
 // SampleRate is the rate the VAD was made for.
 func (v *VAD) SampleRate() int { return v.rate }
 
-// SetEchoGuard raises the decision threshold while the device itself is speaking (and for a
-// tail after it, which the caller times), so that its own voice picked up by the microphone
-// rarely counts as speech while a user speaking over it still can.
-func (v *VAD) SetEchoGuard(on bool) { v.echoGuard = on }
+// SetEchoGuard tells the VAD that the device itself is speaking (the caller keeps it on for
+// a tail after playback ends, for the room's reverberation). While it is on, every band is
+// measured against the level of the echo as well as the noise, and the decision threshold
+// is raised by EchoSensitivityDrop steps, so the device's own voice picked up by the
+// microphone rarely counts as speech. Without echo cancellation the price is that a user
+// speaking over the device is mostly not heard either, except where louder than the echo.
+func (v *VAD) SetEchoGuard(on bool) {
+	if on && !v.echoGuard {
+		v.echoLive = false
+	}
+	v.echoGuard = on
+}
 
 // Reset forgets all audio: the noise floor, the smoothed features and the decision.
 func (v *VAD) Reset() {
@@ -339,6 +351,9 @@ func (v *VAD) analyse(frame []int16) bool {
 			v.curMin[b] = ls
 		}
 		noise := min(v.curMin[b], v.ringMin[b])
+		if v.echoGuard {
+			noise = v.echoFloor(&v.echoBand[b], noise, ls)
+		}
 		snr := math.Log10(p) - noise
 		snr = max(vadSNRMin, min(vadSNRMax, snr))
 		meanSNR += snr
@@ -359,6 +374,9 @@ func (v *VAD) analyse(frame []int16) bool {
 		}
 		v.binMin[k] = min(v.binMin[k], v.binP[k])
 		noise := min(v.binMin[k], v.binRing[k])
+		if v.echoGuard {
+			noise = v.echoFloorLin(&v.echoBin[k], noise, v.binP[k])
+		}
 		if k >= v.harmLo && k < v.harmHi {
 			v.acf[k] = max(p-vadPitchOverSub*noise, 0)
 			noiseSum += vadPitchOverSub * noise
@@ -374,6 +392,9 @@ func (v *VAD) analyse(frame []int16) bool {
 		}
 	}
 	sumLog += math.Log(prod)
+	if v.echoGuard {
+		v.echoLive = true
+	}
 	// Flatness of the a-posteriori SNR spectrum over 250 Hz-4 kHz.
 	nb := float64(v.flatHi - v.flatLo)
 	flat := sumLog/nb - math.Log(sum/nb)
@@ -459,6 +480,47 @@ func (v *VAD) analyse(frame []int16) bool {
 	fe[vfOnset] = float32(meanSNR) - slowMean/vadBands
 	return true
 }
+
+// While the echo guard is on, the floor a band or bin is measured against is raised to the
+// level of the device's own voice: a peak follower that rises quickly and falls slowly, so
+// it holds across the echo's syllables, seeded vadEchoSeed above the noise when the guard
+// goes on (the echo is assumed loud until it has been heard). A user speaking over the
+// echo still shows where the echo is weak, outside the loudspeaker's band for one. The
+// level is used before it is updated with the frame being judged.
+const (
+	vadEchoSeed = 1.5  // log10 units above the noise floor
+	vadEchoRise = 0.5  // share of the gap closed per frame when louder
+	vadEchoFall = 0.02 // log10 units per frame (0.2 dB, 20 dB/s)
+)
+
+func (v *VAD) echoFloor(e *float64, noise, level float64) float64 {
+	if !v.echoLive {
+		*e = noise + vadEchoSeed
+	}
+	floor := max(noise, *e)
+	if level > *e {
+		*e += vadEchoRise * (level - *e)
+	} else {
+		*e -= vadEchoFall
+	}
+	return floor
+}
+
+// echoFloorLin is echoFloor on linear powers.
+func (v *VAD) echoFloorLin(e *float64, noise, level float64) float64 {
+	if !v.echoLive {
+		*e = noise * math.Pow(10, vadEchoSeed)
+	}
+	floor := max(noise, *e)
+	if level > *e {
+		*e += vadEchoRise * (level - *e)
+	} else {
+		*e *= vadEchoFallLin
+	}
+	return floor
+}
+
+var vadEchoFallLin = math.Pow(10, -vadEchoFall)
 
 // setSmoothed stores a band SNR and updates its two smoothed copies.
 func (v *VAD) setSmoothed(i int, x float64, first bool) {
