@@ -196,7 +196,10 @@ func TestVM(t *testing.T) {
 			boot := readBoot(results)
 			t.Logf("%s guest: /init at %s s of kernel uptime, scenarios done at %s s, QEMU ran %s s wall (results in %s)",
 				arch, boot.initUptime, boot.doneUptime, strings.TrimSpace(string(qemu)), results)
-			if bootErr != nil {
+			var exitErr *exec.ExitError
+			if errors.As(bootErr, &exitErr) && exitErr.ExitCode() == 124 {
+				t.Errorf("the %s guest ran out of time (VOICED_VM_TIMEOUT, default 480 s)\n%s\nconsole (last lines):\n%s", arch, out, tail(string(console), 40))
+			} else if bootErr != nil {
 				t.Errorf("boot.sh %s: %v\n%s\nconsole (last lines):\n%s", arch, bootErr, out, tail(string(console), 40))
 			} else if !boot.complete {
 				t.Errorf("the %s guest did not get through all scenarios; console (last lines):\n%s", arch, tail(string(console), 40))
