@@ -1,5 +1,5 @@
-# Smoke test of the guest itself: the loopback sound card and the simulated GPIO chip are
-# there and behave, before anything of ours runs on them.
+# Smoke test of the guest itself: the loopback sound card, the simulated GPIO chip and the
+# loopback network are there and behave, before anything of ours runs on them.
 # Broken on purpose (VOICED_VM_BREAK=kernel): snd-aloop is not loaded.
 # vm-timeout: 60
 . /lib/vm/vm.sh
@@ -26,4 +26,6 @@ vm_check "the chip has 28 lines (has $lines)" test "$lines" = 28
 pull_reads() { echo "$1" > "$VOICED_HW_GPIO_SYSFS/sim_gpio17/pull" && test "$(cat "$VOICED_HW_GPIO_SYSFS/sim_gpio17/value")" = "$2"; }
 vm_check "line 17 pulled up reads 1" pull_reads pull-up 1
 vm_check "line 17 pulled down reads 0" pull_reads pull-down 0
+# Later scenarios run voiced against voiced-sim over the loopback interface.
+vm_check "lo is up with 127.0.0.1" sh -c 'ip addr show lo | grep -q "inet 127.0.0.1/8"'
 vm_done
