@@ -48,6 +48,9 @@ type Options struct {
 	// events instead (allocating, for tests and tools).
 	Audio AudioSink
 	Tools *Tools
+	// OnDemand connects only between Dial and Hangup (connection policy
+	// on_demand); otherwise Run keeps a connection up all the time.
+	OnDemand bool
 	// ToolTimeout bounds a tool call without its own timeout (default 10 s).
 	ToolTimeout time.Duration
 
@@ -94,7 +97,9 @@ var (
 	ErrNotConnected = errors.New("realtime: not connected")
 	ErrDropped      = errors.New("realtime: socket behind, audio dropped")
 	ErrQueueFull    = errors.New("realtime: send queue full")
-	errRollover     = errors.New("realtime: session rollover")
+	// ErrHangup is the Disconnected error after Hangup.
+	ErrHangup   = errors.New("realtime: hung up")
+	errRollover = errors.New("realtime: session rollover")
 )
 
 // FatalError is a failure that retrying soon will not fix.
@@ -165,6 +170,8 @@ type Client struct {
 	free    chan *audioBuf
 	running atomic.Bool
 
+	wanted     atomic.Bool   // OnDemand: Dial called, Hangup not since
+	kick       chan struct{} // 1-buffered: Dial or Hangup happened
 	connected  atomic.Bool
 	lastAppend atomic.Int64 // unix nanoseconds
 
@@ -265,6 +272,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{
 		opts: o, log: o.Logger, clock: o.Clock, dialer: d,
 		events:  make(chan Event, o.EventBuffer),
+		kick:    make(chan struct{}, 1),
 		sendq:   make(chan outMsg, o.AudioSlots+controlHeadroom),
 		free:    make(chan *audioBuf, o.AudioSlots),
 		session: o.Session,
@@ -303,6 +311,12 @@ func (c *Client) Run(ctx context.Context) error {
 	attempt := 0
 	rollover := false
 	for {
+		if c.opts.OnDemand && !c.wanted.Load() {
+			attempt, rollover = 0, false
+			if !c.waitDial(ctx) {
+				return ctx.Err()
+			}
+		}
 		if !rollover {
 			c.emit(ctx, &Connecting{Attempt: attempt + 1, URL: c.opts.URL})
 		}
@@ -319,6 +333,10 @@ func (c *Client) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		rollover = false
+		if errors.Is(err, ErrHangup) {
+			c.emit(ctx, &Disconnected{Err: ErrHangup})
+			continue
+		}
 		// A session that expires as soon as it starts is a broken server,
 		// not a rollover: back off rather than loop.
 		if errors.Is(err, errRollover) && c.clock.Now().Sub(started) >= minSessionLife {
@@ -363,12 +381,54 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(c.opts.Rand()*float64(d/2))
 }
 
+// sleep waits d; a Hangup ends the wait early. It returns false when ctx
+// is done.
 func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
+	t := c.clock.After(d)
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t:
+			return true
+		case <-c.kick:
+			if c.opts.OnDemand && !c.wanted.Load() {
+				return true
+			}
+		}
+	}
+}
+
+// waitDial waits for Dial; false when ctx is done.
+func (c *Client) waitDial(ctx context.Context) bool {
+	for !c.wanted.Load() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-c.kick:
+		}
+	}
+	return true
+}
+
+// Dial asks an OnDemand client to connect; it returns at once, the outcome
+// comes as events. Without OnDemand the client is always connecting.
+func (c *Client) Dial() {
+	c.wanted.Store(true)
 	select {
-	case <-ctx.Done():
-		return false
-	case <-c.clock.After(d):
-		return true
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Hangup closes an OnDemand client's connection (or stops its retries)
+// until the next Dial; a Disconnected event with ErrHangup follows. The
+// conversation's history is kept and replayed on the next connection.
+func (c *Client) Hangup() {
+	c.wanted.Store(false)
+	select {
+	case c.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -500,6 +560,11 @@ loop:
 				lead := min(c.opts.RolloverLead, life/5)
 				hardDeadline = exp.Add(-lead / 4)
 				rollAt = c.clock.After(max(life-lead, 0))
+			}
+		case <-c.kick:
+			if c.opts.OnDemand && !c.wanted.Load() {
+				cancel(ErrHangup)
+				break loop
 			}
 		case <-rollAt:
 			if c.idle() || !c.clock.Now().Before(hardDeadline) {

@@ -18,7 +18,8 @@
 // message extend the read deadline. [Client.Run] reconnects with a capped,
 // jittered exponential backoff. Fatal errors (a bad API key, no quota,
 // HTTP 401/403 on upgrade) are reported as [Fatal] events and retried only
-// slowly. Before a session expires, and when the server says
+// slowly. With Options.OnDemand the client connects only between
+// [Client.Dial] and [Client.Hangup] (connection policy on_demand). Before a session expires, and when the server says
 // session_expired, the client opens a new session and replays a bounded
 // tail of the conversation as items, so the conversation goes on.
 //

@@ -439,6 +439,7 @@ type (
 		Replayed int
 	}
 	// Disconnected: the connection is lost; the client retries in RetryIn.
+	// After Hangup, Err is ErrHangup and nothing is retried until Dial.
 	Disconnected struct {
 		Err     error
 		RetryIn time.Duration

@@ -614,3 +614,34 @@ func TestScenarioFailAfter(t *testing.T) {
 	}
 	h.connected()
 }
+
+func TestScenarioOnDemand(t *testing.T) {
+	h := start(t, realtimetest.Config{}, ptt, func(o *realtime.Options) { o.OnDemand = true })
+	time.Sleep(100 * time.Millisecond)
+	if n := h.srv.Upgrades(); n != 0 {
+		t.Fatalf("%d upgrades before Dial, want 0", n)
+	}
+	if err := h.client.AppendAudio(speech(20)); !errors.Is(err, realtime.ErrNotConnected) {
+		t.Errorf("AppendAudio before Dial = %v, want ErrNotConnected", err)
+	}
+	h.client.Dial()
+	h.connected()
+	h.send(speech(300))
+	check(t, h.client.CommitAudio())
+	check(t, h.client.CreateResponse())
+	h.responseDone()
+	h.client.Hangup()
+	d := h.waitFor("Disconnected", is[*realtime.Disconnected]).(*realtime.Disconnected)
+	if !errors.Is(d.Err, realtime.ErrHangup) {
+		t.Errorf("Disconnected(%v), want ErrHangup", d.Err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := h.srv.Connections(); n != 0 {
+		t.Errorf("%d connections after Hangup, want 0", n)
+	}
+	// The next Dial picks the conversation up again.
+	h.client.Dial()
+	if c := h.connected(); c.Replayed != 2 {
+		t.Errorf("Connected after redial = %+v, want 2 turns replayed", c)
+	}
+}
