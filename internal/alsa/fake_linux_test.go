@@ -291,7 +291,7 @@ type fakeSystem struct {
 	preferred []int
 }
 
-func newFakeSystem(t *testing.T) *fakeSystem {
+func newFakeSystem(t testing.TB) *fakeSystem {
 	t.Helper()
 	f := &fakeSystem{
 		cards: map[int]string{}, pcms: map[string]func() *fakePCM{},
@@ -302,7 +302,7 @@ func newFakeSystem(t *testing.T) *fakeSystem {
 }
 
 // addCard adds a card with the given PCM devices, each with playback and capture.
-func (f *fakeSystem) addCard(t *testing.T, n int, id string, caps fakeCaps, devs ...int) {
+func (f *fakeSystem) addCard(t testing.TB, n int, id string, caps fakeCaps, devs ...int) {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()

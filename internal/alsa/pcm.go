@@ -213,6 +213,8 @@ func (p *PCM) Status() (Status, error) {
 }
 
 // Drop stops the stream at once, discarding queued frames, and prepares it for more.
+// A WriteFrames blocked in another goroutine goes on with the rest of its buffer, so
+// callers that barge in should write period-sized buffers.
 func (p *PCM) Drop() error {
 	b, err := p.backend()
 	if err != nil || b == nil {
