@@ -261,7 +261,13 @@ func TestScenarioPushToTalk(t *testing.T) {
 }
 
 func TestScenarioServerVAD(t *testing.T) {
-	h := start(t, realtimetest.Config{}, func(o *realtime.Options) {
+	for _, d := range []realtime.Dialect{realtime.GA, realtime.Beta} {
+		t.Run(d.String(), func(t *testing.T) { testServerVAD(t, d) })
+	}
+}
+
+func testServerVAD(t *testing.T, d realtime.Dialect) {
+	h := start(t, realtimetest.Config{Dialect: d}, func(o *realtime.Options) {
 		o.Session = realtime.Session{
 			Transcription: &realtime.Transcription{Model: "whisper-1"},
 			TurnDetection: &realtime.TurnDetection{Type: realtime.ServerVAD, Threshold: 0.5,
@@ -366,12 +372,14 @@ func TestScenarioToolCall(t *testing.T) {
 		name, tool, args string
 		want             string
 		wantErr          bool
+		dialect          realtime.Dialect
 	}{
-		{"builtin", "get_time", `{}`, `{"time":"12:00"}`, false},
-		{"webhook", "lights", `{"room":"kitchen"}`, `{"lights":"on","room":"kitchen"}`, false},
-		{"webhook failing", "lights", `{"room":"broken"}`, `lamp offline`, true},
-		{"panicking", "explode", `{}`, `panicked`, true},
-		{"unknown", "no_such_tool", `{}`, `unknown tool`, true},
+		{"builtin", "get_time", `{}`, `{"time":"12:00"}`, false, realtime.GA},
+		{"builtin beta", "get_time", `{}`, `{"time":"12:00"}`, false, realtime.Beta},
+		{"webhook", "lights", `{"room":"kitchen"}`, `{"lights":"on","room":"kitchen"}`, false, realtime.GA},
+		{"webhook failing", "lights", `{"room":"broken"}`, `lamp offline`, true, realtime.GA},
+		{"panicking", "explode", `{}`, `panicked`, true, realtime.GA},
+		{"unknown", "no_such_tool", `{}`, `unknown tool`, true, realtime.GA},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,7 +390,7 @@ func TestScenarioToolCall(t *testing.T) {
 				Parameters: json.RawMessage(`{"type":"object","properties":{"room":{"type":"string"}}}`)}, hook.URL, nil, nil)))
 			check(t, tools.Add(realtime.Tool{Def: realtime.ToolDef{Name: "explode"},
 				Run: func(context.Context, json.RawMessage) (string, error) { panic("boom") }}))
-			h := start(t, realtimetest.Config{ToolCall: tc.tool, ToolArguments: tc.args}, ptt, func(o *realtime.Options) { o.Tools = tools })
+			h := start(t, realtimetest.Config{Dialect: tc.dialect, ToolCall: tc.tool, ToolArguments: tc.args}, ptt, func(o *realtime.Options) { o.Tools = tools })
 			h.connected()
 			h.send(speech(300))
 			check(t, h.client.CommitAudio())

@@ -2,9 +2,14 @@ package realtimetest
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +19,8 @@ import (
 
 	"github.com/voiced-project/voiced/internal/realtime"
 )
+
+var dialects sync.Map // *websocket.Conn -> realtime.Dialect
 
 // dial opens a raw WebSocket to a fresh server and reads session.created.
 func dial(t *testing.T, cfg Config, header http.Header) (*websocket.Conn, *Server) {
@@ -29,21 +36,84 @@ func dial(t *testing.T, cfg Config, header http.Header) (*websocket.Conn, *Serve
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
+	dialects.Store(ws, cfg.Dialect)
 	if ev := next(t, ws, ""); ev["type"] != "session.created" {
 		t.Fatalf("first event %v, want session.created", ev)
 	}
 	return ws, srv
 }
 
-// next reads events until one of type typ ("" for any).
+// lenient compiles the lenient schema of a dialect from the client's
+// testdata, for the events this server sends.
+var (
+	schemaMu sync.Mutex
+	schemas  = map[string]*jsonschema.Schema{}
+	indexes  = map[realtime.Dialect]map[string]string{}
+	compiler = map[realtime.Dialect]*jsonschema.Compiler{}
+)
+
+func validateServerEvent(t *testing.T, d realtime.Dialect, msg []byte) {
+	t.Helper()
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	c, ok := compiler[d]
+	url := "file:///" + d.String() + ".json"
+	if !ok {
+		raw, err := os.ReadFile(filepath.Join("..", "testdata", "realtime-"+d.String()+".lenient.schema.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idx struct {
+			Index map[string]map[string]string `json:"x-event-index"`
+		}
+		if err := json.Unmarshal(raw, &idx); err != nil {
+			t.Fatal(err)
+		}
+		c = jsonschema.NewCompiler()
+		if err := c.AddResource(url, doc); err != nil {
+			t.Fatal(err)
+		}
+		compiler[d], indexes[d] = c, idx.Index["server"]
+	}
+	var h struct{ Type string }
+	if err := json.Unmarshal(msg, &h); err != nil {
+		t.Fatal(err)
+	}
+	def, ok := indexes[d][h.Type]
+	if !ok {
+		t.Errorf("server sent %s, not a %s server event", h.Type, d)
+		return
+	}
+	key := d.String() + def
+	sch, ok := schemas[key]
+	if !ok {
+		var err error
+		if sch, err = c.Compile(url + "#/$defs/" + def); err != nil {
+			t.Fatal(err)
+		}
+		schemas[key] = sch
+	}
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(msg))
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("server event %s fails the lenient schema: %v", msg, err)
+	}
+}
+
+// next reads events until one of type typ ("" for any), validating each.
 func next(t *testing.T, ws *websocket.Conn, typ string) map[string]any {
 	t.Helper()
 	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	d, _ := dialects.Load(ws)
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
 			t.Fatalf("waiting for %q: %v", typ, err)
 		}
+		validateServerEvent(t, d.(realtime.Dialect), msg)
 		var ev map[string]any
 		if err := json.Unmarshal(msg, &ev); err != nil {
 			t.Fatal(err)
@@ -207,4 +277,34 @@ func TestVADInterruptsResponse(t *testing.T) {
 	send(appendMsg(make([]int16, 24000*6/10)))
 	next(t, ws, "input_audio_buffer.speech_stopped")
 	next(t, ws, "input_audio_buffer.committed")
+}
+
+func TestItems(t *testing.T) {
+	for _, d := range []realtime.Dialect{realtime.GA, realtime.Beta} {
+		t.Run(d.String(), func(t *testing.T) {
+			ws, _ := dial(t, Config{Dialect: d}, nil)
+			send := func(m string) {
+				if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			send(`{"type":"conversation.item.create","item":{"id":"it_1","type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}`)
+			added := "conversation.item.added"
+			if d == realtime.Beta {
+				added = "conversation.item.created"
+			}
+			ev := next(t, ws, added)
+			if ev["item"].(map[string]any)["id"] != "it_1" {
+				t.Errorf("%s = %v, want item it_1", added, ev)
+			}
+			send(`{"type":"conversation.item.delete","item_id":"it_1"}`)
+			if ev := next(t, ws, "conversation.item.deleted"); ev["item_id"] != "it_1" {
+				t.Errorf("deleted = %v", ev)
+			}
+			send(`{"type":"conversation.item.delete","item_id":"it_1"}`)
+			next(t, ws, "error")
+			send(`{"type":"conversation.item.create","item":{"type":"message","role":"robot","content":[]}}`)
+			next(t, ws, "error")
+		})
+	}
 }
