@@ -63,3 +63,8 @@ func parseFlags(fset *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -47,10 +47,7 @@ type Realtime struct {
 	// Connection is always (connect at start and stay connected) or on_demand (connect at
 	// wake; audio captured meanwhile is buffered).
 	Connection string `yaml:"connection" json:"connection"`
-	// SessionMaxMinutes rolls the session over before the server's limit; 0 takes the
-	// profile's (OpenAI 60, Azure 30, Yandex 5).
-	SessionMaxMinutes int   `yaml:"session_max_minutes" json:"session_max_minutes"`
-	Tools             Tools `yaml:"tools" json:"tools"`
+	Tools      Tools  `yaml:"tools" json:"tools"`
 }
 
 // Transcription of the user's speech (shown in logs and /v1/events).

@@ -48,7 +48,6 @@ func (c *Config) Validate() error {
 		v.rangeInt("realtime.turn_detection.idle_timeout_ms", td.IdleTimeoutMs, 5000, 30000)
 	}
 	v.oneOf("realtime.connection", r.Connection, "always", "on_demand")
-	v.rangeInt("realtime.session_max_minutes", r.SessionMaxMinutes, 0, 120)
 	for i, b := range r.Tools.Builtin {
 		v.oneOf(fmt.Sprintf("realtime.tools.builtin[%d]", i), b, "time", "volume", "mute", "status")
 	}

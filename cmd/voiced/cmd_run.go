@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/daemon"
+)
+
+func init() {
+	register(command{name: "run", usage: "run the daemon (the default command)", run: runDaemon})
+}
+
+func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
+	fset := flag.NewFlagSet("run", flag.ContinueOnError)
+	var cf configFlags
+	cf.register(fset)
+	turns := fset.Int("turns", 0, "exit 0 after this many replies have been played (0: run until stopped)")
+	timeout := fset.Duration("timeout", 0, "exit 1 if still running after this long (0: no limit)")
+	fast := fset.Bool("fast-files", false, "file: devices run as fast as they are read instead of in real time")
+	events := fset.Bool("print-events", false, "print each state change and transcript on stdout")
+	if err := parseFlags(fset, args); err != nil {
+		return err
+	}
+	explicit := flagGiven(fset, "config")
+	cfg, err := cf.load(explicit)
+	var es config.Errors
+	if errors.As(err, &es) {
+		for _, e := range es {
+			env.log.Error("invalid config", "file", cf.path, "field", e.Path, "problem", e.Msg)
+		}
+		return fmt.Errorf("%s has %d mistake(s); `voiced check --config %s` lists them", cf.path, len(es), cf.path)
+	}
+	if err != nil {
+		return err
+	}
+	path := cf.path
+	if !explicit && !fileExists(path) {
+		env.log.Warn("no config file; running on the defaults", "file", path)
+		path = ""
+	}
+	o := daemon.Options{Config: cfg, ConfigPath: path, Sets: cf.sets, Turns: *turns, FastFiles: *fast, Log: env.log}
+	if *events {
+		o.EventLog = env.stdout
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("--timeout %v reached", *timeout))
+		defer cancel()
+	}
+	err = daemon.New(o).Run(ctx)
+	if cause := context.Cause(ctx); *timeout > 0 && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}

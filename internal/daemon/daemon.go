@@ -1,0 +1,487 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/alsa"
+	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/gpio"
+	"github.com/voiced-project/voiced/internal/httpapi"
+	"github.com/voiced-project/voiced/internal/metrics"
+	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/sdnotify"
+	"github.com/voiced-project/voiced/internal/version"
+)
+
+// Options configure the daemon.
+type Options struct {
+	Config     config.Config // validated
+	ConfigPath string        // where HTTP changes are saved and SIGHUP reloads from; "" = nowhere
+	Sets       []string      // --set overrides, reapplied on reload
+	// Turns > 0 stops the daemon after that many replies have finished playing.
+	Turns int
+	// FastFiles makes file: devices run as fast as they are read (tests, benchmarks)
+	// instead of in real time.
+	FastFiles bool
+	// OnListen is told the HTTP endpoint's address once it listens.
+	OnListen func(addr string)
+	// EventLog, if set, gets one line per state change and transcript (make demo).
+	EventLog io.Writer
+	Log      *slog.Logger
+	Getenv   func(string) string // nil: os.Getenv
+}
+
+// Daemon is voiced running. Create with New, run with Run.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	notify  *sdnotify.Notifier
+	hub     *hub
+	metrics *daemonMetrics
+	started time.Time
+
+	gpio    gpioParts     // superviseRuntime's goroutine only, but for Status
+	restart chan struct{} // 1-buffered: rebuild the runtime with the config in force
+	done    chan struct{} // closed when --turns is reached
+
+	mu          sync.Mutex // guards following fields
+	cfg         config.Config
+	secrets     config.Secrets
+	rt          *runtime
+	problem     string // why the runtime is not running, in plain words
+	configError string // the last rejected reload, in plain words
+	replies     int
+	doneOnce    sync.Once
+}
+
+// New prepares a daemon; nothing is opened until Run.
+func New(o Options) *Daemon {
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	d := &Daemon{
+		opts:    o,
+		log:     o.Log,
+		hub:     newHub(),
+		restart: make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		cfg:     o.Config,
+		started: time.Now(),
+	}
+	d.notify = sdnotify.New(o.Log)
+	d.metrics = newDaemonMetrics(d)
+	return d
+}
+
+// Run serves until ctx ends (SIGTERM), --turns is reached, or the HTTP endpoint cannot
+// listen. It returns nil on a clean stop.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	d.resolveSecrets()
+
+	var httpDone chan error
+	if addr := d.cfg.HTTP.Listen; addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("http.listen %s: %w", addr, err)
+		}
+		d.log.Info("HTTP endpoint listening", "addr", ln.Addr().String())
+		if d.opts.OnListen != nil {
+			d.opts.OnListen(ln.Addr().String())
+		}
+		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Backend: d, Config: d, Log: d.log})
+		httpDone = make(chan error, 1)
+		go func() { httpDone <- srv.Serve(ctx, ln) }()
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		d.superviseRuntime(ctx)
+	}()
+
+	var err error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-d.done:
+			d.log.Info("stopping: the requested number of replies was played", "turns", d.opts.Turns)
+			break loop
+		case err = <-httpDone:
+			httpDone = nil
+			if ctx.Err() == nil {
+				break loop
+			}
+		case <-hup:
+			d.reload()
+		}
+	}
+	d.notify.Stopping()
+	d.log.Info("shutting down")
+	stop()
+	<-runDone
+	d.hub.close()
+	if httpDone != nil {
+		<-httpDone
+	}
+	return err
+}
+
+// superviseRuntime builds the runtime, runs it, and builds it again after a config
+// change that cannot be applied live, or with backoff after a failure (a missing
+// device), until ctx ends.
+func (d *Daemon) superviseRuntime(ctx context.Context) {
+	backoff := time.Second
+	ready := false
+	defer d.closeGPIO()
+	for ctx.Err() == nil {
+		d.mu.Lock()
+		cfg, secrets := d.cfg.Clone(), d.secrets
+		d.mu.Unlock()
+		d.ensureGPIO(cfg.GPIO)
+		rt, err := build(ctx, cfg, secrets, d)
+		if !ready {
+			// Up as far as it can be: systemd should not wait for a USB mic or the network.
+			ready = true
+			d.notify.Ready(d.statusLine())
+		}
+		if err != nil {
+			d.setProblem(err.Error())
+			d.showError()
+			d.log.Error("cannot start the audio pipeline; retrying", "err", err, "retry_in", backoff)
+			d.hub.publish(httpapi.Event{Type: "error", Data: map[string]string{"code": "startup", "message": err.Error()}})
+			d.notify.Status("waiting: " + err.Error())
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.restart:
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		d.setProblem("")
+		d.mu.Lock()
+		d.rt = rt
+		d.mu.Unlock()
+
+		rctx, cancel := context.WithCancel(ctx)
+		errc := make(chan error, 1)
+		go func() { errc <- rt.run(rctx) }()
+		restarted := false
+		select {
+		case <-ctx.Done():
+		case <-d.restart:
+			restarted = true
+			d.log.Info("configuration changed: restarting the audio pipeline and connection")
+		case err = <-errc:
+			errc <- err
+		}
+		cancel()
+		err = d.stopRuntime(rt, errc)
+		d.mu.Lock()
+		d.rt = nil
+		d.mu.Unlock()
+		if err != nil && ctx.Err() == nil && !restarted {
+			d.setProblem(err.Error())
+			d.log.Error("audio pipeline stopped; restarting it", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// stopRuntime waits for a cancelled runtime. Devices are closed at once so a reader
+// blocked in the kernel returns; the whole stop stays well inside systemd's patience.
+func (d *Daemon) stopRuntime(rt *runtime, errc chan error) error {
+	var err error
+	select {
+	case err = <-errc:
+	case <-time.After(200 * time.Millisecond):
+		rt.closeDevices()
+		select {
+		case err = <-errc:
+		case <-time.After(1500 * time.Millisecond):
+			d.log.Error("audio pipeline did not stop in time; leaving it")
+		}
+	}
+	if cerr := rt.close(); cerr != nil {
+		d.log.Warn("closing devices", "err", cerr)
+	}
+	return err
+}
+
+func (d *Daemon) resolveSecrets() {
+	s, err := d.cfg.ResolveSecrets(d.opts.Getenv)
+	if err != nil {
+		d.log.Error("secret not readable", "err", err)
+	}
+	if s.APIKey == "" && d.cfg.Realtime.Profile != "custom" {
+		d.log.Warn("no API key: set VOICED_API_KEY in /etc/default/voiced or realtime.api_key_file; voiced runs but cannot connect")
+	}
+	d.mu.Lock()
+	d.secrets = s
+	d.mu.Unlock()
+}
+
+func (d *Daemon) setProblem(p string) {
+	d.mu.Lock()
+	d.problem = p
+	d.mu.Unlock()
+}
+
+// reload rereads the config file (SIGHUP). A broken file keeps the old config.
+func (d *Daemon) reload() {
+	if d.opts.ConfigPath == "" {
+		d.log.Warn("SIGHUP: no config file to reload")
+		return
+	}
+	d.notify.Reloading()
+	defer d.notify.Reloaded()
+	next, err := config.Load(d.opts.ConfigPath, d.opts.Sets)
+	if err != nil {
+		msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+		d.mu.Lock()
+		d.configError = msg
+		d.mu.Unlock()
+		d.log.Error("config reload rejected; still running on the previous config", "file", d.opts.ConfigPath, "err", msg)
+		d.hub.publish(httpapi.Event{Type: "error", Data: map[string]string{"code": "config_rejected", "message": msg}})
+		return
+	}
+	d.mu.Lock()
+	d.configError = ""
+	d.mu.Unlock()
+	if err := d.apply(next, false); err != nil {
+		d.log.Error("config reload not applied", "err", err)
+		return
+	}
+	d.log.Info("config reloaded", "file", d.opts.ConfigPath)
+}
+
+// Config is the configuration in force (httpapi.ConfigStore).
+func (d *Daemon) Config() config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg.Clone()
+}
+
+// Apply persists next and puts it in force (httpapi.ConfigStore).
+func (d *Daemon) Apply(next config.Config) error { return d.apply(next, true) }
+
+func (d *Daemon) apply(next config.Config, persist bool) error {
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	if persist && d.opts.ConfigPath != "" {
+		if err := next.Save(d.opts.ConfigPath); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.cfg = next.Clone()
+	rt := d.rt
+	d.mu.Unlock()
+	if !reflect.DeepEqual(old.Realtime, next.Realtime) || old.HTTP != next.HTTP {
+		d.resolveSecrets()
+	}
+	if old.HTTP != next.HTTP {
+		d.log.Warn("http settings change on the next restart of voiced")
+	}
+	if rt != nil && rt.applyLive(old, next) {
+		d.log.Info("config applied live")
+		return nil
+	}
+	select {
+	case d.restart <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// statusLine is the state in words for systemd.
+func (d *Daemon) statusLine() string {
+	d.mu.Lock()
+	rt, problem := d.rt, d.problem
+	d.mu.Unlock()
+	if problem != "" {
+		return "waiting: " + problem
+	}
+	if rt == nil {
+		return "starting"
+	}
+	return rt.engine.Status().Summary()
+}
+
+// onEngineEvent is every engine event: to HTTP subscribers, the log, systemd, the
+// metrics and the --turns counter.
+func (d *Daemon) onEngineEvent(ev pipeline.Event) {
+	kind := ev.Kind.String()
+	d.hub.publish(httpapi.Event{Type: kind, Data: ev})
+	d.metrics.onEvent(ev)
+	switch ev.Kind {
+	case pipeline.EventState:
+		d.notify.Status(d.statusLine())
+		if d.opts.EventLog != nil {
+			fmt.Fprintf(d.opts.EventLog, "state %-12s %s\n", ev.State, ev.Reason)
+		}
+		if ev.Prev == pipeline.StateSpeaking && ev.State != pipeline.StateSpeaking {
+			// A reply ended: played to its end or interrupted. --turns waits for replies
+			// played to the end, so the speaker's WAV holds the whole answer.
+			d.mu.Lock()
+			d.replies++
+			rt := d.rt
+			d.mu.Unlock()
+			if d.opts.Turns > 0 && rt != nil && rt.engine.Status().Played >= uint64(d.opts.Turns) {
+				d.doneOnce.Do(func() { close(d.done) })
+			}
+		}
+	case pipeline.EventTranscript:
+		if ev.Final {
+			if d.cfg.Log.Transcripts {
+				d.log.Info("transcript", "role", ev.Role.String(), "text", ev.Text)
+			}
+			if d.opts.EventLog != nil {
+				fmt.Fprintf(d.opts.EventLog, "%-9s %q\n", ev.Role.String()+":", ev.Text)
+			}
+		}
+	case pipeline.EventError:
+		d.log.Warn("conversation error", "code", ev.Code, "message", ev.Message)
+		if d.opts.EventLog != nil {
+			fmt.Fprintf(d.opts.EventLog, "error     %s: %s\n", ev.Code, ev.Message)
+		}
+	}
+}
+
+// Status is GET /v1/status.
+func (d *Daemon) Status() any {
+	d.mu.Lock()
+	cfg, rt, problem, cfgErr, replies := d.cfg, d.rt, d.problem, d.configError, d.replies
+	d.mu.Unlock()
+	st := map[string]any{
+		"version":      version.Version,
+		"uptime_s":     int(time.Since(d.started).Seconds()),
+		"mode":         cfg.Mode,
+		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": cfg.Realtime.URL, "model": cfg.Realtime.Model},
+		"api_key":      d.secrets.APIKeySrc,
+		"replies":      replies,
+		"config_error": cfgErr,
+		"gpio":         d.gpio.Status(),
+	}
+	if d.secrets.APIKey == "" {
+		st["api_key"] = "missing: set VOICED_API_KEY in /etc/default/voiced or realtime.api_key_file"
+	}
+	if rt == nil {
+		st["state"] = "STARTING"
+		if problem != "" {
+			st["state"] = "WAITING"
+			st["problem"] = problem
+		}
+		return st
+	}
+	rs := rt.status()
+	es := rs.Engine
+	st["state"] = es.State.String()
+	st["state_since"] = es.StateSince
+	st["muted"] = es.Muted
+	st["paused"] = es.Paused
+	st["session_id"] = es.SessionID
+	if !es.ConnectedSince.IsZero() {
+		st["connected_since"] = es.ConnectedSince
+	}
+	st["last_error"] = es.LastError
+	if es.Fatal != "" {
+		st["fatal"] = es.Fatal
+	}
+	st["devices"] = map[string]any{"microphone": rs.Microphone, "speaker": rs.Speaker}
+	st["counters"] = map[string]any{
+		"turns": es.Turns, "replies": es.Replies, "interrupts": es.Interrupts,
+		"listen_timeouts": es.ListenTimeouts, "reply_timeouts": es.ReplyTimeouts,
+		"echo_suppressed": es.EchoSuppressed, "reconnects": es.Reconnects, "errors": es.Errors,
+		"audio_sent_samples": rs.Realtime.AudioQueued, "audio_dropped_appends": rs.Realtime.AudioDropped,
+		"audio_received_samples": rs.Realtime.AudioReceived, "unknown_events": rs.Realtime.UnknownEvents,
+		"bad_events": rs.Realtime.BadEvents,
+	}
+	return st
+}
+
+// Devices is GET /v1/devices.
+func (d *Daemon) Devices() any {
+	out := map[string]any{}
+	if cards, err := alsa.List(); err != nil {
+		out["sound_error"] = err.Error()
+	} else {
+		out["sound"] = cards
+	}
+	if chips, err := gpio.Chips(); err != nil {
+		out["gpio_error"] = err.Error()
+	} else {
+		out["gpio"] = chips
+	}
+	return out
+}
+
+// Control is POST /v1/control.
+func (d *Daemon) Control(ctx context.Context, action string) error {
+	a, err := pipeline.ParseAction(action)
+	if err != nil {
+		return httpapi.ErrUnknownAction
+	}
+	d.mu.Lock()
+	rt, problem := d.rt, d.problem
+	d.mu.Unlock()
+	if rt == nil {
+		reason := "the audio pipeline is not running"
+		if problem != "" {
+			reason += ": " + problem
+		}
+		return &httpapi.ControlError{Action: action, Reason: reason}
+	}
+	err = rt.engine.Control(ctx, a)
+	var refused *pipeline.RefusedError
+	if errors.As(err, &refused) {
+		return &httpapi.ControlError{Action: action, Reason: refused.Error()}
+	}
+	return err
+}
+
+// Subscribe is GET /v1/events.
+func (d *Daemon) Subscribe() (<-chan httpapi.Event, func()) { return d.hub.Subscribe() }
+
+// WriteMetrics is GET /metrics.
+func (d *Daemon) WriteMetrics(w io.Writer) { d.metrics.reg.WriteText(w) }
+
+// current returns the running runtime, or nil.
+func (d *Daemon) current() *runtime {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.rt
+}
+
+// metricsRegistry is for tests.
+func (d *Daemon) metricsRegistry() *metrics.Registry { return &d.metrics.reg }

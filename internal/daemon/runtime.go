@@ -1,0 +1,519 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/alsa"
+	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/gpio"
+	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/realtime"
+)
+
+// micDevice is what the capture loop reads.
+type micDevice interface {
+	ReadFrames(buf []byte) (int, error)
+	Close() error
+}
+
+// frameMs is the VAD decision length the endpointer counts in.
+const frameMs = 10
+
+// runtime is everything built from one configuration: devices, pipeline, engine and
+// connection. It runs until its context ends or a part fails.
+type runtime struct {
+	cfg     config.Config
+	secrets config.Secrets
+	d       *Daemon
+	log     *slog.Logger
+
+	capDev, playDev *alsa.PCM
+	led             *gpio.LED // the daemon's; nil without one
+	mic             micDevice // capDev, or capDev made endless for a file
+	ring            *pipeline.Ring
+	vad             *pipeline.VAD
+	capture         *pipeline.Capture
+	uplink          *pipeline.Uplink
+	playback        *pipeline.Playback
+	client          *realtime.Client
+	engine          *pipeline.Engine
+
+	mu       sync.Mutex // guards following fields
+	lastItem string
+}
+
+// openAudio opens both devices; a failure names the device and what to do.
+func openAudio(c config.Config, d *Daemon) (capDev, playDev *alsa.PCM, err error) {
+	opts := []alsa.Option{alsa.WithLogger(d.log), alsa.WithReopen(500*time.Millisecond, 5*time.Second), alsa.WithFileRealtime(!d.opts.FastFiles)}
+	cc := c.Audio.Capture
+	capDev, err = alsa.Open(cc.Device, alsa.Capture, alsa.Config{Rate: cc.Rate, Channels: cc.Channels, PeriodMs: cc.PeriodMs, BufferMs: cc.BufferMs}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("microphone (audio.capture.device %s): %w; `voiced devices` lists what there is", cc.Device, err)
+	}
+	pc := c.Audio.Playback
+	playDev, err = alsa.Open(pc.Device, alsa.Playback, alsa.Config{Rate: pc.Rate, Channels: pc.Channels, PeriodMs: pc.PeriodMs, BufferMs: pc.BufferMs}, opts...)
+	if err != nil {
+		capDev.Close()
+		return nil, nil, fmt.Errorf("speaker (audio.playback.device %s): %w; `voiced devices` lists what there is", pc.Device, err)
+	}
+	return capDev, playDev, nil
+}
+
+func pipelineFormat(p alsa.Params) (pipeline.Format, error) {
+	var enc pipeline.Encoding
+	switch p.Format {
+	case alsa.S16LE:
+		enc = pipeline.S16LE
+	case alsa.S24LE:
+		enc = pipeline.S24LE
+	case alsa.S24_3LE:
+		enc = pipeline.S24_3LE
+	case alsa.S32LE:
+		enc = pipeline.S32LE
+	default:
+		return pipeline.Format{}, fmt.Errorf("sample format %v is not supported", p.Format)
+	}
+	return pipeline.Format{Encoding: enc, Channels: p.Channels, Rate: p.Rate}, nil
+}
+
+// engineOptions maps the config onto the engine's behaviour.
+func engineOptions(c config.Config) (pipeline.Options, error) {
+	mode, err := pipeline.ParseMode(c.Mode)
+	if err != nil {
+		return pipeline.Options{}, err
+	}
+	te, err := pipeline.ParseTurnEnd(c.Realtime.TurnDetection.Type)
+	if err != nil {
+		return pipeline.Options{}, err
+	}
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	return pipeline.Options{
+		Mode:          mode,
+		TurnEnd:       te,
+		VoiceBargeIn:  c.BargeIn.Voice,
+		EchoGuard:     ms(c.BargeIn.EchoGuardMs),
+		FollowUp:      ms(c.Turn.FollowUpMs),
+		ListenTimeout: ms(c.Turn.ListenTimeoutMs),
+		MaxTurn:       ms(c.Turn.MaxTurnMs),
+		ReplyTimeout:  ms(c.Turn.ReplyTimeoutMs),
+	}, nil
+}
+
+// sessionFor is the session voiced asks the server for.
+func sessionFor(c config.Config) realtime.Session {
+	r := c.Realtime
+	s := realtime.Session{
+		Model:          r.Model,
+		Instructions:   r.Instructions,
+		Voice:          r.Voice,
+		InputRate:      pipeline.CaptureRate,
+		OutputRate:     r.OutputRate,
+		NoiseReduction: r.NoiseReduction,
+	}
+	if s.NoiseReduction == "none" {
+		s.NoiseReduction = ""
+	}
+	if r.Transcription.Enabled {
+		s.Transcription = &realtime.Transcription{Model: r.Transcription.Model, Language: r.Language}
+	}
+	td := r.TurnDetection
+	// Push-to-talk and local end of turn: the device commits (turn_detection null).
+	if c.Mode != "push_to_talk" && (td.Type == "server_vad" || td.Type == "semantic_vad") {
+		t := &realtime.TurnDetection{
+			CreateResponse:    &td.CreateResponse,
+			InterruptResponse: &td.InterruptResponse,
+		}
+		if td.Type == "server_vad" {
+			t.Type = realtime.ServerVAD
+			t.Threshold = td.Threshold
+			t.PrefixPaddingMs = td.PrefixPaddingMs
+			t.SilenceDurationMs = td.SilenceDurationMs
+			t.IdleTimeoutMs = td.IdleTimeoutMs
+		} else {
+			t.Type = realtime.SemanticVAD
+			t.Eagerness = td.Eagerness
+		}
+		s.TurnDetection = t
+	}
+	for _, raw := range r.Tools.Server {
+		if b, err := json.Marshal(raw); err == nil {
+			s.RawTools = append(s.RawTools, b)
+		}
+	}
+	return s
+}
+
+// clientOptions maps the config onto the realtime client.
+func clientOptions(c config.Config, s config.Secrets, log *slog.Logger) (realtime.Options, error) {
+	r := c.Realtime
+	prof, err := realtime.ParseProfile(r.Profile)
+	if err != nil {
+		return realtime.Options{}, err
+	}
+	def := prof.Defaults()
+	dialect := def.Dialect
+	if r.Dialect != "" {
+		if dialect, err = realtime.ParseDialect(r.Dialect); err != nil {
+			return realtime.Options{}, err
+		}
+	}
+	url := r.URL
+	if url == "" {
+		if url, err = prof.URL(r.Model, "", ""); err != nil {
+			return realtime.Options{}, fmt.Errorf("realtime.url: %w", err)
+		}
+	}
+	if err := def.CheckRates(pipeline.CaptureRate, r.OutputRate); err != nil {
+		return realtime.Options{}, fmt.Errorf("realtime.output_rate: %w", err)
+	}
+	o := realtime.Options{
+		URL:         url,
+		Profile:     prof,
+		Dialect:     dialect,
+		APIKey:      s.APIKey,
+		Session:     sessionFor(c),
+		Logger:      log,
+		ToolTimeout: time.Duration(r.Tools.TimeoutMs) * time.Millisecond,
+	}
+	return o, nil
+}
+
+// build opens and wires every part. On error, what was opened is closed again.
+func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_ *runtime, err error) {
+	rt := &runtime{cfg: c, secrets: s, d: d, log: d.log, led: d.gpio.led}
+	defer func() {
+		if err != nil {
+			rt.close()
+		}
+	}()
+
+	rt.capDev, rt.playDev, err = openAudio(c, d)
+	if err != nil {
+		return nil, err
+	}
+	rt.mic = rt.capDev
+	if strings.HasPrefix(c.Audio.Capture.Device, "file:") {
+		rt.mic = newQuietAfterEOF(rt.capDev, !d.opts.FastFiles)
+	}
+	capFmt, err := pipelineFormat(rt.capDev.Params())
+	if err != nil {
+		return nil, fmt.Errorf("microphone %s: %w", c.Audio.Capture.Device, err)
+	}
+	playFmt, err := pipelineFormat(rt.playDev.Params())
+	if err != nil {
+		return nil, fmt.Errorf("speaker %s: %w", c.Audio.Playback.Device, err)
+	}
+	d.log.Info("audio devices open",
+		"microphone", c.Audio.Capture.Device, "granted", rt.capDev.Params().String(),
+		"speaker", c.Audio.Playback.Device, "granted_speaker", rt.playDev.Params().String())
+
+	rt.vad, err = pipeline.NewVAD(pipeline.VADConfig{SampleRate: pipeline.CaptureRate, Sensitivity: c.VAD.Sensitivity})
+	if err != nil {
+		return nil, err
+	}
+	ep, err := pipeline.NewEndpointer(pipeline.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
+	if err != nil {
+		return nil, err
+	}
+	rt.playback, err = pipeline.NewPlayback(rt.playDev, pipeline.PlaybackConfig{
+		Device:       playFmt,
+		PeriodFrames: rt.playDev.Params().PeriodFrames,
+		InputRate:    c.Realtime.OutputRate,
+		Earcons:      c.Earcons.Enabled,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rt.playback.SetVolume(float64(c.Audio.Playback.Volume) / 100)
+
+	co, err := clientOptions(c, s, d.log.With("part", "realtime"))
+	if err != nil {
+		return nil, err
+	}
+	co.Audio = rt.onAudio
+	co.Tools = rt.tools()
+	rt.client, err = realtime.New(co)
+	if err != nil {
+		return nil, err
+	}
+	// Two seconds of speech may wait for the socket before the oldest is dropped.
+	rt.ring, err = pipeline.NewRing(2*pipeline.CaptureRate, pipeline.RingOverwrite)
+	if err != nil {
+		return nil, err
+	}
+	rt.uplink, err = pipeline.NewUplink(rt.ring, rt.client, pipeline.UplinkConfig{})
+	if err != nil {
+		return nil, err
+	}
+	gate := &pipeline.UplinkGate{Uplink: rt.uplink}
+	opts, err := engineOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	ec := pipeline.EngineConfig{
+		Options:   opts,
+		Conn:      rt.client,
+		Gate:      gate,
+		Player:    rt.playback,
+		VAD:       rt.vad,
+		Earcons:   rt.playback,
+		Heartbeat: d.notify.Watchdog,
+		// The notifier pings systemd at half the watchdog time; beat twice as often.
+		HeartbeatInterval: d.notify.WatchdogInterval() / 2,
+		Logger:            d.log.With("part", "engine"),
+	}
+	if rt.led != nil {
+		ec.LED = ledAdapter{rt.led}
+	}
+	rt.engine, err = pipeline.NewEngine(ec)
+	if err != nil {
+		return nil, err
+	}
+	channel := pipeline.MixChannels
+	if cc := c.Audio.Capture.Channel; cc != "mix" {
+		channel, _ = strconv.Atoi(cc) // validated
+	}
+	rt.capture, err = pipeline.NewCapture(rt.mic, rt.vad, rt.ring, pipeline.CaptureConfig{
+		Device:       capFmt,
+		PeriodFrames: rt.capDev.Params().PeriodFrames,
+		Channel:      channel,
+		PreRollMs:    c.Audio.PreRollMs,
+		OnVoice:      rt.engine.VoiceEdges(ep, frameMs*time.Millisecond),
+	})
+	if err != nil {
+		return nil, err
+	}
+	gate.Capture = rt.capture
+	return rt, nil
+}
+
+// onAudio is the realtime client's audio sink: reply audio straight to the player, and
+// the first audio of each item reported to the engine. It runs on the socket reader.
+func (rt *runtime) onAudio(itemID string, pcm []int16) {
+	rt.playback.WriteItem(itemID, pcm)
+	rt.mu.Lock()
+	first := itemID != rt.lastItem
+	if first {
+		rt.lastItem = itemID
+	}
+	rt.mu.Unlock()
+	if first {
+		rt.engine.HandleRealtime(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: itemID})
+	}
+}
+
+// ledAdapter shows the engine's patterns on the gpio LED; the two enums share an order
+// by design, and the mapping names each one so a reordering cannot go unnoticed.
+type ledAdapter struct{ led *gpio.LED }
+
+var ledPatterns = map[pipeline.LEDPattern]gpio.Pattern{
+	pipeline.LEDOff:          gpio.Off,
+	pipeline.LEDConnecting:   gpio.Connecting,
+	pipeline.LEDConnected:    gpio.Connected,
+	pipeline.LEDListening:    gpio.Listening,
+	pipeline.LEDProcessing:   gpio.Processing,
+	pipeline.LEDSpeaking:     gpio.Speaking,
+	pipeline.LEDDisconnected: gpio.Disconnected,
+	pipeline.LEDMuted:        gpio.Muted,
+	pipeline.LEDError:        gpio.Error,
+}
+
+func (a ledAdapter) SetPattern(p pipeline.LEDPattern) { a.led.SetPattern(ledPatterns[p]) }
+
+var buttonEvents = map[gpio.EventKind]pipeline.ButtonEvent{
+	gpio.Press:       pipeline.ButtonPress,
+	gpio.Release:     pipeline.ButtonRelease,
+	gpio.LongPress:   pipeline.ButtonLongPress,
+	gpio.DoublePress: pipeline.ButtonDoublePress,
+}
+
+// run starts every part and waits. The first part to fail stops the others.
+func (rt *runtime) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) {
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	events, unsubscribe := rt.engine.Subscribe(256)
+	defer unsubscribe()
+	start("engine", rt.engine.Run)
+	start("engine events", func(ctx context.Context) error { return rt.forwardEngine(ctx, events) })
+	start("realtime", rt.client.Run)
+	start("realtime events", rt.forwardRealtime)
+	start("playback", rt.playback.Run)
+	start("uplink", rt.uplink.Run)
+	start("capture", rt.capture.Run)
+	<-ctx.Done()
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func (rt *runtime) forwardRealtime(ctx context.Context) error {
+	evs := rt.client.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-evs:
+			if !ok {
+				return nil
+			}
+			rt.noteRealtime(ev)
+			if pe, ok := translate(ev); ok {
+				rt.engine.HandleRealtime(pe)
+			}
+		}
+	}
+}
+
+// noteRealtime logs and counts what the engine does not see.
+func (rt *runtime) noteRealtime(ev realtime.Event) {
+	m := rt.d.metrics
+	switch e := ev.(type) {
+	case *realtime.Connected:
+		rt.log.Info("connected", "session", e.SessionID, "model", e.Model, "expires", e.ExpiresAt, "rollover", e.Rollover)
+	case *realtime.Disconnected:
+		m.disconnects.Inc()
+		rt.log.Warn("connection lost; reconnecting", "err", e.Err, "retry_in", e.RetryIn)
+	case *realtime.Fatal:
+		rt.log.Error("the server refused voiced; not retrying soon", "err", e.Err, "retry_in", e.RetryIn)
+	case *realtime.ProtocolError:
+		rt.log.Warn("server message not understood; ignored", "err", e.Err)
+	case *realtime.ToolResult:
+		if e.Err != nil {
+			rt.log.Warn("tool call failed", "tool", e.Name, "err", e.Err, "took", e.Duration)
+		} else {
+			rt.log.Info("tool called", "tool", e.Name, "took", e.Duration)
+		}
+	case *realtime.InputTranscriptionFailed:
+		rt.log.Warn("transcription of your speech failed (the reply still comes)", "err", e.Error.Message)
+	case *realtime.ServerError:
+		rt.log.Warn("server error", "code", e.Error.Code, "message", e.Error.Message)
+	}
+}
+
+// forwardEngine publishes the engine's events to HTTP subscribers, the log, systemd and
+// the turn counter.
+func (rt *runtime) forwardEngine(ctx context.Context, events <-chan pipeline.Event) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			rt.d.onEngineEvent(ev)
+		}
+	}
+}
+
+// closeDevices closes the sound devices, which unblocks a reader waiting in the kernel.
+func (rt *runtime) closeDevices() {
+	if rt.mic != nil {
+		rt.mic.Close()
+	}
+	if rt.playDev != nil {
+		rt.playDev.Close()
+	}
+}
+
+// close releases the sound devices. Safe on a partly built runtime, and twice.
+func (rt *runtime) close() error {
+	var errs []error
+	if rt.mic != nil {
+		if err := rt.mic.Close(); err != nil && !errors.Is(err, alsa.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if rt.playDev != nil {
+		if err := rt.playDev.Close(); err != nil && !errors.Is(err, alsa.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// applyLive puts next in force without a rebuild when only live settings changed, and
+// reports whether it could.
+func (rt *runtime) applyLive(old, next config.Config) bool {
+	if !reflect.DeepEqual(withoutLive(old), withoutLive(next)) {
+		return false
+	}
+	if !reflect.DeepEqual(old.Realtime, next.Realtime) {
+		if err := rt.client.UpdateSession(sessionFor(next)); err != nil {
+			rt.log.Warn("session update not sent; it applies on the next connection", "err", err)
+		}
+	}
+	if opts, err := engineOptions(next); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if err := rt.engine.Reconfigure(ctx, opts); err != nil {
+			rt.log.Warn("engine not reconfigured", "err", err)
+		}
+		cancel()
+	}
+	rt.playback.SetVolume(float64(next.Audio.Playback.Volume) / 100)
+	rt.playback.SetEarcons(next.Earcons.Enabled)
+	rt.mu.Lock()
+	rt.cfg = next.Clone()
+	rt.mu.Unlock()
+	return true
+}
+
+// withoutLive blanks the settings applyLive can change, so what is left must be equal
+// for a live change.
+func withoutLive(c config.Config) config.Config {
+	c = c.Clone()
+	r := &c.Realtime
+	r.Voice, r.Instructions, r.Language, r.NoiseReduction = "", "", "", ""
+	r.Transcription = config.Transcription{}
+	r.TurnDetection = config.TurnDetection{}
+	c.Mode = ""
+	c.Turn = config.Turn{}
+	c.BargeIn = config.BargeIn{}
+	c.Audio.Playback.Volume = 0
+	c.Earcons = config.Earcons{}
+	c.Log.Transcripts = false
+	return c
+}
+
+// status is the runtime's part of /v1/status.
+func (rt *runtime) status() runtimeStatus {
+	st := runtimeStatus{Engine: rt.engine.Status()}
+	st.Microphone = deviceStatus{Device: rt.cfg.Audio.Capture.Device, Granted: rt.capDev.Params().String(), Xruns: rt.capDev.Xruns()}
+	st.Speaker = deviceStatus{Device: rt.cfg.Audio.Playback.Device, Granted: rt.playDev.Params().String(), Xruns: rt.playDev.Xruns()}
+	st.Realtime = rt.client.Stats()
+	return st
+}
+
+type deviceStatus struct {
+	Device  string `json:"device"`
+	Granted string `json:"granted"`
+	Xruns   uint64 `json:"xruns"`
+}
+
+type runtimeStatus struct {
+	Engine     pipeline.Status
+	Microphone deviceStatus
+	Speaker    deviceStatus
+	Realtime   realtime.Stats
+}
