@@ -34,6 +34,9 @@ func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: want one directory, got %d arguments", errUsage, fs.NArg())
 	}
+	if *sens < 0 || *sens > 3 {
+		return fmt.Errorf("%w: -sensitivity %d: want 0..3", errUsage, *sens)
+	}
 	rep, err := pipeline.EvaluateVAD(fs.Arg(0), pipeline.VADConfig{Sensitivity: *sens})
 	if err != nil {
 		return err
