@@ -278,3 +278,46 @@ func TestHWTransferAllocs(t *testing.T) {
 		t.Errorf("ReadFrames+Delay on the kernel: %v allocs per period, want 0", got)
 	}
 }
+
+func TestHWPlaybackDropDrain(t *testing.T) {
+	needHW(t)
+	play, err := Open("hw:Loopback,0,1", Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer play.Close()
+	par := play.Params()
+	buf := make([]byte, par.PeriodFrames*par.FrameBytes())
+	S16LE.FromInt16(buf, signal(par.PeriodFrames, 1))
+	for range 8 { // past the start threshold of half the buffer
+		if _, err := play.WriteFrames(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := play.Status()
+	if err != nil || st.State != "RUNNING" || st.Delay <= 0 {
+		t.Fatalf("Status() while playing = %+v, %v, want RUNNING with a delay", st, err)
+	}
+	if err := play.Drop(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := play.Status(); st.State != "PREPARED" {
+		t.Errorf("Status() after Drop = %+v, want PREPARED", st)
+	}
+	if d, err := play.Delay(); err != nil || d != 0 {
+		t.Errorf("Delay() after Drop = %d, %v, want 0", d, err)
+	}
+	for range 8 {
+		if _, err := play.WriteFrames(buf); err != nil {
+			t.Fatalf("WriteFrames after Drop: %v", err)
+		}
+	}
+	start := time.Now()
+	if err := play.Drain(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := play.Status(); st.State != "PREPARED" {
+		t.Errorf("Status() after Drain = %+v, want PREPARED", st)
+	}
+	t.Logf("drain took %v; xruns %d", time.Since(start), play.Xruns())
+}
