@@ -114,12 +114,15 @@ rm -rf "$work"
 mkdir -p "$work/debs"
 
 # Newer builds from the same binaries: -2 has the same packaged config, -3 a
-# changed one (as when a release changes the example config).
+# changed one (as when a release changes the example config). The config is
+# taken from the package: the work tree's may have changed since it was built.
 up1=${v1%-*}
 v2="$up1-2"
 v3="$up1-3"
-printf '%s\n' "$(cat "$top/examples/voiced.yaml")" "# a line added in $v3" >"$work/voiced-v3.yaml"
-DEB_VERSION=$v2 "$here/build-deb.sh" -a amd64 -o "$work/debs" test >/dev/null ||
+dpkg-deb --fsys-tarfile "$deb1" | tar -xO ./etc/voiced/voiced.yaml >"$work/voiced-v1.yaml" ||
+	die "cannot read etc/voiced/voiced.yaml from $deb1"
+{ cat "$work/voiced-v1.yaml"; echo "# a line added in $v3"; } >"$work/voiced-v3.yaml"
+DEB_VERSION=$v2 "$here/build-deb.sh" -a amd64 -o "$work/debs" -c "$work/voiced-v1.yaml" test >/dev/null ||
 	die "building $v2 failed"
 DEB_VERSION=$v3 "$here/build-deb.sh" -a amd64 -o "$work/debs" -c "$work/voiced-v3.yaml" test >/dev/null ||
 	die "building $v3 failed"
@@ -222,9 +225,13 @@ scenario_plain() {
 	check "conffile registered: /etc/voiced/voiced.yaml" conffile_registered /etc/voiced/voiced.yaml "$deb1"
 	check "conffile registered: /etc/default/voiced" conffile_registered /etc/default/voiced "$deb1"
 	expect "/etc/voiced/voiced.yaml root:voiced 640" "root:voiced 640" owner_mode /etc/voiced/voiced.yaml
-	check "shipped config is examples/voiced.yaml" cmp "$top/examples/voiced.yaml" "$root/etc/voiced/voiced.yaml"
-	check "example config in /usr/share/doc/voiced/examples" \
-		cmp "$top/examples/voiced.yaml" "$root/usr/share/doc/voiced/examples/voiced.yaml"
+	# Compared with the package, not the work tree, which may have moved on.
+	check "installed voiced.yaml is the packaged one" \
+		cmp <(dpkg-deb --fsys-tarfile "$deb1" | tar -xO ./etc/voiced/voiced.yaml) "$root/etc/voiced/voiced.yaml"
+	check "the conffile is the example in /usr/share/doc/voiced/examples" \
+		cmp "$root/etc/voiced/voiced.yaml" "$root/usr/share/doc/voiced/examples/voiced.yaml"
+	check "the conffile is the full example config (over 50 lines)" \
+		test "$(wc -l <"$root/etc/voiced/voiced.yaml")" -gt 50
 	unit_checks
 
 	# The user edits the config and the key; the daemon keeps state.
