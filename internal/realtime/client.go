@@ -321,10 +321,10 @@ func (c *Client) Run(ctx context.Context) error {
 			c.emit(ctx, &Connecting{Attempt: attempt + 1, URL: c.opts.URL})
 		}
 		started := c.clock.Now()
-		conn, err := c.dial(ctx)
+		conn, skew, err := c.dial(ctx)
 		if err == nil {
 			var established bool
-			established, err = c.serve(ctx, conn, rollover)
+			established, err = c.serve(ctx, conn, rollover, skew)
 			if established {
 				attempt = 0
 			}
@@ -439,7 +439,10 @@ func (c *Client) emit(ctx context.Context, ev Event) {
 	}
 }
 
-func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
+// dial opens the socket. skew is the server's clock minus ours, from the
+// upgrade response's Date header (0 without one): a board without a
+// real-time clock may be hours off, and expires_at is server time.
+func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Duration, err error) {
 	h := http.Header{}
 	for k, v := range c.opts.Header {
 		h[k] = slices.Clone(v)
@@ -449,10 +452,17 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	defer cancel()
 	conn, resp, err := c.dialer.DialContext(dctx, c.opts.URL, h)
 	if err == nil {
-		return conn, nil
+		// Date has whole seconds: only a clock that is clearly off is
+		// corrected, not the rounding.
+		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
+			if skew = t.Sub(c.clock.Now()); skew > -minSkew && skew < minSkew {
+				skew = 0
+			}
+		}
+		return conn, skew, nil
 	}
 	if resp == nil {
-		return nil, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return nil, 0, fmt.Errorf("dial %s: %w", c.opts.URL, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -464,9 +474,9 @@ func (c *Client) dial(ctx context.Context) (*websocket.Conn, error) {
 	}
 	_ = json.Unmarshal(body, &eb)
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return nil, &FatalError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+		return nil, 0, &FatalError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 	}
-	return nil, fmt.Errorf("dial %s: HTTP %d %s: %w", c.opts.URL, resp.StatusCode, eb.Error.Message, err)
+	return nil, 0, fmt.Errorf("dial %s: HTTP %d %s: %w", c.opts.URL, resp.StatusCode, eb.Error.Message, err)
 }
 
 // drainQueue drops what was queued for a previous connection.
@@ -492,7 +502,7 @@ func (c *Client) sessionLocked() Session {
 
 // serve runs one connection until it fails, ctx is done or the session
 // rolls over. established reports whether session.created was seen.
-func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool) (established bool, err error) {
+func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool, skew time.Duration) (established bool, err error) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	c.drainQueue()
@@ -531,7 +541,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool)
 	}
 	c.connected.Store(true)
 
-	sessions := make(chan SessionInfo, 1)
+	sessions := make(chan time.Time, 1) // local expiry of the session, zero if unknown
 	var wwg, rwg sync.WaitGroup
 	wwg.Add(1)
 	go func() {
@@ -541,7 +551,8 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool)
 	rwg.Add(1)
 	go func() {
 		defer rwg.Done()
-		cancel(c.readLoop(cctx, conn, rollover, replayed, sessions))
+		st := readState{rollover: rollover, replayed: replayed, sessions: sessions, skew: skew, start: c.clock.Now()}
+		cancel(c.readLoop(cctx, conn, &st))
 	}()
 
 	var rollAt <-chan time.Time
@@ -551,11 +562,10 @@ loop:
 		select {
 		case <-cctx.Done():
 			break loop
-		case info := <-sessions:
+		case exp := <-sessions:
 			established = true
 			rollAt = nil
-			if info.ExpiresAt > 0 {
-				exp := time.Unix(info.ExpiresAt, 0)
+			if !exp.IsZero() {
 				life := exp.Sub(c.clock.Now())
 				lead := min(c.opts.RolloverLead, life/5)
 				hardDeadline = exp.Add(-lead / 4)
@@ -621,11 +631,10 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
 // instead of kept for the life of the connection.
 const maxKeptReadBuffer = 1 << 20
 
-func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, rollover bool, replayed int, sessions chan<- SessionInfo) error {
+func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, st *readState) error {
 	conn.SetPongHandler(func(string) error {
 		return conn.SetReadDeadline(time.Now().Add(c.opts.PongWait))
 	})
-	st := readState{rollover: rollover, replayed: replayed, sessions: sessions}
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(c.opts.PongWait))
 		typ, r, err := conn.NextReader()
@@ -640,7 +649,7 @@ func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, rollover bo
 			c.badMessage(ctx, fmt.Errorf("realtime: binary message of %d bytes ignored", len(msg)))
 			continue
 		}
-		if err := c.handle(ctx, msg, &st); err != nil {
+		if err := c.handle(ctx, msg, st); err != nil {
 			return err
 		}
 		if cap(c.rbuf) > maxKeptReadBuffer {
@@ -682,7 +691,31 @@ func (c *Client) badMessage(ctx context.Context, err error) {
 type readState struct {
 	rollover bool
 	replayed int
-	sessions chan<- SessionInfo
+	sessions chan<- time.Time
+	skew     time.Duration // server clock minus ours
+	start    time.Time     // when the connection opened
+}
+
+// minSkew is the smallest clock difference worth correcting.
+const minSkew = 5 * time.Second
+
+// maxSessionLife bounds a believable session; anything else means a
+// clock is wrong.
+const maxSessionLife = 24 * time.Hour
+
+// localExpiry converts the server's expires_at to our clock. A missing or
+// unbelievable value gives the profile's documented limit from the start
+// of the connection, so a wrong clock cannot cause a rollover storm.
+func (c *Client) localExpiry(st *readState, expiresAt int64) time.Time {
+	if expiresAt <= 0 {
+		return time.Time{}
+	}
+	exp := time.Unix(expiresAt, 0).Add(-st.skew)
+	if life := exp.Sub(c.clock.Now()); life <= 0 || life > maxSessionLife {
+		exp = st.start.Add(c.opts.Profile.Defaults().SessionMax)
+		c.log.Warn("realtime expires_at is not believable; is the clock set?", "expires_at", expiresAt, "assumed", exp)
+	}
+	return exp
 }
 
 // handle dispatches one message; a non-nil error ends the connection.
@@ -732,13 +765,10 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		e.PCM = pcm
 	case *SessionCreated:
 		c.emit(ctx, ev)
+		exp := c.localExpiry(st, e.Session.ExpiresAt)
 		select {
-		case st.sessions <- e.Session:
+		case st.sessions <- exp:
 		default:
-		}
-		var exp time.Time
-		if e.Session.ExpiresAt > 0 {
-			exp = time.Unix(e.Session.ExpiresAt, 0)
 		}
 		c.log.Info("realtime connected", "session", e.Session.ID, "expires_at", exp, "rollover", st.rollover)
 		c.emit(ctx, &Connected{SessionID: e.Session.ID, Model: e.Session.Model, ExpiresAt: exp,

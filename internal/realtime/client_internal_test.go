@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"testing"
+	"time"
 )
 
 // AppendAudio itself, queue and buffer pool included, allocates nothing
@@ -124,5 +125,36 @@ func TestBackoff(t *testing.T) {
 		if d := c.backoff(39); d < 1e9 {
 			t.Errorf("backoff(39) = %v, want the cap's range [1s, 2s]", d)
 		}
+	}
+}
+
+type offsetClock struct{ d time.Duration }
+
+func (o offsetClock) Now() time.Time                         { return time.Now().Add(o.d) }
+func (o offsetClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func TestLocalExpiry(t *testing.T) {
+	now := time.Now()
+	c, _ := New(Options{URL: "ws://x/", Profile: Yandex, Clock: offsetClock{}})
+	start := now.Add(-time.Second)
+	cases := []struct {
+		name      string
+		skew      time.Duration
+		expiresAt int64
+		want      time.Time
+	}{
+		{"none", 0, 0, time.Time{}},
+		{"plain", 0, now.Add(time.Hour).Unix(), time.Unix(now.Add(time.Hour).Unix(), 0)},
+		{"server 3 h ahead", 3 * time.Hour, now.Add(3*time.Hour + time.Hour).Unix(), time.Unix(now.Add(4*time.Hour).Unix(), 0).Add(-3 * time.Hour)},
+		{"in the past", 0, now.Add(-time.Hour).Unix(), start.Add(5 * time.Minute)},
+		{"years away", 0, now.Add(1000 * time.Hour).Unix(), start.Add(5 * time.Minute)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.localExpiry(&readState{skew: tc.skew, start: start}, tc.expiresAt)
+			if !got.Equal(tc.want) {
+				t.Errorf("localExpiry = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

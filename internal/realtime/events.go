@@ -432,7 +432,9 @@ type (
 	Connected struct {
 		SessionID string
 		Model     string
-		ExpiresAt time.Time // zero when the server did not say
+		// ExpiresAt is on the local clock (corrected by the server's Date
+		// header); zero when the server did not say.
+		ExpiresAt time.Time
 		// Rollover is true when this session replaced an expiring one.
 		Rollover bool
 		// Replayed counts the history items sent to the new session.

@@ -653,3 +653,26 @@ func TestScenarioOnDemand(t *testing.T) {
 		t.Errorf("Connected after redial = %+v, want 2 turns replayed", c)
 	}
 }
+
+// A board whose clock is hours off still rolls over at the right time:
+// the server's Date header corrects expires_at.
+func TestScenarioClockSkew(t *testing.T) {
+	skewed := skewClock{3 * time.Hour}
+	h := start(t, realtimetest.Config{SessionMax: 2 * time.Second}, ptt, func(o *realtime.Options) {
+		o.Clock = skewed
+		o.RolloverLead = 800 * time.Millisecond
+	})
+	c := h.connected()
+	if life := c.ExpiresAt.Sub(skewed.Now()); life < time.Second || life > 4*time.Second {
+		t.Errorf("ExpiresAt is %v from the local clock, want about 2 s", life)
+	}
+	next := h.connected()
+	if !next.Rollover || h.srv.Expired() != 0 {
+		t.Errorf("second Connected = %+v with %d expired sessions, want a rollover before expiry", next, h.srv.Expired())
+	}
+}
+
+type skewClock struct{ d time.Duration }
+
+func (s skewClock) Now() time.Time                         { return time.Now().Add(s.d) }
+func (s skewClock) After(d time.Duration) <-chan time.Time { return time.After(d) }

@@ -244,7 +244,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"Incorrect API key provided.")
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	// Like the service, say what time it is: expires_at is on this clock.
+	ws, err := s.upgrader.Upgrade(w, r, http.Header{"Date": {time.Now().UTC().Format(http.TimeFormat)}})
 	if err != nil {
 		return // the upgrader answered
 	}
