@@ -124,9 +124,7 @@ func (d *fileDev) read(buf []byte, frames int) (int, error) {
 		d.start = d.clock.Now()
 	}
 	d.mu.Unlock()
-	// Like a card, hand out at most one period per wakeup once caught up.
 	if d.realtime {
-		frames = min(frames, d.par.PeriodFrames)
 		d.want = int64(frames)
 		if err := d.waitUntil(d.readTarget); err != nil {
 			return 0, err

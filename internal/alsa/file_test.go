@@ -80,15 +80,18 @@ func TestFileCaptureRealtime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	buf := make([]byte, 1000*2)
+	buf := make([]byte, 320*2)
 	for i := range 3 {
 		n, err := p.ReadFrames(buf)
 		if err != nil || n != 320 {
 			t.Fatalf("read %d: ReadFrames = %d, %v, want one period of 320", i, n, err)
 		}
 	}
-	if got := clk.Now().Sub(start); got != 60*time.Millisecond {
-		t.Errorf("three periods took %v of clock time, want 60ms", got)
+	if n, err := p.ReadFrames(make([]byte, 800*2)); err != nil || n != 800 {
+		t.Fatalf("ReadFrames(800 frames) = %d, %v", n, err)
+	}
+	if got := clk.Now().Sub(start); got != 110*time.Millisecond {
+		t.Errorf("1760 frames at 16 kHz took %v of clock time, want 110ms", got)
 	}
 }
 

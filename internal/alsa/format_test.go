@@ -107,3 +107,28 @@ func TestParseName(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseName(f *testing.F) {
+	for _, s := range []string{"default", "hw:0,0", "hw:CARD=Loopback,DEV=1,SUBDEV=0", "plughw:1", "file:x.wav", "hw:,,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseName(s)
+		if err != nil {
+			return
+		}
+		switch d.kind {
+		case "default":
+		case "file":
+			if d.path == "" {
+				t.Fatalf("parseName(%q) accepted an empty path", s)
+			}
+		case "hw":
+			if d.card == "" || d.device < 0 || d.subdev < -1 {
+				t.Fatalf("parseName(%q) = %+v", s, d)
+			}
+		default:
+			t.Fatalf("parseName(%q) kind %q", s, d.kind)
+		}
+	})
+}

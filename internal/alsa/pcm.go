@@ -100,9 +100,10 @@ func (p *PCM) backend() (backend, error) {
 	return p.b, nil
 }
 
-// ReadFrames reads whole interleaved frames in the device format (Params) into buf and
-// returns how many. It blocks until at least one period is there or the PCM is closed.
-// Overruns are recovered and counted. A file: device returns io.EOF at its end.
+// ReadFrames fills buf with whole interleaved frames in the device format (Params) and
+// returns how many it read, blocking until they are all there or the PCM is closed; pass
+// one period's worth for the lowest latency. Overruns are recovered and counted. A file:
+// device returns fewer frames at its end, then io.EOF.
 func (p *PCM) ReadFrames(buf []byte) (int, error) {
 	return p.transfer(buf, Capture)
 }
