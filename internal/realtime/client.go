@@ -526,6 +526,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool,
 		first = append(first, clientEvent{Type: typeItemCreate, Item: messageItem(c.opts.Dialect, t.role, t.text)})
 	}
 	replayed := 0
+queue:
 	for i, ev := range first {
 		b, err := encodeEvent(ev)
 		if err != nil {
@@ -537,6 +538,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool,
 			replayed = i
 		default:
 			c.log.Warn("realtime history replay cut short", "turns", len(turns), "sent", replayed)
+			break queue
 		}
 	}
 	c.connected.Store(true)

@@ -13,7 +13,9 @@ import (
 )
 
 // ToolFunc runs a tool call. args is the JSON arguments object the model
-// produced; the returned string goes back to the model as the output.
+// produced; the returned string goes back to the model as the output, an
+// error goes back as {"error": "..."}. It must return when ctx is done
+// (the call's timeout, or the connection closing).
 type ToolFunc func(ctx context.Context, args json.RawMessage) (string, error)
 
 // Tool is a function the model can call and voiced runs.
