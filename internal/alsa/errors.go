@@ -31,4 +31,3 @@ func (e *BusyError) Error() string {
 
 // Unwrap makes errors.Is(err, syscall.EBUSY) true.
 func (e *BusyError) Unwrap() error { return syscall.EBUSY }
-
