@@ -86,7 +86,11 @@ done
 
 deb1=${1:-}
 if [ -z "$deb1" ]; then
-	deb1=$(ls -t "$top"/dist/voiced_*_amd64.deb 2>/dev/null | head -1)
+	for f in "$top"/dist/voiced_*_amd64.deb; do
+		if [ -e "$f" ] && { [ -z "$deb1" ] || [ "$f" -nt "$deb1" ]; }; then
+			deb1=$f
+		fi
+	done
 	[ -n "$deb1" ] || die "no dist/voiced_*_amd64.deb: run make deb first"
 fi
 [ -f "$deb1" ] || die "$deb1 does not exist"
@@ -155,6 +159,7 @@ in_root() {
 }
 
 dpkg_i() { in_root dpkg "${@:2}" -i "/tmp/$(basename "$1")"; }
+# shellcheck disable=SC2016 # dpkg-query's ${Field}, not the shell's
 status() { in_root dpkg-query -W -f='${Status} ${Version}' voiced; }
 # owner_mode PATH prints user:group mode as seen inside the root.
 owner_mode() { in_root stat -c '%U:%G %a' "$1"; }
@@ -168,6 +173,7 @@ member() { in_root id -nG voiced | tr ' ' '\n' | grep -qx "$1"; }
 conffile_registered() {
 	local path=$1 sum
 	sum=$(dpkg-deb --fsys-tarfile "$2" | tar -xO ".$path" | md5sum | cut -d' ' -f1)
+	# shellcheck disable=SC2016 # dpkg-query's ${Field}, not the shell's
 	in_root dpkg-query -W -f='${Conffiles}\n' voiced | grep -qx " $path $sum"
 }
 
@@ -394,5 +400,11 @@ scenario_plain
 scenario_systemd
 scenario_adduser
 
+# The roots are kept for a look when something failed.
+if [ "$failed" -eq 0 ]; then
+	cleanup
+	mounted=()
+	rm -rf "$work"
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
