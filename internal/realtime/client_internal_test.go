@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"testing"
 	"time"
 )
@@ -157,4 +158,30 @@ func TestLocalExpiry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Whatever the server sends, the reader neither panics nor ends the
+// connection for a malformed message.
+func FuzzHandle(f *testing.F) {
+	f.Add([]byte(`{"type":"response.output_audio.delta","item_id":"x","delta":"AAAA"}`))
+	f.Add([]byte(`{"type":"response.done","response":{"id":"r","status":"completed","output":[{"type":"message","role":"assistant","content":[{"type":"output_audio","transcript":"hi"}]}]}}`))
+	f.Add([]byte(`{"type":"response.function_call_arguments.done","response_id":"r","call_id":"c","name":"t","arguments":"{"}`))
+	f.Add([]byte(`{"type":"session.created","session":{"id":"s","expires_at":99999999999}}`))
+	f.Add([]byte(`{"type":"error","error":{"code":"invalid_value"}}`))
+	f.Add([]byte(`{"type":"conversation.item.input_audio_transcription.completed","item_id":"i","transcript":"x"}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		c, err := New(Options{URL: "ws://x/", Audio: func(string, []int16) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // emit returns at once
+		st := &readState{sessions: make(chan time.Time, 1), start: time.Now()}
+		err = c.handle(ctx, msg, st)
+		c.toolWG.Wait()
+		var fe *FatalError
+		if err != nil && err != errRollover && !errors.As(err, &fe) {
+			t.Fatalf("handle(%q) = %v: only rollover and fatal errors end a connection", msg, err)
+		}
+	})
 }

@@ -727,6 +727,12 @@ func (c *session) finish(r *response, status string, details any, output []obj, 
 	}
 	c.mu.Unlock()
 	_ = c.send(obj{"type": "response.done", "response": c.responseObj(r, status, details, output, u)})
+	if c.ga() {
+		_ = c.send(obj{"type": "rate_limits.updated", "rate_limits": []obj{
+			{"name": "requests", "limit": 1000, "remaining": 999, "reset_seconds": 60},
+			{"name": "tokens", "limit": 50000, "remaining": 49000, "reset_seconds": 60},
+		}})
+	}
 }
 
 func (c *session) streamToolCall(r *response) {
