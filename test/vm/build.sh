@@ -189,9 +189,11 @@ build_overlay() {
 
 TMPD=$(mktemp -d "$CACHE/tmp.XXXXXX")
 trap 'rm -rf "$TMPD"' EXIT
+host_kernel
+# Old kernel versions leave the archive after a while; the host's kernel then has to move on.
+FETCH_HINT="if Debian no longer has $KVERSION: apt-get update && apt-get install linux-image-amd64 linux-headers-amd64 linux-source-6.1"
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(amd64 arm64)
-host_kernel
 for a in "${archs[@]}"; do
   t0=$(date +%s.%N)
   mkdir -p "$CACHE/$a"

@@ -2,6 +2,9 @@
 # fetches .debs into the cache with a private apt state, and keeps paths in one place.
 # shellcheck shell=bash
 
+# Functions run inside $(...) stop at their first failure too.
+shopt -s inherit_errexit
+
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${VOICED_VM_CACHE:-$VM_DIR/.cache}
@@ -62,7 +65,7 @@ fetch_deb() {
     if ! (cd "$d" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$d/.err"); then
       apt_update
       (cd "$d" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$d/.err") ||
-        { cat "$d/.err" >&2; die "cannot download $spec"; }
+        { cat "$d/.err" >&2; die "cannot download $spec${FETCH_HINT:+ ($FETCH_HINT)}"; }
     fi
     # shellcheck disable=SC2086
     f=$(ls $d/${pkg}_${vpat}_${arch}.deb | sort -V | tail -1)
