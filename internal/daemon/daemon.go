@@ -19,7 +19,6 @@ import (
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/httpapi"
-	"github.com/voiced-project/voiced/internal/metrics"
 	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/sdnotify"
 	"github.com/voiced-project/voiced/internal/version"
@@ -482,6 +481,3 @@ func (d *Daemon) current() *runtime {
 	defer d.mu.Unlock()
 	return d.rt
 }
-
-// metricsRegistry is for tests.
-func (d *Daemon) metricsRegistry() *metrics.Registry { return &d.metrics.reg }

@@ -1,0 +1,629 @@
+package main
+
+// End-to-end tests of the real binaries: voiced-sim as the server, `voiced run` with
+// WAV files as microphone and speaker, driven and watched over the HTTP endpoint.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/realtime/realtimetest"
+	"github.com/voiced-project/voiced/internal/realtime/schematest"
+	"github.com/voiced-project/voiced/internal/wav"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds voiced and voiced-sim once per test run.
+func binaries(t *testing.T) (voiced, sim string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the binaries; skipped with -short")
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "voiced-e2e-")
+		if buildErr != nil {
+			return
+		}
+		for _, c := range []string{"voiced", "voiced-sim"} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, c), "../"+c)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", c, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return filepath.Join(binDir, "voiced"), filepath.Join(binDir, "voiced-sim")
+}
+
+// startSim runs voiced-sim on a free port and returns its address.
+func startSim(t *testing.T, sim string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(sim, append([]string{"--addr", "127.0.0.1:0", "--api-key", "test-key"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("voiced-sim: %v", err)
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("voiced-sim's first line = %q", line)
+	}
+	go io.Copy(io.Discard, out)
+	return addr
+}
+
+// daemonProc is a running `voiced run`.
+type daemonProc struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	http   string // base URL
+	exited chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listenRE = regexp.MustCompile(`HTTP endpoint listening"? addr=(\S+)`)
+
+func startDaemon(t *testing.T, voiced string, env []string, args ...string) *daemonProc {
+	t.Helper()
+	d := &daemonProc{stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	d.cmd = exec.Command(voiced, append([]string{"run"}, args...)...)
+	d.cmd.Stderr = d.stderr
+	d.cmd.Env = append(os.Environ(), env...)
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		d.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("voiced's log:\n%s", d.stderr.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listenRE.FindStringSubmatch(d.stderr.String()); m != nil {
+			d.http = "http://" + m[1]
+			return d
+		}
+		select {
+		case err := <-d.exited:
+			t.Fatalf("voiced exited early: %v\n%s", err, d.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("voiced did not say where HTTP listens:\n%s", d.stderr.String())
+	return nil
+}
+
+func (d *daemonProc) wait(t *testing.T, limit time.Duration) error {
+	t.Helper()
+	select {
+	case err := <-d.exited:
+		return err
+	case <-time.After(limit):
+		t.Fatalf("voiced still running after %v:\n%s", limit, d.stderr.String())
+		return nil
+	}
+}
+
+// events collects /v1/events state changes.
+type events struct {
+	mu     sync.Mutex
+	states []string
+	seen   chan string
+}
+
+func subscribe(t *testing.T, base string) *events {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &events{seen: make(chan string, 256)}
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		kind := ""
+		for sc.Scan() {
+			line := sc.Text()
+			if k, ok := strings.CutPrefix(line, "event: "); ok {
+				kind = k
+				continue
+			}
+			data, ok := strings.CutPrefix(line, "data: ")
+			if !ok || kind != "state" {
+				continue
+			}
+			var e struct {
+				State string `json:"state"`
+			}
+			json.Unmarshal([]byte(data), &e)
+			ev.mu.Lock()
+			ev.states = append(ev.states, e.State)
+			ev.mu.Unlock()
+			ev.seen <- e.State
+		}
+	}()
+	return ev
+}
+
+func (e *events) waitFor(t *testing.T, state string, limit time.Duration) {
+	t.Helper()
+	timeout := time.After(limit)
+	for {
+		select {
+		case s := <-e.seen:
+			if s == state {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %s state within %v; states: %v", state, limit, e.list())
+		}
+	}
+}
+
+func (e *events) list() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.states...)
+}
+
+// inOrder reports whether want appears in got as a subsequence.
+func inOrder(got, want []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+func control(t *testing.T, base, action string) {
+	t.Helper()
+	resp, err := http.Post(base+"/v1/control", "application/json", strings.NewReader(`{"action":"`+action+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("control %s = %d %s", action, resp.StatusCode, b)
+	}
+}
+
+func status(t *testing.T, base string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func waitStatus(t *testing.T, base, state string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if status(t, base)["state"] == state {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("state never became %s: %v", state, status(t, base))
+}
+
+// question writes examples/question.wav with lead seconds of silence before it and
+// tail after, and returns the path and the question at 24 kHz.
+func question(t *testing.T, lead, tail float64) (string, []int16) {
+	t.Helper()
+	pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]int16, int(lead*float64(rate)))
+	out = append(out, pcm...)
+	out = append(out, make([]int16, int(tail*float64(rate)))...)
+	path := filepath.Join(t.TempDir(), "mic.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wav.NewWriter(f, wav.Header{Channels: 1, Rate: rate, Bits: 16, Container: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 2*len(out))
+	for i, s := range out {
+		buf[2*i], buf[2*i+1] = byte(s), byte(uint16(s)>>8)
+	}
+	if _, err := w.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return path, trimSilence(realtimetest.Resample(pcm, rate, 24000))
+}
+
+// trimSilence cuts the quiet ends, so a comparison looks at the speech only.
+func trimSilence(pcm []int16) []int16 {
+	loud := func(s int16) bool { return s > 300 || s < -300 }
+	i, j := 0, len(pcm)
+	for i < j && !loud(pcm[i]) {
+		i++
+	}
+	for j > i && !loud(pcm[j-1]) {
+		j--
+	}
+	return pcm[i:j]
+}
+
+// envelope is the RMS level in 10 ms steps.
+func envelope(pcm []int16, rate int) []float64 {
+	step := rate / 100
+	env := make([]float64, 0, len(pcm)/step)
+	for i := 0; i+step <= len(pcm); i += step {
+		var sum float64
+		for _, s := range pcm[i : i+step] {
+			sum += float64(s) * float64(s)
+		}
+		env = append(env, math.Sqrt(sum/float64(step)))
+	}
+	return env
+}
+
+// bestCorrelation slides want's envelope over got's and returns the best normalised
+// correlation: near 1 when got contains want (the parrot reply), whatever the delay
+// and silence around it.
+func bestCorrelation(got, want []int16, rate int) float64 {
+	g, w := envelope(got, rate), envelope(want, rate)
+	best := -1.0
+	for lag := 0; lag+len(w) <= len(g); lag++ {
+		var sgw, sgg, sww float64
+		var mg, mw float64
+		for i := range w {
+			mg += g[lag+i]
+			mw += w[i]
+		}
+		mg /= float64(len(w))
+		mw /= float64(len(w))
+		for i := range w {
+			a, b := g[lag+i]-mg, w[i]-mw
+			sgw += a * b
+			sgg += a * a
+			sww += b * b
+		}
+		if sgg > 0 && sww > 0 {
+			best = max(best, sgw/math.Sqrt(sgg*sww))
+		}
+	}
+	return best
+}
+
+func checkReply(t *testing.T, path string, want []int16) {
+	t.Helper()
+	got, rate, err := realtimetest.ReadWAV(path)
+	if err != nil {
+		t.Fatalf("reply WAV: %v", err)
+	}
+	if rate != 24000 {
+		t.Fatalf("reply rate %d, want 24000", rate)
+	}
+	if c := bestCorrelation(got, want, rate); c < 0.85 {
+		t.Errorf("reply WAV correlates %.3f with the question, want >= 0.85 (the parrot reply)", c)
+	}
+}
+
+func checkRecord(t *testing.T, path string, want ...string) {
+	t.Helper()
+	v, err := schematest.Client("realtime-ga.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := v.ValidateLines(path)
+	if err != nil {
+		t.Fatalf("--record output fails the strict schema: %v", err)
+	}
+	for _, w := range want {
+		if counts[w] == 0 {
+			t.Errorf("the server saw no %s; it saw %v", w, counts)
+		}
+	}
+}
+
+func TestEndToEndVoiceWake(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec.jsonl")
+	addr := startSim(t, sim, "--speed", "0", "--record", rec)
+	mic, want := question(t, 1.5, 1.5)
+	reply := filepath.Join(dir, "reply.wav")
+	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
+		"--set", "http.listen=127.0.0.1:0", "--turns", "1", "--timeout", "60s")
+	ev := subscribe(t, d.http)
+	if err := d.wait(t, 60*time.Second); err != nil {
+		t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
+	}
+	if got, want := ev.list(), []string{"listening", "processing", "speaking", "connected"}; !inOrder(got, want) {
+		t.Errorf("/v1/events states %v, want %v in order", got, want)
+	}
+	checkReply(t, reply, want)
+	checkRecord(t, rec, "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "response.create")
+}
+
+func TestEndToEndPushToTalk(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec.jsonl")
+	addr := startSim(t, sim, "--speed", "0", "--record", rec)
+	const lead = 2.0
+	mic, want := question(t, lead, 3)
+	qlen := float64(len(want)) / 24000
+	reply := filepath.Join(dir, "reply.wav")
+	start := time.Now()
+	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml", "--set", "mode=push_to_talk",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
+		"--set", "http.listen=127.0.0.1:0", "--turns", "1", "--timeout", "60s")
+	ev := subscribe(t, d.http)
+	waitStatus(t, d.http, "connected")
+	control(t, d.http, "ptt_start")
+	// Hold the button over the whole question (the file started with the process).
+	time.Sleep(time.Until(start.Add(time.Duration((lead + qlen + 0.7) * float64(time.Second)))))
+	control(t, d.http, "ptt_stop")
+	if err := d.wait(t, 60*time.Second); err != nil {
+		t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
+	}
+	if got, want := ev.list(), []string{"listening", "processing", "speaking", "connected"}; !inOrder(got, want) {
+		t.Errorf("/v1/events states %v, want %v in order", got, want)
+	}
+	checkReply(t, reply, want)
+	checkRecord(t, rec, "session.update", "input_audio_buffer.clear", "input_audio_buffer.commit", "response.create")
+}
+
+func TestSIGTERMWhileSpeaking(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "1") // a real-time reply: SPEAKING lasts seconds
+	mic, _ := question(t, 0.5, 5)
+	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+filepath.Join(dir, "reply.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
+	ev := subscribe(t, d.http)
+	ev.waitFor(t, "speaking", 30*time.Second)
+	sent := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	err := d.wait(t, 10*time.Second)
+	took := time.Since(sent)
+	if err != nil {
+		t.Errorf("exit after SIGTERM: %v, want status 0", err)
+	}
+	if took > 2*time.Second {
+		t.Errorf("exit took %v after SIGTERM, want within 2 s", took)
+	}
+}
+
+func TestReloadAndConfigOverHTTP(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "0")
+	cfgPath := filepath.Join(dir, "voiced.yaml")
+	cfgText := fmt.Sprintf("mode: push_to_talk\nrealtime:\n  profile: custom\n  url: ws://%s/v1/realtime\n  model: sim\n  api_key: test-key\n  voice: marin\naudio:\n  capture: {device: 'file:%s', rate: 16000, channels: 1}\n  playback: {device: 'file:%s', rate: 24000, channels: 1}\ngpio: {enabled: false}\nhttp: {listen: '127.0.0.1:0'}\n",
+		addr, filepath.Join("..", "..", "examples", "question.wav"), filepath.Join(dir, "reply.wav"))
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, voiced, nil, "--config", cfgPath, "--timeout", "60s")
+	waitStatus(t, d.http, "connected")
+
+	// SIGHUP with a broken file: the old config stays, and the reason is told.
+	os.WriteFile(cfgPath, []byte(cfgText+"vad: {sensitivity: 9}\nbogus: 1\n"), 0o640)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.stderr.String(), "config reload rejected") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	st := status(t, d.http)
+	cerr, _ := st["config_error"].(string)
+	if !strings.Contains(cerr, "vad.sensitivity") || !strings.Contains(cerr, "bogus") {
+		t.Errorf("after a broken SIGHUP config_error = %q, want it to name vad.sensitivity and bogus", cerr)
+	}
+	if st["state"] != "connected" {
+		t.Errorf("after a broken SIGHUP state = %v, want connected", st["state"])
+	}
+
+	// A good file: reloaded, and a live change (the voice) is in force.
+	os.WriteFile(cfgPath, []byte(strings.Replace(cfgText, "voice: marin", "voice: cedar", 1)), 0o640)
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(d.stderr.String(), "config reloaded") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := getConfig(t, d.http)["realtime"].(map[string]any)["voice"]; got != "cedar" {
+		t.Errorf("after reload voice = %v, want cedar", got)
+	}
+
+	// PATCH out of range: 400 naming the field; nothing changes on disk or in memory.
+	before, _ := os.ReadFile(cfgPath)
+	resp, err := http.DefaultClient.Do(mustReq(t, "PATCH", d.http+"/v1/config", `{"audio":{"playback":{"volume":150}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), "audio.playback.volume") {
+		t.Errorf("PATCH volume 150 = %d %s, want 400 naming audio.playback.volume", resp.StatusCode, body)
+	}
+	if after, _ := os.ReadFile(cfgPath); !bytes.Equal(before, after) {
+		t.Errorf("a rejected PATCH changed the file")
+	}
+	// A good PATCH is saved atomically and applied.
+	resp, err = http.DefaultClient.Do(mustReq(t, "PATCH", d.http+"/v1/config", `{"audio":{"playback":{"volume":55}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PATCH volume 55 = %d", resp.StatusCode)
+	}
+	saved, _ := os.ReadFile(cfgPath)
+	if !strings.Contains(string(saved), "volume: 55") {
+		t.Errorf("saved config lacks volume: 55:\n%s", saved)
+	}
+	if fi, _ := os.Stat(cfgPath); fi.Mode().Perm() != 0o640 {
+		t.Errorf("saved config mode %o, want 640 kept", fi.Mode().Perm())
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
+func mustReq(t *testing.T, method, url, body string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func getConfig(t *testing.T, base string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(base + "/v1/config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var c map[string]any
+	json.NewDecoder(resp.Body).Decode(&c)
+	return c
+}
+
+// TestSystemdNotify runs the daemon against a real unixgram NOTIFY_SOCKET.
+func TestSystemdNotify(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "0")
+	sockPath := filepath.Join(dir, "notify.sock")
+	sock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sockPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	var mu sync.Mutex
+	var msgs []string
+	var pings []time.Time
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := sock.Read(buf)
+			if err != nil {
+				return
+			}
+			m := string(buf[:n])
+			mu.Lock()
+			msgs = append(msgs, m)
+			if m == "WATCHDOG=1" {
+				pings = append(pings, time.Now())
+			}
+			mu.Unlock()
+		}
+	}()
+	mic, _ := question(t, 0.5, 1)
+	d := startDaemon(t, voiced, []string{"NOTIFY_SOCKET=" + sockPath, "WATCHDOG_USEC=1000000"},
+		"--config", "../../examples/demo.yaml", "--set", "mode=push_to_talk",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+filepath.Join(dir, "r.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
+	waitStatus(t, d.http, "connected")
+	time.Sleep(2500 * time.Millisecond) // long enough for several watchdog intervals
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(msgs, "\n|")
+	if len(msgs) == 0 || !strings.HasPrefix(msgs[0], "READY=1\nSTATUS=") {
+		t.Errorf("first notification = %q, want READY=1 with a STATUS", all)
+	}
+	if !strings.Contains(all, "STATUS=connected") {
+		t.Errorf("no STATUS for the connected state in %q", all)
+	}
+	if msgs[len(msgs)-1] != "STOPPING=1" {
+		t.Errorf("last notification %q, want STOPPING=1", msgs[len(msgs)-1])
+	}
+	// WATCHDOG_USEC=1s: pings at about half of it, never a gap near the full second.
+	if len(pings) < 3 {
+		t.Fatalf("%d watchdog pings in 2.5 s, want at least 3 (%q)", len(pings), all)
+	}
+	for i := 1; i < len(pings); i++ {
+		if gap := pings[i].Sub(pings[i-1]); gap > 900*time.Millisecond {
+			t.Errorf("watchdog gap %v, want under the 1 s the watchdog allows", gap)
+		}
+	}
+}
