@@ -457,6 +457,9 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Dura
 		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
 			if skew = t.Sub(c.clock.Now()); skew > -minSkew && skew < minSkew {
 				skew = 0
+			} else {
+				// The server's clock is up to a second past Date: err early.
+				skew += time.Second
 			}
 		}
 		return conn, skew, nil
