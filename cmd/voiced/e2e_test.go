@@ -627,3 +627,44 @@ func TestSystemdNotify(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingDeviceAndKey: a microphone that is not there yet and a wrong API key do
+// not stop the daemon; it says what is missing and picks the device up when it appears.
+func TestMissingDeviceAndKey(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "0")
+	mic := filepath.Join(dir, "later.wav")
+	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=wrong-key",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+filepath.Join(dir, "r.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
+	st := status(t, d.http)
+	if st["state"] != "WAITING" || !strings.Contains(fmt.Sprint(st["problem"]), "audio.capture.device") {
+		t.Fatalf("status with no microphone = %v, want WAITING with a problem naming audio.capture.device", st)
+	}
+	// The microphone appears: the daemon picks it up by itself.
+	src, _ := question(t, 0.2, 0.2)
+	b, _ := os.ReadFile(src)
+	os.WriteFile(mic, b, 0o644)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if st = status(t, d.http); st["state"] != "WAITING" && st["state"] != "STARTING" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The wrong key is refused by the server: no retry storm, and the reason is shown.
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && st["fatal"] == nil {
+		time.Sleep(50 * time.Millisecond)
+		st = status(t, d.http)
+	}
+	if f := fmt.Sprint(st["fatal"]); !strings.Contains(f, "401") && !strings.Contains(strings.ToLower(f), "key") {
+		t.Errorf("status with a wrong key = %v, want a fatal error about the key", st)
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
