@@ -148,14 +148,18 @@ build_base() {
   BASE=$out
 }
 
-# build_payload ARCH: static binaries from payload.txt (packages that do not exist yet are
-# left out; the scenarios that need them skip) into .cache/ARCH/payload.
+# build_payload ARCH: static binaries and data files from payload.txt (packages that do not
+# exist yet are left out; the scenarios that need them skip) into .cache/ARCH/payload.
 build_payload() {
   local arch=$1 p=$CACHE/$1/payload name pkg how
   rm -rf "$p"; mkdir -p "$p"
   while read -r name pkg how; do
     # A package not written yet (no Go files) is left out; its scenarios skip.
-    compgen -G "$REPO_DIR/$pkg/*.go" >/dev/null || continue
+    if [ "$how" = file ]; then
+      [ -f "$REPO_DIR/$pkg" ] || die "payload.txt: $pkg is not a file"
+    else
+      compgen -G "$REPO_DIR/$pkg/*.go" >/dev/null || continue
+    fi
     case $how in
     test) (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go test -c -o "$p/$name" "$pkg") ||
             die "go test -c $pkg for $arch failed"
@@ -165,6 +169,7 @@ build_payload() {
           fi ;;
     bin) (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -o "$p/$name" "$pkg") ||
             die "go build $pkg for $arch failed" ;;
+    file) cp "$REPO_DIR/$pkg" "$p/$name" ;;
     *) die "payload.txt: unknown kind $how for $name" ;;
     esac
   done < <(sed 's/#.*//' "$VM_DIR/payload.txt" | awk 'NF == 3')
