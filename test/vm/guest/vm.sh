@@ -27,9 +27,9 @@ vm_done() {
 # (VOICED_VM_BREAK=NAME on the host), to show that its check can fail.
 vm_break() { case ",${VM_BREAK:-}," in *",$1,"*) echo "vm: BREAK $1 requested"; return 0 ;; esac; return 1; }
 
-# vm_need_payload NAME...: skip unless /payload/NAME was built (payload.txt).
+# vm_need_payload NAME...: skip unless /payload/NAME is there (payload.txt).
 vm_need_payload() {
-  for n in "$@"; do [ -x "/payload/$n" ] || vm_skip "/payload/$n is not built (its package does not exist yet)"; done
+  for n in "$@"; do [ -e "/payload/$n" ] || vm_skip "/payload/$n is not there (its package has no Go files yet, or payload.txt does not name it)"; done
 }
 
 # vm_wait_for PATH [SECONDS]: wait until PATH exists.
