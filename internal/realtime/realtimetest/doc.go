@@ -6,7 +6,9 @@
 // server VAD (speech_started/stopped, committed), a transcription event,
 // responses with output items, content parts, audio and transcript deltas
 // and response.done with usage, cancellation by response.cancel and by
-// speech when interrupt_response is set, truncation checked against the
+// speech when interrupt_response is set, idle_timeout_ms
+// (input_audio_buffer.timeout_triggered, then a response), truncation
+// checked against the
 // audio actually sent, and the real error codes for a commit under 100 ms,
 // a cancel with nothing active, a second response while one is active and
 // malformed events.

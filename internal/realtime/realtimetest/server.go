@@ -54,6 +54,9 @@ type Config struct {
 	// the spoken reply follows once its output arrives.
 	ToolCall      string
 	ToolArguments string // default "{}"
+	// MinIdleTimeout is the smallest idle_timeout_ms accepted; the service
+	// takes 5 s to 30 s (the default), tests may allow less.
+	MinIdleTimeout time.Duration
 	// ChunkMs is the audio per delta (default 50 ms).
 	ChunkMs int
 	// Model is reported in the session (default gpt-realtime).
@@ -91,6 +94,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.SessionMax <= 0 {
 		cfg.SessionMax = time.Hour
+	}
+	if cfg.MinIdleTimeout <= 0 {
+		cfg.MinIdleTimeout = 5 * time.Second
 	}
 	if cfg.ChunkMs <= 0 {
 		cfg.ChunkMs = 50

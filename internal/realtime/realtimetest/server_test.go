@@ -308,3 +308,48 @@ func TestItems(t *testing.T) {
 		})
 	}
 }
+
+func TestIdleTimeout(t *testing.T) {
+	ws, _ := dial(t, Config{MinIdleTimeout: time.Millisecond, ReplyAudio: Tone(440, 50, 24000, 8000), ReplyRate: 24000}, nil)
+	send := func(m string) {
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(`{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","idle_timeout_ms":200}}}}}`)
+	// Read without the schema: 200 ms is below the service's 5 s minimum,
+	// allowed here by MinIdleTimeout to keep the test short.
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var upd map[string]any
+	for upd == nil || upd["type"] != "session.updated" {
+		upd = nil
+		if err := ws.ReadJSON(&upd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	td := upd["session"].(map[string]any)["audio"].(map[string]any)["input"].(map[string]any)["turn_detection"].(map[string]any)
+	if td["idle_timeout_ms"] != float64(200) {
+		t.Errorf("turn_detection = %v, want idle_timeout_ms 200", td)
+	}
+	send(`{"type":"response.create"}`)
+	next(t, ws, "response.done")
+	start := time.Now()
+	ev := next(t, ws, "input_audio_buffer.timeout_triggered")
+	if waited := time.Since(start); waited < 150*time.Millisecond {
+		t.Errorf("timeout_triggered after %v, want after the 50 ms reply plus 200 ms", waited)
+	}
+	if ev["item_id"] == "" {
+		t.Errorf("timeout_triggered = %v, want an item id", ev)
+	}
+	next(t, ws, "input_audio_buffer.committed")
+	next(t, ws, "response.created")
+
+	// Out of the service's range: refused.
+	ws2, _ := dial(t, Config{}, nil)
+	if err := ws2.WriteMessage(websocket.TextMessage, []byte(`{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","idle_timeout_ms":200}}}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(t, ws2, "error")["error"].(map[string]any); e["code"] != realtime.CodeInvalidValue {
+		t.Errorf("error = %v, want invalid_value", e)
+	}
+}

@@ -22,6 +22,7 @@ type obj = map[string]any
 
 type turnCfg struct {
 	typ               string
+	idleTimeoutMs     int
 	threshold         float64
 	prefixMs          int
 	silenceMs         int
@@ -48,7 +49,8 @@ type session struct {
 	ws     *websocket.Conn
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // the streaming response
+	wg     sync.WaitGroup // the streaming response and the idle timer
+	idle   chan struct{}  // 1-buffered: idleAt changed
 
 	wmu  sync.Mutex // guards writes and sent
 	sent int
@@ -78,11 +80,12 @@ type session struct {
 	resp          *response
 	toolState     int // 0 no call yet, 1 call made, 2 output received
 	toolOutput    string
+	idleAt        time.Time // when idle_timeout_ms fires; zero when disarmed
 }
 
 func newSession(s *Server, ws *websocket.Conn) *session {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &session{srv: s, ws: ws, ctx: ctx, cancel: cancel,
+	c := &session{srv: s, ws: ws, ctx: ctx, cancel: cancel, idle: make(chan struct{}, 1),
 		id: s.id("sess"), model: s.cfg.Model, voice: "alloy", outRate: inputRate,
 		items: map[string]*simItem{},
 		// Like the service, a session starts with server VAD on.
@@ -169,6 +172,8 @@ func (c *session) run(betaHeader bool) {
 	}
 	expiry := time.AfterFunc(time.Until(time.Unix(c.expiresAt, 0)), c.expire)
 	defer expiry.Stop()
+	c.wg.Add(1)
+	go c.idleLoop()
 	for {
 		typ, msg, err := c.ws.ReadMessage()
 		if err != nil {
@@ -261,6 +266,9 @@ func (c *session) sessionObjLocked() obj {
 			t["prefix_padding_ms"] = c.td.prefixMs
 			t["silence_duration_ms"] = c.td.silenceMs
 			t["idle_timeout_ms"] = nil
+			if c.td.idleTimeoutMs > 0 {
+				t["idle_timeout_ms"] = c.td.idleTimeoutMs
+			}
 		} else {
 			t["eagerness"] = "auto"
 		}
@@ -369,6 +377,7 @@ func (c *session) updateSession(m *clientMsg) {
 			SilenceDurationMs *int     `json:"silence_duration_ms"`
 			CreateResponse    *bool    `json:"create_response"`
 			InterruptResponse *bool    `json:"interrupt_response"`
+			IdleTimeoutMs     *int     `json:"idle_timeout_ms"`
 			Eagerness         string   `json:"eagerness"`
 		}
 		if err := json.Unmarshal(turn, &t); err != nil || (t.Type != realtime.ServerVAD && t.Type != realtime.SemanticVAD) {
@@ -396,6 +405,15 @@ func (c *session) updateSession(m *clientMsg) {
 		}
 		if t.InterruptResponse != nil {
 			td.interruptResponse = *t.InterruptResponse
+		}
+		if t.IdleTimeoutMs != nil && t.Type == realtime.ServerVAD {
+			minMs := int(c.srv.cfg.MinIdleTimeout / time.Millisecond)
+			if *t.IdleTimeoutMs < minMs || *t.IdleTimeoutMs > 30000 {
+				c.sendError(realtime.CodeInvalidValue, "session.audio.input.turn_detection.idle_timeout_ms",
+					fmt.Sprintf("Invalid 'idle_timeout_ms': %d. Expected a value between %d and 30000.", *t.IdleTimeoutMs, minMs), m.EventID)
+				return
+			}
+			td.idleTimeoutMs = *t.IdleTimeoutMs
 		}
 	}
 	c.mu.Lock()
@@ -472,6 +490,7 @@ func (c *session) appendAudio(m *clientMsg) {
 				events = append(events, obj{"type": "input_audio_buffer.speech_started",
 					"audio_start_ms": c.speechStart * 1000 / inputRate, "item_id": c.vadItem})
 				interrupt = c.resp != nil && c.td.interruptResponse
+				c.setIdleLocked(time.Time{})
 			case c.speaking && speech:
 				c.silence = 0
 			case c.speaking:
@@ -678,6 +697,7 @@ func (c *session) startResponse(eventID string) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	r := &response{id: c.srv.id("resp"), cancel: cancel}
 	c.resp = r
+	c.setIdleLocked(time.Time{})
 	toolCall := c.srv.cfg.ToolCall != "" && c.toolState == 0
 	if toolCall {
 		c.toolState = 1
@@ -720,10 +740,14 @@ func usage(inAudio, outAudio, outText int) obj {
 
 // finish clears the active response, then sends response.done: a client
 // may create the next response as soon as it sees it.
-func (c *session) finish(r *response, status string, details any, output []obj, u any) {
+func (c *session) finish(r *response, status string, details any, output []obj, u any, played time.Duration) {
 	c.mu.Lock()
 	if c.resp == r {
 		c.resp = nil
+	}
+	// idle_timeout_ms counts from the end of the reply's playback.
+	if c.td != nil && c.td.idleTimeoutMs > 0 && c.resp == nil {
+		c.setIdleLocked(time.Now().Add(played + time.Duration(c.td.idleTimeoutMs)*time.Millisecond))
 	}
 	c.mu.Unlock()
 	_ = c.send(obj{"type": "response.done", "response": c.responseObj(r, status, details, output, u)})
@@ -762,7 +786,7 @@ func (c *session) streamToolCall(r *response) {
 	if c.ga() {
 		_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": done})
 	}
-	c.finish(r, "completed", nil, []obj{done}, usage(0, 0, 12))
+	c.finish(r, "completed", nil, []obj{done}, usage(0, 0, 12), 0)
 }
 
 // replyAudio is what the assistant says, at the output rate, and its
@@ -882,7 +906,7 @@ func (c *session) streamAudio(ctx context.Context, r *response) {
 		if ga {
 			_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": done})
 		}
-		c.finish(r, "cancelled", obj{"type": "cancelled", "reason": reason}, []obj{done}, usage(len(pcm)*10/rate, outTokens/2, 0))
+		c.finish(r, "cancelled", obj{"type": "cancelled", "reason": reason}, []obj{done}, usage(len(pcm)*10/rate, outTokens/2, 0), 0)
 		return
 	}
 	_ = c.send(with(obj{"type": names[2]}))
@@ -894,5 +918,51 @@ func (c *session) streamAudio(ctx context.Context, r *response) {
 	if ga {
 		_ = c.send(obj{"type": "conversation.item.done", "previous_item_id": c.prevID(prev), "item": done})
 	}
-	c.finish(r, "completed", nil, []obj{done}, usage(len(pcm)*10/rate, outTokens, len(allWords)))
+	c.finish(r, "completed", nil, []obj{done}, usage(len(pcm)*10/rate, outTokens, len(allWords)),
+		time.Duration(len(pcm))*time.Second/time.Duration(rate))
+}
+
+func (c *session) setIdleLocked(at time.Time) {
+	c.idleAt = at
+	select {
+	case c.idle <- struct{}{}:
+	default:
+	}
+}
+
+// idleLoop fires idle_timeout_ms: timeout_triggered, the (silent) buffer
+// committed as a user turn, and a response that prompts the user.
+func (c *session) idleLoop() {
+	defer c.wg.Done()
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-c.idle:
+			c.mu.Lock()
+			at := c.idleAt
+			c.mu.Unlock()
+			t.Stop()
+			if !at.IsZero() {
+				t.Reset(time.Until(at))
+			}
+		case <-t.C:
+			c.mu.Lock()
+			if c.idleAt.IsZero() || c.resp != nil || c.speaking {
+				c.mu.Unlock()
+				continue
+			}
+			c.idleAt = time.Time{}
+			startMs := c.inputStart * 1000 / inputRate
+			endMs := (c.inputStart + len(c.input)) * 1000 / inputRate
+			item := c.srv.id("item")
+			c.lastUser = nil // nothing to parrot: the reply is a prompt tone
+			c.mu.Unlock()
+			_ = c.send(obj{"type": "input_audio_buffer.timeout_triggered", "audio_start_ms": startMs, "audio_end_ms": endMs, "item_id": item})
+			c.commit("", item)
+		}
+	}
 }
