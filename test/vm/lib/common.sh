@@ -62,11 +62,14 @@ fetch_deb() {
     [ -f "$APT_DIR/updated" ] || apt_update
     mapfile -t opts < <(apt_opts)
     log "apt-get download $spec"
-    if ! (cd "$d" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$d/.err"); then
+    # Into a directory of its own first, so an interrupted download leaves no half .deb.
+    local tmp; tmp=$(mktemp -d "$d/.dl.XXXXXX")
+    if ! (cd "$tmp" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$tmp/.err"); then
       apt_update
-      (cd "$d" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$d/.err") ||
-        { cat "$d/.err" >&2; die "cannot download $spec${FETCH_HINT:+ ($FETCH_HINT)}"; }
+      (cd "$tmp" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$tmp/.err") ||
+        { cat "$tmp/.err" >&2; rm -rf "$tmp"; die "cannot download $spec${FETCH_HINT:+ ($FETCH_HINT)}"; }
     fi
+    mv "$tmp"/*.deb "$d/"; rm -rf "$tmp"
     # shellcheck disable=SC2086
     f=$(ls $d/${pkg}_${vpat}_${arch}.deb | sort -V | tail -1)
   fi
