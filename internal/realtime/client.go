@@ -63,7 +63,9 @@ type Options struct {
 	WriteTimeout   time.Duration // default 10 s
 
 	BackoffMin time.Duration // default 100 ms
-	BackoffMax time.Duration // default 2 s
+	// BackoffMax caps the wait; the default 1.5 s means a server that
+	// comes back is reached within 2 s, at most one attempt per 0.75 s.
+	BackoffMax time.Duration
 	// FatalRetry is the wait after a fatal error (bad key, no quota);
 	// default 10 min. Negative makes Run return the fatal error instead.
 	FatalRetry time.Duration
@@ -232,7 +234,7 @@ func New(o Options) (*Client, error) {
 	def(&o.PongWait, 2*o.PingInterval)
 	def(&o.WriteTimeout, 10*time.Second)
 	def(&o.BackoffMin, 100*time.Millisecond)
-	def(&o.BackoffMax, 2*time.Second)
+	def(&o.BackoffMax, 1500*time.Millisecond)
 	def(&o.RolloverLead, time.Minute)
 	def(&o.RolloverIdle, 2*time.Second)
 	if o.FatalRetry == 0 {
