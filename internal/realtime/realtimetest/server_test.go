@@ -353,3 +353,27 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("error = %v, want invalid_value", e)
 	}
 }
+
+// A server listening to silence keeps only the padding it may need.
+func TestSilenceBounded(t *testing.T) {
+	ws, srv := dial(t, Config{}, nil)
+	for range 50 { // 5 s
+		if err := ws.WriteMessage(websocket.TextMessage, appendMsg(make([]int16, 2400))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"input_audio_buffer.clear"}`)); err != nil {
+		t.Fatal(err)
+	}
+	next(t, ws, "input_audio_buffer.cleared")
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for c := range srv.conns {
+		c.mu.Lock()
+		n, start := cap(c.input), c.inputStart
+		c.mu.Unlock()
+		if n > 3*1300*24 || start != 5*inputRate {
+			t.Errorf("input buffer cap %d samples, start %d: want at most about 2.6 s kept and the stream position 5 s", n, start)
+		}
+	}
+}

@@ -510,6 +510,12 @@ func (c *session) appendAudio(m *clientMsg) {
 		if commitItem != "" {
 			c.vadRem = c.vadRem[:0]
 			c.stream = c.inputStart + len(c.input)
+		} else if keep := (c.td.prefixMs + 1000) * inputRate / 1000; !c.speaking && len(c.input) > 2*keep {
+			// Between turns only the padding can matter: a server left
+			// listening to silence must not grow without bound.
+			drop := len(c.input) - keep
+			c.input = append(c.input[:0], c.input[drop:]...)
+			c.inputStart += drop
 		}
 		c.vadRem = append([]int16(nil), c.vadRem...) // keep the remainder small
 	} else {
