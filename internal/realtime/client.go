@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -360,6 +361,9 @@ func (c *Client) Run(ctx context.Context) error {
 			continue
 		}
 		d := c.backoff(attempt)
+		if ra := (*retryAfterError)(nil); errors.As(err, &ra) {
+			d = max(d, ra.wait)
+		}
 		if attempt&(attempt-1) == 0 { // 0, 1, 2, 4, 8...: a long outage logs rarely
 			c.log.Warn("realtime disconnected", "err", err, "attempt", attempt+1, "retry_in", d)
 		}
@@ -478,10 +482,21 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Dura
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(body, &eb)
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+	// OpenAI answers an exhausted quota with 429 insufficient_quota: as
+	// fatal as a bad key.
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
+		eb.Error.Code == CodeInvalidAPIKey || eb.Error.Code == CodeInsufficientQuota {
 		return nil, 0, &FatalError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 	}
-	return nil, 0, fmt.Errorf("dial %s: HTTP %d %s: %w", c.opts.URL, resp.StatusCode, eb.Error.Message, err)
+	err = fmt.Errorf("dial %s: HTTP %d %s: %w", c.opts.URL, resp.StatusCode, eb.Error.Message, err)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		wait := defaultRetryAfter
+		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
+			wait = min(time.Duration(secs)*time.Second, maxRetryAfter)
+		}
+		return nil, 0, &retryAfterError{err: err, wait: wait}
+	}
+	return nil, 0, err
 }
 
 // drainQueue drops what was queued for a previous connection.
@@ -702,6 +717,22 @@ type readState struct {
 	skew     time.Duration // server clock minus ours
 	start    time.Time     // when the connection opened
 }
+
+// A rate-limited or overloaded server is retried after its Retry-After,
+// or defaultRetryAfter, at most maxRetryAfter.
+const (
+	defaultRetryAfter = 10 * time.Second
+	maxRetryAfter     = 5 * time.Minute
+)
+
+// retryAfterError is a refusal that says when to come back.
+type retryAfterError struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
 
 // minSkew is the smallest clock difference worth correcting.
 const minSkew = 5 * time.Second

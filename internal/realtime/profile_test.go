@@ -222,3 +222,62 @@ func TestPackageDoc(t *testing.T) {
 		}
 	}
 }
+
+// Refusals on upgrade: quota is fatal whatever the status, a busy server
+// is retried after its Retry-After.
+func TestUpgradeRefusals(t *testing.T) {
+	cases := []struct {
+		name      string
+		status    int
+		body      string
+		header    http.Header
+		fatal     bool
+		wantRetry time.Duration
+	}{
+		{"no quota", http.StatusTooManyRequests, `{"error":{"code":"insufficient_quota","message":"You exceeded your current quota."}}`, nil, true, 0},
+		{"forbidden", http.StatusForbidden, `{}`, nil, true, 0},
+		{"rate limited", http.StatusTooManyRequests, `{"error":{"code":"rate_limit_exceeded"}}`, http.Header{"Retry-After": {"7"}}, false, 7 * time.Second},
+		{"overloaded", http.StatusServiceUnavailable, ``, nil, false, 10 * time.Second},
+		{"server error", http.StatusInternalServerError, ``, nil, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for k, v := range tc.header {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer hs.Close()
+			cl, err := realtime.New(realtime.Options{URL: hs.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- cl.Run(ctx) }()
+			defer func() { cancel(); <-done }()
+			for ev := range cl.Events() {
+				switch e := ev.(type) {
+				case *realtime.Fatal:
+					if !tc.fatal {
+						t.Errorf("Fatal(%v), want a retry", e.Err)
+					}
+					return
+				case *realtime.Disconnected:
+					if tc.fatal {
+						t.Errorf("Disconnected(%v), want Fatal", e.Err)
+					}
+					if tc.wantRetry != 0 && e.RetryIn != tc.wantRetry {
+						t.Errorf("RetryIn = %v, want %v", e.RetryIn, tc.wantRetry)
+					}
+					if tc.wantRetry == 0 && e.RetryIn > 2*time.Second {
+						t.Errorf("RetryIn = %v, want the normal backoff", e.RetryIn)
+					}
+					return
+				}
+			}
+		})
+	}
+}
