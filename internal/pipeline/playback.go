@@ -65,6 +65,14 @@ type PlaybackStats struct {
 // counting what it hands over so that Heard can tell how much the user
 // heard.
 //
+// When there is nothing to play, the loop keeps IdlePeriods of silence
+// queued in the device rather than letting it run dry: an empty ALSA
+// buffer stops the stream with an xrun, and restarting it clicks on many
+// DACs and waits for the start threshold. With only a couple of periods
+// of silence queued, a reply still starts within that time. Audio that
+// arrives slower than it plays is written as it comes, in short writes,
+// and the same silence bridges the gaps.
+//
 // Run belongs to one goroutine. Write and Begin belong to one other
 // goroutine (the one receiving audio). Stop, Heard, PlayEarcon, SetVolume,
 // SetEarcons and Stats may be called from anywhere.
