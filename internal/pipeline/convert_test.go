@@ -250,3 +250,16 @@ func BenchmarkApplyGain(b *testing.B) {
 		ApplyGain(pcm, g)
 	}
 }
+
+func BenchmarkMixInto(b *testing.B) {
+	dst := make([]int16, 960)
+	src := make([]int16, 960)
+	for i := range src {
+		src[i] = int16(i * 17)
+	}
+	b.SetBytes(int64(2 * len(dst)))
+	b.ReportAllocs()
+	for b.Loop() {
+		MixInto(dst, src)
+	}
+}
