@@ -1,0 +1,494 @@
+// Command voiced-bench is `make bench`: it measures voiced's audio path and prints one
+// table of figures against the budgets of the design, also written as JSON.
+//
+//	voiced-bench [--minutes 10] [--bin bin] [--reference PATH] [--work build/bench]
+//	             [--out build/bench.json] [--skip scenario,micro,valgrind,qemu,size]
+//	             [--clients voiced,reference]
+//
+// # What it measures
+//
+// The scenario: the real `voiced run` with a FIFO as its microphone (a WAV stream the
+// benchmark writes) and a WAV file as its speaker, against voiced-sim at --speed 0
+// (replies as fast as possible), holds a conversation of many turns in push-to-talk and
+// in continuous mode. The same conversation goes through the reference client (see
+// bench/reference) in the same run. Per client and mode: CPU time (user+system from
+// /proc) per minute of microphone audio, heap objects per 20 ms frame in steady state
+// (from /metrics: the per-turn counts fitted to a line, whose slope is the cost of one
+// more frame and whose intercept is the turn's fixed cost), peak RSS (VmHWM),
+// goroutines at the start and end. Latencies measured from the outside: a period
+// written to the microphone -> its input_audio_buffer.append at the server (timed in
+// lockstep for the first periods of each push-to-talk turn), and ptt_stop sent -> the
+// commit at the server. Latency histograms the daemon exports on /metrics are read too.
+//
+// The micro-benchmarks: the Go benchmarks of internal/pipeline and internal/realtime
+// (ns/op, allocs/op), instructions per operation with valgrind on amd64 (the hardware
+// counters of `perf stat` are used instead when the machine has them), and the
+// per-period steps under qemu-user for linux/arm64 and linux/arm (ARMv6), as the
+// Raspberry Pi's proxy: ns/op there, and an instruction count from qemu's
+// one-instruction-per-block trace.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/wav"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "voiced-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	minutes   float64
+	bin       string
+	reference string
+	work      string
+	out       string
+	speech    string
+	benchtime string
+	skip      map[string]bool
+	clients   []string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("voiced-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	var skip, clients string
+	fs.Float64Var(&c.minutes, "minutes", 10, "microphone audio per client and mode, in minutes")
+	fs.StringVar(&c.bin, "bin", "bin", "directory with the voiced and voiced-sim binaries")
+	fs.StringVar(&c.reference, "reference", "build/bench/reference", "the reference client binary")
+	fs.StringVar(&c.work, "work", "build/bench", "scratch directory")
+	fs.StringVar(&c.out, "out", "build/bench.json", "where the table goes as JSON")
+	fs.StringVar(&c.speech, "speech", "examples/question.wav", "16 kHz mono speech the turns are cut from")
+	fs.StringVar(&c.benchtime, "benchtime", "200ms", "go test -benchtime of the micro-benchmarks")
+	fs.StringVar(&clients, "clients", "voiced,reference", "clients of the scenario")
+	fs.StringVar(&skip, "skip", "", "parts to leave out: scenario, micro, valgrind, qemu, size")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c.skip = map[string]bool{}
+	for p := range strings.SplitSeq(skip, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			switch p {
+			case "scenario", "micro", "valgrind", "qemu", "size":
+				c.skip[p] = true
+			default:
+				return fmt.Errorf("--skip %q: parts are scenario, micro, valgrind, qemu, size", p)
+			}
+		}
+	}
+	for k := range strings.SplitSeq(clients, ",") {
+		if k != "voiced" && k != "reference" {
+			return fmt.Errorf("--clients: %q is not voiced or reference", k)
+		}
+		c.clients = append(c.clients, k)
+	}
+	if c.minutes <= 0 {
+		return fmt.Errorf("--minutes %v: want a positive number", c.minutes)
+	}
+	if err := os.MkdirAll(c.work, 0o755); err != nil {
+		return err
+	}
+	start := time.Now()
+	var t table
+	var failures []string
+	fail := func(part string, err error) {
+		fmt.Fprintf(stderr, "bench: %s: %v\n", part, err)
+		failures = append(failures, part)
+		t.add(row{Figure: part, Unit: "failed: " + firstLine(err.Error())})
+	}
+
+	if !c.skip["scenario"] {
+		if err := scenarios(ctx, c, &t, stderr); err != nil {
+			fail("scenario", err)
+		}
+	}
+	if !c.skip["micro"] {
+		if err := micro(ctx, c, &t, stderr); err != nil {
+			fail("micro-benchmarks", err)
+		}
+	}
+	if !c.skip["size"] {
+		if err := binarySize(ctx, c, &t); err != nil {
+			fail("binary size", err)
+		}
+	}
+	t.add(row{Figure: "make bench wall time", Value: ptr(time.Since(start).Seconds()), Unit: "s", Budget: ptr("< 600 s"), OK: ptr(time.Since(start) < 10*time.Minute)})
+
+	t.print(stdout)
+	if err := t.writeJSON(c.out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nwritten to %s\n", c.out)
+	if len(failures) > 0 {
+		return fmt.Errorf("not measured: %s", strings.Join(failures, ", "))
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// scenarios holds the conversation in both modes with voiced and with the reference.
+func scenarios(ctx context.Context, c config, t *table, log io.Writer) error {
+	speech, err := readSpeech(c.speech)
+	if err != nil {
+		return err
+	}
+	results := map[string]scenarioResult{}
+	var errs []error
+	for _, mode := range []string{"push_to_talk", "continuous"} {
+		for _, kind := range c.clients {
+			s := &scenario{
+				Kind: kind, Mode: mode,
+				Voiced: filepath.Join(c.bin, "voiced"), Sim: filepath.Join(c.bin, "voiced-sim"), Reference: c.reference,
+				Dir:    filepath.Join(c.work, kind+"-"+mode),
+				Audio:  time.Duration(c.minutes * float64(time.Minute)),
+				Speech: speech, Log: log,
+			}
+			res, err := s.run(ctx)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %w", kind, mode, err))
+				t.add(row{Figure: fmt.Sprintf("scenario %s, %s", kind, mode), Unit: "failed: " + firstLine(err.Error())})
+				continue
+			}
+			results[kind+"/"+mode] = res
+		}
+	}
+	for _, mode := range []string{"push_to_talk", "continuous"} {
+		scenarioRows(t, mode, results["voiced/"+mode], results["reference/"+mode])
+	}
+	return errors.Join(errs...)
+}
+
+// cpuPerMinute is CPU milliseconds per minute of microphone audio.
+func (r scenarioResult) cpuPerMinute() float64 {
+	if r.AudioSeconds == 0 {
+		return math.NaN()
+	}
+	return r.CPU.Seconds() * 1000 / (r.AudioSeconds / 60)
+}
+
+func (r scenarioResult) ok() bool { return r.AudioSeconds > 0 }
+
+func scenarioRows(t *table, mode string, v, ref scenarioResult) {
+	m := strings.ReplaceAll(mode, "_", "-")
+	for _, r := range []scenarioResult{v, ref} {
+		if !r.ok() {
+			continue
+		}
+		t.add(row{Figure: fmt.Sprintf("%s %s: conversation (turns/replies, audio min, wall s)", m, r.Kind),
+			Value: ptr(r.AudioSeconds / 60), Unit: fmt.Sprintf("min (%d/%d turns, %.1f s)", r.Turns, r.Replies, r.Wall.Seconds())})
+		t.add(row{Figure: fmt.Sprintf("%s %s: CPU per conversation minute", m, r.Kind), Value: ptr(r.cpuPerMinute()), Unit: "ms/min"})
+		t.add(row{Figure: fmt.Sprintf("%s %s: heap objects per frame, all", m, r.Kind), Value: ptr(r.AllocsTotal / r.Frames), Unit: "objects/20 ms"})
+	}
+	if v.ok() && ref.ok() {
+		ratio := v.cpuPerMinute() / ref.cpuPerMinute()
+		t.add(row{Figure: m + ": CPU voiced / reference", Value: ptr(ratio), Unit: "ratio", Budget: ptr("<= 0.2"), OK: ptr(ratio <= 0.2)})
+		t.add(row{Figure: m + ": heap objects voiced / reference", Value: ptr((v.AllocsTotal / v.Frames) / (ref.AllocsTotal / ref.Frames)), Unit: "ratio"})
+	}
+	if !v.ok() {
+		return
+	}
+	if v.AllocsFitOK {
+		t.add(row{Figure: m + " voiced: heap objects per frame, steady state", Value: ptr(v.AllocsPerFrame), Unit: "objects/20 ms", Budget: ptr("0 (< 0.01)"), OK: ptr(v.AllocsPerFrame < 0.01)})
+		t.add(row{Figure: m + " voiced: heap objects per turn, fixed", Value: ptr(v.AllocsPerTurn), Unit: "objects/turn"})
+	}
+	rss := float64(v.PeakRSS) / (1 << 20)
+	t.add(row{Figure: m + " voiced: peak RSS (VmHWM)", Value: ptr(rss), Unit: "MiB", Budget: ptr("< 20 MiB"), OK: ptr(rss < 20)})
+	growth := v.GoroutinesEnd - v.GoroutinesStart
+	t.add(row{Figure: m + fmt.Sprintf(" voiced: goroutine growth (%.0f -> %.0f)", v.GoroutinesStart, v.GoroutinesEnd), Value: ptr(growth), Unit: "goroutines", Budget: ptr("0"), OK: ptr(growth <= 0)})
+	latencyRows(t, m+" voiced: mic -> wire, outside", v.MicToWire, 0.021, "<= 21 ms (period + 1 ms)")
+	if mode == "push_to_talk" {
+		latencyRows(t, m+" voiced: ptt_stop -> commit on the wire, outside", v.ReleaseToCommit, 0.005, "< 5 ms")
+		if ref.ok() {
+			latencyRows(t, m+" reference: ptt_stop -> commit on the wire, outside", ref.ReleaseToCommit, math.NaN(), "")
+		}
+	}
+	histogramRows(t, m+" voiced", v.Histograms)
+}
+
+// The daemon's latency histograms, by what their names say, with their budgets.
+var latencyBudgets = []struct {
+	match  []string
+	figure string
+	limit  float64
+	budget string
+}{
+	{[]string{"uplink", "mic", "capture"}, "capture frame -> append on the socket", 0.021, "<= 21 ms (period + 1 ms)"},
+	{[]string{"downlink", "delta", "playback_latency", "speaker"}, "delta received -> device write", 0.081, "<= 81 ms (1 ms + 80 ms buffer)"},
+	{[]string{"commit"}, "release -> commit on the wire", 0.005, "< 5 ms"},
+	{[]string{"barge", "interrupt"}, "barge-in -> playback silent", 0.030, "<= 30 ms"},
+}
+
+func histogramRows(t *table, prefix string, hs map[string]*histogram) {
+	names := make([]string, 0, len(hs))
+	for n := range hs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, lb := range latencyBudgets {
+		found := false
+		for _, n := range names {
+			if !slices.ContainsFunc(lb.match, func(s string) bool { return strings.Contains(n, s) }) || !strings.HasSuffix(n, "_seconds") {
+				continue
+			}
+			found = true
+			h := hs[n]
+			if h.Count == 0 {
+				t.add(row{Figure: fmt.Sprintf("%s: %s (%s)", prefix, lb.figure, n), Unit: "no observations", Budget: ptr(lb.budget)})
+				continue
+			}
+			for _, q := range []float64{0.5, 0.99} {
+				v := h.quantile(q)
+				t.add(row{Figure: fmt.Sprintf("%s: %s (%s) p%.0f of %.0f", prefix, lb.figure, n, q*100, h.Count), Value: ptr(v * 1000), Unit: "ms", Budget: ptr(lb.budget), OK: ptr(v <= lb.limit)})
+			}
+		}
+		if !found {
+			t.add(row{Figure: fmt.Sprintf("%s: %s", prefix, lb.figure), Unit: "not exported on /metrics", Budget: ptr(lb.budget)})
+		}
+	}
+}
+
+func latencyRows(t *table, figure string, samples []float64, limit float64, budget string) {
+	if len(samples) == 0 {
+		t.add(row{Figure: figure, Unit: "no samples"})
+		return
+	}
+	for _, q := range []float64{0.5, 0.99} {
+		v := percentile(samples, q)
+		r := row{Figure: fmt.Sprintf("%s p%.0f of %d", figure, q*100, len(samples)), Value: ptr(v * 1000), Unit: "ms"}
+		if !math.IsNaN(limit) {
+			r.Budget, r.OK = ptr(budget), ptr(v <= limit)
+		}
+		t.add(r)
+	}
+}
+
+func readSpeech(path string) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := wav.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	h := r.Header()
+	if h.Rate != micRate || h.Channels != 1 || h.Bits != 16 {
+		return nil, fmt.Errorf("read %s: %d Hz %d ch %d-bit, want %d Hz mono 16-bit", path, h.Rate, h.Channels, h.Bits, micRate)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	pcm := make([]int16, len(b)/2)
+	for i := range pcm {
+		pcm[i] = int16(uint16(b[2*i]) | uint16(b[2*i+1])<<8)
+	}
+	if len(pcm) < micRate/2 {
+		return nil, fmt.Errorf("read %s: %d samples, want at least half a second", path, len(pcm))
+	}
+	return pcm, nil
+}
+
+// micro runs the Go benchmarks natively, counts instructions, and runs the per-period
+// steps under qemu-user for arm64 and arm.
+func micro(ctx context.Context, c config, t *table, log io.Writer) error {
+	res, err := runGoBench(ctx, c.benchtime, log)
+	if err != nil {
+		return err
+	}
+	byName := map[string]benchResult{}
+	for _, r := range res {
+		byName[r.Name] = r
+	}
+	// Zero allocations on every hot-path benchmark.
+	worst, worstName, cases := 0.0, "", 0
+	for _, r := range res {
+		if !slices.ContainsFunc(zeroAllocFamilies, func(f string) bool { return strings.HasPrefix(r.Name, f) }) {
+			continue
+		}
+		cases++
+		if a := r.Metrics["allocs/op"]; a > worst || worstName == "" {
+			worst, worstName = a, r.Name
+		}
+	}
+	t.add(row{Figure: fmt.Sprintf("micro: allocs/op, worst of %d hot-path benchmarks (%s)", cases, strings.TrimPrefix(worstName, "Benchmark")), Value: ptr(worst), Unit: "allocs/op", Budget: ptr("0"), OK: ptr(worst == 0 && cases > 0)})
+	for _, h := range hotSteps {
+		r, ok := byName[h.Bench]
+		if !ok {
+			t.add(row{Figure: "micro amd64: " + h.Label, Unit: "benchmark " + h.Bench + " not found"})
+			continue
+		}
+		t.add(row{Figure: "micro amd64: " + h.Label, Value: ptr(r.Metrics["ns/op"]), Unit: "ns/op"})
+	}
+	for _, pair := range [][2]string{{"BenchmarkAppendEncodeJSON/20ms", "BenchmarkAppendEncode/20ms"}, {"BenchmarkDeltaDecodeJSON/50ms", "BenchmarkDeltaDecode/50ms"}} {
+		slow, fast := byName[pair[0]], byName[pair[1]]
+		if slow.N > 0 && fast.N > 0 && fast.Metrics["ns/op"] > 0 {
+			t.add(row{Figure: fmt.Sprintf("micro amd64: %s, encoding/json way / voiced's", strings.TrimPrefix(pair[1], "Benchmark")), Value: ptr(slow.Metrics["ns/op"] / fast.Metrics["ns/op"]), Unit: "ratio of ns/op"})
+		}
+	}
+
+	dir := filepath.Join(c.work, "micro")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var jobs []func() error
+	var errs []error
+	addErr := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	results := newResultSet()
+	if !c.skip["valgrind"] {
+		insnJobs, err := instructionJobs(ctx, dir, "amd64", "", results, log)
+		addErr(err)
+		jobs = append(jobs, insnJobs...)
+	}
+	if !c.skip["qemu"] {
+		for _, arch := range []struct{ goarch, qemu string }{{"arm64", "qemu-aarch64-static"}, {"arm", "qemu-arm-static"}} {
+			if _, err := exec.LookPath(arch.qemu); err != nil {
+				t.add(row{Figure: "micro " + arch.goarch + " (qemu-user)", Unit: arch.qemu + " not installed"})
+				continue
+			}
+			qjobs, err := instructionJobs(ctx, dir, arch.goarch, arch.qemu, results, log)
+			addErr(err)
+			jobs = append(jobs, qjobs...)
+		}
+	}
+	addErr(parallel(2, jobs))
+	results.rows(t)
+	return errors.Join(errs...)
+}
+
+// instructionJobs are the counting jobs for one architecture: valgrind for the host
+// (amd64), qemu-user for the others, plus plain ns/op under qemu.
+func instructionJobs(ctx context.Context, dir, goarch, qemu string, rs *resultSet, log io.Writer) ([]func() error, error) {
+	bins := map[string]string{}
+	for _, pkg := range microPackages {
+		b, err := testBinary(ctx, dir, pkg, goarch)
+		if err != nil {
+			return nil, err
+		}
+		bins[pkg] = b
+	}
+	var jobs []func() error
+	if qemu == "" {
+		if _, err := exec.LookPath("valgrind"); err != nil {
+			rs.note(row{Figure: "micro amd64 instructions", Unit: "valgrind not installed"})
+			return nil, nil
+		}
+		if perfInstructions() {
+			rs.note(row{Figure: "micro amd64 instructions", Unit: "perf stat -e instructions is supported here; valgrind counts are shown"})
+		} else {
+			rs.note(row{Figure: "micro amd64 instructions", Unit: "perf stat -e instructions: not supported on this machine (no PMU); counted with valgrind"})
+		}
+	} else {
+		var names []string
+		for _, h := range hotSteps {
+			if h.Count {
+				names = append(names, h.Bench)
+			}
+		}
+		jobs = append(jobs, func() error {
+			byPkg := map[string][]string{}
+			for _, h := range hotSteps {
+				if slices.Contains(names, h.Bench) {
+					byPkg[h.Pkg] = append(byPkg[h.Pkg], h.Bench)
+				}
+			}
+			for pkg, ns := range byPkg {
+				res, err := qemuBench(ctx, qemu, bins[pkg], ns)
+				if err != nil {
+					return err
+				}
+				for _, r := range res {
+					rs.set(goarch+" ns", r.Name, r.Metrics["ns/op"])
+				}
+			}
+			return nil
+		})
+	}
+	for _, h := range hotSteps {
+		if !h.Count || (qemu != "" && !h.ArmCount) {
+			continue
+		}
+		jobs = append(jobs, func() error {
+			var v float64
+			var err error
+			if qemu == "" {
+				v, err = valgrindInstructions(ctx, bins[h.Pkg], h.Bench)
+			} else {
+				v, err = qemuInstructions(ctx, qemu, bins[h.Pkg], h.Bench)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(log, "bench: %s instructions/op %s: %.0f\n", goarch, h.Bench, v)
+			rs.set(goarch+" insn", h.Bench, v)
+			return nil
+		})
+	}
+	return jobs, nil
+}
+
+// perfInstructions reports whether `perf stat -e instructions` counts on this machine.
+func perfInstructions() bool {
+	out, err := exec.Command("perf", "stat", "-x,", "-e", "instructions", "--", "true").CombinedOutput()
+	return err == nil && !strings.Contains(string(out), "not supported") && !strings.Contains(string(out), "<not")
+}
+
+// binarySize builds the stripped linux/arm64 daemon and weighs it.
+func binarySize(ctx context.Context, c config, t *table) error {
+	out := filepath.Join(c.work, "voiced-arm64")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./cmd/voiced")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build arm64 voiced: %w\n%s", err, b)
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		return err
+	}
+	mb := float64(fi.Size()) / (1 << 20)
+	t.add(row{Figure: "stripped linux/arm64 voiced binary", Value: ptr(mb), Unit: "MiB", Budget: ptr("< 12 MiB"), OK: ptr(mb < 12)})
+	return nil
+}
+
+// writeJSON writes the table as a list of {"figure","value","unit","budget","ok"}.
+func (t *table) writeJSON(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(t.rows, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

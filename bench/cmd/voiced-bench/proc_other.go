@@ -1,0 +1,16 @@
+//go:build !linux
+
+package main
+
+import (
+	"errors"
+	"time"
+)
+
+var errNoProc = errors.New("voiced-bench: process figures need Linux /proc")
+
+func cpuTime(int) (time.Duration, error) { return 0, errNoProc }
+
+func peakRSS(int) (int64, error) { return 0, errNoProc }
+
+func mkfifo(string) error { return errNoProc }
