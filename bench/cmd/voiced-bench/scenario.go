@@ -64,10 +64,10 @@ type scenarioResult struct {
 	AllocsPerFrame  float64 // marginal heap objects per 20 ms period, both directions
 	AllocsPerTurn   float64 // fixed heap objects per turn
 	AllocsFitOK     bool
-	AllocsTotal     float64         // heap objects over the conversation
-	Frames          float64         // 20 ms periods, microphone and speaker, over the conversation
-	MicToWire       []float64       // seconds: a period written to the microphone -> its append at the server
-	ReleaseToCommit []float64       // seconds: ptt_stop sent -> commit at the server
+	AllocsTotal     float64   // heap objects over the conversation
+	Frames          float64   // 20 ms periods, microphone and speaker, over the conversation
+	MicToWire       []float64 // seconds: a period written to the microphone -> its append at the server
+	ReleaseToCommit []float64 // seconds: ptt_stop sent -> commit at the server
 	Histograms      map[string]*histogram
 	Wall            time.Duration
 }
