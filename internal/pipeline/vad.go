@@ -501,7 +501,7 @@ func (v *VAD) echoFloor(e *float64, noise, level float64) float64 {
 	if level > *e {
 		*e += vadEchoRise * (level - *e)
 	} else {
-		*e -= vadEchoFall
+		*e = max(*e-vadEchoFall, noise)
 	}
 	return floor
 }
@@ -515,7 +515,7 @@ func (v *VAD) echoFloorLin(e *float64, noise, level float64) float64 {
 	if level > *e {
 		*e += vadEchoRise * (level - *e)
 	} else {
-		*e *= vadEchoFallLin
+		*e = max(*e*vadEchoFallLin, noise) // never below the noise: no denormals in long replies
 	}
 	return floor
 }

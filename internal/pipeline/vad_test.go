@@ -282,6 +282,7 @@ func TestVADOnSharedSet(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(sharedVADSet, "labels.tsv")); err != nil {
 		t.Skipf("shared VAD set not reachable at %s (%v): quality target not checked", sharedVADSet, err)
 	}
+	t.Parallel()
 	rep, err := EvaluateVAD(sharedVADSet, VADConfig{Sensitivity: DefaultVADSensitivity})
 	if err != nil {
 		t.Fatal(err)
@@ -352,6 +353,10 @@ func TestUpsample16to24(t *testing.T) {
 // TestVADOnSharedSet24k checks that the model, fitted at 16 kHz, keeps its quality at the
 // pipeline's 24 kHz: the set's files are upsampled and scored the same way.
 func TestVADOnSharedSet24k(t *testing.T) {
+	if vadRaceEnabled {
+		t.Skip("slow under the race detector and single-goroutine; TestVADOnSharedSet covers -race runs")
+	}
+	t.Parallel()
 	lf, err := os.Open(filepath.Join(sharedVADSet, "labels.tsv"))
 	if err != nil {
 		t.Skipf("shared VAD set not reachable at %s (%v): 24 kHz quality not checked", sharedVADSet, err)
