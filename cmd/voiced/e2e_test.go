@@ -391,25 +391,31 @@ func checkRecord(t *testing.T, path string, want ...string) {
 }
 
 func TestEndToEndVoiceWake(t *testing.T) {
-	voiced, sim := binaries(t)
-	dir := t.TempDir()
-	rec := filepath.Join(dir, "rec.jsonl")
-	addr := startSim(t, sim, "--speed", "0", "--record", rec)
-	mic, want := question(t, 1.5, 1.5)
-	reply := filepath.Join(dir, "reply.wav")
-	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml",
-		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
-		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
-		"--set", "http.listen=127.0.0.1:0", "--turns", "1", "--timeout", "60s")
-	ev := subscribe(t, d.http)
-	if err := d.wait(t, 60*time.Second); err != nil {
-		t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
+	// on_demand dials at the wake: the speech waits in the uplink ring meanwhile.
+	for _, conn := range []string{"always", "on_demand"} {
+		t.Run(conn, func(t *testing.T) {
+			voiced, sim := binaries(t)
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "rec.jsonl")
+			addr := startSim(t, sim, "--speed", "0", "--record", rec)
+			mic, want := question(t, 1.5, 1.5)
+			reply := filepath.Join(dir, "reply.wav")
+			d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml",
+				"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+				"--set", "realtime.connection="+conn,
+				"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
+				"--set", "http.listen=127.0.0.1:0", "--turns", "1", "--timeout", "60s")
+			ev := subscribe(t, d.http)
+			if err := d.wait(t, 60*time.Second); err != nil {
+				t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
+			}
+			if got, want := ev.list(), []string{"listening", "processing", "speaking"}; !inOrder(got, want) {
+				t.Errorf("/v1/events states %v, want %v in order", got, want)
+			}
+			checkReply(t, reply, want)
+			checkRecord(t, rec, "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "response.create")
+		})
 	}
-	if got, want := ev.list(), []string{"listening", "processing", "speaking", "connected"}; !inOrder(got, want) {
-		t.Errorf("/v1/events states %v, want %v in order", got, want)
-	}
-	checkReply(t, reply, want)
-	checkRecord(t, rec, "session.update", "input_audio_buffer.append", "input_audio_buffer.commit", "response.create")
 }
 
 func TestEndToEndPushToTalk(t *testing.T) {

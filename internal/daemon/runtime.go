@@ -241,12 +241,14 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	}
 	co.Audio = rt.onAudio
 	co.Tools = rt.tools()
+	co.OnDemand = c.Realtime.Connection == "on_demand"
 	rt.client, err = realtime.New(co)
 	if err != nil {
 		return nil, err
 	}
-	// Two seconds of speech may wait for the socket before the oldest is dropped.
-	rt.ring, err = pipeline.NewRing(2*pipeline.CaptureRate, pipeline.RingOverwrite)
+	// Five seconds of speech may wait for the socket (dialling on demand, a reconnect)
+	// before the oldest is dropped.
+	rt.ring, err = pipeline.NewRing(5*pipeline.CaptureRate, pipeline.RingOverwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +275,9 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	}
 	if rt.led != nil {
 		ec.LED = ledAdapter{rt.led}
+	}
+	if co.OnDemand {
+		ec.Connector = rt.client
 	}
 	rt.engine, err = pipeline.NewEngine(ec)
 	if err != nil {
@@ -378,6 +383,14 @@ func (rt *runtime) forwardRealtime(ctx context.Context) error {
 				return nil
 			}
 			rt.noteRealtime(ev)
+			switch ev.(type) {
+			case *realtime.Connecting, *realtime.Disconnected, *realtime.Fatal:
+				// Speech while there is no session waits in the ring instead of being
+				// appended to a closed socket and lost.
+				rt.uplink.SetHold(true)
+			case *realtime.Connected:
+				rt.uplink.SetHold(false)
+			}
 			if pe, ok := translate(ev); ok {
 				rt.engine.HandleRealtime(pe)
 			}
