@@ -30,6 +30,7 @@ test: lint test-unit test-cross ## everything a change must pass: format, vet, s
 lint: ## gofmt check, go vet, staticcheck, go.mod tidy
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
