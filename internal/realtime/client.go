@@ -52,6 +52,10 @@ type Options struct {
 	// OnDemand connects only between Dial and Hangup (connection policy
 	// on_demand); otherwise Run keeps a connection up all the time.
 	OnDemand bool
+	// OnWritten, if set, is called on the writer goroutine after each client event has
+	// been written to the socket, with its type and size (latency and byte metrics). It
+	// must not block.
+	OnWritten func(typ string, bytes int)
 	// ToolTimeout bounds a tool call without its own timeout (default 10 s).
 	ToolTimeout time.Duration
 
@@ -93,6 +97,8 @@ type Stats struct {
 	BadEvents     uint64 // messages that could not be decoded
 	Reconnects    uint64
 	Rollovers     uint64
+	BytesSent     uint64 // WebSocket message payload written
+	BytesReceived uint64 // and read
 }
 
 // Errors of the send methods.
@@ -143,6 +149,7 @@ type audioBuf struct{ msg, scratch []byte }
 
 type outMsg struct {
 	data  []byte
+	typ   string    // the event type, for OnWritten
 	audio *audioBuf // returned to the free list once written
 }
 
@@ -180,6 +187,7 @@ type Client struct {
 
 	audioQueued, audioDropped, audioReceived atomic.Uint64
 	unknown, bad, reconnects, rollovers      atomic.Uint64
+	bytesSent, bytesReceived                 atomic.Uint64
 
 	toolWG sync.WaitGroup // tool calls of the current connection
 
@@ -301,6 +309,7 @@ func (c *Client) Stats() Stats {
 		AudioQueued: c.audioQueued.Load(), AudioDropped: c.audioDropped.Load(),
 		AudioReceived: c.audioReceived.Load(), UnknownEvents: c.unknown.Load(),
 		BadEvents: c.bad.Load(), Reconnects: c.reconnects.Load(), Rollovers: c.rollovers.Load(),
+		BytesSent: c.bytesSent.Load(), BytesReceived: c.bytesReceived.Load(),
 	}
 }
 
@@ -554,7 +563,7 @@ queue:
 			return false, err
 		}
 		select {
-		case c.sendq <- outMsg{data: b}: // the queue was just drained
+		case c.sendq <- outMsg{data: b, typ: ev.Type}: // the queue was just drained
 			replayed = i
 		default:
 			c.log.Warn("realtime history replay cut short", "turns", len(turns), "sent", replayed)
@@ -635,11 +644,16 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
 		case m := <-c.sendq:
 			_ = conn.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
 			err := conn.WriteMessage(websocket.TextMessage, m.data)
+			n := len(m.data)
 			if m.audio != nil {
 				c.free <- m.audio
 			}
 			if err != nil {
 				return fmt.Errorf("write: %w", err)
+			}
+			c.bytesSent.Add(uint64(n))
+			if c.opts.OnWritten != nil {
+				c.opts.OnWritten(m.typ, n)
 			}
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteTimeout)); err != nil {
@@ -667,6 +681,7 @@ func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, st *readSta
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
 		}
+		c.bytesReceived.Add(uint64(len(msg)))
 		if typ != websocket.TextMessage {
 			c.badMessage(ctx, fmt.Errorf("realtime: binary message of %d bytes ignored", len(msg)))
 			continue
@@ -950,7 +965,7 @@ func (c *Client) send(ev clientEvent) error {
 		return err
 	}
 	select {
-	case c.sendq <- outMsg{data: b}:
+	case c.sendq <- outMsg{data: b, typ: ev.Type}:
 		return nil
 	default:
 		return fmt.Errorf("send %s: %w", ev.Type, ErrQueueFull)
@@ -982,7 +997,7 @@ func (c *Client) AppendAudio(pcm []int16) error {
 	}
 	b.msg, b.scratch = appendAudioEvent(b.msg, b.scratch, pcm)
 	select {
-	case c.sendq <- outMsg{data: b.msg, audio: b}:
+	case c.sendq <- outMsg{data: b.msg, typ: typeAppend, audio: b}:
 	default:
 		c.free <- b
 		c.audioDropped.Add(1)

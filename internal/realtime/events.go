@@ -64,6 +64,7 @@ const (
 	typeResponseCancel       = "response.cancel"
 	typeSessionUpdate        = "session.update"
 	typeCommit               = "input_audio_buffer.commit"
+	typeAppend               = "input_audio_buffer.append"
 	typeClear                = "input_audio_buffer.clear"
 	typeItemCreate           = "conversation.item.create"
 	typeItemTruncate         = "conversation.item.truncate"
