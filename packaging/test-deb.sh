@@ -394,6 +394,10 @@ pid=$(show MainPID)
 	echo "capeff=$(awk '/^CapEff/ {print $2}' "/proc/$pid/status")"
 	echo "nonewprivs=$(awk '/^NoNewPrivs/ {print $2}' "/proc/$pid/status")"
 	echo "seccomp=$(awk '/^Seccomp:/ {print $2}' "/proc/$pid/status")"
+	# Mount options the daemon sees: / read-only, /etc/voiced writable, /home hidden.
+	echo "mount_root=$(awk '$5 == "/" {split($6, o, ","); print o[1]}' "/proc/$pid/mountinfo" | tail -1)"
+	echo "mount_etc_voiced=$(awk '$5 == "/etc/voiced" {split($6, o, ","); print o[1]}' "/proc/$pid/mountinfo" | tail -1)"
+	echo "mount_home=$(awk '$5 == "/home"' "/proc/$pid/mountinfo" | wc -l)"
 	# The HTTP config save: temp file and rename in /etc/voiced.
 	body='{"vad":{"sensitivity":3}}'
 	if exec 3<>/dev/tcp/127.0.0.1/8088; then
@@ -479,6 +483,9 @@ scenario_boot() {
 	expect "no effective capabilities" "0000000000000000" probe capeff
 	expect "no new privileges" "1" probe nonewprivs
 	expect "system call filter on (seccomp mode 2)" "2" probe seccomp
+	expect "/ is read-only for the daemon" "ro" probe mount_root
+	expect "/etc/voiced is writable for the daemon" "rw" probe mount_etc_voiced
+	check "/home is hidden from the daemon (mounted over)" test "$(probe mount_home)" -gt 0
 	check "PATCH /v1/config answered 2xx ($(probe patch))" sh -c "echo '$(probe patch)' | grep -q '^HTTP/1.1 2'"
 	expect "config saved into /etc/voiced/voiced.yaml" "1" probe saved
 	check "saved config not readable by others ($(probe saved_owner))" \
