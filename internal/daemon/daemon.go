@@ -451,6 +451,9 @@ func (d *Daemon) Control(ctx context.Context, action string) error {
 	if err != nil {
 		return httpapi.ErrUnknownAction
 	}
+	if a == pipeline.ActionPTTStop {
+		d.metrics.released()
+	}
 	d.mu.Lock()
 	rt, problem := d.rt, d.problem
 	d.mu.Unlock()

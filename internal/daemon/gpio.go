@@ -102,6 +102,9 @@ func (d *Daemon) forwardButton(events <-chan gpio.Event, stop <-chan struct{}) {
 				return
 			}
 			b, known := buttonEvents[ev.Kind]
+			if b == pipeline.ButtonRelease {
+				d.metrics.released()
+			}
 			if rt := d.current(); known && rt != nil {
 				rt.engine.HandleButton(b)
 			}

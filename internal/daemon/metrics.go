@@ -1,6 +1,9 @@
 package daemon
 
 import (
+	"sync/atomic"
+	"time"
+
 	"github.com/voiced-project/voiced/internal/metrics"
 	"github.com/voiced-project/voiced/internal/pipeline"
 )
@@ -17,6 +20,21 @@ type daemonMetrics struct {
 	disconnects *metrics.Counter
 	turnSeconds *metrics.Histogram // speech end to the reply's first audio, as the user waits
 	turnStart   int64              // unix nanos of the last local speech end; engine-event goroutine only
+	commit      *metrics.Histogram // button release (or ptt_stop) to the commit written on the socket
+	releasedAt  atomic.Int64       // unix nanos of the last release not yet committed; 0 = none
+}
+
+// released marks a push-to-talk release, the start of the commit latency.
+func (m *daemonMetrics) released() { m.releasedAt.Store(time.Now().UnixNano()) }
+
+// written is the realtime client's OnWritten hook (writer goroutine).
+func (m *daemonMetrics) written(typ string, _ int) {
+	if typ != "input_audio_buffer.commit" {
+		return
+	}
+	if at := m.releasedAt.Swap(0); at != 0 {
+		m.commit.Observe(float64(time.Now().UnixNano()-at) / 1e9)
+	}
 }
 
 func newDaemonMetrics(d *Daemon) *daemonMetrics {
@@ -28,6 +46,7 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 	m.interrupts = r.Counter("voiced_interrupts_total", "Replies stopped by barge-in or control.")
 	m.errors = r.Counter("voiced_errors_total", "Conversation errors.")
 	m.disconnects = r.Counter("voiced_disconnects_total", "Connections lost.")
+	m.commit = r.Histogram("voiced_commit_latency_seconds", "From the button release (or ptt_stop) to input_audio_buffer.commit written on the socket.", metrics.LatencyBuckets...)
 	m.turnSeconds = r.Histogram("voiced_response_latency_seconds", "From the end of the user's speech to the reply starting.", metrics.LatencyBuckets...)
 	fromRT := func(f func(rt *runtime) uint64) func() uint64 {
 		return func() uint64 {
@@ -44,6 +63,8 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 	r.CounterFunc("voiced_audio_sent_samples_total", "Samples handed to the WebSocket writer.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().AudioQueued }))
 	r.CounterFunc("voiced_audio_dropped_appends_total", "Audio appends dropped (not connected, or the socket was behind).", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().AudioDropped }))
 	r.CounterFunc("voiced_audio_received_samples_total", "Reply samples received.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().AudioReceived }))
+	r.CounterFunc("voiced_websocket_sent_bytes_total", "WebSocket message bytes written.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().BytesSent }))
+	r.CounterFunc("voiced_websocket_received_bytes_total", "WebSocket message bytes read.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().BytesReceived }))
 	r.CounterFunc("voiced_unknown_events_total", "Server events of unknown type (ignored).", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().UnknownEvents }))
 	r.CounterFunc("voiced_bad_events_total", "Server messages that could not be decoded.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().BadEvents }))
 	return m

@@ -242,6 +242,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	co.Audio = rt.onAudio
 	co.Tools = rt.tools()
 	co.OnDemand = c.Realtime.Connection == "on_demand"
+	co.OnWritten = d.metrics.written
 	rt.client, err = realtime.New(co)
 	if err != nil {
 		return nil, err
