@@ -100,7 +100,7 @@ func TestHub(t *testing.T) {
 	a, cancelA := h.Subscribe()
 	b, cancelB := h.Subscribe()
 	cancelB()
-	cancelB() // twice is fine
+	cancelB()                  // twice is fine
 	for i := 0; i < 100; i++ { // more than a subscriber's buffer: the rest is dropped, nothing blocks
 		h.publish(eventOf("state"))
 	}
