@@ -10,10 +10,9 @@ import (
 // of size n/2. Everything is preallocated so that a transform allocates nothing.
 type vadFFT struct {
 	n      int
-	re, im []float64 // n/2 complex work values
-	cosT   []float64 // twiddles of the half-size complex FFT, stage after stage from size 8:
-	sinT   []float64 // each stage's half-size run is contiguous
-	postC  []float64 // twiddles e^{-2πik/n} of the real-to-complex split, k < n/2
+	re, im []float64     // n/2 complex work values
+	stages []vadFFTStage // radix-4 stages of the half-size complex FFT
+	postC  []float64     // twiddles e^{-2πik/n} of the real-to-complex split, k < n/2
 	postS  []float64
 	rev    []int32 // bit reversal permutation of n/2
 	outRe  []float64
@@ -30,8 +29,6 @@ func newVADFFT(n int) (*vadFFT, error) {
 		n:      n,
 		re:     make([]float64, m),
 		im:     make([]float64, m),
-		cosT:   make([]float64, 0, m),
-		sinT:   make([]float64, 0, m),
 		postC:  make([]float64, m),
 		postS:  make([]float64, m),
 		rev:    make([]int32, m),
@@ -39,12 +36,20 @@ func newVADFFT(n int) (*vadFFT, error) {
 		outIm:  make([]float64, m+1),
 		halfLb: bits.TrailingZeros(uint(m)),
 	}
-	for size := 8; size <= m; size <<= 1 {
-		for k := 0; k < size/2; k++ {
-			a := -2 * math.Pi * float64(k) / float64(size)
-			f.cosT = append(f.cosT, math.Cos(a))
-			f.sinT = append(f.sinT, math.Sin(a))
+	l := 1
+	if f.halfLb%2 == 1 {
+		l = 2 // one radix-2 stage first
+	}
+	for ; 4*l <= m; l *= 4 {
+		st := vadFFTStage{l: l}
+		for j := range st.w {
+			st.w[j] = make([]float64, 2*l)
+			for k := 0; k < l; k++ {
+				a := -2 * math.Pi * float64((j+1)*k) / float64(4*l)
+				st.w[j][2*k], st.w[j][2*k+1] = math.Cos(a), math.Sin(a)
+			}
 		}
+		f.stages = append(f.stages, st)
 	}
 	for k := range f.postC {
 		a := -2 * math.Pi * float64(k) / float64(n)
@@ -56,6 +61,13 @@ func newVADFFT(n int) (*vadFFT, error) {
 	return f, nil
 }
 
+// vadFFTStage is one radix-4 stage combining four transforms of size l: w[j] holds the
+// twiddles e^{-2πi(j+1)k/4l} as (cos, sin) pairs for k < l.
+type vadFFTStage struct {
+	l int
+	w [3][]float64
+}
+
 // transform computes the DFT of the n real values x into outRe/outIm (bins 0..n/2).
 func (f *vadFFT) transform(x []float64) {
 	m := f.n / 2
@@ -65,39 +77,39 @@ func (f *vadFFT) transform(x []float64) {
 		re[j] = x[2*i]
 		im[j] = x[2*i+1]
 	}
-	// Iterative decimation in time: the first two radix-2 stages together as one radix-4
-	// stage without multiplications, then radix-2 stages with contiguous twiddles.
-	if m >= 4 {
-		for k := 0; k < m; k += 4 {
-			ar, ai := re[k]+re[k+1], im[k]+im[k+1]
-			br, bi := re[k]-re[k+1], im[k]-im[k+1]
-			cr, ci := re[k+2]+re[k+3], im[k+2]+im[k+3]
-			dr, di := re[k+2]-re[k+3], im[k+2]-im[k+3]
-			// d times -i: (di, -dr)
-			re[k], im[k] = ar+cr, ai+ci
-			re[k+2], im[k+2] = ar-cr, ai-ci
-			re[k+1], im[k+1] = br+di, bi-dr
-			re[k+3], im[k+3] = br-di, bi+dr
+	// Iterative decimation in time. Bit reversal leaves the four quarter-size transforms of
+	// a radix-4 block at offsets 0, l, 2l, 3l holding the inputs 4n, 4n+2, 4n+1, 4n+3.
+	if f.halfLb%2 == 1 {
+		for k := 0; k < m; k += 2 {
+			re[k], re[k+1] = re[k]+re[k+1], re[k]-re[k+1]
+			im[k], im[k+1] = im[k]+im[k+1], im[k]-im[k+1]
 		}
-	} else if m == 2 {
-		re[0], re[1] = re[0]+re[1], re[0]-re[1]
-		im[0], im[1] = im[0]+im[1], im[0]-im[1]
 	}
-	tw := 0
-	for size := 8; size <= m; size <<= 1 {
-		half := size >> 1
-		cs, sn := f.cosT[tw:tw+half], f.sinT[tw:tw+half]
-		tw += half
-		for start := 0; start < m; start += size {
-			lr, li := re[start+half:start+size], im[start+half:start+size]
-			ur, ui := re[start:start+half], im[start:start+half]
-			for t := range cs {
-				c, s := cs[t], sn[t]
-				xr := lr[t]*c - li[t]*s
-				xi := lr[t]*s + li[t]*c
-				lr[t], li[t] = ur[t]-xr, ui[t]-xi
-				ur[t] += xr
-				ui[t] += xi
+	for si := range f.stages {
+		st := &f.stages[si]
+		l := st.l
+		w1, w2, w3 := st.w[0][:2*l], st.w[1][:2*l], st.w[2][:2*l]
+		for start := 0; start < m; start += 4 * l {
+			ar, ai := re[start:start+l], im[start:start+l]
+			br, bi := re[start+l:start+2*l], im[start+l:start+2*l]
+			cr, ci := re[start+2*l:start+3*l], im[start+2*l:start+3*l]
+			dr, di := re[start+3*l:start+4*l], im[start+3*l:start+4*l]
+			for k := 0; k < l; k++ {
+				c1, s1 := w1[2*k], w1[2*k+1]
+				c2, s2 := w2[2*k], w2[2*k+1]
+				c3, s3 := w3[2*k], w3[2*k+1]
+				t0r, t0i := ar[k], ai[k]
+				t1r, t1i := cr[k]*c1-ci[k]*s1, cr[k]*s1+ci[k]*c1
+				t2r, t2i := br[k]*c2-bi[k]*s2, br[k]*s2+bi[k]*c2
+				t3r, t3i := dr[k]*c3-di[k]*s3, dr[k]*s3+di[k]*c3
+				s02r, s02i := t0r+t2r, t0i+t2i
+				d02r, d02i := t0r-t2r, t0i-t2i
+				s13r, s13i := t1r+t3r, t1i+t3i
+				d13r, d13i := t1r-t3r, t1i-t3i
+				ar[k], ai[k] = s02r+s13r, s02i+s13i
+				cr[k], ci[k] = s02r-s13r, s02i-s13i
+				br[k], bi[k] = d02r+d13i, d02i-d13r // t0 - i t1 - t2 + i t3
+				dr[k], di[k] = d02r-d13i, d02i+d13r // t0 + i t1 - t2 - i t3
 			}
 		}
 	}
