@@ -41,6 +41,8 @@ func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(env.stdout, "VAD sensitivity %d, hangover %d ms, no lookahead: frame i is scored with the decision held at its centre, made at the end of frame i-1\n\n",
+		*sens, pipeline.DefaultVADHangoverMs)
 	writeVADReport(env.stdout, rep)
 	return nil
 }

@@ -3,7 +3,9 @@
 // It runs the VAD's feature extraction over the labeled set (default: the project's shared
 // VAD set), trains a one-hidden-layer network (tanh, logistic output, cross-entropy, L2) with
 // Adam, and picks the decision threshold, hysteresis and hangover on the training files by the
-// set's scoring rule. Before fitting on all files it reports held-out numbers:
+// set's scoring rule (best F1 with false alarms under -maxfa). Synthetic recordings of noise
+// whose level jumps, without speech, join every training fold so that a sudden change of
+// noise is not taken for speech. Before fitting on all files it reports held-out numbers:
 //
 //   - by source: fit on the synthetic-speech files, score the recorded-speech files, and back;
 //   - by condition: fit on four noise conditions, score the fifth (each in turn), pooled.
@@ -32,7 +34,7 @@ import (
 var (
 	setDir  = flag.String("set", "../shared/vad/set", "labeled set: labels.tsv and WAV files")
 	outPath = flag.String("out", "", "write the fitted model here (Go source); empty: only report")
-	hidden  = flag.Int("hidden", 16, "hidden units (must match what vad.go expects when writing)")
+	hidden  = flag.Int("hidden", 16, "hidden units")
 	epochs  = flag.Int("epochs", 25, "training epochs")
 	l2      = flag.Float64("l2", 1e-4, "L2 weight decay")
 	maxFA   = flag.Float64("maxfa", 0.08, "false-alarm ceiling used when choosing the threshold")
