@@ -1,0 +1,419 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// runLED samples DIR/sim_gpioN/value every interval and writes "MS VALUE" at the start
+// and at each change, "FROM gap TO" when it could not look for longer than maxGap (a
+// starved guest), and "MS end" when stopped (SIGTERM or --seconds).
+func runLED(ctx context.Context, args []string) error {
+	fs := newFlags("led")
+	sysfs := fs.String("sysfs", "", "gpio-sim chip directory (VOICED_HW_GPIO_SYSFS)")
+	line := fs.Int("line", 27, "line offset")
+	out := fs.String("out", "led.log", "trace file")
+	interval := fs.Duration("interval", 10*time.Millisecond, "sampling interval")
+	secs := fs.Float64("seconds", 0, "stop after this long (0: when signalled)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	path := filepath.Join(*sysfs, fmt.Sprintf("sim_gpio%d", *line), "value")
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withSeconds(ctx, *secs)
+	defer cancel()
+	buf := make([]byte, 8)
+	last := byte(0)
+	var prev int64
+	for ctx.Err() == nil {
+		t := nowMs()
+		if prev != 0 && t-prev > maxGap {
+			fmt.Fprintf(w, "%d gap %d\n", prev, t)
+		}
+		prev = t
+		n, err := f.ReadAt(buf, 0)
+		if n == 0 && err != nil {
+			w.Close()
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if v := buf[0]; v != last {
+			fmt.Fprintf(w, "%d %c\n", t, v)
+			last = v
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(*interval):
+		}
+	}
+	fmt.Fprintf(w, "%d end\n", nowMs())
+	return w.Close()
+}
+
+// maxGap is the longest pause between two samples (ms) that still counts as watching:
+// the shortest run of any pattern is 75 ms.
+const maxGap = 40
+
+// edge is one LED change: at ms, the line became on.
+type edge struct {
+	ms int64
+	on bool
+}
+
+// readTrace reads a led.log; the end time is the "end" line's, or the last change's.
+func readTrace(path string) (edges []edge, gaps [][2]int64, end int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		ms, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("%s: bad time %q", path, fields[0])
+		}
+		if fields[1] == "gap" && len(fields) == 3 {
+			to, err := strconv.ParseInt(fields[2], 10, 64)
+			if err != nil {
+				return nil, nil, 0, fmt.Errorf("%s: bad gap %q", path, sc.Text())
+			}
+			gaps = append(gaps, [2]int64{ms, to})
+			continue
+		}
+		end = ms
+		switch fields[1] {
+		case "1":
+			edges = append(edges, edge{ms, true})
+		case "0":
+			edges = append(edges, edge{ms, false})
+		}
+	}
+	if len(edges) == 0 {
+		return nil, nil, 0, fmt.Errorf("%s: no samples", path)
+	}
+	return edges, gaps, end, sc.Err()
+}
+
+// segment is a stretch of constant LED level inside a window.
+type segment struct {
+	on       bool
+	ms       int64
+	complete bool // both its edges are inside the window and seen (its length is real)
+	blind    int64
+}
+
+// segments cuts the trace to [from, to) and returns the level runs. A run that touches a
+// sampler gap is not complete: its edges may lie anywhere in the gap, and a short blink
+// may hide in it; blind is how much of the run the sampler did not see.
+func segments(edges []edge, gaps [][2]int64, from, to int64) []segment {
+	var out []segment
+	add := func(on bool, a, b int64, complete bool) {
+		var blind int64
+		for _, g := range gaps {
+			lo, hi := max(g[0], a), min(g[1], b)
+			if g[0] <= b && g[1] >= a {
+				complete = false
+			}
+			if hi > lo {
+				blind += hi - lo
+			}
+		}
+		out = append(out, segment{on, b - a, complete, blind})
+	}
+	level, start, startInside := false, from, false
+	for _, e := range edges {
+		if e.ms <= from {
+			level = e.on
+			continue
+		}
+		if e.ms >= to {
+			break
+		}
+		if e.on != level {
+			add(level, start, e.ms, startInside)
+			level, start, startInside = e.on, e.ms, true
+		}
+	}
+	if to > start {
+		add(level, start, to, false)
+	}
+	return out
+}
+
+// patternRule says what a pattern looks like to a sampler whose clock jitters: the
+// lengths of complete on and off runs, and how much of the time the LED is lit.
+type patternRule struct {
+	desc string
+	fits func(segs []segment, window int64) string // "" when it fits, else why not
+}
+
+// onOff collects the lengths of complete runs, and the time seen lit and seen at all.
+func onOff(segs []segment) (on, off []int64, onTotal, seen int64) {
+	for _, s := range segs {
+		seen += s.ms - s.blind
+		if s.on {
+			onTotal += s.ms - s.blind
+		}
+		if !s.complete {
+			continue
+		}
+		if s.on {
+			on = append(on, s.ms)
+		} else {
+			off = append(off, s.ms)
+		}
+	}
+	return on, off, onTotal, seen
+}
+
+func within(v []int64, lo, hi int64) bool {
+	for _, x := range v {
+		if x < lo || x > hi {
+			return false
+		}
+	}
+	return true
+}
+
+func count(v []int64, lo, hi int64) int {
+	n := 0
+	for _, x := range v {
+		if x >= lo && x <= hi {
+			n++
+		}
+	}
+	return n
+}
+
+// The patterns of internal/gpio (DESIGN.md "States"), with room for an emulated guest:
+// a run may stretch or shrink by a few of the LED's 25 ms ticks.
+var patternRules = map[string]patternRule{
+	"solid": {"on all the time", func(segs []segment, window int64) string {
+		_, _, onTotal, seen := onOff(segs)
+		if seen*2 < window || onTotal*100 < seen*97 {
+			return fmt.Sprintf("lit %d of the %d ms seen (of %d)", onTotal, seen, window)
+		}
+		return ""
+	}},
+	"off": {"off all the time", func(segs []segment, window int64) string {
+		if _, _, onTotal, seen := onOff(segs); seen*2 < window || onTotal > 0 {
+			return fmt.Sprintf("lit %d of the %d ms seen (of %d)", onTotal, seen, window)
+		}
+		return ""
+	}},
+	"fast": {"4 Hz blink: on 125 ms, off 125 ms", func(segs []segment, window int64) string {
+		on, off, _, _ := onOff(segs)
+		switch {
+		case len(on) < 1 || len(off) < 1:
+			return fmt.Sprintf("%d complete on and %d off runs, want one of each at least", len(on), len(off))
+		case !within(on, 60, 250) || !within(off, 60, 250):
+			return "a run outside 60..250 ms"
+		}
+		return ""
+	}},
+	"double": {"double blink: on 100, off 100, on 100, off 700", func(segs []segment, window int64) string {
+		on, off, _, _ := onOff(segs)
+		switch {
+		case len(on) < 2:
+			return fmt.Sprintf("%d complete on runs, want 2 at least", len(on))
+		case !within(on, 40, 200):
+			return "an on run outside 40..200 ms"
+		case count(off, 40, 250) < 1:
+			return "no short (40..250 ms) gap between the two blinks"
+		case count(off, 450, 1000) < 1 && window >= 1500:
+			return "no long (450..1000 ms) pause between pairs"
+		case !within(off, 40, 1000):
+			return "an off run outside 40..1000 ms"
+		}
+		return ""
+	}},
+	// While reconnecting, each new attempt restarts the pattern, so the pause between
+	// pairs is as long as the backoff allows: up to 1700 ms. The pattern shares its shape
+	// with the double blink (their lengths differ by less than the jitter allowed); what
+	// this rule tells apart is the other patterns, and a dark or steady LED.
+	"disconnected": {"2 short blinks every 2 s: on 75, off 150, on 75, off 1700", func(segs []segment, window int64) string {
+		on, off, _, _ := onOff(segs)
+		switch {
+		case len(on) < 2:
+			return fmt.Sprintf("%d complete on runs, want 2 at least", len(on))
+		case !within(on, 25, 175):
+			return "an on run outside 25..175 ms"
+		case count(off, 75, 300) < 1:
+			return "no short (75..300 ms) gap between the two blinks"
+		case count(off, 400, 2400) < 1:
+			return "no long (400..2400 ms) pause between pairs"
+		case !within(off, 75, 2400):
+			return "an off run outside 75..2400 ms"
+		}
+		return ""
+	}},
+	"slow": {"1 Hz blink: on 500 ms, off 500 ms", func(segs []segment, window int64) string {
+		on, off, _, _ := onOff(segs)
+		switch {
+		case len(on)+len(off) < 1:
+			return "no complete run"
+		case !within(on, 350, 700) || !within(off, 350, 700):
+			return "a run outside 350..700 ms"
+		}
+		return ""
+	}},
+}
+
+// stateSpan is one stay in a state, by the daemon's event times.
+type stateSpan struct {
+	state    string
+	from, to int64
+}
+
+// spans turns the recorded state events into stays; the last ends at end.
+func spans(evs []event, end int64) []stateSpan {
+	var out []stateSpan
+	for _, e := range evs {
+		if e.Type != "state" {
+			continue
+		}
+		if n := len(out); n > 0 {
+			out[n-1].to = e.at()
+		}
+		out = append(out, stateSpan{state: e.State, from: e.at(), to: end})
+	}
+	return out
+}
+
+// settle is how long after a state change the LED may still show the old pattern: the
+// LED runs on its own goroutine, which an emulated, loaded guest may not schedule at once.
+const settle = 150
+
+// runLEDCheck checks that, for each STATE=PATTERN, every stay in STATE long enough to
+// judge (and at least one) showed PATTERN on the LED.
+func runLEDCheck(ctx context.Context, args []string) error {
+	fs := newFlags("ledcheck")
+	ledPath := fs.String("led", "led.log", "trace from vmprobe led")
+	evPath := fs.String("events", "events.log", "log from vmprobe events")
+	minMs := fs.Int64("min", 400, "judge only stays at least this long (ms), after the settling time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	edges, gaps, end, err := readTrace(*ledPath)
+	if err != nil {
+		return err
+	}
+	evs, err := readEvents(*evPath)
+	if err != nil {
+		return err
+	}
+	want := map[string]string{}
+	order := []string{}
+	for _, a := range fs.Args() {
+		st, pat, ok := strings.Cut(a, "=")
+		if _, known := patternRules[pat]; !ok || !known {
+			return fmt.Errorf("bad STATE=PATTERN %q (patterns: solid, off, fast, double, disconnected, slow)", a)
+		}
+		want[st] = pat
+		order = append(order, st)
+	}
+	if len(want) == 0 {
+		return fmt.Errorf("no STATE=PATTERN given")
+	}
+	judged := map[string]int{}
+	failed := false
+	all := spans(evs, end)
+	for _, key := range order {
+		pat := want[key]
+		for _, sp := range merge(all, key) {
+			from, to := sp.from+settle, sp.to-25
+			segs := segments(edges, gaps, from, to)
+			desc := describe(segs)
+			if to-from < *minMs {
+				fmt.Printf("%s for %d ms: too short to judge (%s)\n", key, sp.to-sp.from, desc)
+				continue
+			}
+			judged[key]++
+			if why := patternRules[pat].fits(segs, to-from); why != "" {
+				fmt.Printf("FAIL: %s for %d ms: LED %s; want %s (%s): %s\n", key, sp.to-sp.from, desc, pat, patternRules[pat].desc, why)
+				failed = true
+			} else {
+				fmt.Printf("ok: %s for %d ms: LED %s is %s\n", key, sp.to-sp.from, desc, pat)
+			}
+		}
+		if judged[key] == 0 {
+			fmt.Printf("FAIL: no stay in %s long enough (%d ms) to judge its LED pattern\n", key, *minMs)
+			failed = true
+		}
+	}
+	if failed {
+		return errCheck
+	}
+	return nil
+}
+
+// merge returns the stays in the states named by key ("a" or "a+b+..."), consecutive
+// stays in any of them joined into one: a reconnect loop alternates DISCONNECTED with
+// short CONNECTING stays, and its LED pattern shows only over the whole outage.
+func merge(all []stateSpan, key string) []stateSpan {
+	names := strings.Split(key, "+")
+	in := map[string]bool{}
+	for _, s := range names {
+		in[s] = true
+	}
+	// A joined stretch starts and ends with a stay in the first state named: the
+	// CONNECTING that succeeds at last shows its own pattern, not the outage's.
+	var out []stateSpan
+	joined := false
+	for _, sp := range all {
+		switch {
+		case !in[sp.state]:
+			joined = false
+		case sp.state == names[0] && joined:
+			out[len(out)-1].to = sp.to
+		case sp.state == names[0]:
+			out = append(out, stateSpan{key, sp.from, sp.to})
+			joined = true
+		}
+	}
+	return out
+}
+
+// describe prints runs as on/off lengths, "+" marking a run cut by the window.
+func describe(segs []segment) string {
+	var b strings.Builder
+	for i, s := range segs {
+		if i == 12 {
+			fmt.Fprintf(&b, " ...(%d more)", len(segs)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		c := "off"
+		if s.on {
+			c = "on"
+		}
+		fmt.Fprintf(&b, "%s%d", c, s.ms)
+		if s.blind > 0 {
+			fmt.Fprintf(&b, "(%d unseen)", s.blind)
+		}
+		if !s.complete {
+			b.WriteByte('+')
+		}
+	}
+	return b.String()
+}

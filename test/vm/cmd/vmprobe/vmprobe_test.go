@@ -1,0 +1,144 @@
+package main
+
+import (
+	"math"
+	"testing"
+)
+
+// trace lights the LED by a repeating pattern of (on, ms) steps from t0 for total ms,
+// as the sampler would log it: one edge per change.
+func trace(t0, total int64, steps ...int64) []edge {
+	var out []edge
+	t, on := t0, true
+	for i := 0; t < t0+total; i++ {
+		out = append(out, edge{t, on})
+		t += steps[i%len(steps)]
+		on = !on
+	}
+	return out
+}
+
+func TestPatternRules(t *testing.T) {
+	const win = 3000
+	tests := []struct {
+		name  string
+		edges []edge
+		want  map[string]bool // rule -> fits
+	}{
+		{"solid", []edge{{0, true}}, map[string]bool{"solid": true, "off": false, "fast": false, "double": false, "disconnected": false}},
+		{"off", []edge{{0, false}}, map[string]bool{"solid": false, "off": true, "fast": false, "double": false}},
+		{"fast", trace(0, win, 125, 125), map[string]bool{"solid": false, "off": false, "fast": true, "double": false, "disconnected": false}},
+		{"double", trace(0, win, 100, 100, 100, 700), map[string]bool{"solid": false, "fast": false, "double": true, "slow": false}},
+		{"disconnected", trace(0, 5000, 75, 150, 75, 1700), map[string]bool{"fast": false, "double": false, "disconnected": true}},
+		{"slow", trace(0, win, 500, 500), map[string]bool{"fast": false, "double": false, "slow": true}},
+		{"double stretched by a loaded guest", trace(0, win, 125, 90, 110, 760), map[string]bool{"double": true, "fast": false}},
+	}
+	for _, tt := range tests {
+		for rule, want := range tt.want {
+			w := int64(win)
+			if tt.name == "disconnected" {
+				w = 5000
+			}
+			segs := segments(tt.edges, nil, 10, w)
+			why := patternRules[rule].fits(segs, w-10)
+			if got := why == ""; got != want {
+				t.Errorf("%s judged as %s = %v (%q), want %v; runs %s", tt.name, rule, got, why, want, describe(segs))
+			}
+		}
+	}
+}
+
+func TestSegmentsGaps(t *testing.T) {
+	edges := trace(0, 1000, 125, 125)
+	segs := segments(edges, [][2]int64{{300, 420}}, 0, 1000)
+	for _, s := range segs {
+		if s.complete && s.ms != 125 {
+			t.Errorf("complete run of %d ms, want 125", s.ms)
+		}
+	}
+	var blind int64
+	for _, s := range segs {
+		blind += s.blind
+	}
+	if blind != 120 {
+		t.Errorf("blind %d ms, want the gap's 120", blind)
+	}
+	// A run touching the gap is not complete.
+	for _, s := range segs {
+		if s.complete && s.blind > 0 {
+			t.Errorf("run with %d ms unseen counted as complete", s.blind)
+		}
+	}
+	// Solid needs half the window seen.
+	segs = segments([]edge{{0, true}}, [][2]int64{{100, 900}}, 0, 1000)
+	if why := patternRules["solid"].fits(segs, 1000); why == "" {
+		t.Errorf("solid judged from 200 ms seen of 1000")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	all := []stateSpan{
+		{"speaking", 0, 100}, {"disconnected", 100, 1600}, {"connecting", 1600, 1610},
+		{"disconnected", 1610, 3100}, {"connecting", 3100, 3600}, {"connected", 3600, 5000},
+	}
+	got := merge(all, "disconnected+connecting")
+	if len(got) != 1 || got[0].from != 100 || got[0].to != 3100 {
+		t.Errorf("merge = %v, want one stretch 100..3100 (the last, successful connecting left out)", got)
+	}
+	if got := merge(all, "connected"); len(got) != 1 || got[0].from != 3600 {
+		t.Errorf("merge connected = %v", got)
+	}
+}
+
+func TestQuietAfter(t *testing.T) {
+	var blocks []block
+	for ms := int64(0); ms < 3000; ms += 10 {
+		level := 2000.0
+		if ms >= 1040 || (ms >= 500 && ms < 700) { // a pause in the speech, then silenced
+			level = 0
+		}
+		blocks = append(blocks, block{ms, level})
+	}
+	from, sound, ok := quietAfter(blocks, 1000, 300, 800)
+	if !ok || !sound || from != 1040 {
+		t.Errorf("quietAfter = %d, %v, %v; want 1040, true, true", from, sound, ok)
+	}
+	// Playing on after the event: never quiet for 800 ms.
+	for i := range blocks {
+		if blocks[i].ms >= 1040 {
+			blocks[i].level = 2000
+		}
+	}
+	if _, _, ok := quietAfter(blocks, 1000, 300, 800); ok {
+		t.Errorf("quietAfter found silence in audio that played on")
+	}
+}
+
+func TestCorrelation(t *testing.T) {
+	w := make([]float64, 100)
+	for i := range w {
+		w[i] = 1000 + 800*math.Sin(float64(i)/3)
+	}
+	g := append(append(make([]float64, 37), w...), make([]float64, 20)...)
+	c, lag := correlation(g, w)
+	if c < 0.999 || lag != 37 {
+		t.Errorf("correlation = %.3f at %d, want 1 at 37", c, lag)
+	}
+	other := make([]float64, 157)
+	for i := range other {
+		other[i] = 1000 + 800*math.Sin(float64(i)/11+1)
+	}
+	if c, _ := correlation(other, w); c > 0.8 {
+		t.Errorf("unrelated envelopes correlate %.3f", c)
+	}
+}
+
+func TestField(t *testing.T) {
+	m := map[string]any{"devices": map[string]any{"microphone": map[string]any{"xruns": 3.0}}}
+	if v, ok := field(m, "devices.microphone.xruns"); !ok || v != 3.0 {
+		t.Errorf("field = %v, %v", v, ok)
+	}
+	if _, ok := field(m, "devices.speaker.xruns"); ok {
+		t.Errorf("field found a missing path")
+	}
+}

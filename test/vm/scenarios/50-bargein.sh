@@ -1,0 +1,44 @@
+# Barge-in by the button: during a push-to-talk turn's reply (SPEAKING), a press must
+# silence the speaker within 100 ms, measured on the audio captured from the loopback
+# card's other side against the time the button line was pulled, and the server must be
+# told: response.cancel (the reply, paced in real time, is still being sent) and
+# conversation.item.truncate (what was heard of it).
+# Broken on purpose (VOICED_VM_BREAK=bargein): the press goes to line 16, as if the
+# button were wired to the wrong pin: the reply plays on and the checks must fail.
+# vm-timeout: 150
+. /lib/vm/vm.sh
+. /scenarios/daemon/lib.sh
+
+dm_setup
+line=17
+vm_break bargein && line=16
+dm_sim
+dm_delay
+# Known issue (see 40-ptt.sh): a hold past long_press_ms mutes instead of talking.
+dm_voiced push_to_talk --set gpio.button.long_press_ms=10000
+dm_watch
+dm_capture 25
+dm_button pull-down
+sleep 0.3
+dm_say
+sleep 0.3
+dm_button pull-up
+dm_wait_event '"state":"speaking"' 40
+# Well into the reply (about 3.5 s of speech), so there is sound to silence.
+sleep 1.2
+: > button.log
+dm_button pull-down "$line"
+sleep 0.4
+dm_button pull-up "$line"
+FROM=$(grep -n '"state":"speaking"' events.log | head -1 | cut -d: -f1) dm_wait_event '"prev":"speaking"' 10
+sleep 2
+dm_unwatch
+kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
+dm_logs
+
+vm_check "the press interrupted the reply" grep -q '"reason":"button press (reply interrupted)"' events.log
+vm_check "the speaker went quiet within 100 ms of the press" "$P/vmprobe" silence --wav reply.wav --at button.log --within 100ms
+vm_check "the server saw response.cancel" dm_sim_saw response.cancel
+vm_check "the server saw conversation.item.truncate" dm_sim_saw conversation.item.truncate
+vm_check "/v1/status agrees with /v1/events" "$P/vmprobe" agree --url "$API" --events events.log
+vm_done
