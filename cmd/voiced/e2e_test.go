@@ -674,3 +674,24 @@ func TestMissingDeviceAndKey(t *testing.T) {
 		t.Errorf("exit: %v", err)
 	}
 }
+
+// TestNoAPIKey: without a key the daemon does not dial in a loop; it stays idle and says
+// what is missing.
+func TestNoAPIKey(t *testing.T) {
+	voiced, _ := binaries(t)
+	dir := t.TempDir()
+	mic, _ := question(t, 0.2, 0.2)
+	d := startDaemon(t, voiced, []string{"VOICED_API_KEY=", "OPENAI_API_KEY="}, "--config", "../../examples/demo.yaml",
+		"--set", "realtime.profile=openai", "--set", "realtime.url=ws://127.0.0.1:1/v1/realtime", "--set", "realtime.api_key=",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+filepath.Join(dir, "r.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
+	waitStatus(t, d.http, "idle")
+	time.Sleep(500 * time.Millisecond)
+	st := status(t, d.http)
+	if st["state"] != "idle" || !strings.Contains(fmt.Sprint(st["fatal"]), "no API key") || !strings.Contains(fmt.Sprint(st["api_key"]), "missing") {
+		t.Errorf("status without a key = %v, want idle with the missing key named", st)
+	}
+	if strings.Contains(d.stderr.String(), "connecting") {
+		t.Errorf("voiced dialled without a key:\n%s", d.stderr.String())
+	}
+}

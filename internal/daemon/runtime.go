@@ -19,6 +19,8 @@ import (
 	"github.com/voiced-project/voiced/internal/realtime"
 )
 
+var errNoKey = errors.New("no API key: set realtime.api_key_file in /etc/voiced/voiced.yaml (then systemctl reload voiced) or VOICED_API_KEY in /etc/default/voiced (then systemctl restart voiced)")
+
 // micDevice is what the capture loop reads.
 type micDevice interface {
 	ReadFrames(buf []byte) (int, error)
@@ -360,8 +362,13 @@ func (rt *runtime) run(ctx context.Context) error {
 	defer unsubscribe()
 	start("engine", rt.engine.Run)
 	start("engine events", func(ctx context.Context) error { return rt.forwardEngine(ctx, events) })
-	start("realtime", rt.client.Run)
-	start("realtime events", rt.forwardRealtime)
+	if rt.secrets.APIKey == "" && rt.cfg.Realtime.Profile != "custom" {
+		// Dialling without a key only collects refusals: stay IDLE and say what is missing.
+		rt.engine.HandleRealtime(pipeline.RealtimeEvent{Kind: pipeline.RealtimeFatal, Err: errNoKey})
+	} else {
+		start("realtime", rt.client.Run)
+		start("realtime events", rt.forwardRealtime)
+	}
 	start("playback", rt.playback.Run)
 	start("uplink", rt.uplink.Run)
 	start("capture", rt.capture.Run)
