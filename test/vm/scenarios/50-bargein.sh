@@ -18,11 +18,7 @@ dm_delay
 dm_voiced push_to_talk --set gpio.button.long_press_ms=10000
 dm_watch
 dm_capture 25
-dm_button pull-down
-sleep 0.3
-dm_say
-sleep 0.3
-dm_button pull-up
+dm_say --hold
 dm_wait_event '"state":"speaking"' 40
 # Well into the reply (about 3.5 s of speech), so there is sound to silence.
 sleep 1.2

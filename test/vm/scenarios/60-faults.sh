@@ -81,7 +81,7 @@ kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
 dm_logs
 vm_check "LED: disconnected while the server was gone, off when connected" \
   "$P/vmprobe" ledcheck --led led.log --events events.log disconnected+connecting=disconnected connected=off
-vm_check "the later turn's reply came out of the speaker" "$P/vmprobe" correlate --got reply-after.wav --want "$P/question.wav"
+vm_check "the later turn's reply came out of the speaker" "$P/vmprobe" correlate --got reply-after.wav --record sim.jsonl
 vm_check "voiced ran throughout" alive
 vm_check "/v1/status agrees with /v1/events" "$P/vmprobe" agree --url "$API" --events events.log
 vm_done

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,6 +133,9 @@ func runPlay(ctx context.Context, args []string) error {
 	device := fs.String("device", "hw:Loopback,0,0", "playback device")
 	logPath := fs.String("log", "", "append start and end times here")
 	lead := fs.Duration("lead", 0, "silence played before the file")
+	button := fs.String("hold", "", "gpio-sim chip directory: hold the button (pull line --line down) from just before the file plays until its speech has been heard, plus --tail")
+	line := fs.Int("line", 17, "the button's line, with --hold")
+	tail := fs.Duration("tail", 300*time.Millisecond, "with --hold: release this long after the speech ends")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -168,7 +173,36 @@ func runPlay(ctx context.Context, args []string) error {
 	// A little silence after the speech lets the last period out before the drain.
 	samples = append(samples, make([]int16, rate/5)...)
 	par := pcm.Params()
+	pull := func(v string) error {
+		if *button == "" {
+			return nil
+		}
+		logf(v)
+		return os.WriteFile(filepath.Join(*button, fmt.Sprintf("sim_gpio%d", *line), "pull"), []byte(v), 0)
+	}
+	// The release comes when the end of the speech has been played, not when the file
+	// has been written: the device buffer runs ahead of what is heard.
+	releaseAt := speechEnd(samples, rate) + int(tail.Seconds()*float64(rate))
+	released := *button == ""
+	written := 0
+	maybeRelease := func() error {
+		if released {
+			return nil
+		}
+		d, err := pcm.Delay()
+		if err != nil {
+			return nil // not started yet: nothing heard
+		}
+		if written-d >= releaseAt {
+			released = true
+			return pull("pull-up")
+		}
+		return nil
+	}
 	buf := make([]byte, 0, par.PeriodFrames*2)
+	if err := pull("pull-down"); err != nil {
+		return err
+	}
 	logf("start")
 	for i := 0; i < len(samples); i += par.PeriodFrames {
 		buf = buf[:0]
@@ -178,6 +212,16 @@ func runPlay(ctx context.Context, args []string) error {
 		if _, err := pcm.WriteFrames(buf); err != nil {
 			return err
 		}
+		written += len(buf) / 2
+		if err := maybeRelease(); err != nil {
+			return err
+		}
+	}
+	for !released && ctx.Err() == nil {
+		if err := maybeRelease(); err != nil {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	if err := pcm.Drain(); err != nil {
 		return err
@@ -185,6 +229,17 @@ func runPlay(ctx context.Context, args []string) error {
 	logf("end")
 	fmt.Fprintf(os.Stderr, "played %s (%.2f s) on %s; xruns %d\n", fs.Arg(0), float64(len(samples))/float64(rate), *device, pcm.Xruns())
 	return nil
+}
+
+// speechEnd is the sample just after the last 10 ms block louder than quiet.
+func speechEnd(pcm []int16, rate int) int {
+	env := envelope(pcm, rate)
+	for i := len(env) - 1; i >= 0; i-- {
+		if env[i] >= quiet {
+			return (i + 1) * (rate / 100)
+		}
+	}
+	return 0
 }
 
 // readWAV reads a 16-bit PCM WAV, mixing channels to mono.
@@ -231,18 +286,6 @@ func envelope(pcm []int16, rate int) []float64 {
 	return env
 }
 
-// trimQuiet cuts the quiet blocks at both ends of an envelope.
-func trimQuiet(env []float64, level float64) []float64 {
-	i, j := 0, len(env)
-	for i < j && env[i] < level {
-		i++
-	}
-	for j > i && env[j-1] < level {
-		j--
-	}
-	return env[i:j]
-}
-
 // dropQuiet removes every quiet block: silence the emulated guest inserted (underruns,
 // overruns) and the speech's own pauses alike, so both envelopes compare as speech only.
 func dropQuiet(env []float64, level float64) []float64 {
@@ -286,13 +329,19 @@ func correlation(g, w []float64) (best float64, lag int) {
 // -50 dBFS, far under speech and far over the loopback's digital silence.
 const quiet = 100
 
-// runCorrelate compares the loudness envelopes of two WAVs (any rates): it passes when
-// the reply holds the question's speech, whatever was inserted around and inside it.
+// runCorrelate checks that the speaker played the parrot reply: the loudness envelope
+// of what came out against that of what the server echoed (the turn's audio as voiced
+// sent it, from voiced-sim's --record) or of a WAV. Only blocks with sound count, so the
+// silence an emulated guest inserts (underruns) or drops (overruns) does not; the
+// reference is cut in 0.4 s pieces, and most must be found, in order.
 func runCorrelate(ctx context.Context, args []string) error {
 	fs := newFlags("correlate")
 	got := fs.String("got", "reply.wav", "what came out")
-	want := fs.String("want", "/payload/question.wav", "what was said")
-	minC := fs.Float64("min", 0.8, "lowest correlation that passes")
+	want := fs.String("want", "", "what was said, as a WAV")
+	record := fs.String("record", "", "what was said, as voiced-sim's --record: the appends of the last committed turn")
+	minC := fs.Float64("min", 0.8, "lowest correlation of a piece that counts as found")
+	minFound := fs.Float64("found", 0.6, "share of pieces that must be found, in order")
+	refSound := fs.Float64("ref-sound", 1, "seconds of sound the reference must have (the microphone heard speech)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -300,27 +349,100 @@ func runCorrelate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, wr, err := readWAV(*want)
+	var w []int16
+	wr := 24000
+	switch {
+	case *record != "":
+		w, err = committedAudio(*record)
+	case *want != "":
+		w, wr, err = readWAV(*want)
+	default:
+		err = fmt.Errorf("correlate wants --want or --record")
+	}
 	if err != nil {
 		return err
 	}
-	ge, we := envelope(g, gr), envelope(w, wr)
-	speech := len(dropQuiet(ge, quiet))
-	ws := dropQuiet(trimQuiet(we, quiet), quiet)
-	gs := dropQuiet(ge, quiet)
-	fmt.Printf("%s: %.2f s, %.2f s of it above -50 dBFS; %s: %.2f s of speech\n", *got, float64(len(g))/float64(gr), float64(speech)/100, *want, float64(len(ws))/100)
-	if len(ws) == 0 {
-		return fmt.Errorf("%s has no speech", *want)
+	gs := dropQuiet(envelope(g, gr), quiet)
+	ws := dropQuiet(envelope(w, wr), quiet)
+	fmt.Printf("%s: %.2f s, %.2f s of it with sound; the reference: %.2f s of sound\n", *got, float64(len(g))/float64(gr), float64(len(gs))/100, float64(len(ws))/100)
+	if len(ws) < piece || float64(len(ws)) < *refSound*100 {
+		return fmt.Errorf("%w: the reference has %.2f s of sound, want %.2f s at least", errCheck, float64(len(ws))/100, max(*refSound, float64(piece)/100))
 	}
-	if len(gs) < len(ws) {
-		return fmt.Errorf("%w: %s has %.2f s of sound, less than the %.2f s of speech in %s", errCheck, *got, float64(len(gs))/100, float64(len(ws))/100, *want)
-	}
-	c, lag := correlation(gs, ws)
-	fmt.Printf("envelope correlation %.3f at %.2f s into the reply's sound (pass: >= %.2f)\n", c, float64(lag)/100, *minC)
-	if c < *minC {
-		return fmt.Errorf("%w: correlation %.3f < %.2f: the reply is not the question spoken back", errCheck, c, *minC)
+	found, total, detail := pieces(gs, ws, *minC)
+	fmt.Printf("pieces of the reference found in order (correlation@offset):%s\n", detail)
+	fmt.Printf("%d of %d pieces found (pass: %.0f%%)\n", found, total, *minFound*100)
+	if float64(found) < *minFound*float64(total) {
+		return fmt.Errorf("%w: %d of %d pieces of the reference found in what came out: it is not the parrot reply", errCheck, found, total)
 	}
 	return nil
+}
+
+// piece is the length of a compared piece of envelope, in 10 ms blocks: long enough
+// not to match by chance, short enough that most pieces fall between two glitches.
+const piece = 40
+
+// pieces cuts ref into pieces and looks for each in got after the previous one found,
+// counting those whose best correlation reaches minC.
+func pieces(got, ref []float64, minC float64) (found, total int, detail string) {
+	var b strings.Builder
+	from := 0
+	for i := 0; i+piece <= len(ref); i += piece {
+		total++
+		if from+piece > len(got) {
+			fmt.Fprintf(&b, " -")
+			continue
+		}
+		c, lag := correlation(got[from:], ref[i:i+piece])
+		fmt.Fprintf(&b, " %.2f@%d", c, from+lag)
+		if c >= minC {
+			found++
+			from += lag + piece
+		}
+	}
+	return found, total, b.String()
+}
+
+// committedAudio is the audio voiced sent in its last committed turn, from voiced-sim's
+// record: the input_audio_buffer.append events between the last two commits (or a clear).
+func committedAudio(path string) ([]int16, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var cur, last []int16
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var ev struct {
+			Type  string `json:"type"`
+			Audio string `json:"audio"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		switch ev.Type {
+		case "input_audio_buffer.append":
+			b, err := base64.StdEncoding.DecodeString(ev.Audio)
+			if err != nil {
+				return nil, fmt.Errorf("%s: append: %w", path, err)
+			}
+			for i := 0; i+1 < len(b); i += 2 {
+				cur = append(cur, int16(binary.LittleEndian.Uint16(b[i:])))
+			}
+		case "input_audio_buffer.clear":
+			cur = cur[:0]
+		case "input_audio_buffer.commit":
+			last, cur = cur, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(last) == 0 {
+		return nil, fmt.Errorf("%w: %s has no committed turn with audio", errCheck, path)
+	}
+	return last, nil
 }
 
 // block is a 10 ms piece of a timed capture: its wall-clock start and its level.

@@ -65,7 +65,7 @@ func runLED(ctx context.Context, args []string) error {
 
 // maxGap is the longest pause between two samples (ms) that still counts as watching:
 // the shortest run of any pattern is 75 ms.
-const maxGap = 40
+const maxGap = 25
 
 // edge is one LED change: at ms, the line became on.
 type edge struct {
@@ -115,28 +115,43 @@ func readTrace(path string) (edges []edge, gaps [][2]int64, end int64, err error
 // segment is a stretch of constant LED level inside a window.
 type segment struct {
 	on       bool
-	ms       int64
-	complete bool // both its edges are inside the window and seen (its length is real)
-	blind    int64
+	ms       int64 // as sampled
+	unc      int64 // its true length is within ms±unc: an edge seen after a sampler gap happened somewhere in the gap
+	complete bool  // both its edges are inside the window and no blink can hide in it
+	blind    int64 // how much of it the sampler did not see
 }
 
-// segments cuts the trace to [from, to) and returns the level runs. A run that touches a
-// sampler gap is not complete: its edges may lie anywhere in the gap, and a short blink
-// may hide in it; blind is how much of the run the sampler did not see.
+// hideable is the longest sampler gap inside a run that cannot hide a whole blink (the
+// shortest is 75 ms).
+const hideable = 70
+
+// segments cuts the trace to [from, to) and returns the level runs.
 func segments(edges []edge, gaps [][2]int64, from, to int64) []segment {
 	var out []segment
-	add := func(on bool, a, b int64, complete bool) {
-		var blind int64
+	// edgeUnc is how late the sampler may have seen an edge it logged at ms.
+	edgeUnc := func(ms int64) int64 {
 		for _, g := range gaps {
-			lo, hi := max(g[0], a), min(g[1], b)
-			if g[0] <= b && g[1] >= a {
-				complete = false
-			}
-			if hi > lo {
-				blind += hi - lo
+			if g[1] == ms {
+				return g[1] - g[0]
 			}
 		}
-		out = append(out, segment{on, b - a, complete, blind})
+		return 0
+	}
+	add := func(on bool, a, b int64, complete bool) {
+		sg := segment{on: on, ms: b - a, complete: complete}
+		if complete {
+			sg.unc = edgeUnc(a) + edgeUnc(b)
+		}
+		for _, g := range gaps {
+			lo, hi := max(g[0], a), min(g[1], b)
+			if hi > lo {
+				sg.blind += hi - lo
+			}
+			if g[0] >= a && g[1] < b && g[1]-g[0] > hideable {
+				sg.complete = false
+			}
+		}
+		out = append(out, sg)
 	}
 	level, start, startInside := false, from, false
 	for _, e := range edges {
@@ -158,6 +173,12 @@ func segments(edges []edge, gaps [][2]int64, from, to int64) []segment {
 	return out
 }
 
+// run is the length of a complete run, give or take unc.
+type run struct{ ms, unc int64 }
+
+// fits reports whether the run may have lasted between lo and hi ms.
+func (r run) fits(lo, hi int64) bool { return r.ms+r.unc >= lo && r.ms-r.unc <= hi }
+
 // patternRule says what a pattern looks like to a sampler whose clock jitters: the
 // lengths of complete on and off runs, and how much of the time the LED is lit.
 type patternRule struct {
@@ -165,8 +186,8 @@ type patternRule struct {
 	fits func(segs []segment, window int64) string // "" when it fits, else why not
 }
 
-// onOff collects the lengths of complete runs, and the time seen lit and seen at all.
-func onOff(segs []segment) (on, off []int64, onTotal, seen int64) {
+// onOff collects the complete runs, and the time seen lit and seen at all.
+func onOff(segs []segment) (on, off []run, onTotal, seen int64) {
 	for _, s := range segs {
 		seen += s.ms - s.blind
 		if s.on {
@@ -176,27 +197,27 @@ func onOff(segs []segment) (on, off []int64, onTotal, seen int64) {
 			continue
 		}
 		if s.on {
-			on = append(on, s.ms)
+			on = append(on, run{s.ms, s.unc})
 		} else {
-			off = append(off, s.ms)
+			off = append(off, run{s.ms, s.unc})
 		}
 	}
 	return on, off, onTotal, seen
 }
 
-func within(v []int64, lo, hi int64) bool {
-	for _, x := range v {
-		if x < lo || x > hi {
+func within(v []run, lo, hi int64) bool {
+	for _, r := range v {
+		if !r.fits(lo, hi) {
 			return false
 		}
 	}
 	return true
 }
 
-func count(v []int64, lo, hi int64) int {
+func count(v []run, lo, hi int64) int {
 	n := 0
-	for _, x := range v {
-		if x >= lo && x <= hi {
+	for _, r := range v {
+		if r.fits(lo, hi) {
 			n++
 		}
 	}
@@ -408,8 +429,8 @@ func describe(segs []segment) string {
 			c = "on"
 		}
 		fmt.Fprintf(&b, "%s%d", c, s.ms)
-		if s.blind > 0 {
-			fmt.Fprintf(&b, "(%d unseen)", s.blind)
+		if s.unc > 0 {
+			fmt.Fprintf(&b, "±%d", s.unc)
 		}
 		if !s.complete {
 			b.WriteByte('+')

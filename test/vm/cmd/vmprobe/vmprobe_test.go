@@ -49,25 +49,32 @@ func TestPatternRules(t *testing.T) {
 }
 
 func TestSegmentsGaps(t *testing.T) {
-	edges := trace(0, 1000, 125, 125)
-	segs := segments(edges, [][2]int64{{300, 420}}, 0, 1000)
-	for _, s := range segs {
-		if s.complete && s.ms != 125 {
-			t.Errorf("complete run of %d ms, want 125", s.ms)
+	// On 0..125, off 125..250, on 250..375; the sampler slept 260..300, so it saw the
+	// edge at 375 in time but logged the one at 250 at 300.
+	edges := []edge{{0, true}, {125, false}, {300, true}, {375, false}, {500, true}}
+	segs := segments(edges, [][2]int64{{260, 300}}, 0, 600)
+	want := []segment{
+		{on: true, ms: 125},
+		{on: false, ms: 175, unc: 40, complete: true, blind: 40},
+		{on: true, ms: 75, unc: 40, complete: true},
+		{on: false, ms: 125, complete: true},
+		{on: true, ms: 100},
+	}
+	if len(segs) != len(want) {
+		t.Fatalf("segments = %+v, want %+v", segs, want)
+	}
+	for i := range want {
+		if segs[i] != want[i] {
+			t.Errorf("segment %d = %+v, want %+v", i, segs[i], want[i])
 		}
 	}
-	var blind int64
-	for _, s := range segs {
-		blind += s.blind
+	if why := patternRules["fast"].fits(segs, 600); why != "" {
+		t.Errorf("a fast blink seen through a 40 ms gap is not fast: %s", why)
 	}
-	if blind != 120 {
-		t.Errorf("blind %d ms, want the gap's 120", blind)
-	}
-	// A run touching the gap is not complete.
-	for _, s := range segs {
-		if s.complete && s.blind > 0 {
-			t.Errorf("run with %d ms unseen counted as complete", s.blind)
-		}
+	// A gap inside a run long enough to hide a blink: the run's length is unknown.
+	segs = segments([]edge{{0, false}, {100, true}, {500, false}}, [][2]int64{{200, 300}}, 0, 600)
+	if segs[1].complete {
+		t.Errorf("a run with a 100 ms gap inside counted as complete: %+v", segs[1])
 	}
 	// Solid needs half the window seen.
 	segs = segments([]edge{{0, true}}, [][2]int64{{100, 900}}, 0, 1000)

@@ -104,9 +104,13 @@ dm_capture() {
   sleep 0.3
 }
 
-# dm_say: speak the question into the microphone (blocks until played).
+# dm_say [--hold]: speak the question into the microphone (blocks until played); with
+# --hold, hold the button (line 17) from just before it until its speech has been heard.
 dm_say() {
-  "$P/vmprobe" play --device hw:Loopback,0,0 --log "$VM_OUT/say.log" "$P/question.wav" 2>> "$VM_OUT/play.log" ||
+  hold=
+  [ "$1" = --hold ] && hold="--hold $VOICED_HW_GPIO_SYSFS --line 17"
+  # shellcheck disable=SC2086
+  "$P/vmprobe" play --device hw:Loopback,0,0 --log "$VM_OUT/say.log" $hold "$P/question.wav" 2>> "$VM_OUT/play.log" ||
     echo "vmprobe play failed: $(tail -1 "$VM_OUT/play.log")"
 }
 
