@@ -38,6 +38,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/voiced-project/voiced/internal/metrics"
+	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -56,6 +57,7 @@ type options struct {
 	periodMs, serverSilenceMs int
 	wireRate                  int
 	continuous                bool
+	resampler                 string
 }
 
 func run(args []string, stdout io.Writer) error {
@@ -71,6 +73,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&o.playChannels, "playback-channels", 2, "speaker channels")
 	fs.IntVar(&o.periodMs, "period-ms", 20, "microphone read size")
 	fs.IntVar(&o.serverSilenceMs, "silence-ms", 600, "server VAD silence that ends a turn (continuous)")
+	fs.StringVar(&o.resampler, "resampler", "linear", "linear (interpolation), or voiced (the pipeline's filter, to compare like with like)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +84,8 @@ func run(args []string, stdout io.Writer) error {
 		return fmt.Errorf("--mode %q: want push_to_talk or continuous", o.mode)
 	case o.playChannels < 1 || o.playChannels > 2:
 		return fmt.Errorf("--playback-channels %d: want 1 or 2", o.playChannels)
+	case o.resampler != "linear" && o.resampler != "voiced":
+		return fmt.Errorf("--resampler %q: want linear or voiced", o.resampler)
 	}
 	o.continuous = o.mode == "continuous"
 	o.wireRate = 24000
@@ -172,6 +177,8 @@ type client struct {
 	conn *websocket.Conn
 
 	wmu sync.Mutex // serialises socket writes
+
+	up func([]int16) []int16 // microphone rate -> wire rate; capture goroutine only
 
 	mu        sync.Mutex
 	streaming bool
@@ -288,6 +295,10 @@ func (c *client) captureLoop(ctx context.Context) error {
 		return fmt.Errorf("read %s: %d-bit samples, want 16", c.opt.capture, h.Bits)
 	}
 	frames := h.Rate * c.opt.periodMs / 1000
+	c.up, err = newResampler(c.opt.resampler, h.Rate, c.opt.wireRate)
+	if err != nil {
+		return err
+	}
 	for {
 		buf := make([]byte, frames*h.Channels*2)
 		n, err := io.ReadFull(r, buf)
@@ -313,7 +324,7 @@ func (c *client) captureLoop(ctx context.Context) error {
 		if !on {
 			continue
 		}
-		pcm := resample(samples, h.Rate, c.opt.wireRate)
+		pcm := c.up(samples)
 		raw := make([]byte, 2*len(pcm))
 		for i, s := range pcm {
 			binary.LittleEndian.PutUint16(raw[2*i:], uint16(s))
@@ -326,6 +337,10 @@ func (c *client) captureLoop(ctx context.Context) error {
 
 // readLoop handles every server event; audio deltas are played as they come.
 func (c *client) readLoop(w *wav.Writer) error {
+	down, err := newResampler(c.opt.resampler, c.opt.wireRate, c.opt.playRate)
+	if err != nil {
+		return err
+	}
 	c.setState("connected")
 	for {
 		_, msg, err := c.conn.ReadMessage()
@@ -357,7 +372,7 @@ func (c *client) readLoop(w *wav.Writer) error {
 			for i := range pcm {
 				pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
 			}
-			pcm = resample(pcm, c.opt.wireRate, c.opt.playRate)
+			pcm = down(pcm)
 			out := make([]byte, 2*len(pcm)*c.opt.playChannels)
 			for i, s := range pcm {
 				for ch := range c.opt.playChannels {
@@ -375,6 +390,33 @@ func (c *client) readLoop(w *wav.Writer) error {
 			}
 		}
 	}
+}
+
+// newResampler returns a rate converter that returns a new slice per call: linear
+// interpolation, or voiced's filter (pipeline.Resampler).
+func newResampler(kind string, from, to int) (func([]int16) []int16, error) {
+	if kind == "linear" {
+		return func(in []int16) []int16 { return resample(in, from, to) }, nil
+	}
+	if from == to {
+		return func(in []int16) []int16 { return in }, nil
+	}
+	r, err := pipeline.NewResampler(from, to)
+	if err != nil {
+		return nil, err
+	}
+	return func(in []int16) []int16 {
+		out := make([]int16, r.MaxOutput(len(in)))
+		n := 0
+		for len(in) > 0 {
+			c, p := r.Process(in, out[n:])
+			in, n = in[c:], n+p
+			if c == 0 && p == 0 {
+				break
+			}
+		}
+		return out[:n]
+	}, nil
 }
 
 // resample converts by linear interpolation into a new slice, block by block, as a

@@ -1,9 +1,9 @@
 // Command voiced-bench is `make bench`: it measures voiced's audio path and prints one
 // table of figures against the budgets of the design, also written as JSON.
 //
-//	voiced-bench [--minutes 10] [--bin bin] [--reference PATH] [--work build/bench]
+//	voiced-bench [--minutes 10] [--speedup 30] [--bin bin] [--reference PATH] [--work build/bench]
 //	             [--out build/bench.json] [--skip scenario,micro,valgrind,qemu,size]
-//	             [--clients voiced,reference]
+//	             [--clients voiced,reference,reference-dsp]
 //
 // # What it measures
 //
@@ -60,6 +60,7 @@ func main() {
 
 type config struct {
 	minutes   float64
+	speedup   float64
 	bin       string
 	reference string
 	work      string
@@ -76,13 +77,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
 	var skip, clients string
 	fs.Float64Var(&c.minutes, "minutes", 10, "microphone audio per client and mode, in minutes")
+	fs.Float64Var(&c.speedup, "speedup", 30, "the conversation's sound card runs this many times faster than real time (0: as fast as the client reads)")
 	fs.StringVar(&c.bin, "bin", "bin", "directory with the voiced and voiced-sim binaries")
 	fs.StringVar(&c.reference, "reference", "build/bench/reference", "the reference client binary")
 	fs.StringVar(&c.work, "work", "build/bench", "scratch directory")
 	fs.StringVar(&c.out, "out", "build/bench.json", "where the table goes as JSON")
 	fs.StringVar(&c.speech, "speech", "examples/question.wav", "16 kHz mono speech the turns are cut from")
 	fs.StringVar(&c.benchtime, "benchtime", "200ms", "go test -benchtime of the micro-benchmarks")
-	fs.StringVar(&clients, "clients", "voiced,reference", "clients of the scenario")
+	fs.StringVar(&clients, "clients", "voiced,reference,reference-dsp", "clients of the scenario: voiced, reference, reference-dsp")
 	fs.StringVar(&skip, "skip", "", "parts to leave out: scenario, micro, valgrind, qemu, size")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,8 +101,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for k := range strings.SplitSeq(clients, ",") {
-		if k != "voiced" && k != "reference" {
-			return fmt.Errorf("--clients: %q is not voiced or reference", k)
+		if k != "voiced" && k != "reference" && k != "reference-dsp" {
+			return fmt.Errorf("--clients: %q is not voiced, reference or reference-dsp", k)
 		}
 		c.clients = append(c.clients, k)
 	}
@@ -165,8 +167,8 @@ func scenarios(ctx context.Context, c config, t *table, log io.Writer) error {
 			s := &scenario{
 				Kind: kind, Mode: mode,
 				Voiced: filepath.Join(c.bin, "voiced"), Sim: filepath.Join(c.bin, "voiced-sim"), Reference: c.reference,
-				Dir:    filepath.Join(c.work, kind+"-"+mode),
-				Audio:  time.Duration(c.minutes * float64(time.Minute)),
+				Dir:   filepath.Join(c.work, kind+"-"+mode),
+				Audio: time.Duration(c.minutes * float64(time.Minute)), Speedup: c.speedup,
 				Speech: speech, Log: log,
 			}
 			res, err := s.run(ctx)
@@ -179,7 +181,7 @@ func scenarios(ctx context.Context, c config, t *table, log io.Writer) error {
 		}
 	}
 	for _, mode := range []string{"push_to_talk", "continuous"} {
-		scenarioRows(t, mode, results["voiced/"+mode], results["reference/"+mode])
+		scenarioRows(t, mode, results["voiced/"+mode], results["reference/"+mode], results["reference-dsp/"+mode])
 	}
 	return errors.Join(errs...)
 }
@@ -194,9 +196,9 @@ func (r scenarioResult) cpuPerMinute() float64 {
 
 func (r scenarioResult) ok() bool { return r.AudioSeconds > 0 }
 
-func scenarioRows(t *table, mode string, v, ref scenarioResult) {
+func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 	m := strings.ReplaceAll(mode, "_", "-")
-	for _, r := range []scenarioResult{v, ref} {
+	for _, r := range []scenarioResult{v, ref, refDSP} {
 		if !r.ok() {
 			continue
 		}
@@ -210,19 +212,39 @@ func scenarioRows(t *table, mode string, v, ref scenarioResult) {
 		t.add(row{Figure: m + ": CPU voiced / reference", Value: ptr(ratio), Unit: "ratio", Budget: ptr("<= 0.2"), OK: ptr(ratio <= 0.2)})
 		t.add(row{Figure: m + ": heap objects voiced / reference", Value: ptr((v.AllocsTotal / v.Frames) / (ref.AllocsTotal / ref.Frames)), Unit: "ratio"})
 	}
+	if v.ok() && refDSP.ok() {
+		t.add(row{Figure: m + ": CPU voiced / reference-dsp (same resampler)", Value: ptr(v.cpuPerMinute() / refDSP.cpuPerMinute()), Unit: "ratio"})
+		t.add(row{Figure: m + ": heap objects voiced / reference-dsp", Value: ptr((v.AllocsTotal / v.Frames) / (refDSP.AllocsTotal / refDSP.Frames)), Unit: "ratio"})
+	}
 	if !v.ok() {
 		return
 	}
+	if v.IdleFrames > 0 {
+		per := v.IdleAllocs / v.IdleFrames
+		t.add(row{Figure: fmt.Sprintf("%s voiced: heap objects per frame, idle (%.0f objects / %.0f frames)", m, v.IdleAllocs, v.IdleFrames), Value: ptr(per), Unit: "objects/20 ms", Budget: ptr("0 (< 0.01)"), OK: ptr(per < 0.01)})
+	}
+	if v.UplinkFrames > 0 {
+		per := v.UplinkAllocs / v.UplinkFrames
+		t.add(row{Figure: fmt.Sprintf("%s voiced: heap objects per frame while streaming (%.0f objects / %.0f frames)", m, v.UplinkAllocs, v.UplinkFrames), Value: ptr(per), Unit: "objects/20 ms", Budget: ptr("0 (< 0.01)"), OK: ptr(per < 0.01)})
+	}
 	if v.AllocsFitOK {
-		t.add(row{Figure: m + " voiced: heap objects per frame, steady state", Value: ptr(v.AllocsPerFrame), Unit: "objects/20 ms", Budget: ptr("0 (< 0.01)"), OK: ptr(v.AllocsPerFrame < 0.01)})
+		t.add(row{Figure: m + " voiced: heap objects per frame, both directions, fitted over turns", Value: ptr(v.AllocsPerFrame), Unit: "objects/20 ms", Budget: ptr("0 (< 0.01)"), OK: ptr(v.AllocsPerFrame < 0.01)})
 		t.add(row{Figure: m + " voiced: heap objects per turn, fixed", Value: ptr(v.AllocsPerTurn), Unit: "objects/turn"})
+	}
+	for _, name := range []string{"voiced_capture_dropped_samples_total", "voiced_audio_dropped_appends_total", "voiced_capture_xruns_total", "voiced_playback_xruns_total"} {
+		if x, ok := v.Values[name]; ok {
+			t.add(row{Figure: m + " voiced: " + name, Value: ptr(x), Unit: "count"})
+		}
+	}
+	if mode == "push_to_talk" {
+		t.add(row{Figure: m + " voiced: speech the server did not get, beyond 100 ms a turn", Value: ptr(float64(v.Shortfall) / wireRate * 1000), Unit: "ms"})
 	}
 	rss := float64(v.PeakRSS) / (1 << 20)
 	t.add(row{Figure: m + " voiced: peak RSS (VmHWM)", Value: ptr(rss), Unit: "MiB", Budget: ptr("< 20 MiB"), OK: ptr(rss < 20)})
 	growth := v.GoroutinesEnd - v.GoroutinesStart
 	t.add(row{Figure: m + fmt.Sprintf(" voiced: goroutine growth (%.0f -> %.0f)", v.GoroutinesStart, v.GoroutinesEnd), Value: ptr(growth), Unit: "goroutines", Budget: ptr("0"), OK: ptr(growth <= 0)})
-	latencyRows(t, m+" voiced: mic -> wire, outside", v.MicToWire, 0.021, "<= 21 ms (period + 1 ms)")
 	if mode == "push_to_talk" {
+		latencyRows(t, m+" voiced: mic -> wire, outside", v.MicToWire, 0.021, "<= 21 ms (period + 1 ms)")
 		latencyRows(t, m+" voiced: ptt_stop -> commit on the wire, outside", v.ReleaseToCommit, 0.005, "< 5 ms")
 		if ref.ok() {
 			latencyRows(t, m+" reference: ptt_stop -> commit on the wire, outside", ref.ReleaseToCommit, math.NaN(), "")

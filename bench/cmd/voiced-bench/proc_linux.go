@@ -62,3 +62,29 @@ func peakRSS(pid int) (int64, error) {
 }
 
 func mkfifo(path string) error { return unix.Mkfifo(path, 0o600) }
+
+// setPipeSize sets the capacity of the pipe behind fd.
+func setPipeSize(fd uintptr, n int) error {
+	_, err := unix.FcntlInt(fd, unix.F_SETPIPE_SZ, n)
+	return err
+}
+
+// openNonblockRead opens a FIFO for reading without waiting for a writer; reads on it
+// never block.
+func openNonblockRead(path string) (int, error) {
+	return unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+}
+
+// readNonblock reads what is there; 0 when nothing is (or no writer has the FIFO open).
+func readNonblock(fd int, buf []byte) (int, error) {
+	n, err := unix.Read(fd, buf)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return 0, nil
+	}
+	if n < 0 {
+		n = 0
+	}
+	return n, err
+}
+
+func closeFD(fd int) error { return unix.Close(fd) }

@@ -14,3 +14,11 @@ func cpuTime(int) (time.Duration, error) { return 0, errNoProc }
 func peakRSS(int) (int64, error) { return 0, errNoProc }
 
 func mkfifo(string) error { return errNoProc }
+
+func setPipeSize(uintptr, int) error { return errNoProc }
+
+func openNonblockRead(string) (int, error) { return -1, errNoProc }
+
+func readNonblock(int, []byte) (int, error) { return 0, errNoProc }
+
+func closeFD(int) error { return errNoProc }

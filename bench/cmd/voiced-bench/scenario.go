@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -40,15 +39,18 @@ const (
 
 // scenario is one conversation: one client (voiced or the reference) in one mode.
 type scenario struct {
-	Kind      string // voiced or reference
+	Kind      string // voiced, reference, or reference-dsp (the reference with voiced's resampler)
 	Mode      string // push_to_talk or continuous
 	Voiced    string // binaries
 	Sim       string
 	Reference string
 	Dir       string        // scratch directory of this run
 	Audio     time.Duration // microphone audio to feed
+	Speedup   float64       // how much faster than real time the sound card runs; 0: as fast as the client reads
 	Speech    []int16       // 16 kHz mono speech the turns are cut from
 	Log       io.Writer
+
+	scrapeCost float64 // heap objects of one /metrics request
 }
 
 // scenarioResult is what one conversation measured.
@@ -64,10 +66,16 @@ type scenarioResult struct {
 	AllocsPerFrame  float64 // marginal heap objects per 20 ms period, both directions
 	AllocsPerTurn   float64 // fixed heap objects per turn
 	AllocsFitOK     bool
-	AllocsTotal     float64   // heap objects over the conversation
-	Frames          float64   // 20 ms periods, microphone and speaker, over the conversation
-	MicToWire       []float64 // seconds: a period written to the microphone -> its append at the server
-	ReleaseToCommit []float64 // seconds: ptt_stop sent -> commit at the server
+	AllocsTotal     float64            // heap objects over the conversation
+	UplinkAllocs    float64            // heap objects while push-to-talk turns only streamed
+	UplinkFrames    float64            // 20 ms periods (microphone and speaker) then
+	IdleAllocs      float64            // heap objects while idle
+	IdleFrames      float64            // 20 ms periods (microphone and speaker) then
+	Shortfall       int                // 24 kHz samples of push-to-talk speech the server did not get
+	Values          map[string]float64 // the last /metrics
+	Frames          float64            // 20 ms periods, microphone and speaker, over the conversation
+	MicToWire       []float64          // seconds: a period written to the microphone -> its append at the server
+	ReleaseToCommit []float64          // seconds: ptt_stop sent -> commit at the server
 	Histograms      map[string]*histogram
 	Wall            time.Duration
 }
@@ -99,8 +107,8 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	}
 	micPath := filepath.Join(s.Dir, "mic.wav")
 	recPath := filepath.Join(s.Dir, "record.jsonl")
-	outPath := filepath.Join(s.Dir, "speaker.wav")
-	for _, p := range []string{micPath, recPath} {
+	spkPath := filepath.Join(s.Dir, "speaker.wav")
+	for _, p := range []string{micPath, recPath, spkPath} {
 		if err := mkfifo(p); err != nil {
 			return res, fmt.Errorf("mkfifo %s: %w", p, err)
 		}
@@ -120,39 +128,33 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	rec := make(chan recEvent, 1<<16)
 	go readRecord(recf, rec)
 
-	// The microphone: a FIFO the client reads as a WAV file. Opened read-write so that
-	// opening never blocks, whether or not the client has it open yet.
-	mic, err := os.OpenFile(micPath, os.O_RDWR, 0)
+	clock, err := newAVClock(micPath, spkPath, s.Speedup)
 	if err != nil {
 		return res, err
 	}
-	defer mic.Close()
-	if _, err := wav.NewWriter(mic, wav.Header{Channels: 1, Rate: micRate, Bits: 16, Container: 2}); err != nil {
-		return res, err
-	}
-	feeder := &micFeeder{w: mic, rng: rand.New(rand.NewPCG(1, 2))}
+	defer clock.close()
 
 	port, err := freePort()
 	if err != nil {
 		return res, err
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	client, err := s.startClient(ctx, simAddr, micPath, outPath, port)
+	client, err := s.startClient(ctx, simAddr, micPath, spkPath, port)
 	if err != nil {
 		return res, err
 	}
 	defer stopProcess(client)
 	pid := client.Process.Pid
 
-	// Let the capture start (and the VAD settle) on quiet room noise.
-	if err := feeder.silence(500 * time.Millisecond); err != nil {
-		return res, err
-	}
 	if err := waitConnected(ctx, base, client, 20*time.Second); err != nil {
 		return res, err
 	}
 	states, err := subscribe(ctx, base)
 	if err != nil {
+		return res, err
+	}
+	// Let the capture start (and the VAD settle) on quiet room noise.
+	if err := clock.run(500 * time.Millisecond); err != nil {
 		return res, err
 	}
 	cpu0, err := cpuTime(pid)
@@ -163,16 +165,29 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	if err != nil {
 		return res, err
 	}
+	s.scrapeCost = scrapeCost
+	idleFrames0 := clock.frames()
+	// Idle: the microphone hears the quiet room, the speaker plays silence.
+	const idleAudio = 20 * time.Second
+	if err := clock.run(idleAudio); err != nil {
+		return res, err
+	}
+	idle, err := scrapeMetrics(base)
+	if err != nil {
+		return res, err
+	}
+	res.IdleAllocs = idle.Values["voiced_go_heap_allocs_objects_total"] - first.Values["voiced_go_heap_allocs_objects_total"] - scrapeCost
+	res.IdleFrames = clock.frames() - idleFrames0
+	first = idle
 	res.GoroutinesStart = first.Values["voiced_go_goroutines"]
 	allocs0 := first.Values["voiced_go_heap_allocs_objects_total"]
-	fed0 := feeder.frames
-	play0 := fileSize(outPath)
+	mic0, spk0 := clock.micFrames, clock.spkBytes
 	s.logf("connected; scrape costs %.0f heap objects", scrapeCost)
 
 	var frames, allocs []float64
 	utter := utterances(s.Speech)
 	lockstep := s.Mode == "push_to_talk"
-	for i := 0; time.Duration(feeder.frames-fed0)*time.Second/micRate < s.Audio; i++ {
+	for i := 0; time.Duration(clock.micFrames-mic0)*time.Second/micRate < s.Audio; i++ {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
@@ -181,12 +196,12 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 		if err != nil {
 			return res, err
 		}
-		f0, p0 := feeder.frames, fileSize(outPath)
+		f0 := clock.frames()
 		var replied bool
 		if s.Mode == "push_to_talk" {
-			replied, lockstep, err = s.pttTurn(base, feeder, rec, states, u, lockstep, &res)
+			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, lockstep, &res)
 		} else {
-			replied, err = s.continuousTurn(feeder, states, u)
+			replied, err = s.continuousTurn(clock, states, u)
 		}
 		if err != nil {
 			return res, fmt.Errorf("turn %d: %w", i+1, err)
@@ -199,12 +214,13 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 		if replied {
 			res.Replies++
 		}
-		fr := float64(feeder.frames-f0)/periodFrames + float64(fileSize(outPath)-p0)/playPeriodB
-		frames = append(frames, fr)
+		frames = append(frames, clock.frames()-f0)
 		allocs = append(allocs, b.Values["voiced_go_heap_allocs_objects_total"]-a.Values["voiced_go_heap_allocs_objects_total"]-scrapeCost)
 	}
 	// Let what is in flight settle before the last look.
-	time.Sleep(200 * time.Millisecond)
+	if err := clock.run(200 * time.Millisecond); err != nil {
+		return res, err
+	}
 	last, err := scrapeMetrics(base)
 	if err != nil {
 		return res, err
@@ -219,44 +235,45 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	res.CPU = cpu1 - cpu0
 	res.GoroutinesEnd = last.Values["voiced_go_goroutines"]
 	res.Histograms = last.Histograms
-	res.AudioSeconds = float64(feeder.frames-fed0) / micRate
-	res.PlaybackSeconds = float64(fileSize(outPath)-play0) / (playRate * playChannels * 2)
+	res.Values = last.Values
+	res.AudioSeconds = float64(clock.micFrames-mic0) / micRate
+	res.PlaybackSeconds = float64(clock.spkBytes-spk0) / (playRate * playChannels * 2)
 	res.Frames = res.AudioSeconds*50 + res.PlaybackSeconds*50
 	res.AllocsTotal = last.Values["voiced_go_heap_allocs_objects_total"] - allocs0
 	res.AllocsPerTurn, res.AllocsPerFrame, res.AllocsFitOK = fitLine(frames, allocs)
 	res.Wall = time.Since(start)
-	s.logf("%d turns, %d replies, %.0f s of audio in %.1f s, CPU %v", res.Turns, res.Replies, res.AudioSeconds, res.Wall.Seconds(), res.CPU)
+	s.logf("%d turns, %d replies, %.0f s of microphone and %.0f s of speaker audio in %.1f s, CPU %v", res.Turns, res.Replies, res.AudioSeconds, res.PlaybackSeconds, res.Wall.Seconds(), res.CPU)
 	return res, nil
 }
 
 // pttTurn: press, speak, release, wait for the reply. The first periods are written in
 // lockstep with the appends they produce, to time microphone -> wire; lockstep goes off
 // for the rest of the conversation if the client never answers a period with an append.
-func (s *scenario) pttTurn(base string, mic *micFeeder, rec <-chan recEvent, states <-chan string, u []int16, lockstep bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
+func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, lockstep bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
 	drain(rec)
 	if err := control(base, "ptt_start"); err != nil {
 		return false, lockstep, err
 	}
-	if _, err := waitState(states, 3*time.Second, "listening"); err != nil {
+	if _, err := clock.waitState(states, "listening"); err != nil {
 		return false, lockstep, fmt.Errorf("after ptt_start: %w", err)
 	}
 	// The pre-roll goes out at the press; let it pass.
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
 	drain(rec)
 	rest := u
 	if lockstep {
 		got := 0
-		var lastWrite time.Time
 		for k := 0; k < lockstepPeriods && len(rest) >= periodFrames; k++ {
-			lastWrite = time.Now()
-			if err := mic.write(rest[:periodFrames]); err != nil {
+			clock.say(rest[:periodFrames])
+			rest = rest[periodFrames:]
+			written := time.Now()
+			if err := clock.tick(); err != nil {
 				return false, lockstep, err
 			}
-			rest = rest[periodFrames:]
 			select {
 			case ev := <-rec:
 				if ev.typ == "input_audio_buffer.append" {
-					res.MicToWire = append(res.MicToWire, ev.t.Sub(lastWrite).Seconds())
+					res.MicToWire = append(res.MicToWire, ev.t.Sub(written).Seconds())
 					got++
 				}
 			case <-time.After(25 * time.Millisecond):
@@ -264,25 +281,50 @@ func (s *scenario) pttTurn(base string, mic *micFeeder, rec <-chan recEvent, sta
 		}
 		lockstep = got > 0
 	}
-	if err := mic.write(rest); err != nil {
+	// The rest streams in one go: a window of nothing but the steady state (speech
+	// going up, the idle speaker's silence going down).
+	const allocs = "voiced_go_heap_allocs_objects_total"
+	w0, err := scrapeMetrics(base)
+	if err != nil {
 		return false, lockstep, err
 	}
+	f0 := clock.frames()
+	clock.say(rest)
+	for clock.speaking() {
+		if err := clock.step(); err != nil {
+			return false, lockstep, err
+		}
+	}
 	// Wait until the server has the turn's audio (at 24 kHz), give or take a chunk.
-	want := len(rest)*wireRate/micRate - 2*wireRate/10
-	deadline := time.Now().Add(5 * time.Second)
-	for have := 0; have < want; {
+	want := len(rest)*wireRate/micRate - wireRate/10
+	have := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for have < want {
+		if time.Now().After(deadline) {
+			res.Shortfall += want - have
+			break
+		}
 		select {
 		case ev := <-rec:
 			have += ev.samples
-		case <-time.After(time.Until(deadline)):
-			return false, lockstep, fmt.Errorf("the server got %d of %d samples of the turn", have, want)
+		default:
+			if err := clock.step(); err != nil {
+				return false, lockstep, err
+			}
 		}
 	}
+	w1, err := scrapeMetrics(base)
+	if err != nil {
+		return false, lockstep, err
+	}
+	res.UplinkAllocs += w1.Values[allocs] - w0.Values[allocs] - s.scrapeCost
+	res.UplinkFrames += clock.frames() - f0
 	drain(rec)
 	t0 := time.Now()
 	if err := control(base, "ptt_stop"); err != nil {
 		return false, lockstep, err
 	}
+	deadline = time.Now().Add(3 * time.Second)
 	for committed := false; !committed; {
 		select {
 		case ev := <-rec:
@@ -290,28 +332,27 @@ func (s *scenario) pttTurn(base string, mic *micFeeder, rec <-chan recEvent, sta
 				res.ReleaseToCommit = append(res.ReleaseToCommit, ev.t.Sub(t0).Seconds())
 				committed = true
 			}
-		case <-time.After(3 * time.Second):
-			return false, lockstep, errors.New("no commit within 3 s of ptt_stop")
+		default:
+			if time.Now().After(deadline) {
+				return false, lockstep, errors.New("no commit within 3 s of ptt_stop")
+			}
+			if err := clock.step(); err != nil {
+				return false, lockstep, err
+			}
 		}
 	}
-	seen, err := waitState(states, 20*time.Second, "connected")
+	seen, err := clock.waitState(states, "connected")
 	if err != nil {
 		return false, lockstep, fmt.Errorf("after ptt_stop: %w", err)
 	}
 	return seen["speaking"], lockstep, nil
 }
 
-// continuousTurn: speak, fall silent, and keep the room's quiet coming (faster than
-// real time) until the client has answered.
-func (s *scenario) continuousTurn(mic *micFeeder, states <-chan string, u []int16) (replied bool, err error) {
-	if err := mic.write(u); err != nil {
-		return false, err
-	}
-	if err := mic.silence(1200 * time.Millisecond); err != nil {
-		return false, err
-	}
+// continuousTurn: speak, then the room's quiet, until the client has answered.
+func (s *scenario) continuousTurn(clock *avClock, states <-chan string, u []int16) (replied bool, err error) {
+	clock.say(u)
 	seen := map[string]bool{}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(stateTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case st := <-states:
@@ -319,13 +360,154 @@ func (s *scenario) continuousTurn(mic *micFeeder, states <-chan string, u []int1
 			if st == "connected" && (seen["processing"] || seen["speaking"]) {
 				return seen["speaking"], nil
 			}
-		case <-time.After(4 * time.Millisecond):
-			if err := mic.silence(20 * time.Millisecond); err != nil {
+		default:
+			if err := clock.step(); err != nil {
 				return false, err
 			}
 		}
 	}
-	return false, fmt.Errorf("no reply within 20 s (states seen: %v)", seen)
+	return false, fmt.Errorf("no reply within %v (states seen: %v)", stateTimeout, seen)
+}
+
+// stateTimeout bounds every wait for the client's state.
+const stateTimeout = 30 * time.Second
+
+// avClock is the sound card of the conversation: each tick moves the microphone and the
+// speaker on by one 20 ms period, as one crystal clocks both directions of a real card,
+// Speedup times faster than real time. The microphone hears queued speech, else a quiet
+// room; the speaker is read if the client has written it. The FIFOs are made small so
+// that neither side can run far ahead of the other.
+type avClock struct {
+	mic       *os.File
+	spk       int // non-blocking read end of the speaker FIFO
+	rng       *rand.Rand
+	queue     []int16 // speech still to say
+	micFrames int64
+	spkBytes  int64
+	pcm       []int16
+	buf, sbuf []byte
+	interval  time.Duration // wall time per tick when paced; 0 runs free
+	next      time.Time     // when the next paced tick is due
+}
+
+func newAVClock(micPath, spkPath string, speedup float64) (*avClock, error) {
+	// Read-write, so that opening never blocks, whether or not the client has it open.
+	mic, err := os.OpenFile(micPath, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	c := &avClock{mic: mic, spk: -1, rng: rand.New(rand.NewPCG(1, 2)), pcm: make([]int16, periodFrames), sbuf: make([]byte, playPeriodB)}
+	if speedup > 0 {
+		c.interval = time.Duration(float64(20*time.Millisecond) / speedup)
+	}
+	fail := func(err error) (*avClock, error) {
+		c.close()
+		return nil, err
+	}
+	if err := setPipeSize(mic.Fd(), 4096); err != nil {
+		return fail(fmt.Errorf("size %s: %w", micPath, err))
+	}
+	if _, err := wav.NewWriter(mic, wav.Header{Channels: 1, Rate: micRate, Bits: 16, Container: 2}); err != nil {
+		return fail(err)
+	}
+	if c.spk, err = openNonblockRead(spkPath); err != nil {
+		return fail(fmt.Errorf("open %s: %w", spkPath, err))
+	}
+	if err := setPipeSize(uintptr(c.spk), 4096); err != nil {
+		return fail(fmt.Errorf("size %s: %w", spkPath, err))
+	}
+	return c, nil
+}
+
+func (c *avClock) close() {
+	c.mic.Close()
+	if c.spk >= 0 {
+		closeFD(c.spk)
+	}
+}
+
+// say queues speech for the microphone.
+func (c *avClock) say(pcm []int16) { c.queue = append(c.queue, pcm...) }
+
+// speaking reports whether queued speech is left.
+func (c *avClock) speaking() bool { return len(c.queue) > 0 }
+
+// frames is the periods that went by, microphone and speaker.
+func (c *avClock) frames() float64 {
+	return float64(c.micFrames)/periodFrames + float64(c.spkBytes)/playPeriodB
+}
+
+// tick moves the clock on by one period.
+func (c *avClock) tick() error {
+	n := copy(c.pcm, c.queue)
+	c.queue = c.queue[n:]
+	for i := n; i < len(c.pcm); i++ {
+		// A quiet room: noise around -60 dBFS, never digital zero.
+		c.pcm[i] = int16(c.rng.NormFloat64() * 30)
+	}
+	c.buf = c.buf[:0]
+	for _, v := range c.pcm {
+		c.buf = binary.LittleEndian.AppendUint16(c.buf, uint16(v))
+	}
+	if _, err := c.mic.Write(c.buf); err != nil {
+		return fmt.Errorf("write microphone: %w", err)
+	}
+	c.micFrames += int64(len(c.pcm))
+	got, err := readNonblock(c.spk, c.sbuf)
+	if err != nil {
+		return fmt.Errorf("read speaker: %w", err)
+	}
+	c.spkBytes += int64(got)
+	return nil
+}
+
+// step waits for the next tick's time, then ticks. A clock that fell behind (the client
+// was slow to read) starts again from now rather than rushing to catch up.
+func (c *avClock) step() error {
+	if c.interval > 0 {
+		now := time.Now()
+		switch {
+		case c.next.IsZero() || now.Sub(c.next) > 100*time.Millisecond:
+			c.next = now
+		case c.next.After(now):
+			time.Sleep(c.next.Sub(now))
+		}
+		c.next = c.next.Add(c.interval)
+	}
+	return c.tick()
+}
+
+// run steps for d of audio.
+func (c *avClock) run(d time.Duration) error {
+	for range int(d / (20 * time.Millisecond)) {
+		if err := c.step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitState ticks until the client reports want; it returns every state seen on the way.
+func (c *avClock) waitState(states <-chan string, want string) (map[string]bool, error) {
+	seen := map[string]bool{}
+	deadline := time.Now().Add(stateTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case st, ok := <-states:
+			if !ok {
+				return seen, errors.New("event stream ended")
+			}
+			seen[st] = true
+			if st == want {
+				return seen, nil
+			}
+		default:
+			if err := c.step(); err != nil {
+				return seen, err
+			}
+		}
+	}
+	return seen, fmt.Errorf("state %s not reached within %v (seen %v)", want, stateTimeout, seen)
 }
 
 // utterances are the turns' speech: cuts of the sample of different lengths, so that
@@ -343,61 +525,12 @@ func utterances(speech []int16) [][]int16 {
 	return out
 }
 
-// micFeeder writes the microphone's samples into the FIFO.
-type micFeeder struct {
-	w      io.Writer
-	rng    *rand.Rand
-	frames int64
-	buf    []byte
-}
-
-func (m *micFeeder) write(pcm []int16) error {
-	m.buf = m.buf[:0]
-	for _, v := range pcm {
-		m.buf = binary.LittleEndian.AppendUint16(m.buf, uint16(v))
-	}
-	if _, err := m.w.Write(m.buf); err != nil {
-		return fmt.Errorf("write microphone: %w", err)
-	}
-	m.frames += int64(len(pcm))
-	return nil
-}
-
-// silence is a quiet room: noise around -60 dBFS, never digital zero.
-func (m *micFeeder) silence(d time.Duration) error {
-	pcm := make([]int16, int(d.Seconds()*micRate))
-	for i := range pcm {
-		pcm[i] = int16(m.rng.NormFloat64() * 30)
-	}
-	return m.write(pcm)
-}
-
 func drain(c <-chan recEvent) {
 	for {
 		select {
 		case <-c:
 		default:
 			return
-		}
-	}
-}
-
-// waitState reads state changes until want; it returns every state seen on the way.
-func waitState(states <-chan string, timeout time.Duration, want string) (map[string]bool, error) {
-	seen := map[string]bool{}
-	deadline := time.After(timeout)
-	for {
-		select {
-		case st, ok := <-states:
-			if !ok {
-				return seen, errors.New("event stream ended")
-			}
-			seen[st] = true
-			if st == want {
-				return seen, nil
-			}
-		case <-deadline:
-			return seen, fmt.Errorf("state %s not reached within %v (seen %v)", want, timeout, seen)
 		}
 	}
 }
@@ -465,14 +598,18 @@ func (s *scenario) startClient(ctx context.Context, simAddr, mic, speaker string
 		if err := os.WriteFile(cfg, []byte(voicedConfig(s.Mode, url, mic, speaker, port)), 0o644); err != nil {
 			return nil, err
 		}
-		cmd = exec.CommandContext(ctx, s.Voiced, "run", "--config", cfg)
-	case "reference":
-		cmd = exec.CommandContext(ctx, s.Reference, "--url", url, "--api-key", apiKey,
+		cmd = exec.CommandContext(ctx, s.Voiced, "run", "--config", cfg, "--fast-files")
+	case "reference", "reference-dsp":
+		resampler := "linear"
+		if s.Kind == "reference-dsp" {
+			resampler = "voiced"
+		}
+		cmd = exec.CommandContext(ctx, s.Reference, "--url", url, "--api-key", apiKey, "--resampler", resampler,
 			"--capture", mic, "--playback", speaker, "--mode", s.Mode,
 			"--http", fmt.Sprintf("127.0.0.1:%d", port),
 			"--playback-rate", fmt.Sprint(playRate), "--playback-channels", fmt.Sprint(playChannels))
 	default:
-		return nil, fmt.Errorf("client %q: want voiced or reference", s.Kind)
+		return nil, fmt.Errorf("client %q: want voiced, reference or reference-dsp", s.Kind)
 	}
 	logf, err := os.Create(filepath.Join(s.Dir, s.Kind+".log"))
 	if err != nil {
@@ -553,14 +690,6 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-func fileSize(p string) int64 {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
 var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 func control(base, action string) error {
@@ -588,26 +717,25 @@ func scrapeMetrics(base string) (scrape, error) {
 	return parseMetrics(resp.Body)
 }
 
-// scrapeOverhead is the heap objects one /metrics request costs the client, the least
-// of a few back-to-back differences; it also returns the last scrape.
+// scrapeOverhead is the heap objects one /metrics request costs the client: the mean
+// over many back-to-back requests, because the runtime counts allocations a span of
+// objects at a time and a single difference is too coarse. It returns the last scrape.
 func scrapeOverhead(base string) (float64, scrape, error) {
-	prev, err := scrapeMetrics(base)
+	const n = 40
+	first, err := scrapeMetrics(base)
 	if err != nil {
-		return 0, prev, err
+		return 0, first, err
 	}
-	if _, ok := prev.Values["voiced_go_heap_allocs_objects_total"]; !ok {
-		return 0, prev, errors.New("/metrics has no voiced_go_heap_allocs_objects_total")
+	if _, ok := first.Values["voiced_go_heap_allocs_objects_total"]; !ok {
+		return 0, first, errors.New("/metrics has no voiced_go_heap_allocs_objects_total")
 	}
-	best := math.Inf(1)
-	for range 6 {
-		cur, err := scrapeMetrics(base)
-		if err != nil {
-			return 0, cur, err
+	last := first
+	for range n {
+		if last, err = scrapeMetrics(base); err != nil {
+			return 0, last, err
 		}
-		best = min(best, cur.Values["voiced_go_heap_allocs_objects_total"]-prev.Values["voiced_go_heap_allocs_objects_total"])
-		prev = cur
 	}
-	return best, prev, nil
+	return (last.Values["voiced_go_heap_allocs_objects_total"] - first.Values["voiced_go_heap_allocs_objects_total"]) / n, last, nil
 }
 
 // waitConnected polls /v1/status until the client reports the connected state.
