@@ -98,6 +98,7 @@ type VAD struct {
 	lagLo    int
 	lagHi    int
 	powNorm  float64
+	maxBin   int               // highest bin any feature reads
 	binP     []float64         // recursively smoothed power per bin, for the pitch path's noise floor
 	binMin   []float64         // its minimum in the current sub-window
 	binSubs  []float64         // vadMinSubWindows sub-window minima per bin
@@ -193,6 +194,7 @@ func NewVAD(c VADConfig) (*VAD, error) {
 	v.flatLo, v.flatHi = bin(250), bin(4000)
 	v.harmLo, v.harmHi = bin(80), bin(3000)
 	v.binLo, v.binHi = min(v.harmLo, v.flatLo), max(v.harmHi, v.flatHi)
+	v.maxBin = min(max(v.binHi, v.bandHi[vadBands-1]), n/2)
 	// The autocorrelation of a spectrum kept below 3 kHz is fully described at a lag step
 	// of acfDec samples (6-8 kHz), which takes a transform acfDec times smaller.
 	v.acfDec = 1
@@ -322,8 +324,8 @@ func (v *VAD) analyse(frame []int16) bool {
 	}
 	// v.frame beyond win stays zero: nothing else writes there.
 	f := v.fft
-	f.transform(v.frame)
-	for k := range v.power {
+	f.transform(v.frame, v.maxBin)
+	for k := range v.power[:v.maxBin+1] {
 		v.power[k] = (f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]) * v.powNorm
 	}
 	const floor = 1e-11 // about -110 dBFS per bin: keeps logs finite on digital silence
@@ -436,7 +438,7 @@ func (v *VAD) analyse(frame []int16) bool {
 		v.acf[na-k] = v.acf[k]
 	}
 	af := v.acfFFT
-	af.transform(v.acf) // real and even in, so the cosine sums out are the autocorrelation
+	af.transform(v.acf, len(v.winACF)) // real and even in: the cosine sums are the autocorrelation
 	harm := 0.0
 	// Normalising by the energy before subtraction makes this periodicity times the share
 	// of the energy above the noise. The window's own autocorrelation is divided out, but

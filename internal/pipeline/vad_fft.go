@@ -68,8 +68,9 @@ type vadFFTStage struct {
 	w [3][]float64
 }
 
-// transform computes the DFT of the n real values x into outRe/outIm (bins 0..n/2).
-func (f *vadFFT) transform(x []float64) {
+// transform computes the DFT of the n real values x into outRe/outIm, bins 0..bins (at most
+// n/2); the bins above are left stale, which saves work when only the low ones are used.
+func (f *vadFFT) transform(x []float64, bins int) {
 	m := f.n / 2
 	re, im := f.re, f.im
 	for i := 0; i < m; i++ {
@@ -119,7 +120,7 @@ func (f *vadFFT) transform(x []float64) {
 	f.outIm[0] = 0
 	f.outRe[m] = re[0] - im[0]
 	f.outIm[m] = 0
-	for k := 1; k < m; k++ {
+	for k := 1; k <= bins && k < m; k++ {
 		ar, ai := re[k], im[k]
 		br, bi := re[m-k], -im[m-k]
 		er, ei := (ar+br)*0.5, (ai+bi)*0.5

@@ -63,7 +63,7 @@ func TestVADFFTMatchesDFT(t *testing.T) {
 		for i := range x {
 			x[i] = rng.NormFloat64()
 		}
-		f.transform(x)
+		f.transform(x, n/2)
 		for k := 0; k <= n/2; k++ {
 			var want complex128
 			for i, xi := range x {
@@ -73,6 +73,24 @@ func TestVADFFTMatchesDFT(t *testing.T) {
 			if cmplx.Abs(got-want) > 1e-9*float64(n) {
 				t.Errorf("n=%d bin %d = %v, want %v", n, k, got, want)
 			}
+		}
+	}
+	// Asking for fewer bins computes those alike.
+	f, err := newVADFFT(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float64, 64)
+	for i := range x {
+		x[i] = float64(i%5) - 2
+	}
+	f.transform(x, 32)
+	want := append([]float64(nil), f.outRe[:11]...)
+	clear(f.outRe)
+	f.transform(x, 10)
+	for k := range want {
+		if f.outRe[k] != want[k] {
+			t.Errorf("transform(x, 10) bin %d = %v, want %v", k, f.outRe[k], want[k])
 		}
 	}
 	if _, err := newVADFFT(12); err == nil {
