@@ -13,10 +13,9 @@ dm_setup
 line=17
 vm_break bargein && line=16
 dm_sim
-dm_delay
 # Known issue (see 40-ptt.sh): a hold past long_press_ms mutes instead of talking.
 dm_voiced push_to_talk --set gpio.button.long_press_ms=10000
-dm_watch
+dm_watch --no-led
 dm_capture 25
 dm_say --hold
 dm_wait_event '"state":"speaking"' 40

@@ -59,7 +59,7 @@ func runCapture(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	pcm, err := alsa.Open(*device, alsa.Capture, alsa.Config{Rate: *rate, Channels: 1, Format: alsa.S16LE, BufferMs: 2000})
+	pcm, err := alsa.Open(*device, alsa.Capture, alsa.Config{Rate: *rate, Channels: 1, Format: alsa.S16LE, PeriodMs: 50, BufferMs: 2000})
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func runPlay(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pcm, err := alsa.Open(*device, alsa.Playback, alsa.Config{Rate: rate, Channels: 1, Format: alsa.S16LE, BufferMs: 2000})
+	pcm, err := alsa.Open(*device, alsa.Playback, alsa.Config{Rate: rate, Channels: 1, Format: alsa.S16LE, PeriodMs: 50, BufferMs: 2000})
 	if err != nil {
 		return err
 	}
@@ -333,14 +333,15 @@ const quiet = 100
 // of what came out against that of what the server echoed (the turn's audio as voiced
 // sent it, from voiced-sim's --record) or of a WAV. Only blocks with sound count, so the
 // silence an emulated guest inserts (underruns) or drops (overruns) does not; the
-// reference is cut in 0.4 s pieces, and most must be found, in order.
+// reference is cut in 0.4 s pieces, and half of them must be found, in order (a piece
+// of another utterance is found by chance in about one try of ten).
 func runCorrelate(ctx context.Context, args []string) error {
 	fs := newFlags("correlate")
 	got := fs.String("got", "reply.wav", "what came out")
 	want := fs.String("want", "", "what was said, as a WAV")
 	record := fs.String("record", "", "what was said, as voiced-sim's --record: the appends of the last committed turn")
 	minC := fs.Float64("min", 0.8, "lowest correlation of a piece that counts as found")
-	minFound := fs.Float64("found", 0.6, "share of pieces that must be found, in order")
+	minFound := fs.Float64("found", 0.5, "share of pieces that must be found, in order")
 	refSound := fs.Float64("ref-sound", 1, "seconds of sound the reference must have (the microphone heard speech)")
 	if err := fs.Parse(args); err != nil {
 		return err

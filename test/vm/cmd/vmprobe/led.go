@@ -37,6 +37,8 @@ func runLED(ctx context.Context, args []string) error {
 	ctx, cancel := withSeconds(ctx, *secs)
 	defer cancel()
 	buf := make([]byte, 8)
+	tick := time.NewTicker(*interval)
+	defer tick.Stop()
 	last := byte(0)
 	var prev int64
 	for ctx.Err() == nil {
@@ -56,7 +58,7 @@ func runLED(ctx context.Context, args []string) error {
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(*interval):
+		case <-tick.C:
 		}
 	}
 	fmt.Fprintf(w, "%d end\n", nowMs())
@@ -266,23 +268,32 @@ var patternRules = map[string]patternRule{
 		}
 		return ""
 	}},
-	// While reconnecting, each new attempt restarts the pattern, so the pause between
-	// pairs is as long as the backoff allows: up to 1700 ms. The pattern shares its shape
-	// with the double blink (their lengths differ by less than the jitter allowed); what
-	// this rule tells apart is the other patterns, and a dark or steady LED.
+	// While reconnecting, each new attempt shows CONNECTING (a slow blink, starting lit:
+	// up to 500 ms) for as long as the attempt takes, then this pattern starts again, so
+	// over an outage the LED shows its pairs cut short and mixed with CONNECTING's. What
+	// must show: a pair (short, short gap, short), a long pause, a LED dark at least half
+	// of the time, and no lit run longer than CONNECTING's first and this pattern's first
+	// back to back (575 ms), give or take a starved guest. Its shape is the double
+	// blink's, nearly: what this tells apart is a dark, steady or fast-blinking LED.
 	"disconnected": {"2 short blinks every 2 s: on 75, off 150, on 75, off 1700", func(segs []segment, window int64) string {
-		on, off, _, _ := onOff(segs)
+		on, off, onTotal, seen := onOff(segs)
+		pair := false
+		for i := 0; i+2 < len(segs); i++ {
+			a, g, b := segs[i], segs[i+1], segs[i+2]
+			if a.on && a.complete && g.complete && b.complete &&
+				(run{a.ms, a.unc}).fits(25, 175) && (run{g.ms, g.unc}).fits(75, 300) && (run{b.ms, b.unc}).fits(25, 175) {
+				pair = true
+			}
+		}
 		switch {
-		case len(on) < 2:
-			return fmt.Sprintf("%d complete on runs, want 2 at least", len(on))
-		case !within(on, 25, 175):
-			return "an on run outside 25..175 ms"
-		case count(off, 75, 300) < 1:
-			return "no short (75..300 ms) gap between the two blinks"
+		case !pair:
+			return "no pair of short blinks (25..175 ms, 75..300 ms apart)"
 		case count(off, 400, 2400) < 1:
 			return "no long (400..2400 ms) pause between pairs"
-		case !within(off, 75, 2400):
-			return "an off run outside 75..2400 ms"
+		case !within(on, 0, 1000):
+			return "a lit run over 1 s"
+		case onTotal*100 > seen*50:
+			return fmt.Sprintf("lit %d of the %d ms seen, want a mostly dark LED", onTotal, seen)
 		}
 		return ""
 	}},

@@ -30,6 +30,8 @@ func TestPatternRules(t *testing.T) {
 		{"fast", trace(0, win, 125, 125), map[string]bool{"solid": false, "off": false, "fast": true, "double": false, "disconnected": false}},
 		{"double", trace(0, win, 100, 100, 100, 700), map[string]bool{"solid": false, "fast": false, "double": true, "slow": false}},
 		{"disconnected", trace(0, 5000, 75, 150, 75, 1700), map[string]bool{"fast": false, "double": false, "disconnected": true}},
+		{"disconnected with reconnect attempts", trace(0, 5000, 75, 150, 75, 600, 400, 100, 75, 150, 75, 1100, 30, 20),
+			map[string]bool{"disconnected": true, "fast": false, "solid": false, "off": false}},
 		{"slow", trace(0, win, 500, 500), map[string]bool{"fast": false, "double": false, "slow": true}},
 		{"double stretched by a loaded guest", trace(0, win, 125, 90, 110, 760), map[string]bool{"double": true, "fast": false}},
 	}

@@ -81,10 +81,14 @@ YAML
   }
 }
 
-# dm_watch: record the LED line (led.log) and /v1/events (events.log) from now on.
+# dm_watch [--no-led]: record the LED line (led.log) and /v1/events (events.log) from
+# now on. (A scenario that does not judge the LED leaves the guest's CPU to voiced.)
 dm_watch() {
-  "$P/vmprobe" led --sysfs "$VOICED_HW_GPIO_SYSFS" --line 27 --out "$VM_OUT/led.log" &
-  LED_PID=$!
+  LED_PID=
+  if [ "$1" != --no-led ]; then
+    "$P/vmprobe" led --sysfs "$VOICED_HW_GPIO_SYSFS" --line 27 --out "$VM_OUT/led.log" &
+    LED_PID=$!
+  fi
   "$P/vmprobe" events --url "$API" --out "$VM_OUT/events.log" &
   EV_PID=$!
   sleep 0.5
@@ -92,8 +96,8 @@ dm_watch() {
 
 # dm_unwatch: stop the recorders (they write their last lines on SIGTERM).
 dm_unwatch() {
-  kill "$LED_PID" "$EV_PID" 2>/dev/null
-  wait "$LED_PID" "$EV_PID" 2>/dev/null
+  kill $LED_PID "$EV_PID" 2>/dev/null
+  wait $LED_PID "$EV_PID" 2>/dev/null
 }
 
 # dm_capture SECONDS [OUT]: capture the speaker side (hw:Loopback,1,1) in the background;
