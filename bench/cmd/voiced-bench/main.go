@@ -245,9 +245,11 @@ func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 	t.add(row{Figure: m + fmt.Sprintf(" voiced: goroutine growth (%.0f -> %.0f)", v.GoroutinesStart, v.GoroutinesEnd), Value: ptr(growth), Unit: "goroutines", Budget: ptr("0"), OK: ptr(growth <= 0)})
 	if mode == "push_to_talk" {
 		latencyRows(t, m+" voiced: mic -> wire, outside", v.MicToWire, 0.021, "<= 21 ms (period + 1 ms)")
-		latencyRows(t, m+" voiced: ptt_stop -> commit on the wire, outside", v.ReleaseToCommit, 0.005, "< 5 ms")
+		// From the outside the HTTP request is part of it; the budgeted figure is the
+		// daemon's own histogram (release -> commit) below.
+		latencyRows(t, m+" voiced: ptt_stop POST -> commit on the wire, outside", v.ReleaseToCommit, math.NaN(), "")
 		if ref.ok() {
-			latencyRows(t, m+" reference: ptt_stop -> commit on the wire, outside", ref.ReleaseToCommit, math.NaN(), "")
+			latencyRows(t, m+" reference: ptt_stop POST -> commit on the wire, outside", ref.ReleaseToCommit, math.NaN(), "")
 		}
 	}
 	histogramRows(t, m+" voiced", v.Histograms)

@@ -112,6 +112,19 @@ func (s *resultSet) rows(t *table) {
 	for _, n := range s.notes {
 		t.add(n)
 	}
+	// The per-period work of both directions as a share of a Pi's core: a Cortex-A53 at
+	// 1 GHz (Pi Zero 2 W, arm64) or an ARM1176 at 1 GHz (Pi Zero W, ARMv6), taking one
+	// instruction per cycle, which such in-order cores reach at best.
+	for _, pi := range []struct{ key, figure string }{
+		{"arm64 insn", "Pi Zero 2 W estimate (arm64)"},
+		{"arm insn", "Pi Zero W estimate (ARMv6)"},
+	} {
+		c, ok1 := s.vals[pi.key]["BenchmarkCapturePeriod"]
+		p, ok2 := s.vals[pi.key]["BenchmarkPlaybackPeriod/48000"]
+		if ok1 && ok2 {
+			t.add(row{Figure: pi.figure + ": capture + playback periods, share of one 1 GHz core at 1 instruction/cycle", Value: ptr((c + p) * 50 / 1e9 * 100), Unit: "%"})
+		}
+	}
 	for _, kind := range []struct{ key, figure, unit string }{
 		{"amd64 insn", "micro amd64 (valgrind)", "instructions/op"},
 		{"arm64 ns", "micro arm64 (qemu-user)", "ns/op emulated"},
