@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // VADConfig configures a VAD. The zero value of every field but SampleRate means "default".
@@ -73,8 +74,9 @@ type VAD struct {
 	thrOn, thrOff  float64 // logit thresholds, normal
 	echoOn, echoOf float64 // logit thresholds while the echo guard is on
 	hangFrames     int
-	echoGuard      bool
-	echoLive       bool // the echo levels below have been seeded since the guard went on
+	echoGuard      bool        // in force for the frame being processed; the capture goroutine's
+	guardWant      atomic.Bool // what SetEchoGuard asked for, from the engine's goroutine
+	echoLive       bool        // the echo levels below have been seeded since the guard went on
 	echoBand       [vadBands]float64
 	echoBin        []float64
 
@@ -229,7 +231,12 @@ func (v *VAD) SampleRate() int { return v.rate }
 // is raised by EchoSensitivityDrop steps, so the device's own voice picked up by the
 // microphone rarely counts as speech. Without echo cancellation the price is that a user
 // speaking over the device is mostly not heard either, except where louder than the echo.
-func (v *VAD) SetEchoGuard(on bool) {
+// It may be called from any goroutine; the change takes effect at the next frame.
+func (v *VAD) SetEchoGuard(on bool) { v.guardWant.Store(on) }
+
+// syncEchoGuard applies the last SetEchoGuard on the processing goroutine.
+func (v *VAD) syncEchoGuard() {
+	on := v.guardWant.Load()
 	if on && !v.echoGuard {
 		v.echoLive = false
 	}
@@ -284,6 +291,7 @@ func (v *VAD) Process(frame []int16) bool {
 	if len(frame) != v.hop {
 		panic(fmt.Sprintf("pipeline: VAD.Process got %d samples, want %d", len(frame), v.hop))
 	}
+	v.syncEchoGuard()
 	if !v.analyse(frame) {
 		return false
 	}

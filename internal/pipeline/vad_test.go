@@ -307,6 +307,9 @@ var sharedVADSet = filepath.Join("..", "..", "..", "shared", "vad", "set")
 // TestVADOnSharedSet holds the VAD to its quality target on the shared labeled set, by the
 // set's scoring rule (pooled over the ten scored files): F1 >= 0.91 with false alarms <= 0.10.
 func TestVADOnSharedSet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the full quality run is skipped with -short (the cross-architecture runs under qemu); the native run checks it")
+	}
 	if _, err := os.Stat(filepath.Join(sharedVADSet, "labels.tsv")); err != nil {
 		t.Skipf("shared VAD set not reachable at %s (%v): quality target not checked", sharedVADSet, err)
 	}
@@ -381,6 +384,9 @@ func TestUpsample16to24(t *testing.T) {
 // TestVADOnSharedSet24k checks that the model, fitted at 16 kHz, keeps its quality at the
 // pipeline's 24 kHz: the set's files are upsampled and scored the same way.
 func TestVADOnSharedSet24k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the full quality run is skipped with -short (the cross-architecture runs under qemu); the native run checks it")
+	}
 	if vadRaceEnabled {
 		t.Skip("slow under the race detector and single-goroutine; TestVADOnSharedSet covers -race runs")
 	}
@@ -430,5 +436,31 @@ func TestVADOnSharedSet24k(t *testing.T) {
 	t.Logf("24 kHz pooled F1 %.3f false-alarm %.3f frames %d", pooled.F1(), pooled.FalseAlarm(), pooled.Frames())
 	if pooled.F1() < 0.91 || pooled.FalseAlarm() > 0.10 {
 		t.Errorf("24 kHz pooled F1 %.3f false-alarm %.3f, want F1 >= 0.91 and false-alarm <= 0.10", pooled.F1(), pooled.FalseAlarm())
+	}
+}
+
+// TestVADEchoGuardFromAnotherGoroutine: the engine sets the guard while the capture
+// goroutine processes frames (run with -race).
+func TestVADEchoGuardFromAnotherGoroutine(t *testing.T) {
+	v, err := NewVAD(VADConfig{SampleRate: 24000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := make([]int16, v.FrameSize())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 200; i++ {
+			v.SetEchoGuard(i%2 == 0)
+		}
+	}()
+	for i := 0; i < 200; i++ {
+		v.Process(frame)
+	}
+	<-done
+	v.SetEchoGuard(true)
+	v.Process(frame)
+	if !v.echoGuard {
+		t.Errorf("the guard set before a frame is not in force for it")
 	}
 }
