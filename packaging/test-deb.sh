@@ -413,9 +413,19 @@ pid=$(show MainPID)
 	echo "reload=$?"
 	sleep 2
 	echo "after_reload=$(show ActiveState) pid_same=$([ "$(show MainPID)" = "$pid" ] && echo yes || echo no)"
-	# Past WatchdogSec: the daemon's keep-alives reach systemd.
-	sleep 35
+	# Past WatchdogSec (5 s in this test's drop-in): the daemon's keep-alives reach systemd.
+	sleep 12
 	echo "after_watchdog=$(show ActiveState) restarts=$(show NRestarts) pid_same=$([ "$(show MainPID)" = "$pid" ] && echo yes || echo no)"
+	# A hung daemon: frozen with SIGSTOP, it stops feeding the watchdog; systemd aborts
+	# and restarts it.
+	kill -STOP "$pid"
+	for _ in $(seq 40); do
+		sleep 1
+		npid=$(show MainPID)
+		[ "$(show ActiveState)" = active ] && [ "$npid" != "$pid" ] && [ "$npid" != 0 ] && break
+	done
+	echo "after_hang=$(show ActiveState) restarts=$(show NRestarts) pid_new=$([ "$(show MainPID)" != "$pid" ] && echo yes || echo no)"
+	echo "hang_reason=$(journalctl -u voiced.service --no-pager | grep -c -i watchdog)"
 	systemctl stop voiced.service
 	echo "stopped=$(show ActiveState) result=$(show Result)"
 	echo "journal_begin"
@@ -441,6 +451,7 @@ EOF
 [Service]
 ExecStart=
 ExecStart=/usr/bin/voiced run --config /etc/voiced/voiced.yaml --set audio.capture.device=file:/var/lib/voiced/in.wav --set audio.playback.device=file:/var/lib/voiced/out.wav --set gpio.enabled=false
+WatchdogSec=5
 EOF
 	# One minute of silence, 16 kHz mono PCM16 WAV.
 	local n=$((16000 * 2 * 60))
@@ -493,6 +504,8 @@ scenario_boot() {
 	expect "systemctl reload succeeds" "0" probe reload
 	expect "still running, same process, after reload" "active pid_same=yes" probe after_reload
 	expect "watchdog fed: running past WatchdogSec without a restart" "active restarts=0 pid_same=yes" probe after_watchdog
+	expect "a hung daemon (SIGSTOP) is caught by the watchdog and restarted" "active restarts=1 pid_new=yes" probe after_hang
+	check "the journal names the watchdog ($(probe hang_reason) lines)" test "$(probe hang_reason)" -gt 0
 	expect "stops cleanly" "inactive result=success" probe stopped
 	if [ "$failed" -gt 0 ]; then
 		sed -n '/^journal_begin/,$p' "$root/probe.txt" | sed 's/^/     | /'
