@@ -168,7 +168,7 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	s.scrapeCost = scrapeCost
 	idleFrames0 := clock.frames()
 	// Idle: the microphone hears the quiet room, the speaker plays silence.
-	const idleAudio = 20 * time.Second
+	const idleAudio = 60 * time.Second
 	if err := clock.run(idleAudio); err != nil {
 		return res, err
 	}
