@@ -161,6 +161,12 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 		d.mu.Unlock()
 		d.ensureGPIO(cfg.GPIO)
 		rt, err := build(ctx, cfg, secrets, d)
+		if err == nil {
+			d.setProblem("")
+			d.mu.Lock()
+			d.rt = rt
+			d.mu.Unlock()
+		}
 		if !ready {
 			// Up as far as it can be: systemd should not wait for a USB mic or the network.
 			ready = true
@@ -182,10 +188,7 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			continue
 		}
 		backoff = time.Second
-		d.setProblem("")
-		d.mu.Lock()
-		d.rt = rt
-		d.mu.Unlock()
+		d.notify.Status(d.statusLine())
 
 		rctx, cancel := context.WithCancel(ctx)
 		errc := make(chan error, 1)
