@@ -97,6 +97,12 @@ func (e *Engine) onButton(b ButtonEvent) {
 		}
 		e.commitTurn("button release")
 	case ButtonLongPress:
+		// Holding the button while speaking is a push-to-talk turn, however long it
+		// is; only a long hold with nothing said toggles mute.
+		if (e.pending.by == trigButton && e.pending.heard) ||
+			(e.state == StateListening && e.turn.by == trigButton && e.turn.heard) {
+			return
+		}
 		e.skipRel = true
 		if e.pending.by == trigButton {
 			e.cancelPending("long press", noCue)

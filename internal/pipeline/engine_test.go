@@ -298,6 +298,25 @@ func TestSpeechCancelsListeningTimeout(t *testing.T) {
 		[]string{"stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
 }
 
+// TestLongHoldWhileSpeaking: a push-to-talk turn held past the long-press time is still a
+// turn; only a long hold with nothing said mutes.
+func TestLongHoldWhileSpeaking(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	h.button(pipeline.ButtonPress)
+	h.speech(true)
+	h.advance(1600 * time.Millisecond)
+	h.button(pipeline.ButtonLongPress)
+	h.advance(2 * time.Second)
+	h.speech(false)
+	h.button(pipeline.ButtonRelease)
+	h.expect("long hold while speaking", []string{"listening", "processing"}, []string{"input_audio_buffer.clear", "stream on",
+		"earcon listen-start", "stream off", "input_audio_buffer.commit", "response.create", "earcon listen-end"})
+	if h.e.Status().Muted {
+		t.Errorf("muted by holding the button while speaking")
+	}
+}
+
 func TestMute(t *testing.T) {
 	h := newHarness(t, nil)
 	h.connect()
