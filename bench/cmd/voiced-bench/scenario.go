@@ -72,6 +72,7 @@ type scenarioResult struct {
 	IdleAllocs      float64            // heap objects while idle
 	IdleFrames      float64            // 20 ms periods (microphone and speaker) then
 	Shortfall       int                // 24 kHz samples of push-to-talk speech the server did not get
+	BargeInPeriods  []float64          // speaker periods with sound read after an interrupt
 	Values          map[string]float64 // the last /metrics
 	Frames          float64            // 20 ms periods, microphone and speaker, over the conversation
 	MicToWire       []float64          // seconds: a period written to the microphone -> its append at the server
@@ -199,7 +200,9 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 		f0 := clock.frames()
 		var replied bool
 		if s.Mode == "push_to_talk" {
-			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, lockstep, &res)
+			// Every fourth reply of voiced's is interrupted, as a button press would.
+			bargeIn := s.Kind == "voiced" && i%4 == 3
+			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, lockstep, bargeIn, &res)
 		} else {
 			replied, err = s.continuousTurn(clock, states, u)
 		}
@@ -249,7 +252,7 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 // pttTurn: press, speak, release, wait for the reply. The first periods are written in
 // lockstep with the appends they produce, to time microphone -> wire; lockstep goes off
 // for the rest of the conversation if the client never answers a period with an append.
-func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, lockstep bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
+func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, lockstep, bargeIn bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
 	drain(rec)
 	if err := control(base, "ptt_start"); err != nil {
 		return false, lockstep, err
@@ -341,11 +344,37 @@ func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, sta
 			}
 		}
 	}
+	if bargeIn {
+		if _, err := clock.waitState(states, "speaking"); err != nil {
+			return false, lockstep, fmt.Errorf("before the barge-in: %w", err)
+		}
+		// The reply has started: interrupt it, then count the speaker periods that
+		// still carry sound (the 4 KiB FIFO holds one of them).
+		if err := control(base, "interrupt"); err != nil {
+			return false, lockstep, err
+		}
+		sounding := 0
+		for deadline := time.Now().Add(3 * time.Second); ; {
+			if err := clock.step(); err != nil {
+				return false, lockstep, err
+			}
+			if clock.silent() {
+				break
+			}
+			if len(clock.lastRead) > 0 {
+				sounding++
+			}
+			if time.Now().After(deadline) {
+				return false, lockstep, errors.New("the speaker did not fall silent within 3 s of interrupt")
+			}
+		}
+		res.BargeInPeriods = append(res.BargeInPeriods, float64(sounding))
+	}
 	seen, err := clock.waitState(states, "connected")
 	if err != nil {
 		return false, lockstep, fmt.Errorf("after ptt_stop: %w", err)
 	}
-	return seen["speaking"], lockstep, nil
+	return bargeIn || seen["speaking"], lockstep, nil
 }
 
 // continuousTurn: speak, then the room's quiet, until the client has answered.
@@ -386,6 +415,7 @@ type avClock struct {
 	spkBytes  int64
 	pcm       []int16
 	buf, sbuf []byte
+	lastRead  []byte        // what the last tick read from the speaker
 	interval  time.Duration // wall time per tick when paced; 0 runs free
 	next      time.Time     // when the next paced tick is due
 }
@@ -458,7 +488,21 @@ func (c *avClock) tick() error {
 		return fmt.Errorf("read speaker: %w", err)
 	}
 	c.spkBytes += int64(got)
+	c.lastRead = c.sbuf[:got]
 	return nil
+}
+
+// silent reports whether the last tick read a whole period of digital silence.
+func (c *avClock) silent() bool {
+	if len(c.lastRead) < playPeriodB {
+		return false
+	}
+	for _, b := range c.lastRead {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // step waits for the next tick's time, then ticks. A clock that fell behind (the client
@@ -625,8 +669,9 @@ func (s *scenario) startClient(ctx context.Context, simAddr, mic, speaker string
 }
 
 // voicedConfig is voiced's configuration for the conversation: the FIFO as microphone,
-// a file as speaker, no GPIO, the server's parrot as the assistant. The echo guard is
-// off because the benchmark's microphone does not hear the speaker.
+// a FIFO as speaker, no GPIO, the server's parrot as the assistant. The echo guard is
+// off because the benchmark's microphone does not hear the speaker; earcons are off so
+// that silence after a barge-in is silence.
 func voicedConfig(mode, url, mic, speaker string, port int) string {
 	return fmt.Sprintf(`mode: %s
 realtime:
@@ -654,6 +699,8 @@ barge_in:
   echo_guard_ms: 0
 turn:
   follow_up_ms: 0
+earcons:
+  enabled: false
 gpio:
   enabled: false
 http:
