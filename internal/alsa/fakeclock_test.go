@@ -7,9 +7,10 @@ import (
 
 // fakeClock advances only when slept on, and records the sleeps.
 type fakeClock struct {
-	mu     sync.Mutex // guards following fields
-	now    time.Time
-	sleeps []time.Duration
+	mu      sync.Mutex // guards following fields
+	now     time.Time
+	sleeps  []time.Duration
+	onSleep func() // called at each Sleep, outside the lock
 }
 
 func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
@@ -25,6 +26,12 @@ func (c *fakeClock) Sleep(d time.Duration, stop <-chan struct{}) bool {
 	case <-stop:
 		return false
 	default:
+	}
+	c.mu.Lock()
+	f := c.onSleep
+	c.mu.Unlock()
+	if f != nil {
+		f()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

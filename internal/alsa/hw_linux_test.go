@@ -312,10 +312,18 @@ func TestENODEVReopens(t *testing.T) {
 	path := pcmPath(0, 0, Capture)
 	f.xferErrs = []error{syscall.ENODEV}
 	fs.openErrs[path] = []error{syscall.ENOENT, syscall.ENOENT, syscall.ENOENT}
+	var goneWhileWaiting []bool
+	clk.onSleep = func() { goneWhileWaiting = append(goneWhileWaiting, p.Gone()) }
+	if p.Gone() {
+		t.Errorf("Gone() before the device vanished")
+	}
 	buf := make([]byte, 64)
 	n, err := p.ReadFrames(buf)
 	if err != nil || n != 32 {
 		t.Fatalf("ReadFrames = %d, %v, want 32, nil", n, err)
+	}
+	if !slices.Equal(goneWhileWaiting, []bool{true, true, true, true}) || p.Gone() {
+		t.Errorf("Gone() while reopening = %v, after = %v; want true each time, then false", goneWhileWaiting, p.Gone())
 	}
 	if got, want := clk.slept(), []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}; !slices.Equal(got, want) {
 		t.Errorf("backoff = %v, want %v", got, want)

@@ -148,6 +148,13 @@ func (p *PCM) transfer(buf []byte, s Stream) (int, error) {
 	}
 }
 
+// Gone reports whether the device has disappeared and is being waited for (WithReopen).
+func (p *PCM) Gone() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b == nil && !p.closed
+}
+
 // reopen closes the vanished device and opens it again with backoff until it returns,
 // its parameters change, or Close is called.
 func (p *PCM) reopen(cause error) error {

@@ -520,8 +520,8 @@ func withoutLive(c config.Config) config.Config {
 // status is the runtime's part of /v1/status.
 func (rt *runtime) status() runtimeStatus {
 	st := runtimeStatus{Engine: rt.engine.Status()}
-	st.Microphone = deviceStatus{Device: rt.cfg.Audio.Capture.Device, Granted: rt.capDev.Params().String(), Xruns: rt.capDev.Xruns()}
-	st.Speaker = deviceStatus{Device: rt.cfg.Audio.Playback.Device, Granted: rt.playDev.Params().String(), Xruns: rt.playDev.Xruns()}
+	st.Microphone = deviceStatus{Device: rt.cfg.Audio.Capture.Device, Granted: rt.capDev.Params().String(), Xruns: rt.capDev.Xruns(), Gone: rt.capDev.Gone()}
+	st.Speaker = deviceStatus{Device: rt.cfg.Audio.Playback.Device, Granted: rt.playDev.Params().String(), Xruns: rt.playDev.Xruns(), Gone: rt.playDev.Gone()}
 	st.Realtime = rt.client.Stats()
 	return st
 }
@@ -530,6 +530,8 @@ type deviceStatus struct {
 	Device  string `json:"device"`
 	Granted string `json:"granted"`
 	Xruns   uint64 `json:"xruns"`
+	// Gone: unplugged or removed; voiced reopens it when it returns.
+	Gone bool `json:"gone"`
 }
 
 type runtimeStatus struct {
