@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -693,5 +694,44 @@ func TestNoAPIKey(t *testing.T) {
 	}
 	if strings.Contains(d.stderr.String(), "connecting") {
 		t.Errorf("voiced dialled without a key:\n%s", d.stderr.String())
+	}
+}
+
+// TestServerRestart: the server goes away and comes back; voiced shows DISCONNECTED (not
+// a flicker of CONNECTING per retry) and is connected again soon after the server is.
+func TestServerRestart(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	simCmd := exec.Command(sim, "--addr", "127.0.0.1:0", "--api-key", "test-key", "--speed", "0")
+	out, _ := simCmd.StdoutPipe()
+	if err := simCmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	mic, _ := question(t, 0.2, 0.2)
+	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml", "--set", "mode=push_to_talk",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+filepath.Join(dir, "r.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
+	waitStatus(t, d.http, "connected")
+	ev := subscribe(t, d.http)
+	simCmd.Process.Kill()
+	simCmd.Wait()
+	ev.waitFor(t, "disconnected", 10*time.Second)
+	time.Sleep(3 * time.Second) // several retries while the server is down
+	addr2 := startSim(t, sim, "--addr", addr, "--speed", "0")
+	if addr2 != addr {
+		t.Fatalf("server came back on %s, not %s", addr2, addr)
+	}
+	back := time.Now()
+	ev.waitFor(t, "connected", 10*time.Second)
+	t.Logf("connected again %v after the server came back", time.Since(back).Round(time.Millisecond))
+	if got := ev.list(); !slices.Equal(got, []string{"disconnected", "connected"}) {
+		t.Errorf("states while the server was away: %v, want [disconnected connected]", got)
+	}
+	st := status(t, d.http)
+	if n, _ := st["counters"].(map[string]any)["reconnects"].(float64); n < 1 {
+		t.Errorf("reconnects counter = %v, want at least 1", st["counters"])
 	}
 }

@@ -382,6 +382,7 @@ func (rt *runtime) run(ctx context.Context) error {
 
 func (rt *runtime) forwardRealtime(ctx context.Context) error {
 	evs := rt.client.Events()
+	lost := false // a session was lost and not yet regained
 	for {
 		select {
 		case <-ctx.Done():
@@ -391,6 +392,19 @@ func (rt *runtime) forwardRealtime(ctx context.Context) error {
 				return nil
 			}
 			rt.noteRealtime(ev)
+			switch e := ev.(type) {
+			case *realtime.Disconnected:
+				lost = !errors.Is(e.Err, realtime.ErrHangup) // an on_demand hang-up is not a loss
+			case *realtime.Connected:
+				lost = false
+			case *realtime.Connecting:
+				if lost {
+					// Each retry is not news: the LED keeps saying DISCONNECTED until a
+					// session is back, instead of flickering to CONNECTING and back.
+					rt.uplink.SetHold(true)
+					continue
+				}
+			}
 			switch ev.(type) {
 			case *realtime.Connecting, *realtime.Disconnected, *realtime.Fatal:
 				// Speech while there is no session waits in the ring instead of being
