@@ -19,8 +19,9 @@ dm_watch --no-led
 dm_capture 25
 dm_say --hold
 dm_wait_event '"state":"speaking"' 40
-# Well into the reply (about 3.5 s of speech), so there is sound to silence.
-sleep 1.2
+# Well into the reply: it echoes the question from the press on, 0.6 s of silence, then
+# speech with a pause at 1.2..1.5 s, then speech again to 4.1 s; 2.2 s is in the middle.
+sleep 2.2
 : > button.log
 dm_button pull-down "$line"
 sleep 0.4
@@ -32,7 +33,7 @@ kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
 dm_logs
 
 vm_check "the press interrupted the reply" grep -q '"reason":"button press (reply interrupted)"' events.log
-vm_check "the speaker went quiet within 100 ms of the press" "$P/vmprobe" silence --wav reply.wav --at button.log --within 100ms
+vm_check "the speaker went quiet within 100 ms of the press" "$P/vmprobe" silence --wav reply.wav --at button.log --within 100ms --lead 500ms
 vm_check "the server saw response.cancel" dm_sim_saw response.cancel
 vm_check "the server saw conversation.item.truncate" dm_sim_saw conversation.item.truncate
 vm_check "/v1/status agrees with /v1/events" "$P/vmprobe" agree --url "$API" --events events.log

@@ -1,6 +1,6 @@
 # Faults the daemon must ride out without a restart, one after the other in one run of
 # voiced (mode continuous, voiced-sim on a fixed port):
-# 1. voiced-sim is killed mid-turn (while the reply plays) and started again 5 s later:
+# 1. voiced-sim is killed mid-turn (while the reply plays) and started again 8 s later:
 #    the LED shows DISCONNECTED (2 short blinks every 2 s) while it is gone, voiced
 #    reconnects by itself and the LED shows CONNECTED (off).
 # 2. voiced is stopped (SIGSTOP) for a second, so its capture reader stalls into an
@@ -27,7 +27,7 @@ dm_wait_event '"state":"speaking"' 40
 kill -9 "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
 echo "$(date +%s) voiced-sim killed"
 dm_wait_event '"state":"disconnected"' 10
-sleep 5
+sleep 8
 if vm_break faults; then :; else dm_sim "$SIM"; fi
 vm_check "voiced reconnected to the restarted server" "$P/vmprobe" wait --url "$API" --state connected --timeout 30s
 sleep 1.5

@@ -542,6 +542,7 @@ func runSilence(ctx context.Context, args []string) error {
 	atPath := fs.String("at", "press.log", "log whose first line's time is the event")
 	within := fs.Duration("within", 100*time.Millisecond, "longest time to silence")
 	hold := fs.Duration("hold", 800*time.Millisecond, "how long quiet must last to count")
+	lead := fs.Duration("lead", 300*time.Millisecond, "there must have been sound within this long before the event")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -564,14 +565,14 @@ func runSilence(ctx context.Context, args []string) error {
 	// The level around the event, for the log.
 	var b strings.Builder
 	for _, bl := range blocks {
-		if bl.ms >= at-200 && bl.ms < at+300 {
+		if bl.ms >= at-lead.Milliseconds() && bl.ms < at+300 {
 			fmt.Fprintf(&b, " %+d:%.0f", bl.ms-at, bl.level)
 		}
 	}
 	fmt.Printf("levels (ms from the event: rms):%s\n", b.String())
-	from, sound, ok := quietAfter(blocks, at, 300, hold.Milliseconds())
+	from, sound, ok := quietAfter(blocks, at, lead.Milliseconds(), hold.Milliseconds())
 	if !sound {
-		return fmt.Errorf("%w: no sound in the 300 ms before the event: nothing was playing to silence", errCheck)
+		return fmt.Errorf("%w: no sound in the %v before the event: nothing was playing to silence", errCheck, *lead)
 	}
 	if !ok {
 		return fmt.Errorf("%w: the audio never stayed quiet for %v after the event", errCheck, *hold)
