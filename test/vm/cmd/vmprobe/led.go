@@ -120,7 +120,7 @@ type segment struct {
 	ms       int64 // as sampled
 	unc      int64 // its true length is within ms±unc: an edge seen after a sampler gap happened somewhere in the gap
 	complete bool  // both its edges are inside the window and no blink can hide in it
-	blind    int64 // how much of it the sampler did not see
+	blind    int64 // how much of it lies in sampler gaps long enough to hide a blink
 }
 
 // hideable is the longest sampler gap inside a run that cannot hide a whole blink (the
@@ -145,8 +145,9 @@ func segments(edges []edge, gaps [][2]int64, from, to int64) []segment {
 			sg.unc = edgeUnc(a) + edgeUnc(b)
 		}
 		for _, g := range gaps {
+			// A short gap only blurs an edge (unc); a long one could hide a blink.
 			lo, hi := max(g[0], a), min(g[1], b)
-			if hi > lo {
+			if hi > lo && g[1]-g[0] > hideable {
 				sg.blind += hi - lo
 			}
 			if g[0] >= a && g[1] < b && g[1]-g[0] > hideable {

@@ -57,7 +57,7 @@ func TestSegmentsGaps(t *testing.T) {
 	segs := segments(edges, [][2]int64{{260, 300}}, 0, 600)
 	want := []segment{
 		{on: true, ms: 125},
-		{on: false, ms: 175, unc: 40, complete: true, blind: 40},
+		{on: false, ms: 175, unc: 40, complete: true},
 		{on: true, ms: 75, unc: 40, complete: true},
 		{on: false, ms: 125, complete: true},
 		{on: true, ms: 100},
@@ -80,6 +80,9 @@ func TestSegmentsGaps(t *testing.T) {
 	}
 	// Solid needs half the window seen.
 	segs = segments([]edge{{0, true}}, [][2]int64{{100, 900}}, 0, 1000)
+	if segs[0].blind != 800 {
+		t.Errorf("blind %d ms, want the 800 ms gap", segs[0].blind)
+	}
 	if why := patternRules["solid"].fits(segs, 1000); why == "" {
 		t.Errorf("solid judged from 200 ms seen of 1000")
 	}
