@@ -42,7 +42,7 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 		env.log.Warn("no config file; running on the defaults", "file", path)
 		path = ""
 	}
-	o := daemon.Options{Config: cfg, ConfigPath: path, Sets: cf.sets, Turns: *turns, FastFiles: *fast, Log: env.log}
+	o := daemon.Options{Config: cfg, ConfigPath: path, Sets: cf.sets, Turns: *turns, FastFiles: *fast, Log: env.log, LogLevel: env.level}
 	if *events {
 		o.EventLog = env.stdout
 	}

@@ -25,6 +25,7 @@ type command struct {
 type cmdEnv struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	level          *slog.LevelVar // log.level from the config; VOICED_DEBUG forces debug
 }
 
 var commands = map[string]command{}
@@ -53,7 +54,8 @@ func mainRun(args []string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return 2
 	}
-	env := &cmdEnv{stdout: stdout, stderr: stderr, log: newLogger(stderr)}
+	level := new(slog.LevelVar)
+	env := &cmdEnv{stdout: stdout, stderr: stderr, log: newLogger(stderr, level), level: level}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	err := c.run(ctx, env, args)
@@ -84,8 +86,8 @@ func printUsage(w io.Writer) {
 
 // newLogger logs to stderr. Under systemd (JOURNAL_STREAM set) the journal adds its own
 // timestamps, so ours are dropped.
-func newLogger(w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+func newLogger(w io.Writer, level *slog.LevelVar) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if os.Getenv("VOICED_DEBUG") != "" {
 		opts.Level = slog.LevelDebug
 	}

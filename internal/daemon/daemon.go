@@ -39,6 +39,8 @@ type Options struct {
 	// EventLog, if set, gets one line per state change and transcript (make demo).
 	EventLog io.Writer
 	Log      *slog.Logger
+	// LogLevel, if set, follows log.level, also when the config changes.
+	LogLevel *slog.LevelVar
 	Getenv   func(string) string // nil: os.Getenv
 }
 
@@ -84,7 +86,18 @@ func New(o Options) *Daemon {
 	}
 	d.notify = sdnotify.New(o.Log)
 	d.metrics = newDaemonMetrics(d)
+	d.setLogLevel(o.Config.Log.Level)
 	return d
+}
+
+func (d *Daemon) setLogLevel(name string) {
+	if d.opts.LogLevel == nil {
+		return
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(name)); err == nil { // validated: debug, info, warn, error
+		d.opts.LogLevel.Set(l)
+	}
 }
 
 // Run serves until ctx ends (SIGTERM), --turns is reached, or the HTTP endpoint cannot
@@ -309,6 +322,7 @@ func (d *Daemon) apply(next config.Config, persist bool) error {
 	d.cfg = next.Clone()
 	rt := d.rt
 	d.mu.Unlock()
+	d.setLogLevel(next.Log.Level)
 	if !reflect.DeepEqual(old.Realtime, next.Realtime) || old.HTTP != next.HTTP {
 		d.resolveSecrets()
 	}

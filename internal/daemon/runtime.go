@@ -527,7 +527,7 @@ func withoutLive(c config.Config) config.Config {
 	c.BargeIn = config.BargeIn{}
 	c.Audio.Playback.Volume = 0
 	c.Earcons = config.Earcons{}
-	c.Log.Transcripts = false
+	c.Log = config.Log{}
 	return c
 }
 
