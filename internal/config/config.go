@@ -109,7 +109,8 @@ type Device struct {
 	Channel  string `yaml:"channel" json:"channel"`
 	PeriodMs int    `yaml:"period_ms" json:"period_ms"`
 	BufferMs int    `yaml:"buffer_ms" json:"buffer_ms"`
-	// Volume in percent (playback; capture gain for capture).
+	// Volume in percent: the speaker's volume (0..100), or the microphone's gain
+	// (10..400; 100 leaves it as the device gives it).
 	Volume int `yaml:"volume" json:"volume"`
 }
 

@@ -191,7 +191,11 @@ func (v *validator) device(path string, d *Device) {
 	}
 	v.rangeInt(path+".period_ms", d.PeriodMs, 5, 100)
 	v.rangeInt(path+".buffer_ms", d.BufferMs, 2*max(d.PeriodMs, 1), 1000)
-	v.rangeInt(path+".volume", d.Volume, 0, 100)
+	if path == "audio.capture" {
+		v.rangeInt(path+".volume", d.Volume, 10, 400) // a gain: 100 leaves the microphone as it is
+	} else {
+		v.rangeInt(path+".volume", d.Volume, 0, 100)
+	}
 }
 
 func (v *validator) line(path, l string) {

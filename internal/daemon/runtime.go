@@ -295,6 +295,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		PeriodFrames: rt.capDev.Params().PeriodFrames,
 		Channel:      channel,
 		PreRollMs:    c.Audio.PreRollMs,
+		Gain:         float64(c.Audio.Capture.Volume) / 100,
 		OnVoice:      rt.engine.VoiceEdges(ep, frameMs*time.Millisecond),
 	})
 	if err != nil {

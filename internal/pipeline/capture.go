@@ -44,6 +44,8 @@ type CaptureConfig struct {
 	// PreRollMs is how much audio before the gate opens is sent along:
 	// 0 means DefaultPreRollMs, a negative value none.
 	PreRollMs int
+	// Gain scales the microphone (a linear factor, saturating); 0 means 1, unchanged.
+	Gain float64
 	// OnVoice, if set, is called on the capture goroutine with every
 	// frame's decision, before the frame goes to the pre-roll and the
 	// gate; the endpointer runs here and posts its turn edges to the
@@ -81,6 +83,7 @@ type Capture struct {
 	out     *Ring
 	format  Format
 	channel int
+	gain    Gain
 
 	raw   []byte  // one device period
 	mono  []int16 // one period, mono at the device rate
@@ -137,12 +140,17 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
 	}
+	gain := UnityGain
+	if c.Gain != 0 {
+		gain = GainFromLinear(c.Gain)
+	}
 	return &Capture{
 		dev:     dev,
 		det:     det,
 		out:     out,
 		format:  c.Device,
 		channel: c.Channel,
+		gain:    gain,
 		raw:     make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
 		mono:    make([]int16, c.PeriodFrames),
 		res:     res,
@@ -181,6 +189,9 @@ func (c *Capture) step() error {
 func (c *Capture) process(raw []byte) {
 	n := DecodeMono(c.mono, raw, c.format, c.channel)
 	in := c.mono[:n]
+	if c.gain != UnityGain {
+		ApplyGain(in, c.gain)
+	}
 	for len(in) > 0 {
 		used, made := c.res.Process(in, c.rs)
 		in = in[used:]

@@ -437,3 +437,48 @@ func BenchmarkCapturePeriod(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20, "ns/audio-ms")
 }
+
+// TestCaptureGain: the microphone gain scales what is sent and saturates instead of
+// wrapping around.
+func TestCaptureGain(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	sig := make([]int16, 2400)
+	for i := range sig {
+		sig[i] = 1000
+		if i%2 == 1 {
+			sig[i] = 30000
+		}
+	}
+	ring, err := NewRing(CaptureRate, RingOverwrite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic := &captureFakeMic{data: captureSignal(f, sig), fb: f.FrameBytes(), err: errCaptureTestEOF}
+	c, err := NewCapture(mic, nil, ring, CaptureConfig{Device: f, PeriodFrames: 240, PreRollMs: -1, Gain: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetStreaming(true)
+	for range 8 {
+		if err := c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := make([]int16, ring.Len())
+	out = out[:ring.Read(out)]
+	// Past the resampler's start-up, 1000 becomes about 2000 and 30000 saturates.
+	var small, big int
+	for _, s := range out[len(out)/2:] {
+		switch {
+		case s < 0:
+			t.Fatalf("a sample wrapped around to %d", s)
+		case s > 1500 && s < 2500:
+			small++
+		case s > 32000:
+			big++
+		}
+	}
+	if small == 0 || big == 0 {
+		t.Errorf("gain 2: %d samples near 2000 and %d saturated, want both (%v...)", small, big, out[len(out)/2:len(out)/2+8])
+	}
+}
