@@ -182,7 +182,9 @@ type HTTP struct {
 // Earcons are the short tones at listening start and end, errors and mute.
 type Earcons struct {
 	Enabled bool `yaml:"enabled" json:"enabled"`
-	Volume  int  `yaml:"volume" json:"volume"`
+	// Volume in percent of their standard level (which sits well below speech), before
+	// the speaker's volume applies.
+	Volume int `yaml:"volume" json:"volume"`
 }
 
 // Log settings.
@@ -226,7 +228,7 @@ func Default() Config {
 			LED:    GPIOLED{Line: "GPIO27"},
 		},
 		HTTP:    HTTP{Listen: "127.0.0.1:8088"},
-		Earcons: Earcons{Enabled: true, Volume: 40},
+		Earcons: Earcons{Enabled: true, Volume: 100},
 		Log:     Log{Level: "info"},
 	}
 }

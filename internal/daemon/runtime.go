@@ -236,6 +236,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		return nil, err
 	}
 	rt.playback.SetVolume(float64(c.Audio.Playback.Volume) / 100)
+	rt.playback.SetEarconVolume(float64(c.Earcons.Volume) / 100)
 
 	co, err := clientOptions(c, s, d.log.With("part", "realtime"))
 	if err != nil {
@@ -509,6 +510,7 @@ func (rt *runtime) applyLive(old, next config.Config) bool {
 	}
 	rt.playback.SetVolume(float64(next.Audio.Playback.Volume) / 100)
 	rt.playback.SetEarcons(next.Earcons.Enabled)
+	rt.playback.SetEarconVolume(float64(next.Earcons.Volume) / 100)
 	rt.mu.Lock()
 	rt.cfg = next.Clone()
 	rt.mu.Unlock()

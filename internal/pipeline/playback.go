@@ -88,6 +88,7 @@ type Playback struct {
 	mono       []int16 // one period, mono at the device rate
 	raw        []byte  // one period in the device format
 	earcons    [earconCount][]int16
+	escratch   []int16 // one period of an earcon at its volume
 	now        func() time.Time
 	timer      *time.Timer
 
@@ -100,14 +101,15 @@ type Playback struct {
 	item    [64]byte // start of the ID of the item being written
 	itemLen int      // length of that ID (may exceed len(item))
 
-	gain      atomic.Int32 // Gain
-	earconsOn atomic.Bool
-	earconReq atomic.Int32  // Cue requested plus one, 0 for none
-	stopGen   atomic.Uint64 // incremented by Stop
-	stopAt    atomic.Uint64 // ring write position at the last Stop
-	stopped   atomic.Bool   // Write refuses audio until Begin
-	busy      atomic.Bool   // audio handed to the device may still be playing
-	wake      chan struct{} // coalesced: Stop or PlayEarcon
+	gain       atomic.Int32 // Gain
+	earconGain atomic.Int32 // Gain of the earcons, before the volume
+	earconsOn  atomic.Bool
+	earconReq  atomic.Int32  // Cue requested plus one, 0 for none
+	stopGen    atomic.Uint64 // incremented by Stop
+	stopAt     atomic.Uint64 // ring write position at the last Stop
+	stopped    atomic.Bool   // Write refuses audio until Begin
+	busy       atomic.Bool   // audio handed to the device may still be playing
+	wake       chan struct{} // coalesced: Stop or PlayEarcon
 
 	handed  atomic.Uint64 // device frames of audio handed over, ever
 	origin  atomic.Uint64 // handed at the last Begin
@@ -166,6 +168,7 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		res:        res,
 		in:         make([]int16, res.InputFor(c.PeriodFrames)+8),
 		mono:       make([]int16, c.PeriodFrames),
+		escratch:   make([]int16, c.PeriodFrames),
 		raw:        make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
 		now:        c.Now,
 		timer:      time.NewTimer(time.Hour),
@@ -176,6 +179,7 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		p.earcons[e] = earconRender(Cue(e), c.Device.Rate)
 	}
 	p.gain.Store(int32(UnityGain))
+	p.earconGain.Store(int32(UnityGain))
 	p.earconsOn.Store(c.Earcons)
 	p.frozen.Store(-1)
 	return p, nil
@@ -277,6 +281,10 @@ func (p *Playback) PlayEarcon(c Cue) {
 // SetEarcons turns earcons on or off.
 func (p *Playback) SetEarcons(on bool) { p.earconsOn.Store(on) }
 
+// SetEarconVolume sets the earcons' level as a linear factor of their standard level
+// (1), before the volume applies.
+func (p *Playback) SetEarconVolume(v float64) { p.earconGain.Store(int32(GainFromLinear(v))) }
+
 // SetVolume sets the software volume as a linear factor: 1 leaves the
 // audio as it is, 0 silences it, above 1 amplifies with saturation (up to
 // 16).
@@ -343,7 +351,10 @@ func (p *Playback) step(ctx context.Context) error {
 		clear(p.mono[audio:])
 		frames = p.period
 		k := min(len(p.earcon), frames)
-		MixInto(p.mono[:k], p.earcon[:k])
+		e := p.escratch[:k]
+		copy(e, p.earcon[:k])
+		ApplyGain(e, Gain(p.earconGain.Load()))
+		MixInto(p.mono[:k], e)
 		p.earcon = p.earcon[k:]
 	}
 	if frames == 0 {

@@ -297,11 +297,13 @@ func TestPlaybackEarcons(t *testing.T) {
 	tests := []struct {
 		name    string
 		enabled bool
-		audio   int16 // constant reply audio level, 0 for none
+		audio   int16   // constant reply audio level, 0 for none
+		volume  float64 // earcon volume; 0 leaves the default (1)
 	}{
-		{"alone", true, 0},
-		{"off", false, 0},
-		{"mixed with a reply", true, 1000},
+		{"alone", true, 0, 0},
+		{"off", false, 0, 0},
+		{"mixed with a reply", true, 1000, 0},
+		{"at half volume", true, 0, 0.5},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,6 +313,11 @@ func TestPlaybackEarcons(t *testing.T) {
 			})
 			spk.delay.Store(0)
 			ec := earconRender(CueListenStart, 48000)
+			if tc.volume != 0 {
+				p.SetEarconVolume(tc.volume)
+				ec = slices.Clone(ec)
+				ApplyGain(ec, GainFromLinear(tc.volume))
+			}
 			if tc.audio != 0 {
 				p.Write(slices.Repeat([]int16{tc.audio}, len(ec)+period))
 			}
