@@ -24,7 +24,7 @@ dm_watch
 dm_capture 25
 dm_say --hold
 dm_wait_event '"prev":"speaking"' 40
-sleep 1.5
+sleep 3 # a CONNECTED stay long enough to judge
 dm_unwatch
 kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
 dm_logs

@@ -17,7 +17,7 @@ dm_watch
 dm_capture 25
 if vm_break wake; then sleep 6; else dm_say; fi
 dm_wait_event '"prev":"speaking"' 40
-sleep 1.5
+sleep 3 # a CONNECTED stay long enough to judge
 dm_unwatch
 kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
 dm_logs
