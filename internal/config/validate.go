@@ -184,7 +184,9 @@ func (v *validator) device(path string, d *Device) {
 		v.add(path+".rate", "%d is not one of 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000", d.Rate)
 	}
 	v.rangeInt(path+".channels", d.Channels, 1, 8)
-	if d.Channel != "mix" {
+	if path == "audio.playback" && d.Channel != "mix" {
+		v.add(path+".channel", "%q: the speaker plays the reply on every channel; only mix is supported", d.Channel)
+	} else if d.Channel != "mix" {
 		if n, err := strconv.Atoi(d.Channel); err != nil || n < 0 || n >= max(d.Channels, 1) {
 			v.add(path+".channel", "%q is not mix or a channel number 0..%d", d.Channel, max(d.Channels, 1)-1)
 		}
