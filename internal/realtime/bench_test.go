@@ -29,9 +29,9 @@ func BenchmarkHandleAudioDelta(b *testing.B) {
 }
 
 // BenchmarkAppendAudioOverSocket measures the whole uplink: AppendAudio,
-// the writer goroutine and gorilla/websocket's framing, to a server that
-// discards. The allocations counted are gorilla/websocket's: one message
-// writer per message on the client, and the test server's reader.
+// the writer goroutine and its framing, to a server that discards. The
+// allocations counted are the in-process test server's (gorilla/websocket's
+// reader, two per message); the client side allocates nothing.
 func BenchmarkAppendAudioOverSocket(b *testing.B) {
 	up := websocket.Upgrader{}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

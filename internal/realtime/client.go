@@ -633,6 +633,7 @@ func (c *Client) idle() bool {
 }
 
 func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
+	var fw frameWriter // data frames; gorilla writes the control frames
 	ping := time.NewTicker(c.opts.PingInterval)
 	defer ping.Stop()
 	for {
@@ -642,8 +643,9 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
 				websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 			return ctx.Err()
 		case m := <-c.sendq:
-			_ = conn.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
-			err := conn.WriteMessage(websocket.TextMessage, m.data)
+			nc := conn.NetConn()
+			_ = nc.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
+			err := fw.writeText(nc, m.data)
 			n := len(m.data)
 			if m.audio != nil {
 				c.free <- m.audio
