@@ -86,8 +86,7 @@ YAML
 dm_watch() {
   LED_PID=
   if [ "$1" != --no-led ]; then
-    # Ahead of the rest in the guest's queue: its gaps are what it cannot judge.
-    nice -n -10 "$P/vmprobe" led --sysfs "$VOICED_HW_GPIO_SYSFS" --line 27 --out "$VM_OUT/led.log" &
+    "$P/vmprobe" led --sysfs "$VOICED_HW_GPIO_SYSFS" --line 27 --out "$VM_OUT/led.log" &
     LED_PID=$!
   fi
   "$P/vmprobe" events --url "$API" --out "$VM_OUT/events.log" &
