@@ -6,8 +6,9 @@
 # 2. voiced is stopped (SIGSTOP) for a second, so its capture reader stalls into an
 #    overrun: the overrun is recovered and counted (/v1/status devices.microphone.xruns,
 #    /metrics voiced_capture_xruns_total), and voiced is still connected.
-# 3. the sound card goes away (rmmod snd-aloop) and comes back (modprobe): voiced reopens
-#    both devices and a later turn gets its reply out of the speaker.
+# 3. the sound card goes away (rmmod snd-aloop) and comes back (modprobe): /v1/status
+#    names the missing microphone meanwhile, voiced reopens both devices, and a later
+#    turn gets its reply out of the speaker.
 # Broken on purpose (VOICED_VM_BREAK=faults): voiced-sim is not started again, as if the
 # server stayed down: no reconnect, no later turn, and the checks must fail.
 # vm-timeout: 240
@@ -59,7 +60,9 @@ fi
 vm_check "snd-aloop was removed" test "$gone" = 1
 ls /dev/snd
 sleep 3
-echo "status with the card gone: $("$P/vmprobe" get --url "$API/v1/status" --field state) $("$P/vmprobe" get --url "$API/v1/status" --field problem 2>/dev/null)"
+problem=$("$P/vmprobe" get --url "$API/v1/status" --field problem 2>/dev/null)
+echo "status with the card gone: $("$P/vmprobe" get --url "$API/v1/status" --field state); problem: $problem"
+vm_check "/v1/status says the microphone is gone" sh -c "echo '$problem' | grep -q 'hw:Loopback,1,0'"
 vm_aloop || vm_fail "snd-aloop did not load again"
 vm_check "voiced is connected again" "$P/vmprobe" wait --url "$API" --state connected --timeout 40s
 i=0
