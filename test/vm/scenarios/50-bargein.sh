@@ -13,8 +13,7 @@ dm_setup
 line=17
 vm_break bargein && line=16
 dm_sim
-# Known issue (see 40-ptt.sh): a hold past long_press_ms mutes instead of talking.
-dm_voiced push_to_talk --set gpio.button.long_press_ms=10000
+dm_voiced push_to_talk
 dm_watch --no-led
 dm_capture 25
 dm_say --hold
