@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/voiced-project/voiced/internal/realtime"
 	"github.com/voiced-project/voiced/internal/realtime/realtimetest"
+	"github.com/voiced-project/voiced/internal/realtime/schematest"
 )
 
 // startSim runs voiced-sim in-process and returns its address.
@@ -120,7 +119,10 @@ func TestSimRecordValidatesStrict(t *testing.T) {
 	if len(lines) < 4 {
 		t.Fatalf("record has %d lines, want session.update, appends, commit, response.create", len(lines))
 	}
-	sch := strictClientSchema(t)
+	sch, err := schematest.Client("realtime-ga.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
 	types := map[string]int{}
 	for _, l := range lines {
 		var h struct{ Type string }
@@ -128,7 +130,7 @@ func TestSimRecordValidatesStrict(t *testing.T) {
 			t.Fatalf("record line %q: %v", l, err)
 		}
 		types[h.Type]++
-		if err := sch.validate(h.Type, l); err != nil {
+		if err := sch.Validate(l); err != nil {
 			t.Errorf("recorded %s fails the strict schema: %v", l, err)
 		}
 	}
@@ -201,49 +203,4 @@ func writeWAV(t *testing.T, path string, rate, channels, frames int) {
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-type clientSchema struct {
-	c     *jsonschema.Compiler
-	index map[string]string
-}
-
-func strictClientSchema(t *testing.T) *clientSchema {
-	t.Helper()
-	path := filepath.Join("..", "..", "internal", "realtime", "testdata", "realtime-ga.schema.json")
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var idx struct {
-		Index map[string]map[string]string `json:"x-event-index"`
-	}
-	if err := json.Unmarshal(raw, &idx); err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("file:///ga.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	return &clientSchema{c: c, index: idx.Index["client"]}
-}
-
-func (s *clientSchema) validate(typ string, msg []byte) error {
-	def, ok := s.index[typ]
-	if !ok {
-		return errors.New("no client event " + typ)
-	}
-	sch, err := s.c.Compile("file:///ga.json#/$defs/" + def)
-	if err != nil {
-		return err
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(msg))
-	if err != nil {
-		return err
-	}
-	return sch.Validate(inst)
 }

@@ -2,14 +2,11 @@ package realtimetest
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"sync"
 
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/voiced-project/voiced/internal/realtime"
+	"github.com/voiced-project/voiced/internal/realtime/schematest"
 )
 
 var dialects sync.Map // *websocket.Conn -> realtime.Dialect
@@ -43,62 +41,26 @@ func dial(t *testing.T, cfg Config, header http.Header) (*websocket.Conn, *Serve
 	return ws, srv
 }
 
-// lenient compiles the lenient schema of a dialect from the client's
-// testdata, for the events this server sends.
+// lenient holds the lenient schema of each dialect, for the events this server sends.
 var (
 	schemaMu sync.Mutex
-	schemas  = map[string]*jsonschema.Schema{}
-	indexes  = map[realtime.Dialect]map[string]string{}
-	compiler = map[realtime.Dialect]*jsonschema.Compiler{}
+	lenient  = map[realtime.Dialect]*schematest.Validator{}
 )
 
 func validateServerEvent(t *testing.T, d realtime.Dialect, msg []byte) {
 	t.Helper()
 	schemaMu.Lock()
-	defer schemaMu.Unlock()
-	c, ok := compiler[d]
-	url := "file:///" + d.String() + ".json"
-	if !ok {
-		raw, err := os.ReadFile(filepath.Join("..", "testdata", "realtime-"+d.String()+".lenient.schema.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var idx struct {
-			Index map[string]map[string]string `json:"x-event-index"`
-		}
-		if err := json.Unmarshal(raw, &idx); err != nil {
-			t.Fatal(err)
-		}
-		c = jsonschema.NewCompiler()
-		if err := c.AddResource(url, doc); err != nil {
-			t.Fatal(err)
-		}
-		compiler[d], indexes[d] = c, idx.Index["server"]
-	}
-	var h struct{ Type string }
-	if err := json.Unmarshal(msg, &h); err != nil {
-		t.Fatal(err)
-	}
-	def, ok := indexes[d][h.Type]
-	if !ok {
-		t.Errorf("server sent %s, not a %s server event", h.Type, d)
-		return
-	}
-	key := d.String() + def
-	sch, ok := schemas[key]
+	v, ok := lenient[d]
 	if !ok {
 		var err error
-		if sch, err = c.Compile(url + "#/$defs/" + def); err != nil {
+		if v, err = schematest.Server("realtime-" + d.String() + ".lenient.schema.json"); err != nil {
+			schemaMu.Unlock()
 			t.Fatal(err)
 		}
-		schemas[key] = sch
+		lenient[d] = v
 	}
-	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(msg))
-	if err := sch.Validate(inst); err != nil {
+	schemaMu.Unlock()
+	if err := v.Validate(msg); err != nil {
 		t.Errorf("server event %s fails the lenient schema: %v", msg, err)
 	}
 }
