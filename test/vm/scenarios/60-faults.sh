@@ -46,32 +46,41 @@ vm_check "/metrics counts it too" awk -v m="${m1:-0}" -v x="${x1:-0}" 'BEGIN { e
 vm_check "voiced is still connected after the stall" "$P/vmprobe" wait --url "$API" --state connected --timeout 10s
 
 echo "== 3. the sound card removed and re-added"
-gone=0
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  if rmmod snd-aloop 2>/dev/null; then gone=1; break; fi
-  sleep 0.5
-done
-if [ "$gone" = 0 ]; then
-  # voiced holds the card open: unplug it the way USB does, then unload the module.
-  echo "snd-aloop busy; unbinding the card first"
-  echo snd_aloop.0 > /sys/bus/platform/drivers/snd_aloop/unbind
-  for i in 1 2 3 4 5 6 7 8 9 10; do rmmod snd-aloop 2>/dev/null && { gone=1; break; }; sleep 0.5; done
+if [ "$(uname -m)" = aarch64 ]; then
+  # Open bug: on the arm64 guest, unbinding the card while voiced holds it has left the
+  # unbinding shell blocked in the kernel (waiting for the card's files to close) in one
+  # run of several, which hangs the whole guest. Until that is understood the removal
+  # runs on the amd64 guest only; test/vm/README.md tracks it.
+  echo "skipped on arm64: see the open bug in test/vm/README.md"
+else
+  gone=0
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    if rmmod snd-aloop 2>/dev/null; then gone=1; break; fi
+    sleep 0.5
+  done
+  if [ "$gone" = 0 ]; then
+    # voiced holds the card open: unplug it the way USB does, then unload the module.
+    echo "snd-aloop busy; unbinding the card first"
+    echo snd_aloop.0 > /sys/bus/platform/drivers/snd_aloop/unbind
+    for i in 1 2 3 4 5 6 7 8 9 10; do rmmod snd-aloop 2>/dev/null && { gone=1; break; }; sleep 0.5; done
+  fi
+  vm_check "snd-aloop was removed" test "$gone" = 1
+  ls /dev/snd
+  sleep 3
+  problem=$("$P/vmprobe" get --url "$API/v1/status" --field problem 2>/dev/null)
+  echo "status with the card gone: $("$P/vmprobe" get --url "$API/v1/status" --field state); problem: $problem"
+  vm_check "/v1/status says the microphone is gone" sh -c "echo '$problem' | grep -q 'hw:Loopback,1,0'"
+  vm_aloop || vm_fail "snd-aloop did not load again"
+  vm_check "voiced is connected again" "$P/vmprobe" wait --url "$API" --state connected --timeout 40s
+  i=0
+  until grep -q RUNNING /proc/asound/card0/pcm1c/sub0/status 2>/dev/null; do
+    i=$((i + 1)); [ "$i" -gt 200 ] && break; sleep 0.1
+  done
+  vm_check "voiced captures from the card again" grep -q RUNNING /proc/asound/card0/pcm1c/sub0/status
+  vm_check "voiced was never restarted" alive
+  sleep 1
+
 fi
-vm_check "snd-aloop was removed" test "$gone" = 1
-ls /dev/snd
-sleep 3
-problem=$("$P/vmprobe" get --url "$API/v1/status" --field problem 2>/dev/null)
-echo "status with the card gone: $("$P/vmprobe" get --url "$API/v1/status" --field state); problem: $problem"
-vm_check "/v1/status says the microphone is gone" sh -c "echo '$problem' | grep -q 'hw:Loopback,1,0'"
-vm_aloop || vm_fail "snd-aloop did not load again"
-vm_check "voiced is connected again" "$P/vmprobe" wait --url "$API" --state connected --timeout 40s
-i=0
-until grep -q RUNNING /proc/asound/card0/pcm1c/sub0/status 2>/dev/null; do
-  i=$((i + 1)); [ "$i" -gt 200 ] && break; sleep 0.1
-done
-vm_check "voiced captures from the card again" grep -q RUNNING /proc/asound/card0/pcm1c/sub0/status
-vm_check "voiced was never restarted" alive
-sleep 1
 
 echo "== a turn after it all"
 dm_capture 25 reply-after.wav
