@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bufio"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/voiced-project/voiced/internal/wav"
 )
 
 // This file scores a VAD against labeled recordings, by the rule of the project's VAD
@@ -146,58 +147,14 @@ func ReadVADLabels(r io.Reader) (map[string][]VADSegment, error) {
 
 // ReadWAVMono16 reads a PCM16 WAV file with one channel and returns its samples and rate.
 func ReadWAVMono16(r io.Reader) ([]int16, int, error) {
-	var hdr [12]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, 0, fmt.Errorf("read wav header: %w", err)
+	pcm, h, err := wav.ReadMono16(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read wav: %w", err)
 	}
-	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return nil, 0, errors.New("read wav header: not a RIFF/WAVE file")
+	if h.Channels != 1 {
+		return nil, 0, fmt.Errorf("read wav: %d channels; want 1", h.Channels)
 	}
-	rate, channels, bitsPer, format := 0, 0, 0, 0
-	for {
-		var ch [8]byte
-		if _, err := io.ReadFull(r, ch[:]); err != nil {
-			return nil, 0, fmt.Errorf("read wav chunk: %w (no data chunk)", err)
-		}
-		size := int64(binary.LittleEndian.Uint32(ch[4:]))
-		switch string(ch[0:4]) {
-		case "fmt ":
-			if size < 16 || size > 1<<16 {
-				return nil, 0, fmt.Errorf("read wav fmt chunk: size %d", size)
-			}
-			b := make([]byte, size+size&1)
-			if _, err := io.ReadFull(r, b); err != nil {
-				return nil, 0, fmt.Errorf("read wav fmt chunk: %w", err)
-			}
-			format = int(binary.LittleEndian.Uint16(b[0:]))
-			channels = int(binary.LittleEndian.Uint16(b[2:]))
-			rate = int(binary.LittleEndian.Uint32(b[4:]))
-			bitsPer = int(binary.LittleEndian.Uint16(b[14:]))
-			if format == 0xFFFE && size >= 26 { // WAVE_FORMAT_EXTENSIBLE: sub-format GUID starts with the tag
-				format = int(binary.LittleEndian.Uint16(b[24:]))
-			}
-		case "data":
-			if format != 1 || bitsPer != 16 || channels != 1 {
-				return nil, 0, fmt.Errorf("read wav: format %d, %d bits, %d channels; want PCM (1), 16 bits, 1 channel", format, bitsPer, channels)
-			}
-			if rate <= 0 {
-				return nil, 0, fmt.Errorf("read wav: sample rate %d", rate)
-			}
-			b, err := io.ReadAll(io.LimitReader(r, size))
-			if err != nil {
-				return nil, 0, fmt.Errorf("read wav data: %w", err)
-			}
-			s := make([]int16, len(b)/2)
-			for i := range s {
-				s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-			}
-			return s, rate, nil
-		default:
-			if _, err := io.CopyN(io.Discard, r, size+size&1); err != nil {
-				return nil, 0, fmt.Errorf("skip wav chunk %q: %w", ch[0:4], err)
-			}
-		}
-	}
+	return pcm, h.Rate, nil
 }
 
 // RunVAD feeds samples through a new VAD in 10 ms frames and returns its output per frame.

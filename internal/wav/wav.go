@@ -280,3 +280,30 @@ func (w *Writer) Close() error {
 	}
 	return nil
 }
+
+// ReadMono16 reads a whole 16-bit PCM file, averaging its channels to mono, for test
+// fixtures, evaluation sets and reply files. h keeps the file's own channel count.
+func ReadMono16(r io.Reader) (pcm []int16, h Header, err error) {
+	wr, err := NewReader(r)
+	if err != nil {
+		return nil, Header{}, err
+	}
+	h = wr.Header()
+	if h.Bits != 16 || h.Container != 2 {
+		return nil, h, fmt.Errorf("%w: %d-bit samples; want 16-bit PCM", ErrFormat, h.Bits)
+	}
+	b, err := io.ReadAll(wr)
+	if err != nil {
+		return nil, h, fmt.Errorf("read data: %w", err)
+	}
+	ch := h.Channels
+	pcm = make([]int16, len(b)/2/ch)
+	for i := range pcm {
+		sum := 0
+		for c := range ch {
+			sum += int(int16(binary.LittleEndian.Uint16(b[2*(i*ch+c):])))
+		}
+		pcm[i] = int16(sum / ch)
+	}
+	return pcm, h, nil
+}

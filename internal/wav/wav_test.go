@@ -215,3 +215,24 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestReadMono16(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Header{Channels: 2, Rate: 8000, Bits: 16, Container: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte{0x10, 0x00, 0x30, 0x00, 0xff, 0xff, 0xfd, 0xff}) // (16, 48), (-1, -3)
+	w.Close()
+	pcm, h, err := ReadMono16(bytes.NewReader(buf.Bytes()))
+	if err != nil || h.Channels != 2 || h.Rate != 8000 || len(pcm) != 2 || pcm[0] != 32 || pcm[1] != -2 {
+		t.Fatalf("ReadMono16 = %v, %+v, %v; want [32 -2] from 2 channels at 8000 Hz", pcm, h, err)
+	}
+	buf.Reset()
+	w, _ = NewWriter(&buf, Header{Channels: 1, Rate: 8000, Bits: 24, Container: 3})
+	w.Write([]byte{1, 2, 3})
+	w.Close()
+	if _, _, err := ReadMono16(bytes.NewReader(buf.Bytes())); !errors.Is(err, ErrFormat) {
+		t.Errorf("ReadMono16 of 24-bit = %v, want ErrFormat", err)
+	}
+}

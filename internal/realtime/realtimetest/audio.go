@@ -1,12 +1,12 @@
 package realtimetest
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
+
+	"github.com/voiced-project/voiced/internal/wav"
 )
 
 // Tone returns ms milliseconds of a sine at hz, at rate, amplitude amp.
@@ -52,62 +52,13 @@ func ReadWAV(path string) (pcm []int16, rate int, err error) {
 	return pcm, rate, nil
 }
 
-// DecodeWAV decodes a RIFF/WAVE stream of 16-bit PCM.
+// DecodeWAV decodes a RIFF/WAVE stream of 16-bit PCM, mixed down to mono.
 func DecodeWAV(r io.Reader) (pcm []int16, rate int, err error) {
-	var hdr [12]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, 0, fmt.Errorf("header: %w", err)
+	pcm, h, err := wav.ReadMono16(r)
+	if err != nil {
+		return nil, 0, err
 	}
-	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return nil, 0, errors.New("not a RIFF/WAVE file")
-	}
-	channels := 0
-	for {
-		var ch [8]byte
-		if _, err := io.ReadFull(r, ch[:]); err != nil {
-			return nil, 0, fmt.Errorf("no data chunk: %w", err)
-		}
-		size := int64(binary.LittleEndian.Uint32(ch[4:]))
-		switch string(ch[0:4]) {
-		case "fmt ":
-			if size < 16 || size > 1<<10 {
-				return nil, 0, fmt.Errorf("fmt chunk of %d bytes", size)
-			}
-			b := make([]byte, size+size%2)
-			if _, err := io.ReadFull(r, b); err != nil {
-				return nil, 0, fmt.Errorf("fmt chunk: %w", err)
-			}
-			format := binary.LittleEndian.Uint16(b[0:])
-			channels = int(binary.LittleEndian.Uint16(b[2:]))
-			rate = int(binary.LittleEndian.Uint32(b[4:]))
-			bits := binary.LittleEndian.Uint16(b[14:])
-			if (format != 1 && format != 0xFFFE) || bits != 16 || channels < 1 || rate <= 0 {
-				return nil, 0, fmt.Errorf("format %d, %d bits, %d channels at %d Hz: want 16-bit PCM", format, bits, channels, rate)
-			}
-		case "data":
-			if channels == 0 {
-				return nil, 0, errors.New("data chunk before fmt chunk")
-			}
-			b, err := io.ReadAll(io.LimitReader(r, size))
-			if err != nil {
-				return nil, 0, fmt.Errorf("data chunk: %w", err)
-			}
-			frames := len(b) / 2 / channels
-			pcm = make([]int16, frames)
-			for i := range pcm {
-				sum := 0
-				for c := range channels {
-					sum += int(int16(binary.LittleEndian.Uint16(b[2*(i*channels+c):])))
-				}
-				pcm[i] = int16(sum / channels)
-			}
-			return pcm, rate, nil
-		default:
-			if _, err := io.CopyN(io.Discard, r, size+size%2); err != nil {
-				return nil, 0, fmt.Errorf("chunk %q: %w", ch[0:4], err)
-			}
-		}
-	}
+	return pcm, h.Rate, nil
 }
 
 // energyVAD is the server's voice activity detector: 10 ms frames whose
