@@ -34,7 +34,8 @@ type fileDev struct {
 	writeTarget func(int64) int64
 }
 
-func formatFromWAV(h wav.Header) (Format, error) {
+// FormatFromWAV is the sample format of a WAV file's data.
+func FormatFromWAV(h wav.Header) (Format, error) {
 	switch {
 	case h.Bits == 16 && h.Container == 2:
 		return S16LE, nil
@@ -64,7 +65,7 @@ func openFile(path string, s Stream, c Config, o *options, stop <-chan struct{})
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
 		h := r.Header()
-		format, err := formatFromWAV(h)
+		format, err := FormatFromWAV(h)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("read %s: %w", path, err)
