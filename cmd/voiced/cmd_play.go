@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/voiced-project/voiced/internal/alsa"
+	"github.com/voiced-project/voiced/internal/daemon"
 	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/wav"
 )
@@ -120,22 +121,14 @@ func newPlayConverter(src alsa.Format, ch, rate int, dst alsa.Params) (*playConv
 		return c, nil
 	}
 	var err error
-	if c.src, err = pipelineFormat(src, ch, rate); err != nil {
+	if c.src, err = daemon.PipelineFormat(src, ch, rate); err != nil {
 		return nil, err
 	}
-	if c.dst, err = pipelineFormat(dst.Format, dst.Channels, dst.Rate); err != nil {
+	if c.dst, err = daemon.PipelineFormat(dst.Format, dst.Channels, dst.Rate); err != nil {
 		return nil, err
 	}
 	c.res, err = pipeline.NewResampler(rate, dst.Rate)
 	return c, err
-}
-
-func pipelineFormat(f alsa.Format, ch, rate int) (pipeline.Format, error) {
-	enc := map[alsa.Format]pipeline.Encoding{alsa.S16LE: pipeline.S16LE, alsa.S24LE: pipeline.S24LE, alsa.S24_3LE: pipeline.S24_3LE, alsa.S32LE: pipeline.S32LE}[f]
-	if enc == 0 {
-		return pipeline.Format{}, fmt.Errorf("sample format %v is not supported", f)
-	}
-	return pipeline.Format{Encoding: enc, Channels: ch, Rate: rate}, nil
 }
 
 func (c *playConverter) convert(in []byte) []byte {

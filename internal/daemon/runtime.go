@@ -70,21 +70,19 @@ func openAudio(c config.Config, d *Daemon) (capDev, playDev *alsa.PCM, err error
 	return capDev, playDev, nil
 }
 
-func pipelineFormat(p alsa.Params) (pipeline.Format, error) {
-	var enc pipeline.Encoding
-	switch p.Format {
-	case alsa.S16LE:
-		enc = pipeline.S16LE
-	case alsa.S24LE:
-		enc = pipeline.S24LE
-	case alsa.S24_3LE:
-		enc = pipeline.S24_3LE
-	case alsa.S32LE:
-		enc = pipeline.S32LE
-	default:
-		return pipeline.Format{}, fmt.Errorf("sample format %v is not supported", p.Format)
+// PipelineFormat is the pipeline's description of a device (or file) format.
+func PipelineFormat(f alsa.Format, channels, rate int) (pipeline.Format, error) {
+	enc, ok := map[alsa.Format]pipeline.Encoding{
+		alsa.S16LE: pipeline.S16LE, alsa.S24LE: pipeline.S24LE, alsa.S24_3LE: pipeline.S24_3LE, alsa.S32LE: pipeline.S32LE,
+	}[f]
+	if !ok {
+		return pipeline.Format{}, fmt.Errorf("sample format %v is not supported", f)
 	}
-	return pipeline.Format{Encoding: enc, Channels: p.Channels, Rate: p.Rate}, nil
+	return pipeline.Format{Encoding: enc, Channels: channels, Rate: rate}, nil
+}
+
+func pipelineFormat(p alsa.Params) (pipeline.Format, error) {
+	return PipelineFormat(p.Format, p.Channels, p.Rate)
 }
 
 // engineOptions maps the config onto the engine's behaviour.
