@@ -87,8 +87,12 @@ func newLED(lines []pgpio.PinOut, c LEDConfig, hook func()) (*LED, error) {
 	}
 	l.cur = Off
 	l.start = l.clock.Now()
+	// The ticker is made (and stopped: Off is steady) before the goroutine starts, so
+	// time passing in between can never tick a ticker that is about to be stopped.
+	tk := l.clock.NewTicker(tick)
+	tk.Stop()
 	l.wg.Add(1)
-	go l.loop()
+	go l.loop(tk)
 	return l, nil
 }
 
@@ -144,10 +148,9 @@ func (l *LED) Close() error {
 	return errors.Join(errs...)
 }
 
-func (l *LED) loop() {
+// loop drives the lines. tk runs only for blinking patterns.
+func (l *LED) loop(tk Ticker) {
 	defer l.wg.Done()
-	tk := l.clock.NewTicker(tick)
-	tk.Stop() // Off is steady; the ticker runs only for blinking patterns
 	defer tk.Stop()
 	for {
 		select {
