@@ -21,13 +21,18 @@ type fileDev struct {
 	clock    Clock
 	stop     <-chan struct{}
 
-	mu     sync.Mutex // guards following fields; never held while sleeping
-	f      *os.File
-	r      *wav.Reader
-	w      *wav.Writer
-	start  time.Time // time of the first transfer; zero before
-	frames int64     // frames transferred since start
-	eof    bool
+	// io is held (a token in it) by whoever uses f, r or w: the transferring goroutine, or
+	// close. It is a channel so that close can give up waiting for a transfer blocked on
+	// a FIFO nobody feeds or drains, and close the file under it to unblock it.
+	io  chan struct{}
+	f   *os.File
+	r   *wav.Reader
+	w   *wav.Writer
+	eof bool
+
+	mu     sync.Mutex // guards following fields; never held while sleeping or in I/O
+	start  time.Time  // time of the first transfer; zero before
+	frames int64      // frames transferred since start
 
 	want        int64 // frames of the transfer in progress; only the transferring goroutine uses it
 	readTarget  func(int64) int64
@@ -50,7 +55,7 @@ func FormatFromWAV(h wav.Header) (Format, error) {
 }
 
 func openFile(path string, s Stream, c Config, o *options, stop <-chan struct{}) (*fileDev, error) {
-	d := &fileDev{stream: s, realtime: o.fileRealtime, clock: o.clock, stop: stop}
+	d := &fileDev{stream: s, realtime: o.fileRealtime, clock: o.clock, stop: stop, io: make(chan struct{}, 1)}
 	// Made once here, so that pacing does not allocate a closure per period.
 	d.readTarget = func(frames int64) int64 { return frames + d.want }
 	d.writeTarget = func(frames int64) int64 { return frames + d.want - int64(d.par.BufferFrames) }
@@ -131,15 +136,19 @@ func (d *fileDev) read(buf []byte, frames int) (int, error) {
 			return 0, err
 		}
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	if !d.acquire() {
+		return 0, ErrClosed
+	}
+	defer d.release()
 	if d.eof {
 		return 0, io.EOF
 	}
 	fb := d.par.FrameBytes()
 	n, err := io.ReadFull(d.r, buf[:frames*fb])
 	got := n / fb
+	d.mu.Lock()
 	d.frames += int64(got)
+	d.mu.Unlock()
 	switch {
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		d.eof = true
@@ -148,9 +157,38 @@ func (d *fileDev) read(buf []byte, frames int) (int, error) {
 		}
 		return got, nil
 	case err != nil:
+		if d.closing() {
+			return got, ErrClosed
+		}
 		return got, err
 	}
 	return got, nil
+}
+
+// acquire takes the I/O token, or reports false once the device is closed.
+func (d *fileDev) acquire() bool {
+	select {
+	case <-d.stop:
+		return false
+	default:
+	}
+	select {
+	case d.io <- struct{}{}:
+		return true
+	case <-d.stop:
+		return false
+	}
+}
+
+func (d *fileDev) release() { <-d.io }
+
+func (d *fileDev) closing() bool {
+	select {
+	case <-d.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func (d *fileDev) write(buf []byte, frames int) (int, error) {
@@ -162,7 +200,6 @@ func (d *fileDev) write(buf []byte, frames int) (int, error) {
 		}
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.start.IsZero() {
 		d.start = d.clock.Now()
 	}
@@ -172,8 +209,18 @@ func (d *fileDev) write(buf []byte, frames int) (int, error) {
 			d.start, d.frames = d.clock.Now(), 0
 		}
 	}
+	d.mu.Unlock()
+	if !d.acquire() {
+		return 0, ErrClosed
+	}
 	n, err := d.w.Write(buf[:frames*d.par.FrameBytes()])
+	d.release()
+	d.mu.Lock()
 	d.frames += int64(n / d.par.FrameBytes())
+	d.mu.Unlock()
+	if err != nil && d.closing() {
+		err = ErrClosed
+	}
 	return n / d.par.FrameBytes(), err
 }
 
@@ -227,9 +274,25 @@ func (d *fileDev) drain() error {
 
 func (d *fileDev) pause(bool) error { return nil }
 
+// closeGrace is how long close waits for a transfer in progress before it closes the file
+// under it: long enough for any disk, short enough for a prompt shutdown.
+const closeGrace = 200 * time.Millisecond
+
+// close is called after stop is closed. A transfer blocked on a FIFO (a microphone
+// nobody writes, a speaker nobody reads) would hold the file forever: after a grace
+// period the file is closed under it, which unblocks it, and a playback file's header
+// is then left as it was.
 func (d *fileDev) close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case d.io <- struct{}{}:
+	case <-t.C:
+		err := d.f.Close()
+		d.io <- struct{}{}
+		return err
+	}
+	defer d.release()
 	var errs []error
 	if d.w != nil {
 		errs = append(errs, d.w.Close())
