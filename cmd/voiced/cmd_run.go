@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/pprof"
 
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/daemon"
@@ -22,6 +24,7 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 	timeout := fset.Duration("timeout", 0, "exit 1 if still running after this long (0: no limit)")
 	fast := fset.Bool("fast-files", false, "file: devices run as fast as they are read instead of in real time")
 	events := fset.Bool("print-events", false, "print each state change and transcript on stdout")
+	cpuprofile := fset.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until voiced stops")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -45,6 +48,17 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 	o := daemon.Options{Config: cfg, ConfigPath: path, Sets: cf.sets, Turns: *turns, FastFiles: *fast, Log: env.log, LogLevel: env.level}
 	if *events {
 		o.EventLog = env.stdout
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile %s: %w", *cpuprofile, err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc

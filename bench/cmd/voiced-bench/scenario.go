@@ -49,6 +49,7 @@ type scenario struct {
 	Speedup   float64       // how much faster than real time the sound card runs; 0: as fast as the client reads
 	Speech    []int16       // 16 kHz mono speech the turns are cut from
 	Log       io.Writer
+	Profile   bool // voiced writes a CPU profile into Dir
 
 	scrapeCost float64 // heap objects of one /metrics request
 }
@@ -642,7 +643,11 @@ func (s *scenario) startClient(ctx context.Context, simAddr, mic, speaker string
 		if err := os.WriteFile(cfg, []byte(voicedConfig(s.Mode, url, mic, speaker, port)), 0o644); err != nil {
 			return nil, err
 		}
-		cmd = exec.CommandContext(ctx, s.Voiced, "run", "--config", cfg, "--fast-files")
+		args := []string{"run", "--config", cfg, "--fast-files"}
+		if s.Profile {
+			args = append(args, "--cpuprofile", filepath.Join(s.Dir, "voiced.pprof"))
+		}
+		cmd = exec.CommandContext(ctx, s.Voiced, args...)
 	case "reference", "reference-dsp":
 		resampler := "linear"
 		if s.Kind == "reference-dsp" {
