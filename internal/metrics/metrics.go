@@ -48,6 +48,10 @@ func NewHistogram(bounds ...float64) *Histogram {
 // LatencyBuckets suit the daemon's latencies: 0.5 ms to 5 s.
 var LatencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
 
+// AudioLatencyBuckets suit what the audio path adds: 0.1 ms to 250 ms, fine around
+// a 20 ms period.
+var AudioLatencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25}
+
 // Observe one value.
 func (h *Histogram) Observe(v float64) {
 	i := sort.SearchFloat64s(h.bounds, v)

@@ -99,8 +99,9 @@ type Capture struct {
 	unsent  int    // newest pre-roll samples not yet sent
 	pos     uint64 // samples at CaptureRate processed
 
-	onVoice func(VoiceFrame)
-	gate    atomic.Uint64 // generation<<2 | state
+	onVoice   func(VoiceFrame)
+	gate      atomic.Uint64 // generation<<2 | state
+	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
 	frames, speechFrames, sent atomic.Uint64
 }
@@ -221,7 +222,9 @@ func (c *Capture) handleFrame(f []int16) {
 	c.pos += uint64(len(f))
 	c.frames.Add(1)
 	if c.det != nil {
-		speech := c.det.Process(f)
+		// With detection off every frame reads as silence, so a turn the
+		// endpointer saw starting still ends.
+		speech := !c.detectOff.Load() && c.det.Process(f)
 		if speech {
 			c.speechFrames.Add(1)
 		}
@@ -280,6 +283,13 @@ func (c *Capture) SetStreaming(on bool) {
 		}
 	}
 }
+
+// SetDetecting turns the voice detector on (the default) or off. Nothing
+// needs it in push-to-talk mode without barge-in by voice, and it is the
+// largest cost of a capture period after resampling: off, every frame is
+// reported as silence without being analysed. The detector adapts to the
+// room again within its first frames after it is turned back on.
+func (c *Capture) SetDetecting(on bool) { c.detectOff.Store(!on) }
 
 // Streaming reports whether the gate is open.
 func (c *Capture) Streaming() bool { return c.gate.Load()&captureMask != captureClosed }

@@ -261,6 +261,50 @@ func TestCaptureOnVoice(t *testing.T) {
 	}
 }
 
+// TestCaptureDetectingOff: with detection off the detector is not asked, every frame
+// reads as silence (a turn in progress ends with a falling edge), and audio still
+// flows through the pre-roll and the open gate; on again, it decides again.
+func TestCaptureDetectingOff(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	sig := make([]int16, 24000)
+	for i := range sig {
+		sig[i] = 8000 // speech, by the fake's threshold, throughout
+	}
+	r := newCaptureRig(t, f, 240, sig, -1) // no pre-roll
+	for range 5 {
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.c.SetDetecting(false)
+	r.c.SetStreaming(true)
+	calls := r.vad.calls
+	for range 5 {
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.vad.calls != calls {
+		t.Errorf("detector asked %d times while off", r.vad.calls-calls)
+	}
+	if len(r.edges) != 2 || !r.edges[0].Speech || r.edges[1].Speech || r.edges[1].Sample != 6*240 {
+		t.Errorf("edges %+v, want speech at the first frame and its end at the sixth", r.edges)
+	}
+	if got := r.ring.Len(); got != 5*240 {
+		t.Errorf("uplink ring holds %d samples with the gate open, want %d", got, 5*240)
+	}
+	r.c.SetDetecting(true)
+	if err := r.c.step(); err != nil {
+		t.Fatal(err)
+	}
+	if r.vad.calls != calls+1 || len(r.edges) != 3 || !r.edges[2].Speech {
+		t.Errorf("on again: %d detector calls, edges %+v; want it asked and a new speech edge", r.vad.calls-calls, r.edges)
+	}
+	if st := r.c.Stats(); st.Frames != 11 || st.Speech != 6 {
+		t.Errorf("Stats = %+v, want 11 frames, 6 of them speech", st)
+	}
+}
+
 func TestCaptureReadError(t *testing.T) {
 	f := Format{Encoding: S16LE, Channels: 1, Rate: 16000}
 	r := newCaptureRig(t, f, 160, make([]int16, 320), 0)

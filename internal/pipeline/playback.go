@@ -48,6 +48,17 @@ type PlaybackConfig struct {
 	// Now is the clock used to age the device delay between writes; nil
 	// means time.Now.
 	Now func() time.Time
+	// OnStarted, if set, is called on the Run goroutine when audio that was
+	// written while nothing was queued (a reply's first delta, or one after
+	// the stream ran dry) has its first frame written to the device, with the
+	// time since Write: the latency playback adds to a reply. It must not
+	// block.
+	OnStarted func(time.Duration)
+	// OnSilenced, if set, is called on the Run goroutine when a Stop that
+	// found audio playing has thrown the device's queue away, with the time
+	// since Stop: how long a barge-in takes to silence the speaker. It must
+	// not block.
+	OnSilenced func(time.Duration)
 }
 
 // PlaybackStats are running totals for metrics.
@@ -92,10 +103,14 @@ type Playback struct {
 	now        func() time.Time
 	timer      *time.Timer
 
+	onStarted  func(time.Duration)
+	onSilenced func(time.Duration)
+
 	// Owned by the Run goroutine.
 	stopSeen     uint64
 	earcon       []int16 // rest of the earcon being played
 	silenceSince int     // silence frames written since the last audio
+	consumed     uint64  // ring samples read or discarded: the ring's read position
 
 	// Owned by the writing goroutine.
 	item    [64]byte // start of the ID of the item being written
@@ -117,6 +132,10 @@ type Playback struct {
 	delay   atomic.Int64  // device delay after the last write, in frames
 	delayAt atomic.Int64  // when it was read, unix nanoseconds
 	frozen  atomic.Int64  // Heard as of the last Stop, -1 while playing
+
+	arrivedPos atomic.Uint64 // ring position of audio written to an empty queue
+	arrivedAt  atomic.Int64  // when, unix nanoseconds; 0 when none is pending
+	stoppedAt  atomic.Int64  // unix nanoseconds of a Stop that found audio playing; 0 none
 
 	written, discarded, silence atomic.Uint64
 }
@@ -171,6 +190,8 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		escratch:   make([]int16, c.PeriodFrames),
 		raw:        make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
 		now:        c.Now,
+		onStarted:  c.OnStarted,
+		onSilenced: c.OnSilenced,
 		timer:      time.NewTimer(time.Hour),
 		wake:       make(chan struct{}, 1),
 	}
@@ -192,6 +213,10 @@ func (p *Playback) Write(pcm []int16) int {
 	if p.stopped.Load() {
 		p.discarded.Add(uint64(len(pcm)))
 		return 0
+	}
+	if p.onStarted != nil && len(pcm) > 0 && p.ring.Len() == 0 && p.arrivedAt.Load() == 0 {
+		p.arrivedPos.Store(p.ring.Written())
+		p.arrivedAt.Store(p.now().UnixNano())
 	}
 	n := p.ring.Write(pcm)
 	p.written.Add(uint64(n))
@@ -227,6 +252,9 @@ func (p *Playback) Begin() {
 // the next Begin or item (the rest of a cancelled reply keeps arriving
 // for a while). Heard keeps returning its value as of the Stop.
 func (p *Playback) Stop() {
+	if p.onSilenced != nil && !p.Idle() {
+		p.stoppedAt.CompareAndSwap(0, p.now().UnixNano())
+	}
 	p.frozen.CompareAndSwap(-1, int64(p.heardNow()))
 	p.stopped.Store(true)
 	p.stopAt.Store(p.ring.Written())
@@ -328,11 +356,17 @@ func (p *Playback) Run(ctx context.Context) error {
 func (p *Playback) step(ctx context.Context) error {
 	if g := p.stopGen.Load(); g != p.stopSeen {
 		p.stopSeen = g
-		p.discarded.Add(uint64(p.ring.DiscardTo(p.stopAt.Load())))
+		d := p.ring.DiscardTo(p.stopAt.Load())
+		p.consumed += uint64(d)
+		p.discarded.Add(uint64(d))
 		p.res.Reset()
 		p.earcon = nil
+		p.arrivedAt.Store(0) // what arrived may have been thrown away
 		if err := p.dev.Drop(); err != nil {
 			return fmt.Errorf("drop playback frames: %w", err)
+		}
+		if at := p.stoppedAt.Swap(0); at != 0 {
+			p.onSilenced(time.Duration(p.now().UnixNano() - at))
 		}
 		p.busy.Store(false)
 		p.delay.Store(0)
@@ -383,6 +417,11 @@ func (p *Playback) step(ctx context.Context) error {
 		done += n
 	}
 	played := min(audio, done)
+	if played > 0 {
+		if at := p.arrivedAt.Load(); at != 0 && p.consumed > p.arrivedPos.Load() && p.arrivedAt.CompareAndSwap(at, 0) {
+			p.onStarted(time.Duration(p.now().UnixNano() - at))
+		}
+	}
 	p.handed.Add(uint64(played))
 	p.silence.Add(uint64(done - played))
 	if played > 0 {
@@ -401,6 +440,7 @@ func (p *Playback) fill() int {
 		k := 0
 		if need > 0 {
 			k = p.ring.Read(p.in[:need])
+			p.consumed += uint64(k)
 		}
 		_, made := p.res.Process(p.in[:k], p.mono[got:])
 		got += made

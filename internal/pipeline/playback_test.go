@@ -646,3 +646,67 @@ var (
 	_ player       = (*Playback)(nil)
 	_ earconPlayer = (*Playback)(nil)
 )
+
+// TestPlaybackLatencyHooks: OnStarted reports the time from audio written to an empty
+// queue to its first frame on the device (once per such arrival, not for audio queued
+// behind it), and OnSilenced the time from a Stop that found audio playing to the
+// device's queue thrown away (not for a Stop while idle).
+func TestPlaybackLatencyHooks(t *testing.T) {
+	f := Format{S16LE, 1, 24000}
+	now := time.Unix(1_000_000, 0)
+	var started, silenced []time.Duration
+	p, spk := newPlaybackRig(t, f, 480, func(c *PlaybackConfig) {
+		c.Now = func() time.Time { return now }
+		c.OnStarted = func(d time.Duration) { started = append(started, d) }
+		c.OnSilenced = func(d time.Duration) { silenced = append(silenced, d) }
+	})
+	ctx := context.Background()
+	spk.delay.Store(0)
+	p.Stop() // idle: nothing to silence
+	if err := p.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Begin()
+	p.Write(make([]int16, 480))
+	now = now.Add(3 * time.Millisecond)
+	p.Write(make([]int16, 960)) // queued behind the first: no new arrival
+	if err := p.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(started, []time.Duration{3 * time.Millisecond}) {
+		t.Errorf("OnStarted calls %v after the first write, want [3ms]", started)
+	}
+	for range 2 {
+		now = now.Add(20 * time.Millisecond)
+		if err := p.step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(started) != 1 {
+		t.Errorf("OnStarted called again for audio that was queued: %v", started)
+	}
+	// The stream ran dry; the next delta is a new arrival.
+	p.Write(make([]int16, 960))
+	now = now.Add(1 * time.Millisecond)
+	if err := p.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(started, []time.Duration{3 * time.Millisecond, time.Millisecond}) {
+		t.Errorf("OnStarted calls %v, want [3ms 1ms]", started)
+	}
+	if len(silenced) != 0 {
+		t.Errorf("OnSilenced called %v for a Stop while idle", silenced)
+	}
+	// Barge-in while audio plays.
+	p.Stop()
+	now = now.Add(2 * time.Millisecond)
+	if err := p.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(silenced, []time.Duration{2 * time.Millisecond}) {
+		t.Errorf("OnSilenced calls %v, want [2ms]", silenced)
+	}
+	if len(started) != 2 {
+		t.Errorf("OnStarted called for audio thrown away by Stop: %v", started)
+	}
+}
