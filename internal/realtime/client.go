@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -180,6 +181,8 @@ type Client struct {
 	free    chan *audioBuf
 	running atomic.Bool
 
+	fallbackLogged atomic.Bool // the gorilla reader was used and said so
+
 	wanted     atomic.Bool   // OnDemand: Dial called, Hangup not since
 	kick       chan struct{} // 1-buffered: Dial or Hangup happened
 	connected  atomic.Bool
@@ -276,9 +279,10 @@ func New(o Options) (*Client, error) {
 	if o.Rand == nil {
 		o.Rand = rand.Float64
 	}
-	d := o.Dialer
-	if d == nil {
-		d = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, ReadBufferSize: 32 << 10, WriteBufferSize: 16 << 10}
+	d := &websocket.Dialer{Proxy: http.ProxyFromEnvironment, ReadBufferSize: 32 << 10, WriteBufferSize: 16 << 10}
+	if o.Dialer != nil {
+		dc := *o.Dialer // each dial works on a copy: the caller's is not changed
+		d = &dc
 	}
 	c := &Client{
 		opts: o, log: o.Logger, clock: o.Clock, dialer: d,
@@ -333,10 +337,10 @@ func (c *Client) Run(ctx context.Context) error {
 			c.emit(ctx, &Connecting{Attempt: attempt + 1, URL: c.opts.URL})
 		}
 		started := c.clock.Now()
-		conn, skew, err := c.dial(ctx)
+		conn, dl, skew, err := c.dial(ctx)
 		if err == nil {
 			var established bool
-			established, err = c.serve(ctx, conn, rollover, skew)
+			established, err = c.serve(ctx, conn, dl, rollover, skew)
 			if established {
 				attempt = 0
 			}
@@ -454,10 +458,18 @@ func (c *Client) emit(ctx context.Context, ev Event) {
 	}
 }
 
+// downlink is where the reader reads frames from: the socket below gorilla
+// and what gorilla read past the upgrade response. raw is nil when that
+// is unknown and gorilla's own reader must be used.
+type downlink struct {
+	raw     net.Conn
+	pending []byte
+}
+
 // dial opens the socket. skew is the server's clock minus ours, from the
 // upgrade response's Date header (0 without one): a board without a
 // real-time clock may be hours off, and expires_at is server time.
-func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Duration, err error) {
+func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, dl downlink, skew time.Duration, err error) {
 	h := http.Header{}
 	for k, v := range c.opts.Header {
 		h[k] = slices.Clone(v)
@@ -465,8 +477,14 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Dura
 	authHeader(h, c.opts.Profile.Defaults().Auth, c.opts.APIKey, c.opts.Dialect)
 	dctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
 	defer cancel()
-	conn, resp, err := c.dialer.DialContext(dctx, c.opts.URL, h)
+	hs := newHandshake(c.dialer, c.opts.URL)
+	conn, resp, err := hs.dialer.DialContext(dctx, c.opts.URL, h)
 	if err == nil {
+		var why string
+		dl.raw, dl.pending, why = hs.done(conn)
+		if why != "" && !c.fallbackLogged.Swap(true) {
+			c.log.Debug("realtime reads through gorilla/websocket, one allocation per message", "reason", why)
+		}
 		// Date has whole seconds: only a clock that is clearly off is
 		// corrected, not the rounding.
 		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
@@ -477,10 +495,10 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Dura
 				skew += time.Second
 			}
 		}
-		return conn, skew, nil
+		return conn, dl, skew, nil
 	}
 	if resp == nil {
-		return nil, 0, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return nil, dl, 0, fmt.Errorf("dial %s: %w", c.opts.URL, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -495,7 +513,7 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Dura
 	// fatal as a bad key.
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden ||
 		eb.Error.Code == CodeInvalidAPIKey || eb.Error.Code == CodeInsufficientQuota {
-		return nil, 0, &FatalError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+		return nil, dl, 0, &FatalError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 	}
 	err = fmt.Errorf("dial %s: HTTP %d %s: %w", c.opts.URL, resp.StatusCode, eb.Error.Message, err)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
@@ -503,9 +521,9 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, skew time.Dura
 		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
 			wait = min(time.Duration(secs)*time.Second, maxRetryAfter)
 		}
-		return nil, 0, &retryAfterError{err: err, wait: wait}
+		return nil, dl, 0, &retryAfterError{err: err, wait: wait}
 	}
-	return nil, 0, err
+	return nil, dl, 0, err
 }
 
 // drainQueue drops what was queued for a previous connection.
@@ -531,11 +549,35 @@ func (c *Client) sessionLocked() Session {
 
 // serve runs one connection until it fails, ctx is done or the session
 // rolls over. established reports whether session.created was seen.
-func (c *Client) serve(ctx context.Context, conn *websocket.Conn, rollover bool, skew time.Duration) (established bool, err error) {
+func (c *Client) serve(ctx context.Context, conn *websocket.Conn, dl downlink, rollover bool, skew time.Duration) (established bool, err error) {
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	c.drainQueue()
-	conn.SetReadLimit(c.opts.MaxMessageSize)
+
+	// Pings are answered by the writer, the socket's only writer; a ping
+	// that comes while a pong is pending needs no pong of its own.
+	pongs := make(chan pong, 1)
+	onPing := func(p []byte) {
+		var m pong
+		m.n = uint8(copy(m.b[:], p))
+		select {
+		case pongs <- m:
+		default:
+		}
+	}
+	nc := conn.NetConn()
+	onPong := func() { _ = nc.SetReadDeadline(time.Now().Add(c.opts.PongWait)) }
+	var src messageSource
+	if dl.raw != nil {
+		fr := newFrameReader(dl.raw, dl.pending, c.opts.MaxMessageSize)
+		fr.onPing, fr.onPong = onPing, onPong
+		src = fr
+	} else {
+		conn.SetReadLimit(c.opts.MaxMessageSize)
+		conn.SetPingHandler(func(s string) error { onPing([]byte(s)); return nil })
+		conn.SetPongHandler(func(string) error { onPong(); return nil })
+		src = gorillaSource{conn}
+	}
 
 	// session.update and the replayed history go first, in order.
 	c.mu.Lock()
@@ -577,13 +619,13 @@ queue:
 	wwg.Add(1)
 	go func() {
 		defer wwg.Done()
-		cancel(c.writeLoop(cctx, conn))
+		cancel(c.writeLoop(cctx, conn, pongs))
 	}()
 	rwg.Add(1)
 	go func() {
 		defer rwg.Done()
 		st := readState{rollover: rollover, replayed: replayed, sessions: sessions, skew: skew, start: c.clock.Now()}
-		cancel(c.readLoop(cctx, conn, &st))
+		cancel(c.readLoop(cctx, src, nc, &st))
 	}()
 
 	var rollAt <-chan time.Time
@@ -632,7 +674,13 @@ func (c *Client) idle() bool {
 	return !busy && quiet
 }
 
-func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
+// pong is a ping's payload to echo.
+type pong struct {
+	n uint8
+	b [maxControlPayload]byte
+}
+
+func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn, pongs <-chan pong) error {
 	var fw frameWriter // data frames; gorilla writes the control frames
 	ping := time.NewTicker(c.opts.PingInterval)
 	defer ping.Stop()
@@ -661,6 +709,10 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteTimeout)); err != nil {
 				return fmt.Errorf("ping: %w", err)
 			}
+		case p := <-pongs:
+			if err := conn.WriteControl(websocket.PongMessage, p.b[:p.n], time.Now().Add(c.opts.WriteTimeout)); err != nil {
+				return fmt.Errorf("pong: %w", err)
+			}
 		}
 	}
 }
@@ -669,17 +721,39 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn) error {
 // instead of kept for the life of the connection.
 const maxKeptReadBuffer = 1 << 20
 
-func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, st *readState) error {
-	conn.SetPongHandler(func(string) error {
-		return conn.SetReadDeadline(time.Now().Add(c.opts.PongWait))
-	})
+// messageSource reads the next data message into buf[:0] (grown when
+// needed) and returns its type (websocket.TextMessage or BinaryMessage).
+type messageSource interface {
+	next(buf []byte) (typ int, msg []byte, err error)
+}
+
+func (f *frameReader) next(buf []byte) (int, []byte, error) {
+	op, msg, err := f.readMessage(buf)
+	return int(op), msg, err
+}
+
+// gorillaSource reads through gorilla/websocket, which allocates a reader
+// per message: the fallback when the frames gorilla buffered during the
+// handshake are unknown.
+type gorillaSource struct{ conn *websocket.Conn }
+
+func (g gorillaSource) next(buf []byte) (int, []byte, error) {
+	typ, r, err := g.conn.NextReader()
+	if err != nil {
+		return 0, buf[:0], err
+	}
+	msg, err := readAll(r, buf)
+	return typ, msg, err
+}
+
+func (c *Client) readLoop(ctx context.Context, src messageSource, nc net.Conn, st *readState) error {
 	for {
-		_ = conn.SetReadDeadline(time.Now().Add(c.opts.PongWait))
-		typ, r, err := conn.NextReader()
-		if err != nil {
-			return fmt.Errorf("read: %w", err)
+		_ = nc.SetReadDeadline(time.Now().Add(c.opts.PongWait))
+		if cap(c.rbuf) == 0 {
+			c.rbuf = make([]byte, 0, 64<<10)
 		}
-		msg, err := c.readMessage(r)
+		typ, msg, err := src.next(c.rbuf)
+		c.rbuf = msg[:0]
 		if err != nil {
 			return fmt.Errorf("read: %w", err)
 		}
@@ -697,11 +771,9 @@ func (c *Client) readLoop(ctx context.Context, conn *websocket.Conn, st *readSta
 	}
 }
 
-func (c *Client) readMessage(r io.Reader) ([]byte, error) {
-	buf := c.rbuf[:0]
-	if cap(buf) == 0 {
-		buf = make([]byte, 0, 64<<10)
-	}
+// readAll reads r to its end into buf[:0], growing it when needed.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	buf = buf[:0]
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -709,12 +781,10 @@ func (c *Client) readMessage(r io.Reader) ([]byte, error) {
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
-			c.rbuf = buf
 			return buf, nil
 		}
 		if err != nil {
-			c.rbuf = buf
-			return nil, err
+			return buf, err
 		}
 	}
 }
