@@ -303,6 +303,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		return nil, err
 	}
 	rt.capture.SetDetecting(needsVoice(c))
+	rt.uplink.TimeFrom(rt.capture)
 	gate.Capture = rt.capture
 	return rt, nil
 }

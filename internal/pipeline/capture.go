@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
 // CaptureRate is the pipeline's internal rate: mono int16 at 24 kHz, the
@@ -104,6 +105,21 @@ type Capture struct {
 	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
 	frames, speechFrames, sent atomic.Uint64
+
+	// When the samples up to a stream position entered the uplink ring: the
+	// capture loop writes stamps, the uplink reads them (CapturedAt).
+	now    func() int64
+	stamps [captureStamps]captureStamp
+	nstamp atomic.Uint64 // stamps written, ever
+}
+
+// captureStamps is how many ring writes are remembered: over a second of 10 ms
+// frames, far more than the uplink ever lags.
+const captureStamps = 128
+
+type captureStamp struct {
+	end atomic.Uint64 // ring position after the write
+	at  atomic.Int64  // unix nanoseconds
 }
 
 // NewCapture returns a capture loop reading from dev, deciding with det
@@ -159,6 +175,7 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 		frame:   make([]int16, frame),
 		pre:     pre,
 		onVoice: c.OnVoice,
+		now:     func() int64 { return time.Now().UnixNano() },
 	}, nil
 }
 
@@ -253,7 +270,48 @@ func (c *Capture) handleFrame(f []int16) {
 	}
 	c.unsent = 0
 	c.sent.Add(uint64(n))
+	if n > 0 {
+		c.stamp(c.out.Written())
+	}
 	c.gate.Store(g) // back to open; only this goroutine leaves captureWriting
+}
+
+// stamp notes that the ring holds everything before stream position end as of now.
+func (c *Capture) stamp(end uint64) {
+	i := c.nstamp.Load()
+	st := &c.stamps[i%captureStamps]
+	st.end.Store(0) // marks the slot as being rewritten
+	st.at.Store(c.now())
+	st.end.Store(end)
+	c.nstamp.Store(i + 1)
+}
+
+// CapturedAt is when the sample just before ring position end was written to the
+// uplink ring, in unix nanoseconds, if that is still remembered. The uplink calls it
+// with Ring.ReadEnd after each read; it does not allocate.
+func (c *Capture) CapturedAt(end uint64) (int64, bool) {
+	n := c.nstamp.Load()
+	// Newest first: the uplink asks about recent audio.
+	for k := uint64(0); k < min(n, captureStamps); k++ {
+		st := &c.stamps[(n-1-k)%captureStamps]
+		e := st.end.Load()
+		at := st.at.Load()
+		if e == 0 || st.end.Load() != e {
+			return 0, false // rewritten under us: too old
+		}
+		if e < end {
+			return 0, false // not written yet: cannot happen for audio read from the ring
+		}
+		// The oldest write whose end reaches the position holds its sample.
+		if k+1 == min(n, captureStamps) {
+			// The oldest stamp kept: it is that write only if it is the first ever.
+			return at, n <= captureStamps
+		}
+		if c.stamps[(n-2-k)%captureStamps].end.Load() < end {
+			return at, true
+		}
+	}
+	return 0, false
 }
 
 // SetStreaming opens or closes the gate to the uplink ring. Opening sends

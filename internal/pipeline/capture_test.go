@@ -431,11 +431,12 @@ func TestCaptureAllocs(t *testing.T) {
 			period := f.Rate / 50
 			r := newCaptureRig(t, f, period, sig, 0)
 			r.mic.err = nil // loop
-			sink := &uplinkFakeSink{keep: make([]int16, 0, 1<<16)}
+			sink := &uplinkTimedFake{uplinkFakeSink: uplinkFakeSink{keep: make([]int16, 0, 1<<16)}, at: make([]int64, 0, 1<<12)}
 			u, err := NewUplink(r.ring, sink, UplinkConfig{ChunkMs: 20})
 			if err != nil {
 				t.Fatal(err)
 			}
+			u.TimeFrom(r.c) // capture times ride along
 			r.c.SetStreaming(true)
 			for range 50 { // past the pre-roll and any warm-up
 				if err := r.c.step(); err != nil {
@@ -452,12 +453,15 @@ func TestCaptureAllocs(t *testing.T) {
 				if len(sink.keep) > cap(sink.keep)-4096 {
 					sink.keep = sink.keep[:0]
 				}
+				if len(sink.at) == cap(sink.at) {
+					sink.at = sink.at[:0]
+				}
 			})
 			if a != 0 {
 				t.Errorf("capture to uplink allocates %v times per period, want 0", a)
 			}
-			if sink.total() == 0 {
-				t.Error("no audio reached the sink")
+			if sink.total() == 0 || len(sink.at) == 0 {
+				t.Errorf("%d samples and %d capture times reached the sink; want both", sink.total(), len(sink.at))
 			}
 		})
 	}

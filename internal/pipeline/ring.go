@@ -39,6 +39,8 @@ type Ring struct {
 	policy RingPolicy
 	ready  chan struct{} // coalesced "samples were written"
 
+	readEnd uint64 // consumer only: position after the last Read
+
 	_       [64]byte // keep the indices on separate cache lines
 	w       atomic.Uint64
 	_       [56]byte
@@ -145,8 +147,13 @@ func (q *Ring) Read(p []int16) int {
 	copy(p[:first], q.buf[start:start+first])
 	copy(p[first:n], q.buf[:n-first])
 	q.r.Store(r + n)
+	q.readEnd = r + n
 	return int(n)
 }
+
+// ReadEnd is the stream position (see Written) just past the samples the last Read
+// returned. Only the consumer goroutine may call it.
+func (q *Ring) ReadEnd() uint64 { return q.readEnd }
 
 // Discard drops everything queued and returns how many samples that was.
 // Dropping on purpose is not counted in Dropped. Only the consumer

@@ -20,6 +20,18 @@ type uplinkSink interface {
 	AppendAudio(pcm []int16) error
 }
 
+// uplinkTimedSink is a sink that can also carry when the newest sample of an append
+// was captured, to measure what the daemon adds between microphone and socket.
+// *realtime.Client satisfies it.
+type uplinkTimedSink interface {
+	AppendAudioAt(pcm []int16, captured int64) error
+}
+
+// uplinkStamps says when audio entered the ring. *Capture satisfies it.
+type uplinkStamps interface {
+	CapturedAt(end uint64) (int64, bool)
+}
+
 // UplinkConfig sets the chunk size of the uplink.
 type UplinkConfig struct {
 	// ChunkMs is the audio per append, 20 to 100 ms; 0 means
@@ -41,9 +53,11 @@ var errUplinkStopped = errors.New("pipeline: uplink stopped")
 // Run belongs to one goroutine; Flush, SetHold and Stats may be called from
 // any other.
 type Uplink struct {
-	ring  *Ring
-	sink  uplinkSink
-	chunk []int16
+	ring   *Ring
+	sink   uplinkSink
+	timed  uplinkTimedSink // sink, when it takes capture times
+	stamps uplinkStamps    // set by TimeFrom before Run
+	chunk  []int16
 
 	hold    atomic.Bool
 	wake    chan struct{}      // coalesced: hold changed
@@ -65,9 +79,11 @@ func NewUplink(ring *Ring, sink uplinkSink, c UplinkConfig) (*Uplink, error) {
 	if ms < 20 || ms > 100 {
 		return nil, fmt.Errorf("new uplink: chunk of %d ms out of range [20, 100]", ms)
 	}
+	timed, _ := sink.(uplinkTimedSink)
 	return &Uplink{
 		ring:    ring,
 		sink:    sink,
+		timed:   timed,
 		chunk:   make([]int16, CaptureRate*ms/1000),
 		wake:    make(chan struct{}, 1),
 		flushes: make(chan chan struct{}),
@@ -105,11 +121,21 @@ func (u *Uplink) drain(partial bool) {
 	}
 }
 
+// TimeFrom makes each append carry when its newest sample entered the ring, from the
+// capture loop's stamps, if the sink takes it. Call it before Run.
+func (u *Uplink) TimeFrom(s uplinkStamps) { u.stamps = s }
+
 func (u *Uplink) send(n int) {
 	if n == 0 {
 		return
 	}
-	if err := u.sink.AppendAudio(u.chunk[:n]); err != nil {
+	var err error
+	if at, ok := u.capturedAt(); ok {
+		err = u.timed.AppendAudioAt(u.chunk[:n], at)
+	} else {
+		err = u.sink.AppendAudio(u.chunk[:n])
+	}
+	if err != nil {
 		// The client counts and reports its own failures; the audio of
 		// this chunk is gone either way, and the next one may succeed.
 		u.errs.Add(1)
@@ -117,6 +143,13 @@ func (u *Uplink) send(n int) {
 	}
 	u.chunks.Add(1)
 	u.samples.Add(uint64(n))
+}
+
+func (u *Uplink) capturedAt() (int64, bool) {
+	if u.stamps == nil || u.timed == nil {
+		return 0, false
+	}
+	return u.stamps.CapturedAt(u.ring.ReadEnd())
 }
 
 // Flush sends everything queued, a last partial chunk included, and

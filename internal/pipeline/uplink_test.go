@@ -245,3 +245,57 @@ func TestUplinkGate(t *testing.T) {
 }
 
 var _ captureGate = (*UplinkGate)(nil)
+
+// uplinkTimedSink records the capture time each append carried.
+type uplinkTimedFake struct {
+	uplinkFakeSink
+	at []int64
+}
+
+func (s *uplinkTimedFake) AppendAudioAt(pcm []int16, captured int64) error {
+	s.at = append(s.at, captured)
+	return s.AppendAudio(pcm)
+}
+
+// TestUplinkCaptureTimes: each append carries when its newest sample entered the ring,
+// from the capture loop's stamps: with 10 ms frames and 40 ms chunks, the time of every
+// fourth frame; the pre-roll sent on opening counts as written when it was sent.
+func TestUplinkCaptureTimes(t *testing.T) {
+	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	r := newCaptureRig(t, f, 240, make([]int16, 240*200), 20) // 20 ms of pre-roll
+	clock := int64(1_000_000)
+	r.c.now = func() int64 { return clock }
+	sink := &uplinkTimedFake{}
+	u, err := NewUplink(r.ring, sink, UplinkConfig{ChunkMs: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.TimeFrom(r.c)
+	step := func() {
+		t.Helper()
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+		clock += 10
+	}
+	step()
+	step() // two frames of pre-roll, not sent
+	r.c.SetStreaming(true)
+	for range 8 {
+		step() // frame k written at 1_000_020 + 10k
+	}
+	u.drain(false)
+	// Ring: 20 ms pre-roll (sent at the first open frame, 1_000_020, which is its
+	// end), then 7 more frames. Chunks of 4 frames end at frames 3 and 7 counting the
+	// pre-roll's two: written at 1_000_040 and 1_000_080.
+	if want := []int64{1_000_040, 1_000_080}; !slices.Equal(sink.at, want) {
+		t.Errorf("appends carried capture times %v, want %v", sink.at, want)
+	}
+	// Stamps too old to be remembered are not guessed.
+	for range captureStamps + 1 {
+		step()
+	}
+	if _, ok := r.c.CapturedAt(1); ok {
+		t.Errorf("CapturedAt found a time for audio written %d writes ago", captureStamps+1)
+	}
+}
