@@ -120,8 +120,9 @@ func WithClock(c Clock) Option { return func(o *options) { o.clock = c } }
 // A file: playback device paces writes the same way.
 func WithFileRealtime(on bool) Option { return func(o *options) { o.fileRealtime = on } }
 
-// WithReopen makes ReadFrames and WriteFrames survive a device that disappears (ENODEV,
-// an unplugged USB device): the PCM is closed and opened again with exponential backoff
+// WithReopen makes ReadFrames and WriteFrames survive a device that disappears (an
+// unplugged USB device, its card disconnected; see the package doc): the PCM is closed and
+// opened again with exponential backoff
 // from min to max until the device returns with the same parameters, or Close is called.
 func WithReopen(min, max time.Duration) Option {
 	return func(o *options) { o.reopen, o.backoffMin, o.backoffMax = true, min, max }

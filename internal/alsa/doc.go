@@ -24,8 +24,16 @@
 // ReadFrames and WriteFrames move interleaved frames between the device and buffers the
 // caller owns, without allocating. The file descriptor is non-blocking and waits in the Go
 // runtime poller, so Close unblocks a reader. An overrun or underrun (EPIPE) is recovered
-// by preparing the stream again and counted (Xruns); a suspend (ESTRPIPE) is resumed; with
-// WithReopen a device that disappears (ENODEV, an unplugged USB microphone) is reopened
-// with backoff until it returns. A busy device gives an error naming who holds it, when
-// /proc tells.
+// by preparing the stream again and counted (Xruns); a suspend (ESTRPIPE) is resumed.
+//
+// # A device that goes away
+//
+// When a card is disconnected (an unplugged USB microphone, its driver unbound) the kernel
+// says so in more than one way: ENODEV, EBADFD from a stream that can no longer be
+// prepared, or a poll that reports only an error. All of them mean "gone": the error the
+// transfer returns is ENODEV to errors.Is (the kernel's errno stays in it), the PCM closes
+// its file at once, since the kernel holds the card, and whoever removes it, until every
+// file of it is closed, and Gone turns true. With WithReopen the transfer instead waits,
+// reopening with backoff until the device returns. A busy device gives an error naming
+// who holds it, when /proc tells.
 package alsa

@@ -31,3 +31,21 @@ func (e *BusyError) Error() string {
 
 // Unwrap makes errors.Is(err, syscall.EBUSY) true.
 func (e *BusyError) Unwrap() error { return syscall.EBUSY }
+
+// goneError is a device that went away under an open stream (unplugged, its driver
+// unbound), whichever errno the kernel used to say so. errors.Is(err, syscall.ENODEV) is
+// true, which is what "gone" means to callers and to WithReopen; the kernel's own errno
+// stays reachable through Unwrap.
+type goneError struct {
+	op  string // what found out, e.g. "prepare after EBADFD"
+	err error
+}
+
+func (e *goneError) Error() string {
+	return "device disconnected (" + e.op + ": " + e.err.Error() + ")"
+}
+
+func (e *goneError) Unwrap() error { return e.err }
+
+// Is makes errors.Is(err, syscall.ENODEV) true.
+func (e *goneError) Is(target error) bool { return target == syscall.ENODEV }

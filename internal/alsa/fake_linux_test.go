@@ -35,9 +35,10 @@ type fakePCM struct {
 	installed *hwParams
 	sw        swParams
 	state     int
-	calls     []string // non-transfer ioctls in order
-	xferErrs  []error  // errors the next transfers return, in order
-	resumeErr []error  // errors RESUME returns, in order
+	calls     []string            // non-transfer ioctls in order
+	xferErrs  []error             // errors the next transfers return, in order
+	resumeErr []error             // errors RESUME returns, in order
+	ctlErrs   map[uintptr][]error // errors the next non-transfer ioctls of a kind return, in order
 	delayVal  int
 	next      byte   // capture: the next byte value produced
 	written   []byte // playback: what was written
@@ -111,6 +112,11 @@ func (f *fakePCM) refineLocked(p *hwParams) error {
 func (f *fakePCM) ioctl(req uintptr, arg unsafe.Pointer) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if errs := f.ctlErrs[req]; len(errs) > 0 {
+		f.ctlErrs[req] = errs[1:]
+		f.calls = append(f.calls, "failed "+ioctlNames[req])
+		return errs[0]
+	}
 	switch req {
 	case ioctlPCMUserPVersion:
 		f.calls = append(f.calls, "user_pversion")
@@ -164,6 +170,22 @@ func (f *fakePCM) ioctl(req uintptr, arg unsafe.Pointer) error {
 		return syscall.ENOTTY
 	}
 	return nil
+}
+
+// ioctlNames names the ioctls whose failures tests script (ctlErrs).
+var ioctlNames = map[uintptr]string{
+	ioctlPrepare: "prepare", ioctlDrop: "drop", ioctlDrain: "drain", ioctlResume: "resume",
+	ioctlPause: "pause", ioctlStatus: "status", ioctlDelay: "delay",
+}
+
+// failNext makes the next ioctls of kind req fail with errs, in order.
+func (f *fakePCM) failNext(req uintptr, errs ...error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ctlErrs == nil {
+		f.ctlErrs = map[uintptr][]error{}
+	}
+	f.ctlErrs[req] = append(f.ctlErrs[req], errs...)
 }
 
 func (f *fakePCM) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {

@@ -129,7 +129,9 @@ func (h *hwPCM) read(buf []byte, frames int) (int, error)  { return h.xfer(buf, 
 func (h *hwPCM) write(buf []byte, frames int) (int, error) { return h.xfer(buf, frames) }
 
 // recover handles what a transfer can run into: an xrun (EPIPE), a suspend (ESTRPIPE) and
-// a stream stopped under us by Drop (EBADFD). Anything else is returned.
+// a stream stopped under us by Drop (EBADFD). A stream whose card was disconnected answers
+// EBADFD too, and then cannot be prepared again: that gives a goneError. Anything else is
+// returned.
 func (h *hwPCM) recover(err error) error {
 	switch {
 	case errors.Is(err, unix.EPIPE):
@@ -138,7 +140,7 @@ func (h *hwPCM) recover(err error) error {
 			h.lastLog = now
 			h.log.Warn("audio xrun recovered", "stream", h.stream.String(), "xruns", h.xruns.Load())
 		}
-		return h.prepare()
+		return h.prepare("xrun")
 	case errors.Is(err, unix.ESTRPIPE):
 		for range 100 {
 			err := h.dev.ioctl(ioctlResume, nil)
@@ -152,19 +154,32 @@ func (h *hwPCM) recover(err error) error {
 				return ErrClosed
 			}
 		}
-		return h.prepare()
+		return h.prepare("suspend")
 	case errors.Is(err, unix.EBADFD):
-		return h.prepare()
+		return h.prepare("EBADFD")
 	}
 	return err
 }
 
-func (h *hwPCM) prepare() error {
-	if err := h.dev.ioctl(ioctlPrepare, nil); err != nil {
-		return fmt.Errorf("prepare after xrun: %w", err)
+// prepare prepares the stream again after a transfer stopped (after says why).
+func (h *hwPCM) prepare(after string) error {
+	err := h.dev.ioctl(ioctlPrepare, nil)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if isGone(err) {
+		return &goneError{op: "prepare after " + after, err: err}
+	}
+	return fmt.Errorf("prepare after %s: %w", after, err)
 }
+
+// isGone reports whether an ioctl's errno means the card is disconnected, for ioctls that
+// do not fail so on a stream that is set up (PREPARE, DROP, STATUS). The kernel answers
+// EBADFD while the file still has the PCM's operations (pcm_native.c,
+// snd_pcm_common_ioctl: state DISCONNECTED), and ENODEV once snd_card_disconnect has
+// swapped in its dummy ones (init.c, snd_disconnect_ioctl); which one a call gets depends
+// on whether it entered before or after the swap.
+func isGone(err error) bool { return isErrno(err, unix.ENODEV, unix.EBADFD) }
 
 func (h *hwPCM) delay() (int, error) {
 	h.mu.Lock()
@@ -184,6 +199,9 @@ func (h *hwPCM) status() (Status, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.dev.ioctl(ioctlStatus, unsafe.Pointer(&h.st)); err != nil {
+		if isGone(err) {
+			return Status{}, &goneError{op: "status", err: err}
+		}
 		return Status{}, fmt.Errorf("status: %w", err)
 	}
 	st := Status{State: fmt.Sprintf("STATE(%d)", h.st.State), Avail: int(h.st.Avail), Delay: h.st.Delay}
@@ -195,12 +213,12 @@ func (h *hwPCM) status() (Status, error) {
 
 func (h *hwPCM) drop() error {
 	if err := h.dev.ioctl(ioctlDrop, nil); err != nil {
+		if isGone(err) {
+			return &goneError{op: "drop", err: err}
+		}
 		return fmt.Errorf("drop: %w", err)
 	}
-	if err := h.dev.ioctl(ioctlPrepare, nil); err != nil {
-		return fmt.Errorf("prepare after drop: %w", err)
-	}
-	return nil
+	return h.prepare("drop")
 }
 
 // drain waits for queued playback to finish. On a non-blocking file the kernel starts
@@ -212,7 +230,10 @@ func (h *hwPCM) drain() error {
 	err := h.dev.ioctl(ioctlDrain, nil)
 	if err != nil && !errors.Is(err, unix.EAGAIN) {
 		if isErrno(err, unix.EPIPE, unix.EBADFD) {
-			return h.prepare()
+			return h.prepare("drain")
+		}
+		if errors.Is(err, unix.ENODEV) {
+			return &goneError{op: "drain", err: err}
 		}
 		return fmt.Errorf("drain: %w", err)
 	}
@@ -229,7 +250,7 @@ func (h *hwPCM) drain() error {
 			return ErrClosed
 		}
 	}
-	return h.prepare()
+	return h.prepare("drain")
 }
 
 func (h *hwPCM) pause(on bool) error {
@@ -238,6 +259,9 @@ func (h *hwPCM) pause(on bool) error {
 		v = 1
 	}
 	if err := h.dev.ioctl(ioctlPause, unsafe.Pointer(&v)); err != nil {
+		if errors.Is(err, unix.ENODEV) {
+			return &goneError{op: fmt.Sprintf("pause %v", on), err: err}
+		}
 		return fmt.Errorf("pause %v: %w", on, err)
 	}
 	return nil

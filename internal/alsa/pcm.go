@@ -136,36 +136,56 @@ func (p *PCM) transfer(buf []byte, s Stream) (int, error) {
 		} else {
 			n, err = b.write(buf, frames)
 		}
-		if err == nil || !p.opts.reopen || !errors.Is(err, syscall.ENODEV) {
+		if err == nil || !errors.Is(err, syscall.ENODEV) {
 			if err != nil && !errors.Is(err, io.EOF) {
 				err = fmt.Errorf("pcm %s %v: %w", p.name, s, err)
 			}
 			return n, err
 		}
-		if err := p.reopen(err); err != nil {
+		// The device is gone: its file is closed at once, as the kernel holds the card
+		// (and whoever unplugs it) until every file of it is closed.
+		if b != nil {
+			p.drop(b, err)
+		}
+		if !p.opts.reopen {
+			return n, fmt.Errorf("pcm %s %v: %w", p.name, s, err)
+		}
+		if err := p.reopen(); err != nil {
 			return 0, err
 		}
 	}
 }
 
-// Gone reports whether the device has disappeared and is being waited for (WithReopen).
+// Gone reports whether the device has disappeared: its file is closed, and with
+// WithReopen it is being waited for.
 func (p *PCM) Gone() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.b == nil && !p.closed
 }
 
-// reopen closes the vanished device and opens it again with backoff until it returns,
-// its parameters change, or Close is called.
-func (p *PCM) reopen(cause error) error {
+// drop closes b, the vanished device, unless Close or a reopen got there first.
+func (p *PCM) drop(b backend, cause error) {
 	p.mu.Lock()
-	old := p.b
-	p.b = nil
-	p.mu.Unlock()
-	if old != nil {
-		old.close()
+	mine := p.b == b
+	if mine {
+		p.b = nil
 	}
-	p.opts.log.Warn("audio device gone, reopening", "device", p.name, "stream", p.stream.String(), "err", cause)
+	p.mu.Unlock()
+	if !mine {
+		return
+	}
+	b.close()
+	msg := "audio device gone"
+	if p.opts.reopen {
+		msg = "audio device gone, reopening"
+	}
+	p.opts.log.Warn(msg, "device", p.name, "stream", p.stream.String(), "err", cause)
+}
+
+// reopen opens the vanished device again with backoff until it returns, its parameters
+// change, or Close is called.
+func (p *PCM) reopen() error {
 	wait := p.opts.backoffMin
 	for attempt := 1; ; attempt++ {
 		if !p.opts.clock.Sleep(wait, p.stop) {

@@ -74,6 +74,9 @@ func (d *realDev) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {
 	} else {
 		err = d.rc.Write(d.xFn)
 	}
+	if err != nil && !d.closed.Load() && !errors.Is(err, os.ErrClosed) {
+		err = d.transferAfterPollError(err)
+	}
 	d.xArg = nil
 	if err != nil {
 		return d.closedErr(err)
@@ -82,6 +85,26 @@ func (d *realDev) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {
 		return d.xErrno
 	}
 	return nil
+}
+
+// transferAfterPollError handles the poller giving up on the file while a transfer
+// waited. When a card is disconnected, the kernel gives every open file of it dummy
+// operations whose poll answers EPOLLERR|EPOLLNVAL (sound/core/init.c,
+// snd_disconnect_poll); epoll passes on only EPOLLERR, and Go reports a read wait that
+// sees nothing but EPOLLERR as "not pollable", with no errno. The transfer ioctl is then
+// issued once more, outside the poller, for the kernel's own answer (ENODEV from the
+// dummy operations). If even that would wait, the file is of no more use: ENODEV, so
+// that the stream is reopened on a new file. A write wait is not affected (Go retries
+// the write), but is handled the same way.
+func (d *realDev) transferAfterPollError(perr error) error {
+	if err := d.rc.Control(func(fd uintptr) { d.xFn(fd) }); err != nil {
+		return err
+	}
+	if d.xErrno == unix.EAGAIN {
+		d.xErrno = 0
+		return &goneError{op: "wait for the device", err: perr}
+	}
+	return nil // xErrno, if any, is the answer
 }
 
 func (d *realDev) closedErr(err error) error {
