@@ -2,12 +2,15 @@
 # Install test of the amd64 voiced .deb in a Debian bookworm root.
 #
 #   packaging/test-deb.sh [PATH/voiced_VERSION_amd64.deb]
+#   packaging/test-deb.sh --base-root
 #
 # Without an argument it takes the newest dist/voiced_*_amd64.deb (what
 # `make deb` built). The bookworm root is made once with debootstrap and kept
 # in $VOICED_TEST_DEB_CACHE (default /var/cache/voiced-test-deb); every
 # scenario runs in a fresh copy of it under build/test-deb. Needs root (chroot,
-# debootstrap) and the Debian mirror the first time.
+# debootstrap) and the Debian mirror the first time. With --base-root it only
+# makes that root if it is not there yet and prints its path (test/vm boots a
+# copy of it under QEMU); nothing is installed into it.
 #
 # Scenarios:
 #   plain     no systemd running (a chroot, an image build): install, check
@@ -88,6 +91,29 @@ for t in debootstrap dpkg-deb chroot mount; do
 	command -v "$t" >/dev/null || die "$t is missing (apt-get install debootstrap dpkg-dev)"
 done
 
+# make_base makes the bookworm root once. A half-made one (interrupted run) is
+# redone.
+make_base() {
+	[ ! -e "$base/.complete" ] || return 0
+	echo "test-deb: debootstrap $suite ($include) into $base, once" >&2
+	rm -rf "$base.tmp"
+	mkdir -p "$cache"
+	debootstrap --variant=minbase --include="$include" "$suite" "$base.tmp" "$mirror" \
+		>"$cache/debootstrap.log" 2>&1 ||
+		die "debootstrap failed, see $cache/debootstrap.log"
+	# No package lists or downloaded .debs are needed in the copies.
+	rm -rf "$base.tmp"/var/cache/apt/archives/*.deb "$base.tmp"/var/lib/apt/lists/*
+	touch "$base.tmp/.complete"
+	rm -rf "$base"
+	mv "$base.tmp" "$base"
+}
+
+if [ "${1:-}" = --base-root ]; then
+	make_base
+	echo "$base"
+	exit 0
+fi
+
 deb1=${1:-}
 if [ -z "$deb1" ]; then
 	for f in "$top"/dist/voiced_*_amd64.deb; do
@@ -101,20 +127,7 @@ fi
 v1=$(dpkg-deb -f "$deb1" Version) || die "cannot read the version of $deb1"
 echo "test-deb: testing $deb1 ($v1)"
 
-# The bookworm root, made once. A half-made one (interrupted run) is redone.
-if [ ! -e "$base/.complete" ]; then
-	echo "test-deb: debootstrap $suite ($include) into $base, once"
-	rm -rf "$base.tmp"
-	mkdir -p "$cache"
-	debootstrap --variant=minbase --include="$include" "$suite" "$base.tmp" "$mirror" \
-		>"$cache/debootstrap.log" 2>&1 ||
-		die "debootstrap failed, see $cache/debootstrap.log"
-	# No package lists or downloaded .debs are needed in the copies.
-	rm -rf "$base.tmp"/var/cache/apt/archives/*.deb "$base.tmp"/var/lib/apt/lists/*
-	touch "$base.tmp/.complete"
-	rm -rf "$base"
-	mv "$base.tmp" "$base"
-fi
+make_base
 
 # A run that was killed may have left /proc mounted in its roots.
 grep -o " $work/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done

@@ -134,6 +134,55 @@ func TestReadBoot(t *testing.T) {
 	if got := readBoot(dir); got != want {
 		t.Errorf("readBoot = %+v, want %+v", got, want)
 	}
+	writeFiles(t, dir, map[string]string{"_boot/systemd-analyze": "Startup finished in 5.0s (kernel) + 38.3s (userspace) = 43.3s \ngraphical.target was never reached.\n"})
+	want.startup = "Startup finished in 5.0s (kernel) + 38.3s (userspace) = 43.3s "
+	if got := readBoot(dir); got != want {
+		t.Errorf("readBoot with systemd-analyze = %+v, want %+v", got, want)
+	}
+}
+
+func TestBoots(t *testing.T) {
+	names := []string{"kernel", "alsa", "ptt"}
+	tests := []struct {
+		name string
+		arch string
+		only string
+		want []guestBoot
+	}{
+		{
+			name: "amd64 boots the initramfs guest, then the systemd guest",
+			arch: "amd64",
+			want: []guestBoot{{guest: "amd64", names: names}, {guest: "systemd", names: []string{"systemd"}}},
+		},
+		{
+			name: "arm64 has no systemd guest",
+			arch: "arm64",
+			want: []guestBoot{{guest: "arm64", names: names}},
+		},
+		{
+			name: "only systemd: no initramfs boot",
+			arch: "amd64", only: "systemd",
+			want: []guestBoot{{guest: "systemd", names: []string{"systemd"}}},
+		},
+		{
+			name: "only initramfs scenarios: no systemd boot",
+			arch: "amd64", only: "alsa,ptt",
+			want: []guestBoot{{guest: "amd64", names: []string{"alsa", "ptt"}}},
+		},
+		{
+			name: "only systemd on arm64: nothing to boot",
+			arch: "arm64", only: "systemd",
+			want: nil,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("VOICED_VM_ONLY", tc.only)
+			if got := boots(tc.arch, names); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("boots(%q) with VOICED_VM_ONLY=%q = %+v, want %+v", tc.arch, tc.only, got, tc.want)
+			}
+		})
+	}
 }
 
 func TestTail(t *testing.T) {

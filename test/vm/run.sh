@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make test-vm: build the guests (kernel pieces cached under test/vm/.cache, payload from
-# the current tree), then boot them and report every scenario as a Go subtest.
+# make test-vm: build the guests (kernel pieces cached under test/vm/.cache, payload and
+# the systemd guest's .deb from the current tree), then boot them and report every
+# scenario as a Go subtest.
 # Env: VOICED_VM_ARCH=amd64,arm64  VOICED_VM_ONLY=kernel,gpio  VOICED_VM_BREAK=gpio
 #      VOICED_VM_PARALLEL=1 (boot the guests side by side)  VOICED_VM_TIMEOUT=480
 #      VOICED_VM_RETRY=0 (do not repeat a failed run)
@@ -8,7 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 t0=$(date +%s)
 IFS=, read -r -a archs <<<"${VOICED_VM_ARCH:-amd64,arm64}"
-./build.sh "${archs[@]}"
+# The systemd guest (scenario "systemd", reported under amd64) boots with the amd64 guest.
+guests=("${archs[@]}")
+if [[ ",${VOICED_VM_ARCH:-amd64}," == *,amd64,* ]] && [[ -z ${VOICED_VM_ONLY:-} || ",$VOICED_VM_ONLY," == *,systemd,* ]]; then
+	guests+=(systemd)
+fi
+./build.sh "${guests[@]}"
 t1=$(date +%s)
 rc=0
 VOICED_VM=1 VOICED_VM_BUILT=1 go test -count=1 -v -timeout 20m -run '^TestVM$' . || rc=$?

@@ -31,6 +31,33 @@ type bootInfo struct {
 	initUptime string // seconds from kernel start to /init
 	doneUptime string // seconds from kernel start to the end of the last scenario
 	complete   bool   // init got through every scenario
+	startup    string // the systemd guest: systemd-analyze's line on the boot's time
+}
+
+// systemdScenario is the one scenario of the systemd guest (systemd/check, run by a unit in
+// a Debian root booted with systemd as PID 1); it is reported under the amd64 guest.
+const systemdScenario = "systemd"
+
+// guestBoot is one boot of a guest built by build.sh and the scenarios it reports.
+type guestBoot struct {
+	guest string   // build.sh and boot.sh name: amd64, arm64 or systemd
+	names []string // the scenarios whose results it leaves
+}
+
+// boots lists the boots behind TestVM/ARCH: the initramfs guest with the scenarios of
+// scenarios/, then for amd64 the systemd guest, each when VOICED_VM_ONLY leaves it
+// anything to run. The systemd guest is amd64: one full systemd boot per run is enough.
+func boots(arch string, names []string) []guestBoot {
+	var out []guestBoot
+	if n := only(names); len(n) > 0 {
+		out = append(out, guestBoot{guest: arch, names: n})
+	}
+	if arch == "amd64" {
+		if n := only([]string{systemdScenario}); len(n) > 0 {
+			out = append(out, guestBoot{guest: systemdScenario, names: n})
+		}
+	}
+	return out
 }
 
 // scenarioNames lists the scenarios in dir: files NN-name.sh, in run order, as names.
@@ -92,7 +119,8 @@ func readBoot(dir string) bootInfo {
 		b, _ := os.ReadFile(filepath.Join(dir, "_boot", f))
 		return strings.TrimSpace(string(b))
 	}
-	return bootInfo{initUptime: read("init_uptime"), doneUptime: read("done_uptime"), complete: read("complete") == "done"}
+	startup, _, _ := strings.Cut(read("systemd-analyze"), "\n")
+	return bootInfo{initUptime: read("init_uptime"), doneUptime: read("done_uptime"), complete: read("complete") == "done", startup: startup}
 }
 
 // tail returns the last n lines of s.
@@ -167,7 +195,6 @@ func TestVM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names = only(names)
 	// One guest at a time by default: two emulated guests on two host cores starve each
 	// other, and the audio scenarios run in real time (an xrun is a failure there).
 	parallel := os.Getenv("VOICED_VM_PARALLEL") == "1"
@@ -176,43 +203,55 @@ func TestVM(t *testing.T) {
 			if parallel {
 				t.Parallel()
 			}
-			if os.Getenv("VOICED_VM_BUILT") != "1" {
-				buildMu.Lock()
-				out, err := run("./build.sh", arch)
-				buildMu.Unlock()
-				if err != nil {
-					t.Fatalf("build.sh %s: %v\n%s", arch, err, out)
-				}
+			for _, b := range boots(arch, names) {
+				bootAndReport(t, b)
 			}
-			cache := os.Getenv("VOICED_VM_CACHE")
-			if cache == "" {
-				cache = ".cache"
+		})
+	}
+}
+
+// bootAndReport builds the guest unless run.sh did, boots it, and reports each of its
+// scenarios as a subtest of t.
+func bootAndReport(t *testing.T, b guestBoot) {
+	t.Helper()
+	if os.Getenv("VOICED_VM_BUILT") != "1" {
+		buildMu.Lock()
+		out, err := run("./build.sh", b.guest)
+		buildMu.Unlock()
+		if err != nil {
+			t.Fatalf("build.sh %s: %v\n%s", b.guest, err, out)
+		}
+	}
+	cache := os.Getenv("VOICED_VM_CACHE")
+	if cache == "" {
+		cache = ".cache"
+	}
+	dir := filepath.Join(cache, "runs", b.guest)
+	out, bootErr := run("./boot.sh", b.guest, dir)
+	console, _ := os.ReadFile(filepath.Join(dir, "console.log"))
+	qemu, _ := os.ReadFile(filepath.Join(dir, "qemu_seconds"))
+	results := filepath.Join(dir, "results")
+	boot := readBoot(results)
+	t.Logf("%s guest: /init at %s s of kernel uptime, scenarios done at %s s, QEMU ran %s s wall (results in %s)",
+		b.guest, boot.initUptime, boot.doneUptime, strings.TrimSpace(string(qemu)), results)
+	if boot.startup != "" {
+		t.Logf("%s guest: %s", b.guest, boot.startup)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(bootErr, &exitErr) && exitErr.ExitCode() == 124 {
+		t.Errorf("the %s guest ran out of time (VOICED_VM_TIMEOUT, default 480 s)\n%s\nconsole (last lines):\n%s", b.guest, out, tail(string(console), 40))
+	} else if bootErr != nil {
+		t.Errorf("boot.sh %s: %v\n%s\nconsole (last lines):\n%s", b.guest, bootErr, out, tail(string(console), 40))
+	} else if !boot.complete {
+		t.Errorf("the %s guest did not get through all scenarios; console (last lines):\n%s", b.guest, tail(string(console), 40))
+	}
+	for _, name := range b.names {
+		t.Run(name, func(t *testing.T) {
+			r, err := readResult(results, name)
+			if err != nil {
+				t.Fatal(err)
 			}
-			dir := filepath.Join(cache, "runs", arch)
-			out, bootErr := run("./boot.sh", arch, dir)
-			console, _ := os.ReadFile(filepath.Join(dir, "console.log"))
-			qemu, _ := os.ReadFile(filepath.Join(dir, "qemu_seconds"))
-			results := filepath.Join(dir, "results")
-			boot := readBoot(results)
-			t.Logf("%s guest: /init at %s s of kernel uptime, scenarios done at %s s, QEMU ran %s s wall (results in %s)",
-				arch, boot.initUptime, boot.doneUptime, strings.TrimSpace(string(qemu)), results)
-			var exitErr *exec.ExitError
-			if errors.As(bootErr, &exitErr) && exitErr.ExitCode() == 124 {
-				t.Errorf("the %s guest ran out of time (VOICED_VM_TIMEOUT, default 480 s)\n%s\nconsole (last lines):\n%s", arch, out, tail(string(console), 40))
-			} else if bootErr != nil {
-				t.Errorf("boot.sh %s: %v\n%s\nconsole (last lines):\n%s", arch, bootErr, out, tail(string(console), 40))
-			} else if !boot.complete {
-				t.Errorf("the %s guest did not get through all scenarios; console (last lines):\n%s", arch, tail(string(console), 40))
-			}
-			for _, name := range names {
-				t.Run(name, func(t *testing.T) {
-					r, err := readResult(results, name)
-					if err != nil {
-						t.Fatal(err)
-					}
-					verdict(t, r, string(console))
-				})
-			}
+			verdict(t, r, string(console))
 		})
 	}
 }
