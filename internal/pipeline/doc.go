@@ -40,7 +40,7 @@
 // saturate rather than wrap around.
 //
 // Resampler converts between 8, 16, 22.05, 24, 32, 44.1 and 48 kHz with a
-// Kaiser-windowed sinc in polyphase form, designed for 100 dB of stopband
+// Kaiser-windowed sinc in polyphase form, designed for 94 dB of stopband
 // attenuation with the transition band between 0.9 and 1.0 of the lower
 // Nyquist frequency: flat to ±0.1 dB below it, no aliasing above it.
 //
