@@ -13,9 +13,14 @@
 // # Connection
 //
 // A [Client] owns one WebSocket at a time with exactly one reader and one
-// writer goroutine (gorilla/websocket allows one of each). The writer drains
-// an ordered send queue and sends pings; the pong handler and every received
-// message extend the read deadline. [Client.Run] reconnects with a capped,
+// writer goroutine. gorilla/websocket does the handshake (HTTP upgrade,
+// proxies, TLS) and writes control frames; data frames are framed by the
+// client itself in both directions (RFC 6455 section 5), so neither
+// direction allocates per message. The frame reader starts with the bytes
+// gorilla read past the 101 response; for wss through a proxy, where those
+// cannot be known, gorilla's own reader is used. The writer drains an
+// ordered send queue, sends pings and answers the server's; pongs and every
+// received message extend the read deadline. [Client.Run] reconnects with a capped,
 // jittered exponential backoff. Fatal errors (a bad API key, no quota,
 // HTTP 401/403 on upgrade) are reported as [Fatal] events and retried only
 // slowly. With Options.OnDemand the client connects only between
