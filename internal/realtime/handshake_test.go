@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -285,39 +286,7 @@ func TestHandshakeFallback(t *testing.T) {
 func TestHandshakeThroughProxy(t *testing.T) {
 	first := serverFrame(true, opText, []byte(sessionCreatedJSON))
 	target := startRawServer(t, first, nil)
-	targetAddr := strings.TrimSuffix(strings.TrimPrefix(target, "ws://"), "/v1/realtime")
-	pl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer pl.Close()
-	wg.Add(1)
-	go func() { // a CONNECT proxy for one connection
-		defer wg.Done()
-		c, err := pl.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReader(c)
-		req, err := http.ReadRequest(br)
-		if err != nil || req.Method != http.MethodConnect || req.Host != targetAddr {
-			return
-		}
-		up, err := net.Dial("tcp", targetAddr)
-		if err != nil {
-			return
-		}
-		defer up.Close()
-		if _, err := c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
-			return
-		}
-		go func() { _, _ = io.Copy(up, br); up.Close() }()
-		_, _ = io.Copy(c, up)
-	}()
-	proxyURL, _ := url.Parse("http://" + pl.Addr().String())
+	proxyURL := startConnectProxy(t, strings.TrimSuffix(strings.TrimPrefix(target, "ws://"), "/v1/realtime"))
 	c, err := New(Options{URL: target, Dialer: &websocket.Dialer{Proxy: http.ProxyURL(proxyURL)}})
 	if err != nil {
 		t.Fatal(err)
@@ -357,5 +326,144 @@ func TestAfterResponse(t *testing.T) {
 				t.Errorf("afterResponse = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+// startConnectProxy runs an HTTP CONNECT proxy on loopback that tunnels one
+// connection to target.
+func startConnectProxy(t *testing.T, target string) *url.URL {
+	t.Helper()
+	pl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		pl.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := pl.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil || req.Method != http.MethodConnect || req.Host != target {
+			return
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		mu.Lock()
+		conns = append(conns, c, up)
+		mu.Unlock()
+		if _, err := c.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+			return
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = io.Copy(up, br); up.Close() }()
+		_, _ = io.Copy(c, up)
+	}()
+	u, _ := url.Parse("http://" + pl.Addr().String())
+	return u
+}
+
+// syncBuffer is a log destination for a test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// wss through a proxy: the client reads through gorilla (and says so at
+// debug level); audio and the server's pings work as on the
+// frame reader.
+func TestClientFallbackThroughProxy(t *testing.T) {
+	frame, samples := audioDeltaFrame()
+	delta := frame[4:] // the message without its 16-bit-length header
+	pongs := make(chan string, 1)
+	up := websocket.Upgrader{}
+	hs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		ws.SetPongHandler(func(p string) error { pongs <- p; return nil })
+		_ = ws.WriteMessage(websocket.TextMessage, []byte(sessionCreatedJSON))
+		_ = ws.WriteMessage(websocket.TextMessage, delta)
+		_ = ws.WriteControl(websocket.PingMessage, []byte("hi"), time.Now().Add(time.Second))
+		for { // reading runs the pong handler
+			if _, _, err := ws.NextReader(); err != nil {
+				return
+			}
+		}
+	}))
+	defer hs.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(hs.Certificate())
+	var logs syncBuffer
+	got := make(chan int, 4)
+	c, err := New(Options{
+		URL:    "wss" + strings.TrimPrefix(hs.URL, "https"),
+		Dialer: &websocket.Dialer{Proxy: http.ProxyURL(startConnectProxy(t, hs.Listener.Addr().String())), TLSClientConfig: &tls.Config{RootCAs: pool}},
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Audio:  func(_ string, pcm []int16) { got <- len(pcm) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		for range c.Events() {
+		}
+		<-done
+	}()
+	deadline := time.After(waitForTest)
+	select {
+	case n := <-got:
+		if n != samples {
+			t.Errorf("sink got %d samples, want %d", n, samples)
+		}
+	case <-deadline:
+		t.Fatal("no audio through the proxy")
+	}
+	select {
+	case p := <-pongs:
+		if p != "hi" {
+			t.Errorf("pong %q, want %q", p, "hi")
+		}
+	case <-deadline:
+		t.Fatal("the server's ping was not answered")
+	}
+	if !strings.Contains(logs.String(), "wss through a proxy") {
+		t.Errorf("log %q does not say why gorilla reads", logs.String())
 	}
 }
