@@ -87,15 +87,16 @@ func (d *realDev) transfer(s Stream, req uintptr, arg unsafe.Pointer) error {
 	return nil
 }
 
-// transferAfterPollError handles the poller giving up on the file while a transfer
-// waited. When a card is disconnected, the kernel gives every open file of it dummy
-// operations whose poll answers EPOLLERR|EPOLLNVAL (sound/core/init.c,
-// snd_disconnect_poll); epoll passes on only EPOLLERR, and Go reports a read wait that
-// sees nothing but EPOLLERR as "not pollable", with no errno. The transfer ioctl is then
-// issued once more, outside the poller, for the kernel's own answer (ENODEV from the
-// dummy operations). If even that would wait, the file is of no more use: ENODEV, so
-// that the stream is reopened on a new file. A write wait is not affected (Go retries
-// the write), but is handled the same way.
+// transferAfterPollError handles the poller failing a transfer. When a card is
+// disconnected, the kernel gives every open file of it dummy operations whose poll
+// answers EPOLLERR|EPOLLNVAL (sound/core/init.c, snd_disconnect_poll), of which epoll
+// passes on only EPOLLERR. The Go runtime remembers an event of EPOLLERR alone, and the
+// next read on the file that starts or waits fails with "not pollable" and no errno
+// (runtime/netpoll.go, netpollcheckerr): a capture that was busy between two reads when
+// the card went gets that, not the ENODEV its ioctl would get. So the transfer ioctl is
+// issued once more, outside the poller, for the kernel's own answer. If even that would
+// wait, the file is of no more use: the device counts as gone, to be reopened on a new
+// file.
 func (d *realDev) transferAfterPollError(perr error) error {
 	if err := d.rc.Control(func(fd uintptr) { d.xFn(fd) }); err != nil {
 		return err
