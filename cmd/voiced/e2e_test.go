@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -245,6 +246,27 @@ func control(t *testing.T, base, action string) {
 	}
 }
 
+// metricValue is the value of one sample line of GET /metrics (-1 when absent).
+func metricValue(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
 func status(t *testing.T, base string) map[string]any {
 	t.Helper()
 	resp, err := http.Get(base + "/v1/status")
@@ -439,6 +461,19 @@ func TestEndToEndPushToTalk(t *testing.T) {
 	// Hold the button over the whole question (the file started with the process).
 	time.Sleep(time.Until(start.Add(time.Duration((lead + qlen + 0.7) * float64(time.Second)))))
 	control(t, d.http, "ptt_stop")
+	ev.waitFor(t, "speaking", 30*time.Second)
+	// The reply plays for seconds: time to see the audio path's latencies counted.
+	// The reply plays for seconds: time to see the audio path's latencies counted.
+	for _, h := range []string{"voiced_uplink_latency_seconds", "voiced_downlink_latency_seconds", "voiced_commit_latency_seconds"} {
+		n, t0 := 0.0, time.Now()
+		for n = metricValue(t, d.http, h+"_count"); n < 1 && time.Since(t0) < 2*time.Second; n = metricValue(t, d.http, h+"_count") {
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Logf("%s_count %v, %v after speaking", h, n, time.Since(t0))
+		if n < 1 {
+			t.Errorf("/metrics %s_count = %v while speaking, want observations", h, n)
+		}
+	}
 	if err := d.wait(t, 60*time.Second); err != nil {
 		t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
 	}

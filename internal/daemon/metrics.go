@@ -22,6 +22,7 @@ type daemonMetrics struct {
 	turnStart   int64              // unix nanos of the last local speech end; engine-event goroutine only
 	commit      *metrics.Histogram // button release (or ptt_stop) to the commit written on the socket
 	releasedAt  atomic.Int64       // unix nanos of the last release not yet committed; 0 = none
+	uplink      *metrics.Histogram // captured audio into the uplink ring to its append on the socket
 	downlink    *metrics.Histogram // reply audio received to its first frame on the speaker
 	bargeIn     *metrics.Histogram // barge-in to the speaker's queue thrown away
 }
@@ -51,6 +52,7 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 	m.errors = r.Counter("voiced_errors_total", "Conversation errors.")
 	m.disconnects = r.Counter("voiced_disconnects_total", "Connections lost.")
 	m.commit = r.Histogram("voiced_commit_latency_seconds", "From the button release (or ptt_stop) to input_audio_buffer.commit written on the socket.", metrics.LatencyBuckets...)
+	m.uplink = r.Histogram("voiced_uplink_latency_seconds", "From the capture loop putting audio into the uplink ring to the append holding its newest sample written on the socket.", metrics.AudioLatencyBuckets...)
 	m.downlink = r.Histogram("voiced_downlink_latency_seconds", "From reply audio received while nothing was queued (a reply's first delta) to its first frame written to the speaker.", metrics.AudioLatencyBuckets...)
 	m.bargeIn = r.Histogram("voiced_bargein_latency_seconds", "From a barge-in (button, voice or control) stopping playback to the speaker's queue thrown away.", metrics.AudioLatencyBuckets...)
 	m.turnSeconds = r.Histogram("voiced_response_latency_seconds", "From the end of the user's speech to the reply starting.", metrics.LatencyBuckets...)

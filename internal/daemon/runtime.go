@@ -246,6 +246,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	co.Tools = rt.tools()
 	co.OnDemand = c.Realtime.Connection == "on_demand"
 	co.OnWritten = d.metrics.written
+	co.OnAudioWritten = func(t time.Duration) { d.metrics.uplink.Observe(seconds(t)) }
 	rt.client, err = realtime.New(co)
 	if err != nil {
 		return nil, err

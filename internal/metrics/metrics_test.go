@@ -45,3 +45,21 @@ func TestUpdatesDoNotAllocate(t *testing.T) {
 		t.Errorf("Inc+Observe allocate %v times, want 0", n)
 	}
 }
+
+var heapSink []*[4]int64
+
+// TestHeapAllocsExact: the count moves by exactly the objects allocated, one at a
+// time, which is what allocation-per-frame figures need.
+func TestHeapAllocsExact(t *testing.T) {
+	heapSink = make([]*[4]int64, 0, 64)
+	for _, n := range []int{0, 1, 3, 17} {
+		before, _ := HeapAllocs()
+		for range n {
+			heapSink = append(heapSink, new([4]int64))
+		}
+		after, _ := HeapAllocs()
+		if got := int(after - before); got != n {
+			t.Errorf("%d allocations counted as %d", n, got)
+		}
+	}
+}

@@ -57,6 +57,10 @@ type Options struct {
 	// been written to the socket, with its type and size (latency and byte metrics). It
 	// must not block.
 	OnWritten func(typ string, bytes int)
+	// OnAudioWritten, if set, is called on the writer goroutine after an append made
+	// by AppendAudioAt has been written to the socket, with the time since its audio
+	// was captured: the uplink latency the daemon adds. It must not block.
+	OnAudioWritten func(sinceCapture time.Duration)
 	// ToolTimeout bounds a tool call without its own timeout (default 10 s).
 	ToolTimeout time.Duration
 
@@ -152,6 +156,9 @@ type outMsg struct {
 	data  []byte
 	typ   string    // the event type, for OnWritten
 	audio *audioBuf // returned to the free list once written
+	// captured is when the newest sample of an append was captured, unix
+	// nanoseconds (AppendAudioAt); 0 when unknown.
+	captured int64
 }
 
 // respCalls tracks the tool calls of one response: response.create goes
@@ -705,6 +712,9 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn, pongs <-ch
 			if c.opts.OnWritten != nil {
 				c.opts.OnWritten(m.typ, n)
 			}
+			if m.captured != 0 && c.opts.OnAudioWritten != nil {
+				c.opts.OnAudioWritten(time.Duration(time.Now().UnixNano() - m.captured))
+			}
 		case <-ping.C:
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.WriteTimeout)); err != nil {
 				return fmt.Errorf("ping: %w", err)
@@ -1048,7 +1058,12 @@ func (c *Client) send(ev clientEvent) error {
 // never blocks and does not allocate in steady state: when the socket is
 // behind (or down) the audio is dropped, counted, and ErrDropped (or
 // ErrNotConnected) returned. pcm may be reused once it returns.
-func (c *Client) AppendAudio(pcm []int16) error {
+func (c *Client) AppendAudio(pcm []int16) error { return c.AppendAudioAt(pcm, 0) }
+
+// AppendAudioAt is AppendAudio for audio whose newest sample was captured at
+// captured (unix nanoseconds, 0 for unknown): once the append is on the socket,
+// Options.OnAudioWritten hears how long that took.
+func (c *Client) AppendAudioAt(pcm []int16, captured int64) error {
 	if len(pcm) == 0 {
 		return nil
 	}
@@ -1069,7 +1084,7 @@ func (c *Client) AppendAudio(pcm []int16) error {
 	}
 	b.msg, b.scratch = appendAudioEvent(b.msg, b.scratch, pcm)
 	select {
-	case c.sendq <- outMsg{data: b.msg, typ: typeAppend, audio: b}:
+	case c.sendq <- outMsg{data: b.msg, typ: typeAppend, audio: b, captured: captured}:
 	default:
 		c.free <- b
 		c.audioDropped.Add(1)

@@ -676,3 +676,33 @@ type skewClock struct{ d time.Duration }
 
 func (s skewClock) Now() time.Time                         { return time.Now().Add(s.d) }
 func (s skewClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// TestScenarioUplinkLatencyHook: an append that carries its capture time reports, once
+// written, the time since then; a plain AppendAudio reports nothing.
+func TestScenarioUplinkLatencyHook(t *testing.T) {
+	got := make(chan time.Duration, 16)
+	h := start(t, realtimetest.Config{Dialect: realtime.GA, APIKey: "test-key"}, ptt, func(o *realtime.Options) {
+		o.OnAudioWritten = func(d time.Duration) { got <- d }
+	})
+	h.connected()
+	check(t, h.client.AppendAudio(speech(20)))
+	captured := time.Now().Add(-5 * time.Millisecond)
+	check(t, h.client.AppendAudioAt(speech(20), captured.UnixNano()))
+	select {
+	case d := <-got:
+		if d < 5*time.Millisecond || d > waitTimeout {
+			t.Errorf("reported %v since capture, want at least the 5 ms it was old", d)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("OnAudioWritten was not called for the timed append")
+	}
+	// Both appends are on the socket once the server answers the commit that
+	// follows them (one writer, in order; 40 ms is too short to commit).
+	check(t, h.client.CommitAudio())
+	h.serverError(realtime.CodeCommitEmpty)
+	select {
+	case d := <-got:
+		t.Errorf("OnAudioWritten called again (%v); want once, for the timed append only", d)
+	default:
+	}
+}
