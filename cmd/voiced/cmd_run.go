@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 
 	"github.com/voiced-project/voiced/internal/config"
@@ -25,6 +26,7 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 	fast := fset.Bool("fast-files", false, "file: devices run as fast as they are read instead of in real time")
 	events := fset.Bool("print-events", false, "print each state change and transcript on stdout")
 	cpuprofile := fset.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this file until voiced stops")
+	allocprofile := fset.String("allocprofile", "", "record every heap allocation and write the profile (go tool pprof -sample_index=alloc_objects) to this file when voiced stops; slow")
 	if err := parseFlags(fset, args); err != nil {
 		return err
 	}
@@ -59,6 +61,19 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 			return fmt.Errorf("--cpuprofile %s: %w", *cpuprofile, err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *allocprofile != "" {
+		f, err := os.Create(*allocprofile)
+		if err != nil {
+			return fmt.Errorf("--allocprofile: %w", err)
+		}
+		defer f.Close()
+		runtime.MemProfileRate = 1
+		defer func() {
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				env.log.Error("allocation profile not written", "file", *allocprofile, "err", err)
+			}
+		}()
 	}
 	if *timeout > 0 {
 		var cancel context.CancelFunc

@@ -69,6 +69,8 @@ type Clock interface {
 type Timer interface {
 	// Stop prevents the call; it reports false if the call already happened.
 	Stop() bool
+	// Reset schedules the call again, d from now, as time.Timer.Reset does.
+	Reset(d time.Duration) bool
 }
 
 // SystemClock is the real Clock.
@@ -354,9 +356,15 @@ const (
 )
 
 type timerSlot struct {
-	t   Timer
-	gen uint64
+	t     Timer
+	cell  *timerCell // what t's call posts
+	gen   uint64     // generation of the latest arm or disarm
+	spent bool       // t's call has happened and been handled, or t was stopped
 }
+
+// timerCell holds the generation a timer's call posts. Only a timer with no call on
+// its way is re-armed with a new generation, so a call never posts a newer one.
+type timerCell struct{ gen atomic.Uint64 }
 
 // NewEngine checks c and returns an engine ready to Run.
 func NewEngine(c EngineConfig) (*Engine, error) {
@@ -541,19 +549,29 @@ func (s State) live() bool {
 // recognised by its generation and ignored.
 func (e *Engine) arm(k timerKind, d time.Duration) {
 	s := &e.timers[k]
-	if s.t != nil {
-		s.t.Stop()
-	}
 	s.gen++
-	gen := s.gen
-	s.t = e.clock.AfterFunc(d, func() { e.post(input{kind: inTimer, timer: k, gen: gen}) })
+	// A timer none of whose calls is pending or on its way is reused: the drain
+	// poll re-arms every 50 ms through a reply, and a new timer each time would
+	// be the downlink's only allocation.
+	if s.t != nil && (s.t.Stop() || s.spent) {
+		s.cell.gen.Store(s.gen)
+		s.spent = false
+		s.t.Reset(d)
+		return
+	}
+	cell := &timerCell{}
+	cell.gen.Store(s.gen)
+	s.cell, s.spent = cell, false
+	s.t = e.clock.AfterFunc(d, func() { e.post(input{kind: inTimer, timer: k, gen: cell.gen.Load()}) })
 }
 
 func (e *Engine) disarm(k timerKind) {
 	s := &e.timers[k]
-	if s.t != nil {
-		s.t.Stop()
-		s.t = nil
+	if s.t != nil && !s.t.Stop() && !s.spent {
+		// Its call is on its way: it will be stale, and the timer cannot be reused.
+		s.t, s.cell = nil, nil
+	} else if s.t != nil {
+		s.spent = true
 	}
 	s.gen++
 }

@@ -21,8 +21,8 @@ func (e *Engine) handle(in input) {
 		e.log.Info("options changed", "mode", e.cfg.Mode.String(), "turn_end", e.cfg.TurnEnd.String())
 		in.ctl.reply <- nil
 	case inTimer:
-		if e.timers[in.timer].gen == in.gen {
-			e.timers[in.timer].t = nil
+		if s := &e.timers[in.timer]; s.gen == in.gen {
+			s.spent = true
 			e.onTimer(in.timer)
 		}
 	case inSync:

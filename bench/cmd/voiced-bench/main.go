@@ -59,17 +59,18 @@ func main() {
 }
 
 type config struct {
-	minutes   float64
-	speedup   float64
-	bin       string
-	reference string
-	work      string
-	out       string
-	speech    string
-	benchtime string
-	skip      map[string]bool
-	clients   []string
-	profile   bool
+	minutes      float64
+	speedup      float64
+	bin          string
+	reference    string
+	work         string
+	out          string
+	speech       string
+	benchtime    string
+	skip         map[string]bool
+	clients      []string
+	profile      bool
+	allocProfile bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -86,6 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&c.speech, "speech", "examples/question.wav", "16 kHz mono speech the turns are cut from")
 	fs.StringVar(&c.benchtime, "benchtime", "200ms", "go test -benchtime of the micro-benchmarks")
 	fs.BoolVar(&c.profile, "profile", false, "voiced writes a CPU profile of each conversation to <work>/voiced-<mode>/voiced.pprof (it costs a few per cent of CPU)")
+	fs.BoolVar(&c.allocProfile, "allocprofile", false, "voiced records every heap allocation to <work>/voiced-<mode>/voiced.allocs.pprof (slow: for finding allocations, not for figures)")
 	fs.StringVar(&clients, "clients", "voiced,reference,reference-dsp", "clients of the scenario: voiced, reference, reference-dsp")
 	fs.StringVar(&skip, "skip", "", "parts to leave out: scenario, micro, valgrind, qemu, size")
 	if err := fs.Parse(args); err != nil {
@@ -171,7 +173,7 @@ func scenarios(ctx context.Context, c config, t *table, log io.Writer) error {
 				Voiced: filepath.Join(c.bin, "voiced"), Sim: filepath.Join(c.bin, "voiced-sim"), Reference: c.reference,
 				Dir:   filepath.Join(c.work, kind+"-"+mode),
 				Audio: time.Duration(c.minutes * float64(time.Minute)), Speedup: c.speedup,
-				Speech: speech, Log: log, Profile: c.profile,
+				Speech: speech, Log: log, Profile: c.profile, AllocProfile: c.allocProfile,
 			}
 			res, err := s.run(ctx)
 			if err != nil {

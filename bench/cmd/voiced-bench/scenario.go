@@ -50,6 +50,8 @@ type scenario struct {
 	Speech    []int16       // 16 kHz mono speech the turns are cut from
 	Log       io.Writer
 	Profile   bool // voiced writes a CPU profile into Dir
+	// AllocProfile: voiced records every allocation into Dir.
+	AllocProfile bool
 
 	scrapeCost float64 // heap objects of one /metrics request
 }
@@ -646,6 +648,9 @@ func (s *scenario) startClient(ctx context.Context, simAddr, mic, speaker string
 		args := []string{"run", "--config", cfg, "--fast-files"}
 		if s.Profile {
 			args = append(args, "--cpuprofile", filepath.Join(s.Dir, "voiced.pprof"))
+		}
+		if s.AllocProfile {
+			args = append(args, "--allocprofile", filepath.Join(s.Dir, "voiced.allocs.pprof"))
 		}
 		cmd = exec.CommandContext(ctx, s.Voiced, args...)
 	case "reference", "reference-dsp":

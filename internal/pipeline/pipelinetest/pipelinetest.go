@@ -2,6 +2,7 @@ package pipelinetest
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -277,6 +278,19 @@ func (t *timer) Stop() bool {
 	}
 	t.done = true
 	return true
+}
+
+// Reset schedules the call again for Now()+d; it reports whether it was pending.
+func (t *timer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := !t.done
+	if !slices.Contains(t.c.timers, t) {
+		t.c.timers = append(t.c.timers, t) // finished timers are dropped from the list
+	}
+	t.c.seq++
+	t.when, t.seq, t.done = t.c.now.Add(d), t.c.seq, false
+	return was
 }
 
 // Advance moves the clock forward by d, running each callback that falls due at its
