@@ -72,6 +72,8 @@ type scenarioResult struct {
 	AllocsTotal     float64            // heap objects over the conversation
 	UplinkAllocs    float64            // heap objects while push-to-talk turns only streamed
 	UplinkFrames    float64            // 20 ms periods (microphone and speaker) then
+	DownlinkAllocs  float64            // heap objects while push-to-talk replies only played
+	DownlinkFrames  float64            // 20 ms periods (microphone and speaker) then
 	IdleAllocs      float64            // heap objects while idle
 	IdleFrames      float64            // 20 ms periods (microphone and speaker) then
 	Shortfall       int                // 24 kHz samples of push-to-talk speech the server did not get
@@ -176,12 +178,12 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	if err := clock.run(idleAudio); err != nil {
 		return res, err
 	}
-	idle, err := scrapeMetrics(base)
+	res.IdleFrames = clock.frames() - idleFrames0
+	idle, idleCost, err := scrapeWindowEnd(base)
 	if err != nil {
 		return res, err
 	}
-	res.IdleAllocs = idle.Values["voiced_go_heap_allocs_objects_total"] - first.Values["voiced_go_heap_allocs_objects_total"] - scrapeCost
-	res.IdleFrames = clock.frames() - idleFrames0
+	res.IdleAllocs = idle.Values["voiced_go_heap_allocs_objects_total"] - first.Values["voiced_go_heap_allocs_objects_total"] - idleCost
 	first = idle
 	res.GoroutinesStart = first.Values["voiced_go_goroutines"]
 	allocs0 := first.Values["voiced_go_heap_allocs_objects_total"]
@@ -205,7 +207,9 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 		if s.Mode == "push_to_talk" {
 			// Every fourth reply of voiced's is interrupted, as a button press would.
 			bargeIn := s.Kind == "voiced" && i%4 == 3
-			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, lockstep, bargeIn, &res)
+			// The first turns warm up buffers that are made on first use (the
+			// client's 64 append slots); steady-state windows skip them.
+			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, lockstep, bargeIn, i >= 2, &res)
 		} else {
 			replied, err = s.continuousTurn(clock, states, u)
 		}
@@ -255,7 +259,7 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 // pttTurn: press, speak, release, wait for the reply. The first periods are written in
 // lockstep with the appends they produce, to time microphone -> wire; lockstep goes off
 // for the rest of the conversation if the client never answers a period with an append.
-func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, lockstep, bargeIn bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
+func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, lockstep, bargeIn, warm bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
 	drain(rec)
 	if err := control(base, "ptt_start"); err != nil {
 		return false, lockstep, err
@@ -319,12 +323,15 @@ func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, sta
 			}
 		}
 	}
-	w1, err := scrapeMetrics(base)
+	f1 := clock.frames()
+	w1, cost, err := scrapeWindowEnd(base)
 	if err != nil {
 		return false, lockstep, err
 	}
-	res.UplinkAllocs += w1.Values[allocs] - w0.Values[allocs] - s.scrapeCost
-	res.UplinkFrames += clock.frames() - f0
+	if warm {
+		res.UplinkAllocs += w1.Values[allocs] - w0.Values[allocs] - cost
+		res.UplinkFrames += f1 - f0
+	}
 	drain(rec)
 	t0 := time.Now()
 	if err := control(base, "ptt_stop"); err != nil {
@@ -373,11 +380,43 @@ func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, sta
 		}
 		res.BargeInPeriods = append(res.BargeInPeriods, float64(sounding))
 	}
+	spoke := bargeIn
+	if !bargeIn && warm && s.Kind == "voiced" {
+		// A window of nothing but the reply playing: the server has sent it all
+		// (speed 0) and said response.done within the first periods; the parrot's
+		// reply is as long as the turn, and the window ends well before that.
+		if _, err := clock.waitState(states, "speaking"); err != nil {
+			return false, lockstep, fmt.Errorf("after ptt_stop: %w", err)
+		}
+		spoke = true
+		if p := len(u) / periodFrames; p > 80 {
+			if err := clock.run(25 * 20 * time.Millisecond); err != nil {
+				return false, lockstep, err
+			}
+			w0, err := scrapeMetrics(base)
+			if err != nil {
+				return false, lockstep, err
+			}
+			f0 := clock.frames()
+			if err := clock.run(time.Duration(p-60) * 20 * time.Millisecond); err != nil {
+				return false, lockstep, err
+			}
+			f1 := clock.frames()
+			w1, cost, err := scrapeWindowEnd(base)
+			if err != nil {
+				return false, lockstep, err
+			}
+			if w1.Values["voiced_state"] == w0.Values["voiced_state"] {
+				res.DownlinkAllocs += w1.Values[allocs] - w0.Values[allocs] - cost
+				res.DownlinkFrames += f1 - f0
+			}
+		}
+	}
 	seen, err := clock.waitState(states, "connected")
 	if err != nil {
 		return false, lockstep, fmt.Errorf("after ptt_stop: %w", err)
 	}
-	return bargeIn || seen["speaking"], lockstep, nil
+	return spoke || seen["speaking"], lockstep, nil
 }
 
 // continuousTurn: speak, then the room's quiet, until the client has answered.
@@ -777,6 +816,24 @@ func scrapeMetrics(base string) (scrape, error) {
 // scrapeOverhead is the heap objects one /metrics request costs the client: the mean
 // over many back-to-back requests, because the runtime counts allocations a span of
 // objects at a time and a single difference is too coarse. It returns the last scrape.
+// scrapeWindowEnd ends a window of allocation counting: the scrape, and the cost of one
+// scrape measured right then with a second one. A scrape reads the count part way
+// through its own work, so a window between two scrapes holds one whole scrape's
+// objects; what a scrape costs grows a little as histograms fill, so the cost is taken
+// next to the window rather than once at the start.
+func scrapeWindowEnd(base string) (scrape, float64, error) {
+	const allocs = "voiced_go_heap_allocs_objects_total"
+	w1, err := scrapeMetrics(base)
+	if err != nil {
+		return w1, 0, err
+	}
+	w2, err := scrapeMetrics(base)
+	if err != nil {
+		return w1, 0, err
+	}
+	return w1, w2.Values[allocs] - w1.Values[allocs], nil
+}
+
 func scrapeOverhead(base string) (float64, scrape, error) {
 	const n = 40
 	first, err := scrapeMetrics(base)
