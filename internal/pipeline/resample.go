@@ -196,9 +196,24 @@ func (r *Resampler) compact() {
 	r.idx -= drop
 }
 
-// resampleDot is the filter inner loop, unrolled with four accumulators.
-// Reslicing instead of indexing lets the compiler drop the bounds checks.
+// resampleDot is the filter inner loop: the vector kernel (resampleDot16, in
+// assembly on amd64 and arm64) takes whole blocks of 16 taps, the rest is summed here.
 func resampleDot(c, w []float32) float32 {
+	n := min(len(c), len(w))
+	m := n &^ 15
+	var s float32
+	if m > 0 {
+		s = resampleDot16(&c[0], &w[0], m)
+	}
+	for i := m; i < n; i++ {
+		s += c[i] * w[i]
+	}
+	return s
+}
+
+// resampleDotGo is the portable kernel, unrolled with four accumulators; reslicing
+// instead of indexing lets the compiler drop the bounds checks.
+func resampleDotGo(c, w []float32) float32 {
 	var s0, s1, s2, s3 float32
 	for len(c) >= 4 && len(w) >= 4 {
 		s0 += c[0] * w[0]
