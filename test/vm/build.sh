@@ -123,7 +123,7 @@ stage_modules() {
     modprobe -d "${SYSROOT:-/}" -S "$KVER" --show-depends "$m" >"$deps" 2>&1 || { cat "$deps" >&2; die "module $m not found for $KVER"; }
     while read -r kind path _; do
       [ "$kind" = insmod ] || continue
-      rel=${path#*/lib/modules/$KVER/}; dst=$r/lib/modules/$KVER/$rel
+      rel=${path#*/lib/modules/"$KVER"/}; dst=$r/lib/modules/$KVER/$rel
       mkdir -p "$(dirname "$dst")"
       case $path in
       *.xz) xz -dc "$path" > "${dst%.xz}" ;;
@@ -242,6 +242,7 @@ systemd_root() {
   local base sysver udev key
   base=$("$REPO_DIR/packaging/test-deb.sh" --base-root | tail -1) || die "packaging/test-deb.sh --base-root failed"
   [ -x "$base/lib/systemd/systemd" ] || die "$base has no systemd"
+  # shellcheck disable=SC2016 # dpkg-query's ${Field}, not the shell's
   sysver=$(chroot "$base" dpkg-query -W -f='${Version}' systemd) || die "no systemd package in $base"
   # udev must be systemd's own version; an archive that moved on needs a new root.
   local hint=$FETCH_HINT
