@@ -71,25 +71,6 @@ func TestWithoutLive(t *testing.T) {
 	}
 }
 
-func TestNeedsVoice(t *testing.T) {
-	for _, tc := range []struct {
-		mode  string
-		voice bool
-		want  bool
-	}{
-		{"push_to_talk", false, false},
-		{"push_to_talk", true, true},
-		{"continuous", false, true},
-		{"both", false, true},
-	} {
-		c := config.Default()
-		c.Mode, c.BargeIn.Voice = tc.mode, tc.voice
-		if got := needsVoice(c); got != tc.want {
-			t.Errorf("mode %s, barge_in.voice %v: needsVoice = %v, want %v", tc.mode, tc.voice, got, tc.want)
-		}
-	}
-}
-
 func equalConfig(a, b config.Config) bool {
 	ja, _ := a.JSON()
 	jb, _ := b.JSON()

@@ -303,17 +303,9 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if err != nil {
 		return nil, err
 	}
-	rt.capture.SetDetecting(needsVoice(c))
 	rt.uplink.TimeFrom(rt.capture)
 	gate.Capture = rt.capture
 	return rt, nil
-}
-
-// needsVoice reports whether anything listens to the voice detector: voice wake, or
-// barge-in by voice. Push-to-talk alone does not, and skipping the detector saves a
-// third of a capture period's CPU on a small board.
-func needsVoice(c config.Config) bool {
-	return c.Mode != "push_to_talk" || c.BargeIn.Voice
 }
 
 // onAudio is the realtime client's audio sink: reply audio straight to the player, and
@@ -518,7 +510,6 @@ func (rt *runtime) applyLive(old, next config.Config) bool {
 		}
 		cancel()
 	}
-	rt.capture.SetDetecting(needsVoice(next))
 	rt.playback.SetVolume(float64(next.Audio.Playback.Volume) / 100)
 	rt.playback.SetEarcons(next.Earcons.Enabled)
 	rt.playback.SetEarconVolume(float64(next.Earcons.Volume) / 100)

@@ -29,6 +29,13 @@ type captureGate interface {
 	SetStreaming(on bool)
 }
 
+// voiceDetector switches the voice detector on the capture side. A Gate that also
+// satisfies it (UplinkGate does) lets the engine run the detector only while
+// something uses its decisions.
+type voiceDetector interface {
+	SetDetecting(on bool)
+}
+
 // player is the playback side as the engine uses it.
 type player interface {
 	// Stop silences playback within one period and drops what is queued, including
@@ -294,6 +301,8 @@ type Engine struct {
 	counts     Status // counter fields only
 	turn       turn
 	pending    pendingTurn // a wake waiting for the connection (on demand)
+	detecting  bool        // the voice detector was last switched on
+	detectSet  bool        // ... and was switched at all
 	hangingUp  bool        // the engine hung up: the disconnect that follows is expected
 	resp       response
 	audioItem  string // output audio item playing, "" when none
@@ -411,6 +420,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer e.bus.close()
 	defer e.stopTimers()
 	e.updateLED()
+	e.updateDetect()
 	if e.cfg.Heartbeat != nil {
 		e.cfg.Heartbeat()
 		e.arm(tHeartbeat, e.cfg.HeartbeatInterval)
@@ -424,8 +434,27 @@ func (e *Engine) Run(ctx context.Context) error {
 		case in := <-e.in:
 			e.handle(in)
 			e.updateStatus()
+			e.updateDetect()
 		}
 	}
+}
+
+// updateDetect turns the voice detector on while its decisions are used: voice wake,
+// barge-in by voice, and any turn being listened to (speech during a button hold is
+// what tells a long press-to-talk turn from a silent long press that mutes, and a tap
+// from a turn). In push-to-talk mode between turns it is off, saving the detector's
+// CPU.
+func (e *Engine) updateDetect() {
+	d, ok := e.cfg.Gate.(voiceDetector)
+	if !ok {
+		return
+	}
+	want := e.cfg.Mode != ModePushToTalk || e.cfg.VoiceBargeIn || e.state == StateListening || e.pending.by != 0
+	if e.detectSet && want == e.detecting {
+		return
+	}
+	e.detectSet, e.detecting = true, want
+	d.SetDetecting(want)
 }
 
 // send queues in, waiting for room. Inputs sent before Run starts wait for it.

@@ -217,6 +217,14 @@ func (g *UplinkGate) SetStreaming(on bool) {
 	_ = g.Uplink.Flush(ctx)
 }
 
+// SetDetecting switches the Capture's voice detector (see Capture.SetDetecting); the
+// engine calls it through the gate.
+func (g *UplinkGate) SetDetecting(on bool) {
+	if g.Capture != nil {
+		g.Capture.SetDetecting(on)
+	}
+}
+
 // Stats returns running totals.
 func (u *Uplink) Stats() UplinkStats {
 	return UplinkStats{Chunks: u.chunks.Load(), Samples: u.samples.Load(), Errors: u.errs.Load()}

@@ -1,0 +1,62 @@
+package pipeline_test
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/pipeline/pipelinetest"
+)
+
+// detectGate is the fake gate with the detector switch a real UplinkGate has.
+type detectGate struct {
+	*pipelinetest.Gate
+	mu  sync.Mutex
+	set []bool
+}
+
+func (g *detectGate) SetDetecting(on bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.set = append(g.set, on)
+}
+
+func (g *detectGate) take() []bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.set
+	g.set = nil
+	return s
+}
+
+// TestEngineVoiceDetectorSwitch: in push-to-talk mode the detector runs only while a
+// turn is listened to (its decisions tell a long press-to-talk turn from a silent
+// long press that mutes); voice wake and barge-in by voice keep it on throughout.
+func TestEngineVoiceDetectorSwitch(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		mode     pipeline.Mode
+		voice    bool
+		wantTurn []bool // switches from the start through one push-to-talk turn and reply
+	}{
+		{"push to talk", pipeline.ModePushToTalk, false, []bool{false, true, false}},
+		{"push to talk, barge-in by voice", pipeline.ModePushToTalk, true, []bool{true}},
+		{"continuous", pipeline.ModeContinuous, false, []bool{true}},
+		{"both", pipeline.ModeBoth, false, []bool{true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var g *detectGate
+			h := newHarness(t, func(c *pipeline.EngineConfig) {
+				c.Mode, c.VoiceBargeIn = tc.mode, tc.voice
+				g = &detectGate{Gate: c.Gate.(*pipelinetest.Gate)}
+				c.Gate = g
+			})
+			h.connect()
+			h.toSpeaking()
+			if got := g.take(); !slices.Equal(got, tc.wantTurn) {
+				t.Errorf("detector switched %v through a turn, want %v", got, tc.wantTurn)
+			}
+		})
+	}
+}
