@@ -377,6 +377,10 @@ func (rt *runtime) run(ctx context.Context) error {
 	start("uplink", rt.uplink.Run)
 	start("capture", rt.capture.Run)
 	<-ctx.Done()
+	// A reader or writer blocked in the kernel, or waiting for an unplugged device to
+	// come back, ends only when its device is closed: without this, a part failing
+	// while a device is gone would leave run waiting for it forever.
+	rt.closeDevices()
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
