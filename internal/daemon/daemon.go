@@ -435,15 +435,8 @@ func (d *Daemon) Status() any {
 		st["fatal"] = es.Fatal
 	}
 	st["devices"] = map[string]any{"microphone": rs.Microphone, "speaker": rs.Speaker}
-	var gone []string
-	if rs.Microphone.Gone {
-		gone = append(gone, "the microphone "+rs.Microphone.Device)
-	}
-	if rs.Speaker.Gone {
-		gone = append(gone, "the speaker "+rs.Speaker.Device)
-	}
-	if len(gone) > 0 {
-		st["problem"] = strings.Join(gone, " and ") + " disappeared (unplugged?); voiced picks it up again when it returns"
+	if p := goneProblem(rs.Microphone.Device, rs.Speaker.Device, rs.Microphone.Gone, rs.Speaker.Gone); p != "" {
+		st["problem"] = p
 	}
 	st["counters"] = map[string]any{
 		"turns": es.Turns, "replies": es.Replies, "interrupts": es.Interrupts,

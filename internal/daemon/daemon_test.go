@@ -121,3 +121,19 @@ func TestHub(t *testing.T) {
 }
 
 func eventOf(kind string) httpapi.Event { return httpapi.Event{Type: kind} }
+
+func TestGoneProblem(t *testing.T) {
+	for _, tc := range []struct {
+		mic, spk bool
+		want     string
+	}{
+		{false, false, ""},
+		{true, false, "the microphone hw:1,0 disappeared (unplugged?); voiced picks it up again when it returns"},
+		{true, true, "the microphone hw:1,0 and the speaker hw:2,0 disappeared (unplugged?); voiced picks it up again when it returns"},
+		{false, true, "the speaker hw:2,0 disappeared (unplugged?); voiced picks it up again when it returns"},
+	} {
+		if got := goneProblem("hw:1,0", "hw:2,0", tc.mic, tc.spk); got != tc.want {
+			t.Errorf("goneProblem(%v, %v) = %q, want %q", tc.mic, tc.spk, got, tc.want)
+		}
+	}
+}

@@ -253,6 +253,7 @@ const (
 	inOptions
 	inTimer
 	inSync
+	inFault
 )
 
 // input is one thing for the engine goroutine. A struct, not an interface, so that
@@ -267,6 +268,7 @@ type input struct {
 	timer  timerKind
 	gen    uint64
 	sync   chan struct{}
+	fault  string
 }
 
 const inputQueue = 256
@@ -293,6 +295,7 @@ type Engine struct {
 	muted      bool
 	paused     bool
 	fatal      string
+	fault      string // a device problem (SetFault); "" when none
 	everLive   bool
 	sessionID  string
 	liveSince  time.Time
@@ -481,6 +484,12 @@ func (e *Engine) post(in input) {
 // HandleButton reports a button event. It waits while the engine is behind, and
 // returns at once when the engine has stopped.
 func (e *Engine) HandleButton(b ButtonEvent) { e.post(input{kind: inButton, button: b}) }
+
+// SetFault reports a problem outside the conversation that the user must see, such as
+// a sound device that has gone ("" when it is over): the LED shows the error pattern
+// until it clears, whatever the state. It waits while the engine is behind, and
+// returns at once when the engine has stopped.
+func (e *Engine) SetFault(problem string) { e.post(input{kind: inFault, fault: problem}) }
 
 // HandleRealtime reports an event of the realtime connection. It waits while the
 // engine is behind, and returns at once when the engine has stopped.

@@ -60,3 +60,27 @@ func TestEngineVoiceDetectorSwitch(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineFaultShowsOnLED: a device fault shows the error pattern whatever the state,
+// for as long as it lasts; the conversation goes on underneath and the LED follows it
+// again once the fault clears.
+func TestEngineFaultShowsOnLED(t *testing.T) {
+	h := newHarness(t, nil)
+	h.connect()
+	last := func() pipeline.LEDPattern { p := h.led.Patterns(); return p[len(p)-1] }
+	h.e.SetFault("the microphone hw:1,0 disappeared")
+	h.sync()
+	if got := last(); got != pipeline.LEDError {
+		t.Fatalf("LED %v with a device gone, want the error pattern", got)
+	}
+	n := len(h.led.Patterns())
+	h.button(pipeline.ButtonPress) // LISTENING underneath
+	if got := h.led.Patterns(); len(got) != n || last() != pipeline.LEDError {
+		t.Errorf("LED changed to %v during the fault, want it to stay on the error pattern", got[n:])
+	}
+	h.e.SetFault("")
+	h.sync()
+	if got := last(); got != pipeline.LEDListening {
+		t.Errorf("LED %v once the fault cleared, want LISTENING's", got)
+	}
+}

@@ -27,6 +27,16 @@ func (e *Engine) handle(in input) {
 		}
 	case inSync:
 		close(in.sync)
+	case inFault:
+		if in.fault != e.fault {
+			if in.fault != "" {
+				e.log.Warn("fault", "problem", in.fault)
+			} else {
+				e.log.Info("fault cleared", "was", e.fault)
+			}
+			e.fault = in.fault
+			e.updateLED()
+		}
 	}
 }
 

@@ -101,7 +101,7 @@ func (e *Engine) updateLED() {
 	if e.cfg.LED == nil {
 		return
 	}
-	p := ledFor(e.state, e.muted, e.fatal != "")
+	p := ledFor(e.state, e.muted, e.fatal != "" || e.fault != "")
 	if e.ledSet && p == e.led {
 		return
 	}
