@@ -83,4 +83,13 @@ func TestEngineFaultShowsOnLED(t *testing.T) {
 	if got := last(); got != pipeline.LEDListening {
 		t.Errorf("LED %v once the fault cleared, want LISTENING's", got)
 	}
+	var faults []string
+	for _, ev := range h.takeEvents() {
+		if ev.Kind == pipeline.EventFault {
+			faults = append(faults, ev.Message)
+		}
+	}
+	if want := []string{"the microphone hw:1,0 disappeared", ""}; !slices.Equal(faults, want) {
+		t.Errorf("fault events %q, want %q", faults, want)
+	}
 }

@@ -36,6 +36,7 @@ func (e *Engine) handle(in input) {
 			}
 			e.fault = in.fault
 			e.updateLED()
+			e.publish(Event{Kind: EventFault, Message: in.fault})
 		}
 	}
 }

@@ -21,10 +21,11 @@ const (
 	EventResponseDone                         // the reply ended: ResponseID, Status
 	EventTranscript                           // Role, Text, Final, ItemID
 	EventError                                // Code, Message
+	EventFault                                // a device problem began (Message) or ended (Message "")
 )
 
 var eventNames = [...]string{"", "state", "flags", "speech_started", "speech_ended", "response_started",
-	"response_done", "transcript", "error"}
+	"response_done", "transcript", "error", "fault"}
 
 func (k EventKind) String() string {
 	if k > 0 && int(k) < len(eventNames) {

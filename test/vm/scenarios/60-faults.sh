@@ -9,7 +9,7 @@
 # 3. the sound card goes away (rmmod snd-aloop; as voiced holds it, its driver is unbound
 #    first, which returns only once voiced has closed the card's files) and comes back
 #    (modprobe): voiced logs the loss of both devices, /v1/status names the missing
-#    microphone meanwhile, voiced reopens both devices, and a later turn gets its reply
+#    microphone and the LED shows the error pattern meanwhile, voiced reopens both devices, and a later turn gets its reply
 #    out of the speaker. (A stuck unbind fails the scenario with what held the card.)
 # Broken on purpose (VOICED_VM_BREAK=faults): voiced-sim is not started again, as if the
 # server stayed down: no reconnect, no later turn, and the checks must fail.
@@ -116,8 +116,8 @@ sleep 1.5
 dm_unwatch
 kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
 dm_logs
-vm_check "LED: disconnected while the server was gone, off when connected" \
-  "$P/vmprobe" ledcheck --led led.log --events events.log disconnected+connecting=disconnected connected=off
+vm_check "LED: disconnected while the server was gone, the error pattern while the card was gone, off when connected" \
+  "$P/vmprobe" ledcheck --led led.log --events events.log disconnected+connecting=disconnected fault=error connected=off
 vm_check "the later turn's reply came out of the speaker" "$P/vmprobe" correlate --got reply-after.wav --record sim.jsonl
 vm_check "voiced ran throughout" alive
 vm_check "/v1/status agrees with /v1/events" "$P/vmprobe" agree --url "$API" --events events.log

@@ -298,6 +298,31 @@ var patternRules = map[string]patternRule{
 		}
 		return ""
 	}},
+	// The error pattern: three quick blinks, then a pause.
+	"error": {"3 quick blinks, repeated: on 100, off 100, on 100, off 100, on 100, off 1000", func(segs []segment, window int64) string {
+		on, off, _, _ := onOff(segs)
+		short := func(sg segment, lo, hi int64) bool { return sg.complete && (run{sg.ms, sg.unc}).fits(lo, hi) }
+		triple := false // what tells it from the double blinks: three in a row
+		for i := 0; i+4 < len(segs); i++ {
+			if segs[i].on && short(segs[i], 40, 200) && short(segs[i+1], 40, 250) && short(segs[i+2], 40, 200) &&
+				short(segs[i+3], 40, 250) && short(segs[i+4], 40, 200) {
+				triple = true
+			}
+		}
+		switch {
+		case !triple:
+			return "no three quick blinks in a row (40..200 ms, 40..250 ms apart)"
+		case !within(on, 40, 200):
+			return "an on run outside 40..200 ms"
+		case count(off, 40, 250) < 2:
+			return "fewer than 2 short (40..250 ms) gaps between blinks"
+		case count(off, 600, 1500) < 1 && window >= 2000:
+			return "no long (600..1500 ms) pause between triples"
+		case !within(off, 40, 1500):
+			return "an off run outside 40..1500 ms"
+		}
+		return ""
+	}},
 	"slow": {"1 Hz blink: on 500 ms, off 500 ms", func(segs []segment, window int64) string {
 		on, off, _, _ := onOff(segs)
 		switch {
@@ -316,17 +341,32 @@ type stateSpan struct {
 	from, to int64
 }
 
-// spans turns the recorded state events into stays; the last ends at end.
+// spans turns the recorded state events into stays; the last ends at end. While a
+// fault event (a sound device gone) is in force the stay is in the pseudo-state
+// "fault", whatever the state underneath, as the LED then shows the error pattern.
 func spans(evs []event, end int64) []stateSpan {
 	var out []stateSpan
-	for _, e := range evs {
-		if e.Type != "state" {
-			continue
-		}
+	enter := func(state string, at int64) {
 		if n := len(out); n > 0 {
-			out[n-1].to = e.at()
+			out[n-1].to = at
 		}
-		out = append(out, stateSpan{state: e.State, from: e.at(), to: end})
+		out = append(out, stateSpan{state: state, from: at, to: end})
+	}
+	state, fault := "", false
+	for _, e := range evs {
+		switch {
+		case e.Type == "state":
+			state = e.State
+			if !fault {
+				enter(state, e.at())
+			}
+		case e.Type == "fault" && e.Message != "" && !fault:
+			fault = true
+			enter("fault", e.at())
+		case e.Type == "fault" && e.Message == "" && fault:
+			fault = false
+			enter(state, e.at())
+		}
 	}
 	return out
 }
@@ -358,7 +398,7 @@ func runLEDCheck(ctx context.Context, args []string) error {
 	for _, a := range fs.Args() {
 		st, pat, ok := strings.Cut(a, "=")
 		if _, known := patternRules[pat]; !ok || !known {
-			return fmt.Errorf("bad STATE=PATTERN %q (patterns: solid, off, fast, double, disconnected, slow)", a)
+			return fmt.Errorf("bad STATE=PATTERN %q (patterns: solid, off, fast, double, disconnected, error, slow)", a)
 		}
 		want[st] = pat
 		order = append(order, st)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"math"
+	"slices"
 	"testing"
+	"time"
 )
 
 // trace lights the LED by a repeating pattern of (on, ms) steps from t0 for total ms,
@@ -27,12 +29,13 @@ func TestPatternRules(t *testing.T) {
 	}{
 		{"solid", []edge{{0, true}}, map[string]bool{"solid": true, "off": false, "fast": false, "double": false, "disconnected": false}},
 		{"off", []edge{{0, false}}, map[string]bool{"solid": false, "off": true, "fast": false, "double": false}},
-		{"fast", trace(0, win, 125, 125), map[string]bool{"solid": false, "off": false, "fast": true, "double": false, "disconnected": false}},
-		{"double", trace(0, win, 100, 100, 100, 700), map[string]bool{"solid": false, "fast": false, "double": true, "slow": false}},
-		{"disconnected", trace(0, 5000, 75, 150, 75, 1700), map[string]bool{"fast": false, "double": false, "disconnected": true}},
+		{"fast", trace(0, win, 125, 125), map[string]bool{"solid": false, "off": false, "fast": true, "double": false, "disconnected": false, "error": false}},
+		{"double", trace(0, win, 100, 100, 100, 700), map[string]bool{"solid": false, "fast": false, "double": true, "slow": false, "error": false}},
+		{"disconnected", trace(0, 5000, 75, 150, 75, 1700), map[string]bool{"fast": false, "double": false, "disconnected": true, "error": false}},
 		{"disconnected with reconnect attempts", trace(0, 5000, 75, 150, 75, 600, 400, 100, 75, 150, 75, 1100, 30, 20),
 			map[string]bool{"disconnected": true, "fast": false, "solid": false, "off": false}},
-		{"slow", trace(0, win, 500, 500), map[string]bool{"fast": false, "double": false, "slow": true}},
+		{"slow", trace(0, win, 500, 500), map[string]bool{"fast": false, "double": false, "slow": true, "error": false}},
+		{"error", trace(0, win, 100, 100, 100, 100, 100, 1000), map[string]bool{"error": true, "fast": false, "off": false, "solid": false}},
 		{"double stretched by a loaded guest", trace(0, win, 125, 90, 110, 760), map[string]bool{"double": true, "fast": false}},
 	}
 	for _, tt := range tests {
@@ -85,6 +88,25 @@ func TestSegmentsGaps(t *testing.T) {
 	}
 	if why := patternRules["solid"].fits(segs, 1000); why == "" {
 		t.Errorf("solid judged from 200 ms seen of 1000")
+	}
+}
+
+// TestSpansFault: a fault event puts the stays that follow in the pseudo-state fault
+// until it clears, and state changes meanwhile only tell where it returns to.
+func TestSpansFault(t *testing.T) {
+	ms := func(v int64) time.Time { return time.UnixMilli(v) }
+	evs := []event{
+		{Type: "state", State: "connected", Time: ms(100)},
+		{Type: "fault", Message: "the microphone hw:Loopback,1,0 disappeared", Time: ms(1000)},
+		{Type: "state", State: "disconnected", Time: ms(1500)},
+		{Type: "state", State: "connected", Time: ms(2000)},
+		{Type: "fault", Message: "", Time: ms(4000)},
+		{Type: "state", State: "listening", Time: ms(5000)},
+	}
+	got := spans(evs, 6000)
+	want := []stateSpan{{"connected", 100, 1000}, {"fault", 1000, 4000}, {"connected", 4000, 5000}, {"listening", 5000, 6000}}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans = %v, want %v", got, want)
 	}
 }
 
