@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,29 @@ func TestHeapAllocsExact(t *testing.T) {
 		if got := int(after - before); got != n {
 			t.Errorf("%d allocations counted as %d", n, got)
 		}
+	}
+}
+
+// TestScrapeCostConstant: what a scrape allocates does not depend on the values it
+// writes (boxing a number above 255 for fmt would), so a window of allocation counting
+// between two scrapes can subtract one scrape's cost exactly.
+func TestScrapeCostConstant(t *testing.T) {
+	var r Registry
+	c := r.Counter("c_total", "c")
+	h := r.Histogram("h_seconds", "h", AudioLatencyBuckets...)
+	r.GaugeFunc("g", "g", func() float64 { return float64(c.Load()) / 3 })
+	r.WriteText(io.Discard) // the buffer grows once
+	small := testing.AllocsPerRun(20, func() { r.WriteText(io.Discard) })
+	c.Add(1 << 40)
+	for range 100000 {
+		h.Observe(0.003)
+	}
+	r.WriteText(io.Discard)
+	large := testing.AllocsPerRun(20, func() { r.WriteText(io.Discard) })
+	if small != large {
+		t.Errorf("a scrape allocates %v objects with small values and %v with large ones, want the same", small, large)
+	}
+	if !raceEnabledMetrics && small > 2 {
+		t.Errorf("a scrape allocates %v objects, want at most 2 (runtime/metrics.Read)", small)
 	}
 }

@@ -328,6 +328,7 @@ func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, sta
 	if err != nil {
 		return false, lockstep, err
 	}
+	s.logf("streaming window: %.0f heap objects in %.0f frames", w1.Values[allocs]-w0.Values[allocs]-cost, f1-f0)
 	if warm {
 		res.UplinkAllocs += w1.Values[allocs] - w0.Values[allocs] - cost
 		res.UplinkFrames += f1 - f0
