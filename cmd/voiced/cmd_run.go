@@ -70,6 +70,7 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 		defer f.Close()
 		runtime.MemProfileRate = 1
 		defer func() {
+			runtime.GC() // the profile is as of the last collection
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				env.log.Error("allocation profile not written", "file", *allocprofile, "err", err)
 			}

@@ -358,7 +358,7 @@ func (d *Daemon) statusLine() string {
 // metrics and the --turns counter.
 func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 	kind := ev.Kind.String()
-	d.hub.publish(httpapi.Event{Type: kind, Data: ev})
+	d.hub.publish(httpapi.Event{Type: kind, Engine: ev})
 	d.metrics.onEvent(ev)
 	switch ev.Kind {
 	case pipeline.EventState:

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/pipeline"
 )
 
 // MaxBody bounds a request body: a full config is a few KB.
@@ -28,7 +29,10 @@ var openAPI []byte
 // Event is one server-sent event: Type becomes the SSE event name, Data its JSON.
 type Event struct {
 	Type string
-	Data any
+	// Engine is the data of an engine event, written without allocating; Data, when
+	// set, is written with encoding/json instead.
+	Engine pipeline.Event
+	Data   any
 }
 
 // Backend is what the endpoint shows and controls; the daemon implements it.
@@ -369,6 +373,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()
+	buf := make([]byte, 0, 4096) // reused: an engine event costs no allocation here
 	for {
 		select {
 		case <-r.Context().Done():
@@ -379,11 +384,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			data, err := json.Marshal(ev.Data)
-			if err != nil {
-				continue
+			buf = append(append(append(buf[:0], "event: "...), ev.Type...), "\ndata: "...)
+			if ev.Data != nil {
+				data, err := json.Marshal(ev.Data)
+				if err != nil {
+					continue
+				}
+				buf = append(buf, data...)
+			} else {
+				buf = ev.Engine.AppendJSON(buf)
 			}
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, data)
+			buf = append(buf, "\n\n"...)
+			if _, err := w.Write(buf); err != nil {
+				return
+			}
 		}
 		if err := rc.Flush(); err != nil {
 			return

@@ -1,11 +1,12 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // EventKind says what an Event reports.
@@ -68,38 +69,114 @@ type Event struct {
 
 // MarshalJSON writes the event as /v1/events sends it: {"type": kind, ...}, leaving
 // out the fields its kind does not use.
-func (e Event) MarshalJSON() ([]byte, error) {
-	type wire struct {
-		Type       EventKind `json:"type"`
-		Seq        uint64    `json:"seq"`
-		Time       time.Time `json:"time"`
-		Missed     uint64    `json:"missed,omitempty"`
-		State      State     `json:"state"`
-		Prev       *State    `json:"prev,omitempty"`
-		Muted      bool      `json:"muted"`
-		Paused     bool      `json:"paused"`
-		Reason     string    `json:"reason,omitempty"`
-		Source     string    `json:"source,omitempty"`
-		LengthMs   int64     `json:"length_ms,omitempty"`
-		Role       *Role     `json:"role,omitempty"`
-		Text       *string   `json:"text,omitempty"`
-		Final      *bool     `json:"final,omitempty"`
-		ItemID     string    `json:"item_id,omitempty"`
-		ResponseID string    `json:"response_id,omitempty"`
-		Status     string    `json:"status,omitempty"`
-		Code       string    `json:"code,omitempty"`
-		Message    string    `json:"message,omitempty"`
+func (e Event) MarshalJSON() ([]byte, error) { return e.AppendJSON(nil), nil }
+
+// AppendJSON appends the event's JSON (as MarshalJSON) to b. It allocates nothing
+// when b has room: /v1/events streams every speech edge of a turn, and an event
+// stream must not make the audio path's steady state allocate.
+func (e Event) AppendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, e.Kind.String())
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"time":"`...)
+	b = e.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if e.Missed != 0 {
+		b = append(b, `,"missed":`...)
+		b = strconv.AppendUint(b, e.Missed, 10)
 	}
-	w := wire{Type: e.Kind, Seq: e.Seq, Time: e.Time, Missed: e.Missed, State: e.State, Muted: e.Muted,
-		Paused: e.Paused, Reason: e.Reason, Source: e.Source, LengthMs: e.Length.Milliseconds(), ItemID: e.ItemID, ResponseID: e.ResponseID,
-		Status: e.Status, Code: e.Code, Message: e.Message}
-	switch e.Kind {
-	case EventState:
-		w.Prev = &e.Prev
-	case EventTranscript:
-		w.Role, w.Text, w.Final = &e.Role, &e.Text, &e.Final
+	b = append(b, `,"state":`...)
+	b = appendJSONString(b, e.State.String())
+	if e.Kind == EventState {
+		b = append(b, `,"prev":`...)
+		b = appendJSONString(b, e.Prev.String())
 	}
-	return json.Marshal(w)
+	b = append(b, `,"muted":`...)
+	b = strconv.AppendBool(b, e.Muted)
+	b = append(b, `,"paused":`...)
+	b = strconv.AppendBool(b, e.Paused)
+	b = appendJSONField(b, "reason", e.Reason)
+	b = appendJSONField(b, "source", e.Source)
+	if ms := e.Length.Milliseconds(); ms != 0 {
+		b = append(b, `,"length_ms":`...)
+		b = strconv.AppendInt(b, ms, 10)
+	}
+	if e.Kind == EventTranscript {
+		b = append(b, `,"role":`...)
+		b = appendJSONString(b, e.Role.String())
+		b = append(b, `,"text":`...)
+		b = appendJSONString(b, e.Text)
+		b = append(b, `,"final":`...)
+		b = strconv.AppendBool(b, e.Final)
+	}
+	b = appendJSONField(b, "item_id", e.ItemID)
+	b = appendJSONField(b, "response_id", e.ResponseID)
+	b = appendJSONField(b, "status", e.Status)
+	b = appendJSONField(b, "code", e.Code)
+	b = appendJSONField(b, "message", e.Message)
+	return append(b, '}')
+}
+
+// appendJSONField appends ,"name":"v" unless v is empty (omitempty).
+func appendJSONField(b []byte, name, v string) []byte {
+	if v == "" {
+		return b
+	}
+	b = append(append(append(b, `,"`...), name...), `":`...)
+	return appendJSONString(b, v)
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json does: quotes,
+// backslashes and control characters; <, > and & for HTML; U+2028 and U+2029 for
+// JavaScript; invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // DefaultSubscriberBuffer is the channel size Subscribe uses when asked for 0 or less.

@@ -150,3 +150,76 @@ func TestStatusJSON(t *testing.T) {
 		t.Errorf("status has last_error_at without an error: %s", b)
 	}
 }
+
+// refEventJSON is /v1/events' encoding written the plain way, with encoding/json:
+// the reference AppendJSON must match byte for byte.
+func refEventJSON(e pipeline.Event) ([]byte, error) {
+	type wire struct {
+		Type       pipeline.EventKind `json:"type"`
+		Seq        uint64             `json:"seq"`
+		Time       time.Time          `json:"time"`
+		Missed     uint64             `json:"missed,omitempty"`
+		State      pipeline.State     `json:"state"`
+		Prev       *pipeline.State    `json:"prev,omitempty"`
+		Muted      bool               `json:"muted"`
+		Paused     bool               `json:"paused"`
+		Reason     string             `json:"reason,omitempty"`
+		Source     string             `json:"source,omitempty"`
+		LengthMs   int64              `json:"length_ms,omitempty"`
+		Role       *pipeline.Role     `json:"role,omitempty"`
+		Text       *string            `json:"text,omitempty"`
+		Final      *bool              `json:"final,omitempty"`
+		ItemID     string             `json:"item_id,omitempty"`
+		ResponseID string             `json:"response_id,omitempty"`
+		Status     string             `json:"status,omitempty"`
+		Code       string             `json:"code,omitempty"`
+		Message    string             `json:"message,omitempty"`
+	}
+	w := wire{Type: e.Kind, Seq: e.Seq, Time: e.Time, Missed: e.Missed, State: e.State, Muted: e.Muted,
+		Paused: e.Paused, Reason: e.Reason, Source: e.Source, LengthMs: e.Length.Milliseconds(), ItemID: e.ItemID,
+		ResponseID: e.ResponseID, Status: e.Status, Code: e.Code, Message: e.Message}
+	switch e.Kind {
+	case pipeline.EventState:
+		w.Prev = &e.Prev
+	case pipeline.EventTranscript:
+		w.Role, w.Text, w.Final = &e.Role, &e.Text, &e.Final
+	}
+	return json.Marshal(w)
+}
+
+func TestEventAppendJSONMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 21, 19, 30, 1, 123456789, time.UTC)
+	tricky := "quote \" backslash \\ <b>&amp;</b> tab\t nl\n cr\r bell\x07 del\x7f é 漢 \u2028\u2029 bad\xff\xfe end"
+	events := []pipeline.Event{
+		{Kind: pipeline.EventState, Seq: 1, Time: at, State: pipeline.StateListening, Prev: pipeline.StateConnected, Reason: "button press"},
+		{Kind: pipeline.EventFlags, Seq: 2, Time: at.In(time.FixedZone("x", 3600)), Muted: true, Reason: "long press", Missed: 3},
+		{Kind: pipeline.EventSpeechStarted, Seq: 3, Time: at, Source: "local", Length: 250 * time.Millisecond, State: pipeline.StateListening},
+		{Kind: pipeline.EventTranscript, Seq: 4, Time: at, Role: pipeline.RoleAssistant, Text: tricky, Final: true, ItemID: "item_1"},
+		{Kind: pipeline.EventTranscript, Seq: 5, Time: at, Role: pipeline.RoleUser, Text: ""},
+		{Kind: pipeline.EventResponseDone, Seq: 6, Time: at, ResponseID: "resp_1", Status: "cancelled"},
+		{Kind: pipeline.EventError, Seq: 7, Time: at, Code: "invalid_api_key", Message: tricky},
+		{Kind: pipeline.EventFault, Seq: 8, Time: at, Message: "the microphone hw:1,0 disappeared"},
+		{Kind: pipeline.EventFault, Seq: 9, Time: at},
+		{Kind: pipeline.EventState, Seq: 10, Time: time.Time{}, State: pipeline.StateIdle},
+	}
+	buf := make([]byte, 0, 4096)
+	for _, e := range events {
+		want, err := refEventJSON(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.AppendJSON(buf[:0]); string(got) != string(want) {
+			t.Errorf("%v event:\n got %s\nwant %s", e.Kind, got, want)
+		}
+		if got, _ := json.Marshal(e); string(got) != string(want) {
+			t.Errorf("%v event, json.Marshal:\n got %s\nwant %s", e.Kind, got, want)
+		}
+	}
+	if engineRace {
+		return
+	}
+	e := events[3]
+	if a := testing.AllocsPerRun(100, func() { buf = e.AppendJSON(buf[:0]) }); a != 0 {
+		t.Errorf("AppendJSON allocates %v times with room in the buffer, want 0", a)
+	}
+}
