@@ -1,7 +1,6 @@
 package realtime
 
 import (
-	"context"
 	"encoding/base64"
 	"net"
 	"testing"
@@ -43,25 +42,9 @@ func startDownlink(t testing.TB) (send chan<- struct{}, got <-chan int, c *Clien
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		close(stop)
-		cancel()
-		for range c.Events() {
-		}
-		<-done
-	})
-	deadline := time.After(waitForTest)
-	for connected := false; !connected; {
-		select {
-		case ev := <-c.Events():
-			_, connected = ev.(*Connected)
-		case <-deadline:
-			t.Fatal("no Connected event")
-		}
-	}
+	runClient(t, c)
+	t.Cleanup(func() { close(stop) }) // runs first: the server stops before the client
+	waitConnected(t, c)
 	// Events now come only for server events, and this server sends audio.
 	return sendc, gotc, c
 }

@@ -130,6 +130,36 @@ func TestHandshakeLeftover(t *testing.T) {
 // waitForTest bounds waits in these tests; they finish far sooner.
 const waitForTest = 10 * time.Second
 
+// runClient runs c until the test ends; its events are drained then.
+func runClient(t testing.TB, c *Client) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		for range c.Events() {
+		}
+		<-done
+	})
+}
+
+// waitConnected reads c's events up to Connected.
+func waitConnected(t testing.TB, c *Client) {
+	t.Helper()
+	deadline := time.After(waitForTest)
+	for {
+		select {
+		case ev := <-c.Events():
+			if _, ok := ev.(*Connected); ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no Connected event")
+		}
+	}
+}
+
 // The whole client on the frame reader: session.created from the
 // handshake's write makes Connected, and a server ping is answered.
 func TestClientFrameReaderPing(t *testing.T) {
@@ -172,24 +202,9 @@ func TestClientFrameReaderPing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		for range c.Events() {
-		}
-		<-done
-	}()
+	runClient(t, c)
+	waitConnected(t, c)
 	deadline := time.After(waitForTest)
-	for connected := false; !connected; {
-		select {
-		case ev := <-c.Events():
-			_, connected = ev.(*Connected)
-		case <-deadline:
-			t.Fatal("no Connected event")
-		}
-	}
 	select {
 	case p := <-pongs:
 		if p != "hello" {
@@ -437,15 +452,7 @@ func TestClientFallbackThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	defer func() {
-		cancel()
-		for range c.Events() {
-		}
-		<-done
-	}()
+	runClient(t, c)
 	deadline := time.After(waitForTest)
 	select {
 	case n := <-got:
