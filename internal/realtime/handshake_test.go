@@ -95,18 +95,7 @@ func TestHandshakeLeftover(t *testing.T) {
 	first := cat(serverFrame(true, opText, []byte(sessionCreatedJSON)), serverFrame(true, opPing, []byte("p")),
 		serverFrame(true, opText, []byte(`{"type":"brand.new"}`)))
 	u := startRawServer(t, first, nil)
-	c, err := New(Options{URL: u})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, dl, _, err := c.dial(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if dl.raw == nil {
-		t.Fatal("dial fell back to gorilla's reader, want the frame reader")
-	}
+	dl := dialFrameReader(t, Options{URL: u})
 	// One write on loopback arrives in one read: gorilla holds at least
 	// the start of the frames.
 	if len(dl.pending) == 0 || !strings.HasPrefix(string(first), string(dl.pending)) {
@@ -129,6 +118,25 @@ func TestHandshakeLeftover(t *testing.T) {
 
 // waitForTest bounds waits in these tests; they finish far sooner.
 const waitForTest = 10 * time.Second
+
+// dialFrameReader dials with o and fails the test unless the connection is read by
+// our frame reader (not gorilla's fallback); the connection closes when the test ends.
+func dialFrameReader(t testing.TB, o Options) downlink {
+	t.Helper()
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, dl, _, err := c.dial(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if dl.raw == nil {
+		t.Fatal("dial fell back to gorilla's reader, want the frame reader")
+	}
+	return dl
+}
 
 // runClient runs c until the test ends; its events are drained then.
 func runClient(t testing.TB, c *Client) {
@@ -237,18 +245,7 @@ func TestHandshakeTLS(t *testing.T) {
 
 	t.Run("trusted", func(t *testing.T) {
 		d := &websocket.Dialer{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool}}
-		c, err := New(Options{URL: u, Dialer: d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn, dl, _, err := c.dial(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if dl.raw == nil {
-			t.Fatal("dial fell back to gorilla's reader, want the frame reader")
-		}
+		dl := dialFrameReader(t, Options{URL: u, Dialer: d})
 		if d.NetDialTLSContext != nil || d.NetDialContext != nil {
 			t.Error("the caller's Dialer was changed")
 		}
@@ -302,18 +299,7 @@ func TestHandshakeThroughProxy(t *testing.T) {
 	first := serverFrame(true, opText, []byte(sessionCreatedJSON))
 	target := startRawServer(t, first, nil)
 	proxyURL := startConnectProxy(t, strings.TrimSuffix(strings.TrimPrefix(target, "ws://"), "/v1/realtime"))
-	c, err := New(Options{URL: target, Dialer: &websocket.Dialer{Proxy: http.ProxyURL(proxyURL)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, dl, _, err := c.dial(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if dl.raw == nil {
-		t.Fatal("dial through a proxy fell back, want the frame reader")
-	}
+	dl := dialFrameReader(t, Options{URL: target, Dialer: &websocket.Dialer{Proxy: http.ProxyURL(proxyURL)}})
 	_ = dl.raw.SetReadDeadline(time.Now().Add(waitForTest))
 	f := newFrameReader(dl.raw, dl.pending, 1<<20)
 	if _, msg, err := f.readMessage(nil); err != nil || string(msg) != sessionCreatedJSON {
