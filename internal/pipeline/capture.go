@@ -76,6 +76,13 @@ const (
 // detector about each, reports its decisions, keeps the pre-roll and,
 // while the gate is open, writes the audio to the uplink ring.
 //
+// While nothing listens (the gate closed and the detector off or absent, as
+// between push-to-talk turns) the loop is dormant: it keeps the pre-roll at
+// the device rate and reports silent frames without resampling, which is most
+// of a period's work. Opening the gate or turning the detector on resamples
+// the held audio first, on the same sample grid as an unbroken stream, so
+// what is sent is the same either way.
+//
 // Run belongs to one goroutine. SetStreaming, Streaming and Stats may be
 // used from any goroutine.
 type Capture struct {
@@ -93,6 +100,14 @@ type Capture struct {
 	frame []int16 // the 10 ms frame being filled
 	fill  int
 	pre   *PreRoll
+
+	// Dormant state (see Capture): the newest device-rate audio, enough for
+	// the pre-roll and the resampler's window, and scratch to replay it.
+	rawPre  *PreRoll
+	replay  []int16
+	devPos  uint64 // device samples read, ever
+	dormant bool
+	vacc    int // device samples toward the next silent frame, times CaptureRate
 
 	// Owned by the Run goroutine.
 	speech  bool
@@ -161,7 +176,14 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 	if c.Gain != 0 {
 		gain = GainFromLinear(c.Gain)
 	}
+	// The device-rate pre-roll covers the pre-roll, a frame that may be cut
+	// short, the resampler's window and the input step wake aligns to, so
+	// that the resampler's start-up falls before the audio kept.
+	held := ((pre.Cap()+frame)*c.Device.Rate+CaptureRate-1)/CaptureRate + res.Taps() + 2*res.down + 2
+	rawPre := newPreRollSamples(held)
 	return &Capture{
+		rawPre:  rawPre,
+		replay:  make([]int16, held),
 		dev:     dev,
 		det:     det,
 		out:     out,
@@ -210,6 +232,20 @@ func (c *Capture) process(raw []byte) {
 	if c.gain != UnityGain {
 		ApplyGain(in, c.gain)
 	}
+	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load())
+	if c.dormant && !asleep {
+		c.wake()
+	}
+	c.rawPre.Write(in)
+	c.devPos += uint64(n)
+	if asleep {
+		if !c.dormant {
+			// The frame being cut goes on counting; wake refills it.
+			c.dormant, c.vacc = true, c.fill
+		}
+		c.idle(c.devPos - uint64(n))
+		return
+	}
 	for len(in) > 0 {
 		used, made := c.res.Process(in, c.rs)
 		in = in[used:]
@@ -218,6 +254,68 @@ func (c *Capture) process(raw []byte) {
 			break
 		}
 	}
+}
+
+// idle accounts for the device samples up to devPos while dormant: the
+// outputs the resampler would have made, cut into frames on the stream's grid
+// and reported as silence, as with the detector off.
+func (c *Capture) idle(before uint64) {
+	frame := len(c.frame)
+	c.vacc += int(c.outputsAt(c.devPos) - c.outputsAt(before))
+	for ; c.vacc >= frame; c.vacc -= frame {
+		c.pos += uint64(frame)
+		c.frames.Add(1)
+		c.unsent = min(c.unsent+frame, c.pre.Cap())
+		if c.det != nil {
+			changed := c.speech
+			c.speech = false
+			if c.onVoice != nil {
+				c.onVoice(VoiceFrame{Changed: changed, Sample: c.pos})
+			}
+		}
+	}
+}
+
+// outputsAt is how many samples the resampler has made once it has taken the
+// stream's first n device samples: output j needs input j*down/up.
+func (c *Capture) outputsAt(n uint64) uint64 {
+	up, down := uint64(c.res.up), uint64(c.res.down)
+	return (n*up + down - 1) / down
+}
+
+// wake leaves the dormant state. The resampler starts afresh on the held
+// device audio, from a sample whose stream index is a multiple of its input
+// step, so that its outputs fall on the unbroken stream's grid and, past
+// its start-up, equal them; the newest outputs refill the frame being cut
+// and, before them, the pre-roll, as if the loop had never slept.
+func (c *Capture) wake() {
+	c.dormant = false
+	k := c.rawPre.Read(c.replay)
+	start := c.devPos - uint64(k)
+	down := uint64(c.res.down)
+	skip := (down - start%down) % down
+	in := c.replay[min(int(skip), k):k]
+	toPre := int(c.outputsAt(c.devPos)-c.outputsAt(start+skip)) - c.vacc
+	c.res.Reset()
+	c.pre.Reset()
+	c.fill = 0
+	for {
+		// Until the input is used up and every output it allows is out.
+		used, made := c.res.Process(in, c.rs)
+		in = in[used:]
+		if made == 0 && (used == 0 || len(in) == 0) {
+			break
+		}
+		out := c.rs[:made]
+		if toPre > 0 {
+			k := min(toPre, len(out))
+			c.pre.Write(out[:k])
+			toPre -= k
+			out = out[k:]
+		}
+		c.fill += copy(c.frame[c.fill:], out)
+	}
+	c.unsent = min(c.unsent, c.pre.Len())
 }
 
 // cut collects resampled audio into 10 ms frames.

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -486,6 +487,26 @@ func BenchmarkCapturePeriod(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20, "ns/audio-ms")
 }
 
+// BenchmarkCaptureIdlePeriod is one 20 ms period of 48 kHz stereo S16 between
+// push-to-talk turns: the gate closed and the detector off, so the loop is dormant.
+func BenchmarkCaptureIdlePeriod(b *testing.B) {
+	f := Format{S16LE, 2, 48000}
+	r := newCaptureRig(b, f, 960, captureSilenceThenTone(48000, 0, 1000), 0)
+	r.mic.err = nil
+	r.c.SetDetecting(false)
+	b.SetBytes(int64(960 * f.FrameBytes()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.c.step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if r.c.Stats().Frames == 0 {
+		b.Fatal("no frames counted")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20, "ns/audio-ms")
+}
+
 // TestCaptureGain: the microphone gain scales what is sent and saturates instead of
 // wrapping around.
 func TestCaptureGain(t *testing.T) {
@@ -528,5 +549,112 @@ func TestCaptureGain(t *testing.T) {
 	}
 	if small == 0 || big == 0 {
 		t.Errorf("gain 2: %d samples near 2000 and %d saturated, want both (%v...)", small, big, out[len(out)/2:len(out)/2+8])
+	}
+}
+
+// TestCaptureDormantSendsTheSame runs two captures over the same noise: one whose
+// detector is on (it never sleeps) and one whose detector is off, which sleeps while
+// the gate is closed. Through openings after long and short closed spells, the
+// sleeper must send exactly the same audio and report exactly the same frames, and
+// must not ask its detector while asleep.
+func TestCaptureDormantSendsTheSame(t *testing.T) {
+	formats := []Format{
+		{S16LE, 1, 16000}, {S16LE, 2, 48000}, {S24_3LE, 2, 44100},
+		{S16LE, 1, 22050}, {S16LE, 1, 8000}, {S16LE, 1, 24000},
+	}
+	for _, f := range formats {
+		// periods of 20 ms, and of an odd length that leaves frames cut short
+		for i, period := range []int{f.Rate / 50, f.Rate*17/1000 + 3} {
+			preRollMs := []int{0, -1, 1000}[(i+f.Rate)%3]
+			t.Run(fmt.Sprintf("%d Hz %dch period %d pre-roll %d", f.Rate, f.Channels, period, preRollMs), func(t *testing.T) {
+				sig := make([]int16, f.Rate*8)
+				x := uint32(1)
+				for i := range sig {
+					x = x*1664525 + 1013904223
+					sig[i] = int16(int32(x>>16)%9000) + int16(6000*math.Sin(float64(i)/7))
+				}
+				awake := newCaptureRig(t, f, period, sig, preRollMs)
+				awake.vad.threshold = math.MaxInt32 // on, and never speech
+				asleep := newCaptureRig(t, f, period, sig, preRollMs)
+				asleep.c.SetDetecting(false)
+				// periods before each gate change: long closed, open, short closed,
+				// open, closed past the pre-roll, open
+				script := []int{60, 10, 10, 5, 80, 3, 7}
+				var sentAwake, sentAsleep []int16
+				calls := 0
+				for i, n := range script {
+					for range n {
+						for _, r := range []*captureRig{awake, asleep} {
+							if err := r.c.step(); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					if i%2 == 0 && asleep.vad.calls != calls {
+						t.Fatalf("the sleeping capture asked its detector %d times with the gate closed", asleep.vad.calls-calls)
+					}
+					sentAwake = drainRing(awake.ring, sentAwake)
+					sentAsleep = drainRing(asleep.ring, sentAsleep)
+					if len(sentAwake) != len(sentAsleep) {
+						t.Fatalf("after step group %d: the sleeper sent %d samples, the other %d", i, len(sentAsleep), len(sentAwake))
+					}
+					for j := range sentAwake {
+						if sentAwake[j] != sentAsleep[j] {
+							t.Fatalf("after step group %d: sample %d of %d differs: %d, want %d", i, j, len(sentAwake), sentAsleep[j], sentAwake[j])
+						}
+					}
+					open := i%2 == 0
+					awake.c.SetStreaming(open)
+					asleep.c.SetStreaming(open)
+					calls = asleep.vad.calls
+				}
+				if len(sentAwake) < 3*f.Rate/50 {
+					t.Fatalf("only %d samples sent: the test did not exercise the gate", len(sentAwake))
+				}
+				if len(awake.voice) != len(asleep.voice) {
+					t.Fatalf("the sleeper reported %d frames, the other %d", len(asleep.voice), len(awake.voice))
+				}
+				for j := range awake.voice {
+					if awake.voice[j] != asleep.voice[j] {
+						t.Fatalf("frame %d: the sleeper reported %+v, the other %+v", j, asleep.voice[j], awake.voice[j])
+					}
+				}
+				if a, b := awake.c.Stats(), asleep.c.Stats(); a != b {
+					t.Errorf("Stats: the sleeper has %+v, the other %+v", b, a)
+				}
+			})
+		}
+	}
+}
+
+func drainRing(r *Ring, dst []int16) []int16 {
+	buf := make([]int16, r.Len())
+	return append(dst, buf[:r.Read(buf)]...)
+}
+
+// TestCaptureDormantAllocs: sleeping, waking and sleeping again allocate nothing.
+func TestCaptureDormantAllocs(t *testing.T) {
+	if ringRaceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	f := Format{S16LE, 2, 44100}
+	r := newCaptureRig(t, f, 882, captureSilenceThenTone(f.Rate, 0, 1000), 0)
+	r.mic.err = nil
+	r.c.SetDetecting(false)
+	buf := make([]int16, 1<<16)
+	i := 0
+	a := testing.AllocsPerRun(200, func() {
+		i++
+		r.c.SetStreaming(i%20 >= 15)
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+		r.ring.Read(buf)
+	})
+	if a != 0 {
+		t.Errorf("a dormant capture allocates %v times per period, want 0", a)
+	}
+	if r.c.Stats().Sent == 0 {
+		t.Error("nothing sent: the gate never opened")
 	}
 }

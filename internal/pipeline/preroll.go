@@ -23,8 +23,11 @@ func NewPreRoll(ms, rate int) (*PreRoll, error) {
 	if rate <= 0 {
 		return nil, fmt.Errorf("new pre-roll: rate %d Hz", rate)
 	}
-	return &PreRoll{buf: make([]int16, ms*rate/1000)}, nil
+	return newPreRollSamples(ms * rate / 1000), nil
 }
+
+// newPreRollSamples returns a pre-roll buffer holding n samples.
+func newPreRollSamples(n int) *PreRoll { return &PreRoll{buf: make([]int16, max(n, 0))} }
 
 // Cap is the number of samples held when full.
 func (p *PreRoll) Cap() int { return len(p.buf) }

@@ -32,6 +32,7 @@ type hotStep struct {
 
 var hotSteps = []hotStep{
 	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD, ring", true, true},
+	{"BenchmarkCaptureIdlePeriod", "./internal/pipeline", "capture period between push-to-talk turns (dormant): 20 ms of 48 kHz stereo, pre-roll kept", true, true},
 	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/pipeline", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, false},
 	{"BenchmarkResample/16000-24000", "./internal/pipeline", "resample 16000->24000, 20 ms", true, false},
 	{"BenchmarkResample/48000-24000", "./internal/pipeline", "resample 48000->24000, 20 ms", false, false},
@@ -52,7 +53,7 @@ var hotSteps = []hotStep{
 
 // The zero-allocation families: every case of these must report 0 allocs/op.
 var zeroAllocFamilies = []string{
-	"BenchmarkCapturePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
+	"BenchmarkCapturePeriod", "BenchmarkCaptureIdlePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
 	"BenchmarkResample", "BenchmarkVADProcess", "BenchmarkRing", "BenchmarkPreRoll",
 	"BenchmarkUplinkChunk", "BenchmarkPlaybackPeriod", "BenchmarkAppendEncode/", "BenchmarkDeltaDecode/",
 }

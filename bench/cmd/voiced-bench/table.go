@@ -124,6 +124,9 @@ func (s *resultSet) rows(t *table) {
 		if ok1 && ok2 {
 			t.add(row{Figure: pi.figure + ": capture + playback periods, share of one 1 GHz core at 1 instruction/cycle", Value: ptr((c + p) * 50 / 1e9 * 100), Unit: "%"})
 		}
+		if c, ok := s.vals[pi.key]["BenchmarkCaptureIdlePeriod"]; ok {
+			t.add(row{Figure: pi.figure + ": capture period between push-to-talk turns, share of one 1 GHz core", Value: ptr(c * 50 / 1e9 * 100), Unit: "%"})
+		}
 	}
 	for _, kind := range []struct{ key, figure, unit string }{
 		{"amd64 insn", "micro amd64 (valgrind)", "instructions/op"},
