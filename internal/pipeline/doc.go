@@ -30,7 +30,10 @@
 // (RingOverwrite), a full playback ring refuses new ones (RingReject), and
 // both count what they lose. PreRoll always holds the last pre_roll_ms
 // (default 300) of captured audio, so that when the gate opens on a wake
-// the first syllable, which caused it, is sent too.
+// the first syllable, which caused it, is sent too. While nothing listens
+// (the gate closed and the detector off, between push-to-talk turns) the
+// capture loop holds that audio at the device rate and resamples it only
+// when a turn opens, which makes an idle period about an eighth of a busy one.
 //
 // # Conversion and resampling
 //
