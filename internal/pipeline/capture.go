@@ -107,7 +107,7 @@ type Capture struct {
 	replay  []int16
 	devPos  uint64 // device samples read, ever
 	dormant bool
-	vacc    int // device samples toward the next silent frame, times CaptureRate
+	vacc    int // samples at CaptureRate toward the next silent frame
 
 	// Owned by the Run goroutine.
 	speech  bool
@@ -263,16 +263,8 @@ func (c *Capture) idle(before uint64) {
 	frame := len(c.frame)
 	c.vacc += int(c.outputsAt(c.devPos) - c.outputsAt(before))
 	for ; c.vacc >= frame; c.vacc -= frame {
-		c.pos += uint64(frame)
-		c.frames.Add(1)
+		c.decided(frame, false)
 		c.unsent = min(c.unsent+frame, c.pre.Cap())
-		if c.det != nil {
-			changed := c.speech
-			c.speech = false
-			if c.onVoice != nil {
-				c.onVoice(VoiceFrame{Changed: changed, Sample: c.pos})
-			}
-		}
 	}
 }
 
@@ -334,21 +326,9 @@ func (c *Capture) cut(s []int16) {
 // handleFrame runs one frame through the detector, the pre-roll and the
 // gate.
 func (c *Capture) handleFrame(f []int16) {
-	c.pos += uint64(len(f))
-	c.frames.Add(1)
-	if c.det != nil {
-		// With detection off every frame reads as silence, so a turn the
-		// endpointer saw starting still ends.
-		speech := !c.detectOff.Load() && c.det.Process(f)
-		if speech {
-			c.speechFrames.Add(1)
-		}
-		changed := speech != c.speech
-		c.speech = speech
-		if c.onVoice != nil {
-			c.onVoice(VoiceFrame{Speech: speech, Changed: changed, Sample: c.pos})
-		}
-	}
+	// With detection off every frame reads as silence, so a turn the
+	// endpointer saw starting still ends.
+	c.decided(len(f), c.det != nil && !c.detectOff.Load() && c.det.Process(f))
 	c.pre.Write(f)
 	c.unsent = min(c.unsent+len(f), c.pre.Len())
 
@@ -372,6 +352,24 @@ func (c *Capture) handleFrame(f []int16) {
 		c.stamp(c.out.Written())
 	}
 	c.gate.Store(g) // back to open; only this goroutine leaves captureWriting
+}
+
+// decided counts a frame of n samples and, with a detector, reports its
+// decision on it.
+func (c *Capture) decided(n int, speech bool) {
+	c.pos += uint64(n)
+	c.frames.Add(1)
+	if c.det == nil {
+		return
+	}
+	if speech {
+		c.speechFrames.Add(1)
+	}
+	changed := speech != c.speech
+	c.speech = speech
+	if c.onVoice != nil {
+		c.onVoice(VoiceFrame{Speech: speech, Changed: changed, Sample: c.pos})
+	}
 }
 
 // stamp notes that the ring holds everything before stream position end as of now.
