@@ -360,6 +360,10 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	// Subscribed before the client sees the response, so that nothing it
+	// does once it has the headers can happen unseen.
+	events, cancel := s.opts.Backend.Subscribe()
+	defer cancel()
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a stream has no end
 	rc.SetReadDeadline(time.Time{})
@@ -369,8 +373,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if err := rc.Flush(); err != nil {
 		return
 	}
-	events, cancel := s.opts.Backend.Subscribe()
-	defer cancel()
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()
 	buf := make([]byte, 0, 4096) // reused: an engine event costs no allocation here

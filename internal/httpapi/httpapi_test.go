@@ -25,6 +25,8 @@ type fakeBackend struct {
 	mu      sync.Mutex
 	actions []string
 	subs    []chan Event
+	// subscribeDelay makes Subscribe slow, as a busy daemon's can be.
+	subscribeDelay time.Duration
 }
 
 func (b *fakeBackend) Status() any  { return map[string]any{"state": "CONNECTED"} }
@@ -47,6 +49,7 @@ func (b *fakeBackend) Control(_ context.Context, action string) error {
 }
 
 func (b *fakeBackend) Subscribe() (<-chan Event, func()) {
+	time.Sleep(b.subscribeDelay)
 	ch := make(chan Event, 8)
 	b.mu.Lock()
 	b.subs = append(b.subs, ch)
@@ -289,6 +292,7 @@ func TestToken(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	srv, b, _ := newTest(t, "")
+	b.subscribeDelay = 20 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/v1/events", nil)
@@ -300,14 +304,12 @@ func TestEvents(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type = %q", ct)
 	}
-	for { // wait until the handler subscribed
-		b.mu.Lock()
-		n := len(b.subs)
-		b.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	// A client that has the headers is subscribed: what happens next reaches it.
+	b.mu.Lock()
+	n := len(b.subs)
+	b.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d subscriptions once the client has the response headers, want 1", n)
 	}
 	b.publish(Event{Type: "state", Data: map[string]string{"state": "LISTENING"}})
 	b.publish(Event{Type: "transcript", Data: map[string]string{"role": "user", "text": "hi"}})
