@@ -108,6 +108,7 @@ func goABI() string {
 		{"SNDRV_PCM_IOCTL_DRAIN", ioctlDrain},
 		{"SNDRV_PCM_IOCTL_PAUSE", ioctlPause},
 		{"SNDRV_PCM_IOCTL_RESUME", ioctlResume},
+		{"SNDRV_PCM_IOCTL_FORWARD", ioctlForward},
 		{"SNDRV_PCM_IOCTL_WRITEI_FRAMES", ioctlWriteIFrames},
 		{"SNDRV_PCM_IOCTL_READI_FRAMES", ioctlReadIFrames},
 		{"SNDRV_CTL_IOCTL_PVERSION", ioctlCtlPVersion},

@@ -205,6 +205,7 @@ var (
 	ioctlDrain           = ioc(iocNone, 'A', 0x44, 0)
 	ioctlPause           = ioc(iocWrite, 'A', 0x45, unsafe.Sizeof(int32(0)))
 	ioctlResume          = ioc(iocNone, 'A', 0x47, 0)
+	ioctlForward         = ioc(iocWrite, 'A', 0x49, unsafe.Sizeof(uint(0)))
 	ioctlWriteIFrames    = ioc(iocWrite, 'A', 0x50, unsafe.Sizeof(xferi{}))
 	ioctlReadIFrames     = ioc(iocRead, 'A', 0x51, unsafe.Sizeof(xferi{}))
 

@@ -169,3 +169,43 @@ func TestDisconnectedControl(t *testing.T) {
 		})
 	}
 }
+
+// An idle playback loop on a stream that fills silence calls only CatchUp: it must find
+// an unplugged card as a transfer does (close its file, and reopen it), and must not take a
+// stopped stream for one.
+func TestCatchUpDisconnected(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		ctl      map[uintptr][]error
+		wantGone bool
+	}{
+		{"DELAY ENODEV", map[uintptr][]error{ioctlDelay: {syscall.ENODEV}}, true},
+		{"DELAY EBADFD, STATUS EBADFD", map[uintptr][]error{ioctlDelay: {syscall.EBADFD}, ioctlStatus: {syscall.EBADFD}}, true},
+		{"DELAY EBADFD, STATUS ENODEV", map[uintptr][]error{ioctlDelay: {syscall.EBADFD}, ioctlStatus: {syscall.ENODEV}}, true},
+		{"stopped: DELAY EBADFD, STATUS fine", map[uintptr][]error{ioctlDelay: {syscall.EBADFD}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newFakeClock()
+			p, fs, f := openFake(t, Playback, Config{Rate: 16000}, WithClock(clk), WithReopen(100*time.Millisecond, time.Second))
+			f.mu.Lock()
+			f.delayVal = -100
+			f.mu.Unlock()
+			f.script(nil, tc.ctl)
+			d, err := p.CatchUp()
+			if err != nil || d != 0 {
+				t.Fatalf("CatchUp = %d, %v; want 0, nil", d, err)
+			}
+			path := pcmPath(0, 0, Playback)
+			opens := len(fs.opened[path])
+			if tc.wantGone != (opens == 2) || tc.wantGone != isClosed(f) {
+				t.Errorf("opened %d times, first file closed %v; want reopened: %v", opens, isClosed(f), tc.wantGone)
+			}
+		})
+	}
+	// Without WithReopen the error says the device is gone.
+	p, _, f := openFake(t, Playback, Config{Rate: 16000})
+	f.script(nil, map[uintptr][]error{ioctlDelay: {syscall.ENODEV}})
+	if _, err := p.CatchUp(); !errors.Is(err, syscall.ENODEV) || !isClosed(f) {
+		t.Errorf("CatchUp on a gone card without reopen = %v, file closed %v; want ENODEV, true", err, isClosed(f))
+	}
+}

@@ -2,6 +2,7 @@ package alsa
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -40,6 +41,7 @@ type fakePCM struct {
 	resumeErr []error             // errors RESUME returns, in order
 	ctlErrs   map[uintptr][]error // errors the next non-transfer ioctls of a kind return, in order
 	delayVal  int
+	noSilence bool   // sw_params refuses silence filling, as an old or odd kernel might
 	next      byte   // capture: the next byte value produced
 	written   []byte // playback: what was written
 	block     bool   // transfers wait until Close
@@ -137,7 +139,21 @@ func (f *fakePCM) ioctl(req uintptr, arg unsafe.Pointer) error {
 		f.state = stateSetup
 		f.calls = append(f.calls, "hw_params")
 	case ioctlSWParams:
-		f.sw = *(*swParams)(arg)
+		// As pcm_native.c checks and answers: silence_size at or past the boundary
+		// (top-up) needs threshold 0, otherwise it is at most the threshold, which is at
+		// most the buffer; the boundary comes back.
+		sw := (*swParams)(arg)
+		bound := f.boundaryLocked()
+		if f.noSilence && sw.SilenceSize > 0 {
+			f.calls = append(f.calls, "failed sw_params")
+			return syscall.EINVAL
+		}
+		if sw.SilenceSize >= bound && sw.SilenceThreshold != 0 ||
+			sw.SilenceSize < bound && (sw.SilenceSize > sw.SilenceThreshold || sw.SilenceThreshold > uint(f.bufferLocked())) {
+			return syscall.EINVAL
+		}
+		sw.Boundary = bound
+		f.sw = *sw
 		f.calls = append(f.calls, "sw_params")
 	case ioctlPrepare:
 		if f.installed == nil {
@@ -163,6 +179,12 @@ func (f *fakePCM) ioctl(req uintptr, arg unsafe.Pointer) error {
 		f.calls = append(f.calls, fmt.Sprintf("pause %d", *(*int32)(arg)))
 	case ioctlDelay:
 		*(*int)(arg) = f.delayVal
+	case ioctlForward:
+		// Playback may move ahead by at most avail: buffer minus delay.
+		n := min(*(*uint)(arg), uint(f.bufferLocked()-f.delayVal))
+		f.delayVal += int(n)
+		*(*uint)(arg) = n
+		f.calls = append(f.calls, fmt.Sprintf("forward %d", n))
 	case ioctlStatus:
 		st := (*pcmStatus)(arg)
 		*st = pcmStatus{State: int32(f.state), Delay: f.delayVal, Avail: 7}
@@ -172,10 +194,33 @@ func (f *fakePCM) ioctl(req uintptr, arg unsafe.Pointer) error {
 	return nil
 }
 
+// bufferLocked is the installed buffer size in frames.
+func (f *fakePCM) bufferLocked() int {
+	if f.installed == nil {
+		return 0
+	}
+	return int(f.installed.interval(paramBufferSize).lo())
+}
+
+// boundaryLocked is the kernel's pointer wrap point: the buffer size doubled while it
+// stays below LONG_MAX minus the buffer (snd_pcm_hw_params).
+func (f *fakePCM) boundaryLocked() uint {
+	buf := uint(f.bufferLocked())
+	if buf == 0 {
+		return 0
+	}
+	b := buf
+	for b*2 <= uint(math.MaxInt)-buf {
+		b *= 2
+	}
+	return b
+}
+
 // ioctlNames names the ioctls whose failures tests script (ctlErrs).
 var ioctlNames = map[uintptr]string{
 	ioctlPrepare: "prepare", ioctlDrop: "drop", ioctlDrain: "drain", ioctlResume: "resume",
-	ioctlPause: "pause", ioctlStatus: "status", ioctlDelay: "delay",
+	ioctlPause: "pause", ioctlStatus: "status", ioctlDelay: "delay", ioctlForward: "forward",
+	ioctlSWParams: "sw_params",
 }
 
 // failNext makes the next ioctls of kind req fail with errs, in order.
@@ -311,6 +356,7 @@ type fakeSystem struct {
 	openErrs  map[string][]error         // path → errors the next opens return
 	opened    map[string][]*fakePCM
 	preferred []int
+	onOpen    func(*fakePCM) // if set, called on every substream opened
 }
 
 func newFakeSystem(t testing.TB) *fakeSystem {
@@ -367,6 +413,9 @@ func (f *fakeSystem) open(path string) (device, error) {
 	}
 	p := mk()
 	p.sys = f
+	if f.onOpen != nil {
+		f.onOpen(p)
+	}
 	f.opened[path] = append(f.opened[path], p)
 	return p, nil
 }

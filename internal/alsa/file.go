@@ -29,6 +29,8 @@ type fileDev struct {
 	r   *wav.Reader
 	w   *wav.Writer
 	eof bool
+	// zeros is silence to write from (playback), a period or more of it.
+	zeros []byte
 
 	mu     sync.Mutex // guards following fields; never held while sleeping or in I/O
 	start  time.Time  // time of the first transfer; zero before
@@ -96,6 +98,9 @@ func openFile(path string, s Stream, c Config, o *options, stop <-chan struct{})
 	}
 	d.par.PeriodFrames = max(1, d.par.Rate*c.PeriodMs/1000)
 	d.par.BufferFrames = max(2*d.par.PeriodFrames, d.par.Rate*c.BufferMs/1000)
+	if s == Playback {
+		d.zeros = make([]byte, max(d.par.PeriodFrames, 1024)*d.par.FrameBytes())
+	}
 	return d, nil
 }
 
@@ -203,26 +208,51 @@ func (d *fileDev) write(buf []byte, frames int) (int, error) {
 	if d.start.IsZero() {
 		d.start = d.clock.Now()
 	}
+	var gap int64
 	if d.realtime {
-		if el := d.elapsedLocked(); d.frames < el {
-			// The card ran dry (an underrun): restart the clock at now.
-			d.start, d.frames = d.clock.Now(), 0
-		}
+		// The card ran dry and, like a sound card that fills silence, played silence:
+		// the file gets it, so that it keeps the time line of what was heard.
+		gap = max(0, d.elapsedLocked()-d.frames)
 	}
 	d.mu.Unlock()
 	if !d.acquire() {
 		return 0, ErrClosed
 	}
-	n, err := d.w.Write(buf[:frames*d.par.FrameBytes()])
+	fb := d.par.FrameBytes()
+	var n int
+	err := d.writeSilence(gap)
+	if err == nil {
+		n, err = d.w.Write(buf[:frames*fb])
+	}
 	d.release()
 	d.mu.Lock()
-	d.frames += int64(n / d.par.FrameBytes())
+	d.frames += gap + int64(n/fb)
 	d.mu.Unlock()
 	if err != nil && d.closing() {
 		err = ErrClosed
 	}
-	return n / d.par.FrameBytes(), err
+	return n / fb, err
 }
+
+// writeSilence writes frames of silence; the caller holds the I/O token.
+func (d *fileDev) writeSilence(frames int64) error {
+	fb := int64(d.par.FrameBytes())
+	for frames > 0 {
+		k := min(frames, int64(len(d.zeros))/fb)
+		if _, err := d.w.Write(d.zeros[:k*fb]); err != nil {
+			return err
+		}
+		frames -= k
+	}
+	return nil
+}
+
+// fillsSilence: a file speaker's imaginary card plays silence when it runs dry (write
+// puts it in the file), so the daemon need not write any.
+func (d *fileDev) fillsSilence() bool { return d.stream == Playback }
+
+// catchUp has nothing to skip: write fills the silence the card played in the meantime.
+func (d *fileDev) catchUp() (int, error) { return d.delay() }
 
 func (d *fileDev) delay() (int, error) {
 	d.mu.Lock()
@@ -256,8 +286,12 @@ func (d *fileDev) status() (Status, error) {
 func (d *fileDev) drop() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.stream == Playback {
-		// What was written stays in the file; the queue is considered gone.
+	switch {
+	case d.stream == Playback && d.realtime && !d.start.IsZero():
+		// What was written stays in the file; the queue is considered gone, and the card
+		// keeps its clock, so that the silence until the next write is in the file too.
+		d.frames = min(d.frames, d.elapsedLocked())
+	case d.stream == Playback:
 		d.start, d.frames = time.Time{}, 0
 	}
 	return nil

@@ -157,6 +157,57 @@ func TestFilePlaybackRealtime(t *testing.T) {
 	}
 }
 
+// A real-time file speaker that runs dry, or is dropped, plays silence like a sound card
+// in free-running mode: the file gets it, so it keeps the time line of what was heard, and
+// the daemon need not write any.
+func TestFilePlaybackFillsSilence(t *testing.T) {
+	clk := newFakeClock()
+	path := filepath.Join(t.TempDir(), "out.wav")
+	p, err := Open("file:"+path, Playback, Config{Rate: 16000, Channels: 1, PeriodMs: 20, BufferMs: 80}, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.FillsSilence() {
+		t.Fatal("a file speaker does not fill silence")
+	}
+	a, b, c := ramp(320*2), ramp(160*2), ramp(320*2)
+	for i := range b {
+		b[i] ^= 0x55
+	}
+	if _, err := p.WriteFrames(a); err != nil { // 320 frames queued at t=0
+		t.Fatal(err)
+	}
+	clk.advance(100 * time.Millisecond) // 1600 frames played: 1280 of them silence
+	if d, err := p.CatchUp(); err != nil || d != 0 {
+		t.Errorf("CatchUp after running dry = %d, %v; want 0", d, err)
+	}
+	if _, err := p.WriteFrames(b); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(5 * time.Millisecond) // 80 of b's 160 frames played
+	if err := p.Drop(); err != nil {  // the other 80 are thrown away, yet stay in the file
+		t.Fatal(err)
+	}
+	clk.advance(10 * time.Millisecond) // 160 frames of silence
+	if _, err := p.WriteFrames(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	r, err := wav.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	want := slices.Concat(a, make([]byte, 1280*2), b, make([]byte, 160*2), c)
+	if !bytes.Equal(got, want) {
+		t.Errorf("file holds %d bytes, want %d: a, 80 ms of silence, b, 10 ms of silence, c", len(got), len(want))
+	}
+}
+
 func TestFileErrors(t *testing.T) {
 	dir := t.TempDir()
 	float := filepath.Join(dir, "float.wav")

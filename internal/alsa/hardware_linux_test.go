@@ -321,3 +321,89 @@ func TestHWPlaybackDropDrain(t *testing.T) {
 	}
 	t.Logf("drain took %v; xruns %d", time.Since(start), play.Xruns())
 }
+
+// A playback stream in free-running mode keeps running when nothing is written: no xrun,
+// the application pointer falls behind the hardware's, and the kernel plays silence, not
+// the stale contents of the buffer. CatchUp then moves the pointer up, and what is written
+// next plays next, whole and in order.
+func TestHWPlaybackFillsSilence(t *testing.T) {
+	needHW(t)
+	cfg := Config{Rate: 16000, Channels: 1, PeriodMs: 20, BufferMs: 500, Format: S16LE}
+	capt, err := Open("hw:Loopback,1,0", Capture, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capt.Close()
+	play, err := Open("hw:Loopback,0,0", Playback, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer play.Close()
+	if !play.FillsSilence() {
+		t.Fatal("the kernel refused free-running playback with silence filling")
+	}
+	par := play.Params()
+	fb := par.FrameBytes()
+	a, b := signal(par.Rate/5, 1), signal(2*par.Rate/5+7, 1)[7:] // 200 and 400 ms, different
+	raw := make([]byte, 3*par.Rate*fb)                           // three seconds
+	if _, err := capt.ReadFrames(raw[:par.PeriodFrames*fb]); err != nil {
+		t.Fatal(err)
+	}
+	captErr := make(chan error, 1)
+	go func() {
+		for off := 0; off < len(raw); {
+			n, err := capt.ReadFrames(raw[off:min(off+par.PeriodFrames*fb, len(raw))])
+			if err != nil {
+				captErr <- err
+				return
+			}
+			off += n * fb
+		}
+		captErr <- nil
+	}()
+	write := func(s []int16) {
+		t.Helper()
+		buf := make([]byte, len(s)*2)
+		S16LE.FromInt16(buf, s)
+		if _, err := play.WriteFrames(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(a)
+	time.Sleep(time.Second) // a plays out, then the stream runs dry for about 800 ms
+	st, err := play.Status()
+	if err != nil || st.State != "RUNNING" || st.Delay >= 0 {
+		t.Fatalf("Status() after running dry = %+v, %v; want RUNNING with the write position behind (negative delay)", st, err)
+	}
+	d, err := play.CatchUp()
+	if err != nil || d < 0 || d > par.PeriodFrames {
+		t.Fatalf("CatchUp() = %d, %v; want 0 (up to a period of slack)", d, err)
+	}
+	write(make([]int16, 2*par.PeriodFrames)) // the lead the playback loop puts first
+	write(b)
+	// Written behind the hardware, b would play a lap of the buffer late, or in pieces.
+	if st, err := play.Status(); err != nil || st.Delay <= 0 {
+		t.Errorf("Status() after writing = %+v, %v; want what was written queued ahead of the hardware (positive delay)", st, err)
+	}
+	if err := <-captErr; err != nil {
+		t.Fatal(err)
+	}
+	if x := play.Xruns(); x != 0 {
+		t.Errorf("%d playback xruns: the stream stopped instead of running free", x)
+	}
+	all := make([]int16, len(raw)/2)
+	S16LE.ToInt16(all, raw)
+	ia := indexBlock(all, a)
+	if ia < 0 {
+		t.Fatal("the first burst is not in the capture, whole")
+	}
+	ib := indexBlock(all[ia+len(a):], b)
+	if ib < 0 {
+		t.Fatal("the burst written after CatchUp is not in the capture after the first, whole: it went into the past")
+	}
+	gap := all[ia+len(a) : ia+len(a)+ib]
+	if k := slices.IndexFunc(gap, func(v int16) bool { return v != 0 }); k >= 0 {
+		t.Fatalf("sound at %d of the %d samples between the bursts: the buffer's old contents played again", k, len(gap))
+	}
+	t.Logf("%d ms of silence between the bursts; delay when dry %d frames", len(gap)*1000/par.Rate, st.Delay)
+}

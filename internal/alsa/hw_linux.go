@@ -26,10 +26,12 @@ type hwPCM struct {
 
 	x       xferi // transfer argument; only the transferring goroutine uses it
 	lastLog time.Time
+	fills   bool // playback runs free and the kernel fills silence (installSW)
 
-	mu sync.Mutex // guards following fields: ioctl argument blocks for Delay and Status
-	d  int
-	st pcmStatus
+	mu  sync.Mutex // guards following fields: ioctl argument blocks for Delay and Status
+	d   int
+	fwd uint // FORWARD's argument and result
+	st  pcmStatus
 }
 
 // maxRecoveries bounds back-to-back recoveries without a frame moving, so a broken
@@ -88,7 +90,7 @@ func (h *hwPCM) setup(c Config) error {
 		return err
 	}
 	h.par, h.fb = par, par.FrameBytes()
-	if err := installSW(h.dev, h.stream, par); err != nil {
+	if h.fills, err = installSW(h.dev, h.stream, par); err != nil {
 		return err
 	}
 	if err := h.dev.ioctl(ioctlPrepare, nil); err != nil {
@@ -191,6 +193,45 @@ func (h *hwPCM) delay() (int, error) {
 		return 0, fmt.Errorf("delay: %w", err)
 	}
 	return h.d, nil
+}
+
+func (h *hwPCM) fillsSilence() bool { return h.fills }
+
+// catchUp moves the application pointer of a free-running playback stream that fell
+// behind the hardware's (it ran dry and the kernel played silence) up to it, so that what
+// is written next plays next instead of a buffer later, and returns the delay after it.
+func (h *hwPCM) catchUp() (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.dev.ioctl(ioctlDelay, unsafe.Pointer(&h.d)); err != nil {
+		if isErrno(err, unix.ENODEV) {
+			return 0, &goneError{op: "delay", err: err}
+		}
+		if !isErrno(err, unix.EPIPE, unix.EBADFD) {
+			return 0, fmt.Errorf("delay: %w", err)
+		}
+		// Stopped (nothing queued, nothing to skip), or disconnected: STATUS, which
+		// works on a stopped stream, tells.
+		if err := h.dev.ioctl(ioctlStatus, unsafe.Pointer(&h.st)); err != nil {
+			if isGone(err) {
+				return 0, &goneError{op: "status after delay", err: err}
+			}
+			return 0, fmt.Errorf("status after delay: %w", err)
+		}
+		if h.st.State == stateDisconnected {
+			return 0, &goneError{op: "status", err: unix.ENODEV}
+		}
+		return 0, nil
+	}
+	if h.d >= 0 || !h.fills {
+		return max(h.d, 0), nil
+	}
+	// The kernel writes the frames it moved back into the same word.
+	h.fwd = uint(-h.d)
+	if err := h.dev.ioctl(ioctlForward, unsafe.Pointer(&h.fwd)); err != nil {
+		return 0, fmt.Errorf("forward %d frames: %w", -h.d, err)
+	}
+	return max(h.d+int(h.fwd), 0), nil
 }
 
 var stateNames = [...]string{"OPEN", "SETUP", "PREPARED", "RUNNING", "XRUN", "DRAINING", "PAUSED", "SUSPENDED", "DISCONNECTED"}

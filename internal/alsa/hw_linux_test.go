@@ -112,26 +112,109 @@ func TestNegotiateErrors(t *testing.T) {
 
 func TestSWParams(t *testing.T) {
 	for _, tc := range []struct {
+		name      string
 		s         Stream
+		noSilence bool
 		wantStart uint
+		wantStop  uint // 0: the boundary
+		wantFills bool
+		wantCalls []string
 	}{
-		{Capture, 1},
-		{Playback, 640},
+		{"capture", Capture, false, 1, 1280, false, []string{"user_pversion", "hw_params", "sw_params", "prepare"}},
+		// Free-running: never stops, the kernel fills silence, starts on a period.
+		{"playback", Playback, false, 320, 0, true, []string{"user_pversion", "hw_params", "sw_params", "sw_params", "prepare"}},
+		// A kernel that refuses silence filling keeps the classic parameters.
+		{"playback without silence filling", Playback, true, 640, 1280, false, []string{"user_pversion", "hw_params", "sw_params", "failed sw_params", "prepare"}},
 	} {
-		fs := newFakeSystem(t)
-		fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
-		p, err := Open("hw:0,0", tc.s, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := fs.last(t, pcmPath(0, 0, tc.s))
-		if f.sw.AvailMin != 320 || f.sw.StartThreshold != tc.wantStart || f.sw.StopThreshold != 1280 {
-			t.Errorf("%v sw_params avail_min %d start %d stop %d, want 320 %d 1280", tc.s, f.sw.AvailMin, f.sw.StartThreshold, f.sw.StopThreshold, tc.wantStart)
-		}
-		if got, want := f.callLog(), []string{"user_pversion", "hw_params", "sw_params", "prepare"}; !slices.Equal(got, want) {
-			t.Errorf("ioctls = %v, want %v", got, want)
-		}
-		p.Close()
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFakeSystem(t)
+			fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
+			if tc.noSilence {
+				fs.onOpen = func(f *fakePCM) { f.noSilence = true }
+			}
+			p, err := Open("hw:0,0", tc.s, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			f := fs.last(t, pcmPath(0, 0, tc.s))
+			bound := f.boundaryLocked()
+			if bound < 1<<20 || bound%1280 != 0 {
+				t.Fatalf("fake boundary %d", bound)
+			}
+			wantStop, wantSilence := tc.wantStop, uint(0)
+			if wantStop == 0 {
+				wantStop, wantSilence = bound, bound
+			}
+			if f.sw.AvailMin != 320 || f.sw.StartThreshold != tc.wantStart || f.sw.StopThreshold != wantStop ||
+				f.sw.SilenceThreshold != 0 || f.sw.SilenceSize != wantSilence {
+				t.Errorf("sw_params avail_min %d start %d stop %d silence %d/%d, want 320 %d %d 0/%d",
+					f.sw.AvailMin, f.sw.StartThreshold, f.sw.StopThreshold, f.sw.SilenceThreshold, f.sw.SilenceSize, tc.wantStart, wantStop, wantSilence)
+			}
+			if got := f.callLog(); !slices.Equal(got, tc.wantCalls) {
+				t.Errorf("ioctls = %v, want %v", got, tc.wantCalls)
+			}
+			if got := p.FillsSilence(); got != tc.wantFills {
+				t.Errorf("FillsSilence = %v, want %v", got, tc.wantFills)
+			}
+		})
+	}
+}
+
+func TestCatchUp(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		noSilence bool
+		delay     int
+		want      int
+		wantCalls []string
+	}{
+		// Behind by 5000 frames: skip exactly that far, to what plays now.
+		{"behind", false, -5000, 0, []string{"forward 5000"}},
+		{"queued", false, 400, 400, nil},
+		{"empty", false, 0, 0, nil},
+		// A stream that stops on underrun is never behind: nothing to skip.
+		{"not free-running", true, -5000, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := newFakeSystem(t)
+			fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
+			if tc.noSilence {
+				fs.onOpen = func(f *fakePCM) { f.noSilence = true }
+			}
+			p, err := Open("hw:0,0", Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			f := fs.last(t, pcmPath(0, 0, Playback))
+			f.mu.Lock()
+			f.delayVal, f.calls = tc.delay, nil
+			f.mu.Unlock()
+			got, err := p.CatchUp()
+			if err != nil || got != tc.want {
+				t.Errorf("CatchUp = %d, %v; want %d", got, err, tc.want)
+			}
+			if calls := f.callLog(); !slices.Equal(calls, tc.wantCalls) {
+				t.Errorf("ioctls = %v, want %v", calls, tc.wantCalls)
+			}
+		})
+	}
+	// A failing FORWARD is an error naming it.
+	fs := newFakeSystem(t)
+	fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
+	p, err := Open("hw:0,0", Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f := fs.last(t, pcmPath(0, 0, Playback))
+	f.mu.Lock()
+	f.delayVal = -10
+	f.mu.Unlock()
+	f.failNext(ioctlForward, syscall.EIO)
+	if _, err := p.CatchUp(); err == nil || !strings.Contains(err.Error(), "forward 10 frames") {
+		t.Errorf("CatchUp with FORWARD failing = %v, want an error naming forward", err)
 	}
 }
 

@@ -230,9 +230,19 @@ func kernelFormatNames(m *sndMask) string {
 }
 
 // installSW sets the software parameters: wake up per period, start capture on the first
-// read and playback once half the buffer is queued, stop (xrun) when the buffer runs
-// empty (playback) or full (capture).
-func installSW(d device, s Stream, par Params) error {
+// read, stop (xrun) when the capture buffer runs full. It reports whether a playback
+// stream fills silence by itself.
+//
+// Playback asks for ALSA's free-running mode first: the stream never stops on underrun
+// (stop_threshold at the boundary) and the kernel writes silence over every period
+// played (silence_size at the boundary, silence_threshold 0: "top-up"). A speaker with
+// nothing to say then costs the daemon no wake-ups at all, and when audio comes the
+// application pointer is moved up to the hardware's (catchUp). The boundary is whatever
+// the kernel reports from a first call: a 32-bit process on a 64-bit kernel gets a
+// different one than the kernel keeps for itself. A kernel that refuses the mode gets
+// the classic one: start once half the buffer is queued, stop when it runs empty, and
+// the daemon keeps silence queued itself.
+func installSW(d device, s Stream, par Params) (fills bool, err error) {
 	sw := swParams{
 		TstampMode:     0,
 		PeriodStep:     1,
@@ -246,9 +256,23 @@ func installSW(d device, s Stream, par Params) error {
 		sw.StartThreshold = uint(max(par.PeriodFrames, par.BufferFrames/2))
 	}
 	if err := d.ioctl(ioctlSWParams, unsafe.Pointer(&sw)); err != nil {
-		return fmt.Errorf("sw_params: %w", err)
+		return false, fmt.Errorf("sw_params: %w", err)
 	}
-	return nil
+	if s != Playback || sw.Boundary < uint(par.BufferFrames) {
+		return false, nil
+	}
+	free := sw
+	free.StopThreshold = sw.Boundary
+	free.SilenceThreshold = 0
+	free.SilenceSize = sw.Boundary
+	// The writer queues its lead of silence in one write before the audio, so the stream
+	// may start as soon as a period is there.
+	free.StartThreshold = uint(par.PeriodFrames)
+	if err := d.ioctl(ioctlSWParams, unsafe.Pointer(&free)); err != nil {
+		// The first call's parameters are still in force.
+		return false, nil
+	}
+	return true, nil
 }
 
 // isErrno reports whether err is one of the errnos.

@@ -17,6 +17,8 @@ type backend interface {
 	read(buf []byte, frames int) (int, error)
 	write(buf []byte, frames int) (int, error)
 	delay() (int, error)
+	fillsSilence() bool
+	catchUp() (int, error)
 	status() (Status, error)
 	drop() error
 	drain() error
@@ -123,6 +125,18 @@ func (p *PCM) transfer(buf []byte, s Stream) (int, error) {
 		return 0, nil
 	}
 	buf = buf[:frames*p.par.FrameBytes()]
+	return p.onDevice(s.String(), func(b backend) (int, error) {
+		if s == Capture {
+			return b.read(buf, frames)
+		}
+		return b.write(buf, frames)
+	})
+}
+
+// onDevice runs op (named what, for errors) on the device. If the device is gone, its
+// file is closed at once, as the kernel holds the card (and whoever unplugs it) until
+// every file of it is closed; with WithReopen, op runs again once the device is back.
+func (p *PCM) onDevice(what string, op func(backend) (int, error)) (int, error) {
 	for {
 		b, err := p.backend()
 		if err != nil {
@@ -131,24 +145,20 @@ func (p *PCM) transfer(buf []byte, s Stream) (int, error) {
 		var n int
 		if b == nil {
 			err = syscall.ENODEV // a previous reopen was cut short
-		} else if s == Capture {
-			n, err = b.read(buf, frames)
 		} else {
-			n, err = b.write(buf, frames)
+			n, err = op(b)
 		}
 		if err == nil || !errors.Is(err, syscall.ENODEV) {
 			if err != nil && !errors.Is(err, io.EOF) {
-				err = fmt.Errorf("pcm %s %v: %w", p.name, s, err)
+				err = fmt.Errorf("pcm %s %s: %w", p.name, what, err)
 			}
 			return n, err
 		}
-		// The device is gone: its file is closed at once, as the kernel holds the card
-		// (and whoever unplugs it) until every file of it is closed.
 		if b != nil {
 			p.drop(b, err)
 		}
 		if !p.opts.reopen {
-			return n, fmt.Errorf("pcm %s %v: %w", p.name, s, err)
+			return n, fmt.Errorf("pcm %s %s: %w", p.name, what, err)
 		}
 		if err := p.reopen(); err != nil {
 			return 0, err
@@ -222,6 +232,26 @@ func (p *PCM) Delay() (int, error) {
 		return 0, errOr(err)
 	}
 	return b.delay()
+}
+
+// FillsSilence reports whether the playback stream plays silence by itself when it runs
+// dry, instead of stopping with an underrun: then a writer with nothing to play need not
+// write anything, and calls CatchUp before it writes again. Sound cards fill silence when
+// the kernel accepts ALSA's free-running mode (any kernel since 2.6 does); file: devices
+// always do.
+func (p *PCM) FillsSilence() bool {
+	b, err := p.backend()
+	return err == nil && b != nil && b.fillsSilence()
+}
+
+// CatchUp is for a stream that FillsSilence, before it writes after running dry: if the
+// device has played past what was written (silence, by then), it skips the write position
+// ahead to what plays now, so that the next frames written are heard next rather than
+// after a lap of the buffer. It returns the delay after that, at least 0. As it is what
+// an idle writer calls, it finds a vanished device as a transfer does, and with
+// WithReopen waits for it to return.
+func (p *PCM) CatchUp() (int, error) {
+	return p.onDevice("catch-up", func(b backend) (int, error) { return b.catchUp() })
 }
 
 // Status is a snapshot of the stream.

@@ -30,6 +30,23 @@ type frameWriter interface {
 	Drop() error
 }
 
+// silenceFiller is a playback device that can play silence by itself when it runs dry
+// (*alsa.PCM: ALSA's free-running mode, and file: devices). While FillsSilence, the loop
+// writes nothing when it has nothing to play, and calls CatchUp before it writes again:
+// it moves the device's write position up to what plays now if the device played past
+// it, and returns the delay after that.
+type silenceFiller interface {
+	FillsSilence() bool
+	CatchUp() (int, error)
+}
+
+// fillerCheck is how often an idle loop whose device fills silence looks at the device
+// anyway: to find it gone (unplugged) about as soon as the LED would show it, and to keep
+// its write position near the hardware's, as the device's pointers wrap after some hours
+// (2^30 frames on a 32-bit kernel) and one left behind longer could no longer be told from
+// one ahead. Two wake-ups a second instead of fifty.
+const fillerCheck = 500 * time.Millisecond
+
 // PlaybackConfig describes the playback device and the audio fed to it.
 type PlaybackConfig struct {
 	Device       Format // as granted by the device
@@ -76,19 +93,23 @@ type PlaybackStats struct {
 // counting what it hands over so that Heard can tell how much the user
 // heard.
 //
-// When there is nothing to play, the loop keeps IdlePeriods of silence
-// queued in the device rather than letting it run dry: an empty ALSA
-// buffer stops the stream with an xrun, and restarting it clicks on many
-// DACs and waits for the start threshold. With only a couple of periods
-// of silence queued, a reply still starts within that time. Audio that
-// arrives slower than it plays is written as it comes, in short writes,
-// and the same silence bridges the gaps.
+// The device must not stop between replies: an empty ALSA buffer stops the
+// stream with an xrun, and restarting it clicks on many DACs and waits for
+// the start threshold. A device that plays silence by itself when it runs
+// dry (silenceFiller: ALSA's free-running mode) is left to do so, and the
+// loop sleeps until there is something to play, costing nothing while
+// idle; before it writes again it puts IdlePeriods of silence ahead of the
+// audio. Any other device gets IdlePeriods of silence kept queued by the
+// loop, a period at a time. Either way a reply starts within that time,
+// and audio that arrives slower than it plays is written as it comes, in
+// short writes, with the same silence bridging the gaps.
 //
 // Run belongs to one goroutine. Write and Begin belong to one other
 // goroutine (the one receiving audio). Stop, Heard, PlayEarcon, SetVolume,
 // SetEarcons and Stats may be called from anywhere.
 type Playback struct {
 	dev        frameWriter
+	filler     silenceFiller // dev, if it can fill silence; nil otherwise
 	format     Format
 	inRate     int
 	period     int
@@ -98,6 +119,7 @@ type Playback struct {
 	in         []int16 // input staging for one period
 	mono       []int16 // one period, mono at the device rate
 	raw        []byte  // one period in the device format
+	zeros      []byte  // one period of silence in the device format
 	earcons    [earconCount][]int16
 	escratch   []int16 // one period of an earcon at its volume
 	now        func() time.Time
@@ -189,6 +211,7 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		mono:       make([]int16, c.PeriodFrames),
 		escratch:   make([]int16, c.PeriodFrames),
 		raw:        make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
+		zeros:      make([]byte, c.PeriodFrames*c.Device.FrameBytes()),
 		now:        c.Now,
 		onStarted:  c.OnStarted,
 		onSilenced: c.OnSilenced,
@@ -196,6 +219,7 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		wake:       make(chan struct{}, 1),
 	}
 	p.timer.Stop()
+	p.filler, _ = dev.(silenceFiller)
 	for e := range p.earcons {
 		p.earcons[e] = earconRender(Cue(e), c.Device.Rate)
 	}
@@ -391,16 +415,35 @@ func (p *Playback) step(ctx context.Context) error {
 		MixInto(p.mono[:k], e)
 		p.earcon = p.earcon[k:]
 	}
-	if frames == 0 {
+	fills := p.filler != nil && p.filler.FillsSilence()
+	switch {
+	case frames == 0 && fills:
+		// The device plays silence by itself: write nothing. Look again when the audio
+		// queued should have played (at most a period, so that Heard ages right), or,
+		// once only silence is left, after fillerCheck.
+		d, err := p.catchUp()
+		if err != nil {
+			return err
+		}
+		if d <= p.silenceSince {
+			p.busy.Store(false)
+			return p.wait(ctx, fillerCheck)
+		}
+		return p.wait(ctx, p.frames(min(d-p.silenceSince, p.period)))
+	case frames == 0:
 		d := p.readDelay()
 		if d <= p.silenceSince {
 			p.busy.Store(false) // only silence is left in the device
 		}
 		if d >= p.idleFrames {
-			return p.wait(ctx, d-p.idleFrames)
+			return p.wait(ctx, p.frames(min(d-p.idleFrames+1, p.period)))
 		}
 		clear(p.mono)
 		frames = p.period
+	case fills:
+		if err := p.lead(); err != nil {
+			return err
+		}
 	}
 	ApplyGain(p.mono[:frames], Gain(p.gain.Load()))
 	fb := p.format.FrameBytes()
@@ -463,15 +506,54 @@ func (p *Playback) readDelay() int {
 	return d
 }
 
-// wait sleeps until audio, an earcon or a Stop arrives, or until the
-// device has played extra frames beyond the idle target (at most a
-// period).
-func (p *Playback) wait(ctx context.Context, extra int) error {
+// catchUp is readDelay for a device that fills silence: it first moves the
+// device's write position up to what plays now if the device played past it.
+func (p *Playback) catchUp() (int, error) {
+	d, err := p.filler.CatchUp()
+	if err != nil {
+		return 0, fmt.Errorf("catch up with playback device: %w", err)
+	}
+	p.delay.Store(int64(d))
+	p.delayAt.Store(p.now().UnixNano())
+	return d, nil
+}
+
+// lead queues silence ahead of what is about to be written to a device
+// that fills silence, up to IdlePeriods, as the loop keeps queued for a
+// device that does not: the same start latency, and a margin against the
+// device running dry again at once.
+func (p *Playback) lead() error {
+	d, err := p.catchUp()
+	if err != nil {
+		return err
+	}
+	fb := p.format.FrameBytes()
+	for pad := p.idleFrames - d; pad > 0; {
+		n, err := p.dev.WriteFrames(p.zeros[:min(pad, p.period)*fb])
+		if err != nil {
+			return fmt.Errorf("write playback frames: %w", err)
+		}
+		if n <= 0 {
+			break
+		}
+		pad -= n
+		p.silence.Add(uint64(n))
+		p.silenceSince += n
+	}
+	return nil
+}
+
+// frames is how long n device frames play.
+func (p *Playback) frames(n int) time.Duration {
+	return time.Duration(n) * time.Second / time.Duration(p.format.Rate)
+}
+
+// wait sleeps until audio, an earcon or a Stop arrives, or for at most d.
+func (p *Playback) wait(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	frames := min(extra+1, p.period)
-	p.timer.Reset(time.Duration(frames) * time.Second / time.Duration(p.format.Rate))
+	p.timer.Reset(d)
 	defer p.timer.Stop()
 	select {
 	case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,6 +76,31 @@ func (s *playbackFakeSpeaker) Drop() error {
 		s.log = append(s.log, playbackEvent{drop: true})
 	}
 	return nil
+}
+
+// playbackFillingSpeaker is a playbackFakeSpeaker that plays silence by itself when it
+// runs dry; CatchUp answers its delay, and counts.
+type playbackFillingSpeaker struct {
+	*playbackFakeSpeaker
+	fills    atomic.Bool
+	catchUps atomic.Int64
+	catchErr error
+}
+
+func (s *playbackFillingSpeaker) FillsSilence() bool { return s.fills.Load() }
+
+func (s *playbackFillingSpeaker) CatchUp() (int, error) {
+	s.catchUps.Add(1)
+	if s.catchErr != nil {
+		return 0, s.catchErr
+	}
+	return int(s.delay.Load()), nil
+}
+
+func (s *playbackFakeSpeaker) writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frames
 }
 
 // played decodes everything written, from channel ch.
@@ -492,6 +518,91 @@ func TestPlaybackConcurrentStop(t *testing.T) {
 
 // TestPlaybackAllocs follows reply audio from Write through the ring, the
 // resampler, volume, earcon mixing and conversion to the device write.
+// A device that fills silence gets nothing written while there is nothing to play, and
+// IdlePeriods of silence ahead of audio that comes after it ran dry.
+func TestPlaybackFillingDevice(t *testing.T) {
+	f := Format{S16LE, 1, 24000}
+	spk := &playbackFillingSpeaker{playbackFakeSpeaker: newPlaybackFakeSpeaker(f, 1<<16)}
+	spk.fills.Store(true)
+	p, err := NewPlayback(spk, PlaybackConfig{Device: f, PeriodFrames: 480, Now: playbackFixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle, cancel := context.WithCancel(context.Background())
+	cancel() // an idle step then returns at once instead of sleeping
+	ctx := context.Background()
+
+	for range 5 {
+		if err := p.step(idle); !errors.Is(err, context.Canceled) {
+			t.Fatalf("idle step = %v, want context.Canceled from the wait", err)
+		}
+	}
+	if n := spk.writes(); n != 0 || !p.Idle() {
+		t.Fatalf("idle with a device that fills silence: %d frames written, Idle %v; want none, true", n, p.Idle())
+	}
+	if c := spk.catchUps.Load(); c != 5 {
+		t.Errorf("%d catch-ups in 5 idle steps, want 5 (the delay for Heard, and keeping up)", c)
+	}
+
+	audio := ringSeq(1, 1200)
+	p.Write(audio)
+	if err := p.step(ctx); err != nil { // device empty: two periods of silence, then audio
+		t.Fatal(err)
+	}
+	spk.delay.Store(1440)
+	for range 2 { // enough queued: no more silence between the periods
+		if err := p.step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := slices.Concat(make([]int16, 960), audio)
+	if got := spk.played(0); !slices.Equal(got, want) {
+		t.Errorf("device got %d samples, want %d: 960 of silence, then the 1200 written", len(got), len(want))
+	}
+	if p.Idle() {
+		t.Error("Idle while audio is queued in the device")
+	}
+	// The audio plays out: nothing more is written, and the loop goes idle.
+	spk.delay.Store(0)
+	if err := p.step(idle); !errors.Is(err, context.Canceled) {
+		t.Fatalf("idle step = %v, want context.Canceled", err)
+	}
+	if !p.Idle() || spk.writes() != len(want) {
+		t.Errorf("after the audio played: Idle %v, %d frames written; want true, %d", p.Idle(), spk.writes(), len(want))
+	}
+	if st := p.Stats(); st.Silence != 960 || st.Handed != 1200 {
+		t.Errorf("Stats = %+v, want 960 silence, 1200 handed", st)
+	}
+
+	// Half a period still queued: silence tops it up to two periods before the audio.
+	spk.delay.Store(240)
+	p.Write(audio[:480])
+	if err := p.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := spk.played(0)[len(want):]; !slices.Equal(got, slices.Concat(make([]int16, 720), audio[:480])) {
+		t.Errorf("after a short queue the device got %d samples, want 720 of silence and 480 of audio", len(got))
+	}
+
+	// A device that stops filling (reopened on a kernel that refuses) gets silence again.
+	spk.fills.Store(false)
+	spk.delay.Store(0)
+	before := spk.writes()
+	if err := p.step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := spk.writes() - before; got != 480 {
+		t.Errorf("idle with a device that does not fill silence: %d frames written, want a period (480)", got)
+	}
+
+	// A failing catch-up is the loop's error, naming it.
+	spk.fills.Store(true)
+	spk.catchErr = errors.New("forward: EIO")
+	if err := p.step(ctx); err == nil || !strings.Contains(err.Error(), "catch up with playback device: forward: EIO") {
+		t.Errorf("step with CatchUp failing = %v", err)
+	}
+}
+
 func TestPlaybackAllocs(t *testing.T) {
 	if ringRaceEnabled {
 		t.Skip("allocation counts are not meaningful under -race")
@@ -500,6 +611,31 @@ func TestPlaybackAllocs(t *testing.T) {
 		t.Run(fmt.Sprintf("%v/%d", f.Encoding, f.Rate), func(t *testing.T) {
 			p, spk := newPlaybackRig(t, f, f.Rate/50, func(c *PlaybackConfig) { c.Earcons = true })
 			spk.out = spk.out[:0:0] // count only
+			filling := &playbackFillingSpeaker{playbackFakeSpeaker: newPlaybackFakeSpeaker(f, 0)}
+			filling.fills.Store(true)
+			pf, err := NewPlayback(filling, PlaybackConfig{Device: f, PeriodFrames: f.Rate / 50, Earcons: true, Now: playbackFixedClock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			idle, cancel := context.WithCancel(context.Background())
+			cancel()
+			// Idle, then a reply after the device ran dry: catch-up and lead of silence.
+			if a := testing.AllocsPerRun(100, func() { pf.step(idle) }); a != 0 {
+				t.Errorf("idle step on a device that fills silence allocates %v times, want 0", a)
+			}
+			blk := make([]int16, 480)
+			if a := testing.AllocsPerRun(100, func() {
+				pf.Write(blk)
+				if err := pf.step(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				pf.step(idle)
+			}); a != 0 {
+				t.Errorf("reply period on a device that fills silence allocates %v times, want 0", a)
+			}
+			if pf.Stats().Silence == 0 || pf.Stats().Handed == 0 {
+				t.Errorf("filling device got no lead or no audio: %+v", pf.Stats())
+			}
 			block := make([]int16, 480)
 			for i := range block {
 				block[i] = int16(i * 50)
