@@ -26,6 +26,16 @@
 // runtime poller, so Close unblocks a reader. An overrun or underrun (EPIPE) is recovered
 // by preparing the stream again and counted (Xruns); a suspend (ESTRPIPE) is resumed.
 //
+// # Playback that runs free
+//
+// A playback stream is set up in ALSA's free-running mode where the kernel allows it
+// (FillsSilence): it never stops on underrun, and the kernel writes silence over every
+// period played, so the speaker plays silence when nothing is written instead of stopping
+// with a click, or playing the buffer's old contents again. A writer with nothing to play
+// writes nothing; before it writes again, CatchUp moves the write position up to the
+// hardware's if the stream played past it (SNDRV_PCM_IOCTL_FORWARD). A file: speaker
+// behaves the same, writing the silence its imaginary card played into the file.
+//
 // # A device that goes away
 //
 // When a card is disconnected (an unplugged USB microphone, its driver unbound) the kernel

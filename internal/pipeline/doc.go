@@ -34,6 +34,11 @@
 // (the gate closed and the detector off, between push-to-talk turns) the
 // capture loop holds that audio at the device rate and resamples it only
 // when a turn opens, which makes an idle period about an eighth of a busy one.
+// Between replies the playback loop writes nothing to a device that plays
+// silence by itself (ALSA's free-running mode; see the alsa package) and
+// sleeps, looking at the device twice a second; it queues two periods of
+// silence ahead of the next reply, as it keeps queued for a device that
+// cannot fill silence.
 //
 // # Conversion and resampling
 //

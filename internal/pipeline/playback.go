@@ -400,6 +400,7 @@ func (p *Playback) step(ctx context.Context) error {
 		p.earcon = p.earcons[e-1]
 	}
 
+	wasBusy := p.busy.Load()
 	if p.ring.Len() > 0 {
 		p.busy.Store(true) // before the ring empties, so Idle never sees neither
 	}
@@ -441,7 +442,7 @@ func (p *Playback) step(ctx context.Context) error {
 		clear(p.mono)
 		frames = p.period
 	case fills:
-		if err := p.lead(); err != nil {
+		if err := p.lead(wasBusy); err != nil {
 			return err
 		}
 	}
@@ -518,13 +519,16 @@ func (p *Playback) catchUp() (int, error) {
 	return d, nil
 }
 
-// lead queues silence ahead of what is about to be written to a device
-// that fills silence, up to IdlePeriods, as the loop keeps queued for a
-// device that does not: the same start latency, and a margin against the
-// device running dry again at once.
-func (p *Playback) lead() error {
+// lead readies a device that fills silence for what is about to be written:
+// it catches the device up, and if none of the loop's audio was left in it
+// (it was idle, or stopped), queues silence up to IdlePeriods ahead, as the
+// loop keeps queued for a device that does not fill: the same start latency,
+// and a margin against running dry again at once. Audio that follows audio
+// still queued goes right after it; a device whose delay always reads 0 (a
+// file: device in fast mode) gets no silence in the middle of a reply.
+func (p *Playback) lead(wasBusy bool) error {
 	d, err := p.catchUp()
-	if err != nil {
+	if err != nil || wasBusy {
 		return err
 	}
 	fb := p.format.FrameBytes()

@@ -549,12 +549,12 @@ func TestPlaybackFillingDevice(t *testing.T) {
 	if err := p.step(ctx); err != nil { // device empty: two periods of silence, then audio
 		t.Fatal(err)
 	}
-	spk.delay.Store(1440)
-	for range 2 { // enough queued: no more silence between the periods
+	for range 2 { // audio follows audio: no silence between the periods, though the delay reads 0
 		if err := p.step(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
+	spk.delay.Store(1440)
 	want := slices.Concat(make([]int16, 960), audio)
 	if got := spk.played(0); !slices.Equal(got, want) {
 		t.Errorf("device got %d samples, want %d: 960 of silence, then the 1200 written", len(got), len(want))

@@ -198,6 +198,14 @@ func (r scenarioResult) cpuPerMinute() float64 {
 	return r.CPU.Seconds() * 1000 / (r.AudioSeconds / 60)
 }
 
+// idleCPUPerMinute is CPU milliseconds per minute of the idle window.
+func (r scenarioResult) idleCPUPerMinute() float64 {
+	if r.IdleSeconds == 0 {
+		return math.NaN()
+	}
+	return r.IdleCPU.Seconds() * 1000 / (r.IdleSeconds / 60)
+}
+
 func (r scenarioResult) ok() bool { return r.AudioSeconds > 0 }
 
 func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
@@ -210,10 +218,12 @@ func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 			Value: ptr(r.AudioSeconds / 60), Unit: fmt.Sprintf("min (%d/%d turns, %.1f s)", r.Turns, r.Replies, r.Wall.Seconds())})
 		t.add(row{Figure: fmt.Sprintf("%s %s: CPU per conversation minute", m, r.Kind), Value: ptr(r.cpuPerMinute()), Unit: "ms/min"})
 		t.add(row{Figure: fmt.Sprintf("%s %s: heap objects per frame, all", m, r.Kind), Value: ptr(r.AllocsTotal / r.Frames), Unit: "objects/20 ms"})
+		t.add(row{Figure: fmt.Sprintf("%s %s: CPU per idle minute (a quiet room, nothing said)", m, r.Kind), Value: ptr(r.idleCPUPerMinute()), Unit: "ms/min"})
 	}
 	if v.ok() && ref.ok() {
 		ratio := v.cpuPerMinute() / ref.cpuPerMinute()
 		t.add(row{Figure: m + ": CPU voiced / reference", Value: ptr(ratio), Unit: "ratio", Budget: ptr("<= 0.2"), OK: ptr(ratio <= 0.2)})
+		t.add(row{Figure: m + ": CPU voiced / reference, idle", Value: ptr(v.idleCPUPerMinute() / ref.idleCPUPerMinute()), Unit: "ratio"})
 		t.add(row{Figure: m + ": heap objects voiced / reference", Value: ptr((v.AllocsTotal / v.Frames) / (ref.AllocsTotal / ref.Frames)), Unit: "ratio"})
 	}
 	if v.ok() && refDSP.ok() {

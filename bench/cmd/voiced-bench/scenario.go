@@ -76,6 +76,8 @@ type scenarioResult struct {
 	DownlinkFrames  float64            // 20 ms periods (microphone and speaker) then
 	IdleAllocs      float64            // heap objects while idle
 	IdleFrames      float64            // 20 ms periods (microphone and speaker) then
+	IdleCPU         time.Duration      // user+system over the idle window
+	IdleSeconds     float64            // microphone audio of the idle window
 	Shortfall       int                // 24 kHz samples of push-to-talk speech the server did not get
 	BargeInPeriods  []float64          // speaker periods with sound read after an interrupt
 	Values          map[string]float64 // the last /metrics
@@ -173,11 +175,20 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	}
 	s.scrapeCost = scrapeCost
 	idleFrames0 := clock.frames()
+	idleCPU0, err := cpuTime(pid)
+	if err != nil {
+		return res, err
+	}
 	// Idle: the microphone hears the quiet room, the speaker plays silence.
 	const idleAudio = 60 * time.Second
 	if err := clock.run(idleAudio); err != nil {
 		return res, err
 	}
+	idleCPU1, err := cpuTime(pid)
+	if err != nil {
+		return res, err
+	}
+	res.IdleCPU, res.IdleSeconds = idleCPU1-idleCPU0, idleAudio.Seconds()
 	res.IdleFrames = clock.frames() - idleFrames0
 	idle, idleCost, err := scrapeWindowEnd(base)
 	if err != nil {
@@ -364,17 +375,20 @@ func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, sta
 		if err := control(base, "interrupt"); err != nil {
 			return false, lockstep, err
 		}
-		sounding := 0
-		for deadline := time.Now().Add(3 * time.Second); ; {
+		// Silent means silent for good: a client slow to write for a tick would leave
+		// the card playing silence too, for that tick only.
+		const quiet = 5
+		sounding, run := 0, 0
+		for deadline := time.Now().Add(3 * time.Second); run < quiet; {
 			if err := clock.step(); err != nil {
 				return false, lockstep, err
 			}
 			if clock.silent() {
-				break
+				run++
+				continue
 			}
-			if len(clock.lastRead) > 0 {
-				sounding++
-			}
+			sounding += run + 1
+			run = 0
 			if time.Now().After(deadline) {
 				return false, lockstep, errors.New("the speaker did not fall silent within 3 s of interrupt")
 			}
@@ -535,11 +549,10 @@ func (c *avClock) tick() error {
 	return nil
 }
 
-// silent reports whether the last tick read a whole period of digital silence.
+// silent reports whether the card played silence in the last tick: what it read, if
+// anything, was digital silence, and like a sound card that fills silence it played
+// silence for whatever was not there to read.
 func (c *avClock) silent() bool {
-	if len(c.lastRead) < playPeriodB {
-		return false
-	}
 	for _, b := range c.lastRead {
 		if b != 0 {
 			return false

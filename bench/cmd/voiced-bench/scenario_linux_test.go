@@ -157,3 +157,35 @@ func TestReadRecord(t *testing.T) {
 		}
 	}
 }
+
+// cpuTime reads the scheduler's count through the process's CPU clock; it must agree
+// with the tick-sampled times of /proc/PID/stat, within their coarseness.
+func TestCPUTime(t *testing.T) {
+	pid := os.Getpid()
+	c0, err := cpuTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0, err := statCPUTime(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := 1
+	for {
+		for i := range 1 << 20 {
+			x = x*31 + i
+		}
+		s1, err := statCPUTime(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s1-s0 >= 200*time.Millisecond {
+			break
+		}
+	}
+	c1, _ := cpuTime(pid)
+	s1, _ := statCPUTime(pid)
+	if d, s := c1-c0, s1-s0; d < s-50*time.Millisecond || d > s+50*time.Millisecond {
+		t.Errorf("cpuTime counted %v where /proc/PID/stat counted %v (x %d)", d, s, x)
+	}
+}
