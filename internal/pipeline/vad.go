@@ -474,7 +474,7 @@ func (v *VAD) analyse(frame []int16) bool {
 		if first {
 			fe[i] = float32(x)
 		} else {
-			fe[i] = alpha*fe[i] + (1-alpha)*float32(x)
+			fe[i] = vadFlush(alpha*fe[i] + (1-alpha)*float32(x))
 		}
 	}
 	fe[vfFlat] = float32(flat)
@@ -542,8 +542,21 @@ func (v *VAD) setSmoothed(i int, x float64, first bool) {
 		fe[i+vfSNRSlow-vfSNR] = xf
 		return
 	}
-	fe[i+vfSNRFast-vfSNR] = 0.6*fe[i+vfSNRFast-vfSNR] + 0.4*xf
-	fe[i+vfSNRSlow-vfSNR] = 0.9*fe[i+vfSNRSlow-vfSNR] + 0.1*xf
+	fe[i+vfSNRFast-vfSNR] = vadFlush(0.6*fe[i+vfSNRFast-vfSNR] + 0.4*xf)
+	fe[i+vfSNRSlow-vfSNR] = vadFlush(0.9*fe[i+vfSNRSlow-vfSNR] + 0.1*xf)
+}
+
+// vadFlush returns 0 for a smoothed feature too small to matter. On digital silence (a
+// muted microphone, a file microphone past its end) the SNRs are 0 and their smoothed
+// copies decay towards it for ever, into subnormal floats: each operation on one costs
+// tens of normal ones on x86 and traps to the kernel's VFP support code on ARMv6, which
+// made a frame of silence three times a frame of speech. Next to weights and biases of
+// order 1, 1e-20 changes no decision.
+func vadFlush(x float32) float32 {
+	if x > -1e-20 && x < 1e-20 {
+		return 0
+	}
+	return x
 }
 
 // vadModelForward evaluates the network: standardisation is folded into the first layer,

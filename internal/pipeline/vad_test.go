@@ -301,6 +301,53 @@ func BenchmarkVADProcess(b *testing.B) {
 	}
 }
 
+// On digital silence no feature decays into a subnormal float (see vadFlush).
+func TestVADSilenceNoSubnormals(t *testing.T) {
+	v, err := NewVAD(VADConfig{SampleRate: 24000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := synthVoice(24000, 2, 0.5, 1.5, 100, 3000, 7)
+	hop := v.FrameSize()
+	for k := 0; k+hop <= len(s); k += hop {
+		v.Process(s[k : k+hop])
+	}
+	zero := make([]int16, hop)
+	for n := range 20000 {
+		v.Process(zero)
+		for i, x := range v.Features() {
+			if x != 0 && math.Abs(float64(x)) < math.SmallestNonzeroFloat32*(1<<23) {
+				t.Fatalf("after %d frames of silence feature %d is subnormal: %g", n+1, i, x)
+			}
+		}
+	}
+}
+
+// BenchmarkVADProcessSilence is the VAD on digital silence (a muted microphone, a file
+// microphone after its end), after long enough for every smoothed feature to decay as
+// far as it goes: decays into subnormal floats cost tens of times a normal frame on x86,
+// and trap to the kernel's VFP support code on ARMv6.
+func BenchmarkVADProcessSilence(b *testing.B) {
+	v, err := NewVAD(VADConfig{SampleRate: 24000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := synthVoice(24000, 2, 0.5, 1.5, 100, 3000, 7)
+	hop := v.FrameSize()
+	for k := 0; k+hop <= len(s); k += hop {
+		v.Process(s[k : k+hop])
+	}
+	zero := make([]int16, hop)
+	for range 20000 {
+		v.Process(zero)
+	}
+	b.SetBytes(int64(2 * hop))
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Process(zero)
+	}
+}
+
 // sharedVADSet is the project's labeled VAD set, a sibling of the repository.
 var sharedVADSet = filepath.Join("..", "..", "..", "shared", "vad", "set")
 
