@@ -41,6 +41,7 @@ var hotSteps = []hotStep{
 	{"BenchmarkResample/44100-24000", "./internal/pipeline", "resample 44100->24000, 20 ms", false, false},
 	{"BenchmarkResample/24000-16000", "./internal/pipeline", "resample 24000->16000, 20 ms", false, false},
 	{"BenchmarkVADProcess/24kHz", "./internal/pipeline", "VAD, one frame at 24 kHz", true, false},
+	{"BenchmarkVADProcessSilence", "./internal/pipeline", "VAD, one frame of digital silence at 24 kHz (a muted microphone)", false, false},
 	{"BenchmarkRing", "./internal/pipeline", "ring write+read", true, false},
 	{"BenchmarkUplinkChunk", "./internal/pipeline", "uplink chunk (ring -> append)", false, false},
 	{"BenchmarkAppendEncode/20ms", "./internal/realtime", "append encoding, 20 ms", true, false},
