@@ -31,6 +31,25 @@ func writeWAV(t *testing.T, h wav.Header, data []byte) string {
 	return path
 }
 
+// readWAV reads a WAV file's header and data.
+func readWAV(t *testing.T, path string) (wav.Header, []byte) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := wav.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Header(), data
+}
+
 func ramp(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -113,16 +132,10 @@ func TestFilePlayback(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	r, err := wav.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h := r.Header(); h != (wav.Header{Channels: 1, Rate: 24000, Bits: 16, Container: 2, DataFrames: 1440}) {
+	h, got := readWAV(t, path)
+	if h != (wav.Header{Channels: 1, Rate: 24000, Bits: 16, Container: 2, DataFrames: 1440}) {
 		t.Errorf("written header = %+v", h)
 	}
-	got, _ := io.ReadAll(r)
 	if !bytes.Equal(got, slices.Concat(data, data, data)) {
 		t.Errorf("written data differs")
 	}
@@ -195,13 +208,7 @@ func TestFilePlaybackFillsSilence(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(path)
-	defer f.Close()
-	r, err := wav.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(r)
+	_, got := readWAV(t, path)
 	want := slices.Concat(a, make([]byte, 1280*2), b, make([]byte, 160*2), c)
 	if !bytes.Equal(got, want) {
 		t.Errorf("file holds %d bytes, want %d: a, 80 ms of silence, b, 10 ms of silence, c", len(got), len(want))

@@ -21,6 +21,25 @@ func needHW(t *testing.T) {
 	}
 }
 
+// openLoopbackPair opens capture on hw:Loopback,1,0 and playback on hw:Loopback,0,0, the
+// two ends of one loopback cable, in S16_LE with 20 ms periods and a 500 ms buffer
+// (generous: emulated guests are slow).
+func openLoopbackPair(t *testing.T, rate, channels int) (capt, play *PCM) {
+	t.Helper()
+	cfg := Config{Rate: rate, Channels: channels, PeriodMs: 20, BufferMs: 500, Format: S16LE}
+	capt, err := Open("hw:Loopback,1,0", Capture, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { capt.Close() })
+	play, err = Open("hw:Loopback,0,0", Playback, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { play.Close() })
+	return capt, play
+}
+
 // signal makes frames of nonzero pseudo-random samples, so that dropping the all-zero
 // frames snd-aloop inserts leaves exactly what was played.
 func signal(frames, channels int) []int16 {
@@ -46,17 +65,7 @@ func TestHWLoopback(t *testing.T) {
 		{48000, 2},
 	} {
 		t.Run(fmt.Sprintf("%dHz_%dch", tc.rate, tc.channels), func(t *testing.T) {
-			cfg := Config{Rate: tc.rate, Channels: tc.channels, PeriodMs: 20, BufferMs: 500, Format: S16LE} // generous: emulated guests are slow
-			capt, err := Open("hw:Loopback,1,0", Capture, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer capt.Close()
-			play, err := Open("hw:Loopback,0,0", Playback, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer play.Close()
+			capt, play := openLoopbackPair(t, tc.rate, tc.channels)
 			want := Params{Format: S16LE, Channels: tc.channels, Rate: tc.rate, PeriodFrames: tc.rate / 50, BufferFrames: tc.rate / 2}
 			for _, p := range []*PCM{capt, play} {
 				if got := p.Params(); got != want {
@@ -328,17 +337,7 @@ func TestHWPlaybackDropDrain(t *testing.T) {
 // next plays next, whole and in order.
 func TestHWPlaybackFillsSilence(t *testing.T) {
 	needHW(t)
-	cfg := Config{Rate: 16000, Channels: 1, PeriodMs: 20, BufferMs: 500, Format: S16LE}
-	capt, err := Open("hw:Loopback,1,0", Capture, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer capt.Close()
-	play, err := Open("hw:Loopback,0,0", Playback, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer play.Close()
+	capt, play := openLoopbackPair(t, 16000, 1)
 	if !play.FillsSilence() {
 		t.Fatal("the kernel refused free-running playback with silence filling")
 	}

@@ -127,17 +127,7 @@ func TestSWParams(t *testing.T) {
 		{"playback without silence filling", Playback, true, 640, 1280, false, []string{"user_pversion", "hw_params", "sw_params", "failed sw_params", "prepare"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := newFakeSystem(t)
-			fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
-			if tc.noSilence {
-				fs.onOpen = func(f *fakePCM) { f.noSilence = true }
-			}
-			p, err := Open("hw:0,0", tc.s, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			f := fs.last(t, pcmPath(0, 0, tc.s))
+			p, f := openFakeFill(t, tc.s, tc.noSilence)
 			bound := f.boundaryLocked()
 			if bound < 1<<20 || bound%1280 != 0 {
 				t.Fatalf("fake boundary %d", bound)
@@ -177,17 +167,7 @@ func TestCatchUp(t *testing.T) {
 		{"not free-running", true, -5000, 0, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := newFakeSystem(t)
-			fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
-			if tc.noSilence {
-				fs.onOpen = func(f *fakePCM) { f.noSilence = true }
-			}
-			p, err := Open("hw:0,0", Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			f := fs.last(t, pcmPath(0, 0, Playback))
+			p, f := openFakeFill(t, Playback, tc.noSilence)
 			f.mu.Lock()
 			f.delayVal, f.calls = tc.delay, nil
 			f.mu.Unlock()
@@ -201,14 +181,7 @@ func TestCatchUp(t *testing.T) {
 		})
 	}
 	// A failing FORWARD is an error naming it.
-	fs := newFakeSystem(t)
-	fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
-	p, err := Open("hw:0,0", Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	f := fs.last(t, pcmPath(0, 0, Playback))
+	p, f := openFakeFill(t, Playback, false)
 	f.mu.Lock()
 	f.delayVal = -10
 	f.mu.Unlock()
@@ -313,6 +286,21 @@ func openFake(t *testing.T, s Stream, cfg Config, opts ...Option) (*PCM, *fakeSy
 	}
 	t.Cleanup(func() { p.Close() })
 	return p, fs, fs.last(t, pcmPath(0, 0, s))
+}
+
+// openFakeFill opens a stream of 20 ms periods in an 80 ms buffer on a fake card whose
+// sw_params refuses silence filling if noSilence.
+func openFakeFill(t *testing.T, s Stream, noSilence bool) (*PCM, *fakePCM) {
+	t.Helper()
+	fs := newFakeSystem(t)
+	fs.addCard(t, 0, "Loopback", loopbackCaps, 0)
+	fs.onOpen = func(f *fakePCM) { f.noSilence = noSilence }
+	p, err := Open("hw:0,0", s, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, withSystem(fs.sys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p, fs.last(t, pcmPath(0, 0, s))
 }
 
 func TestReadFramesXrun(t *testing.T) {
