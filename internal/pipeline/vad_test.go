@@ -301,18 +301,25 @@ func BenchmarkVADProcess(b *testing.B) {
 	}
 }
 
-// On digital silence no feature decays into a subnormal float (see vadFlush).
-func TestVADSilenceNoSubnormals(t *testing.T) {
+// vadAfterSpeech is a 24 kHz VAD that has heard two seconds of synthetic voice, and a
+// frame of digital silence to feed it.
+func vadAfterSpeech(tb testing.TB) (*VAD, []int16) {
+	tb.Helper()
 	v, err := NewVAD(VADConfig{SampleRate: 24000})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	s := synthVoice(24000, 2, 0.5, 1.5, 100, 3000, 7)
 	hop := v.FrameSize()
 	for k := 0; k+hop <= len(s); k += hop {
 		v.Process(s[k : k+hop])
 	}
-	zero := make([]int16, hop)
+	return v, make([]int16, hop)
+}
+
+// On digital silence no feature decays into a subnormal float (see vadFlush).
+func TestVADSilenceNoSubnormals(t *testing.T) {
+	v, zero := vadAfterSpeech(t)
 	for n := range 20000 {
 		v.Process(zero)
 		for i, x := range v.Features() {
@@ -326,21 +333,13 @@ func TestVADSilenceNoSubnormals(t *testing.T) {
 // BenchmarkVADProcessSilence is the VAD on digital silence (a muted microphone, a file
 // microphone after its end), after long enough for every smoothed feature to decay as
 // far as it goes: decays into subnormal floats cost tens of times a normal frame on x86,
-// and trap to the kernel's VFP support code on ARMv6.
+// and bounce to the kernel's VFP support code on ARMv6.
 func BenchmarkVADProcessSilence(b *testing.B) {
-	v, err := NewVAD(VADConfig{SampleRate: 24000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := synthVoice(24000, 2, 0.5, 1.5, 100, 3000, 7)
-	hop := v.FrameSize()
-	for k := 0; k+hop <= len(s); k += hop {
-		v.Process(s[k : k+hop])
-	}
-	zero := make([]int16, hop)
+	v, zero := vadAfterSpeech(b)
 	for range 20000 {
 		v.Process(zero)
 	}
+	hop := len(zero)
 	b.SetBytes(int64(2 * hop))
 	b.ReportAllocs()
 	for b.Loop() {
