@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -143,6 +144,7 @@ type Playback struct {
 	earconsOn  atomic.Bool
 	earconReq  atomic.Int32  // Cue requested plus one, 0 for none
 	stopGen    atomic.Uint64 // incremented by Stop
+	stopMu     sync.Mutex    // orders Write against Stop (not taken by Run)
 	stopAt     atomic.Uint64 // ring write position at the last Stop
 	stopped    atomic.Bool   // Write refuses audio until Begin
 	busy       atomic.Bool   // audio handed to the device may still be playing
@@ -234,6 +236,10 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 // were queued. It never blocks: what does not fit is refused and counted.
 // After Stop, audio is refused until Begin.
 func (p *Playback) Write(pcm []int16) int {
+	// Under stopMu, so that a concurrent Stop either refuses this audio or records a
+	// ring position after it: never one before audio it did not refuse.
+	p.stopMu.Lock()
+	defer p.stopMu.Unlock()
 	if p.stopped.Load() {
 		p.discarded.Add(uint64(len(pcm)))
 		return 0
@@ -280,8 +286,10 @@ func (p *Playback) Stop() {
 		p.stoppedAt.CompareAndSwap(0, p.now().UnixNano())
 	}
 	p.frozen.CompareAndSwap(-1, int64(p.heardNow()))
+	p.stopMu.Lock()
 	p.stopped.Store(true)
 	p.stopAt.Store(p.ring.Written())
+	p.stopMu.Unlock()
 	p.stopGen.Add(1)
 	p.signal()
 }

@@ -516,8 +516,6 @@ func TestPlaybackConcurrentStop(t *testing.T) {
 	}
 }
 
-// TestPlaybackAllocs follows reply audio from Write through the ring, the
-// resampler, volume, earcon mixing and conversion to the device write.
 // A device that fills silence gets nothing written while there is nothing to play, and
 // IdlePeriods of silence ahead of audio that comes after it ran dry.
 func TestPlaybackFillingDevice(t *testing.T) {
@@ -603,6 +601,8 @@ func TestPlaybackFillingDevice(t *testing.T) {
 	}
 }
 
+// TestPlaybackAllocs follows reply audio from Write through the ring, the
+// resampler, volume, earcon mixing and conversion to the device write.
 func TestPlaybackAllocs(t *testing.T) {
 	if ringRaceEnabled {
 		t.Skip("allocation counts are not meaningful under -race")
