@@ -219,6 +219,10 @@ func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 		t.add(row{Figure: fmt.Sprintf("%s %s: CPU per conversation minute", m, r.Kind), Value: ptr(r.cpuPerMinute()), Unit: "ms/min"})
 		t.add(row{Figure: fmt.Sprintf("%s %s: heap objects per frame, all", m, r.Kind), Value: ptr(r.AllocsTotal / r.Frames), Unit: "objects/20 ms"})
 		t.add(row{Figure: fmt.Sprintf("%s %s: CPU per idle minute (a quiet room, nothing said)", m, r.Kind), Value: ptr(r.idleCPUPerMinute()), Unit: "ms/min"})
+		if r.IdleSeconds > 0 {
+			t.add(row{Figure: fmt.Sprintf("%s %s: sent to the server per idle minute (%.1f s of audio)", m, r.Kind, r.IdleSentAudio*60/r.IdleSeconds),
+				Value: ptr(float64(r.IdleSentBytes) / 1024 * 60 / r.IdleSeconds), Unit: "KiB/min"})
+		}
 	}
 	if v.ok() && ref.ok() {
 		ratio := v.cpuPerMinute() / ref.cpuPerMinute()
@@ -228,6 +232,7 @@ func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 	}
 	if v.ok() && refDSP.ok() {
 		t.add(row{Figure: m + ": CPU voiced / reference-dsp (same resampler)", Value: ptr(v.cpuPerMinute() / refDSP.cpuPerMinute()), Unit: "ratio"})
+		t.add(row{Figure: m + ": CPU voiced / reference-dsp, idle", Value: ptr(v.idleCPUPerMinute() / refDSP.idleCPUPerMinute()), Unit: "ratio"})
 		t.add(row{Figure: m + ": heap objects voiced / reference-dsp", Value: ptr((v.AllocsTotal / v.Frames) / (refDSP.AllocsTotal / refDSP.Frames)), Unit: "ratio"})
 	}
 	if !v.ok() {
@@ -416,14 +421,19 @@ func micro(ctx context.Context, c config, t *table, log io.Writer) error {
 	}
 	results := newResultSet()
 	if !c.skip["valgrind"] {
-		insnJobs, err := instructionJobs(ctx, dir, "amd64", "", results, log)
+		insnJobs, err := instructionJobs(ctx, dir, "amd64", qemuUser{}, results, log)
 		addErr(err)
 		jobs = append(jobs, insnJobs...)
 	}
 	if !c.skip["qemu"] {
-		for _, arch := range []struct{ goarch, qemu string }{{"arm64", "qemu-aarch64-static"}, {"arm", "qemu-arm-static"}} {
-			if _, err := exec.LookPath(arch.qemu); err != nil {
-				t.add(row{Figure: "micro " + arch.goarch + " (qemu-user)", Unit: arch.qemu + " not installed"})
+		// ARMv6 code runs on the Pi Zero W's core, so that the runtime takes the paths it
+		// takes there.
+		for _, arch := range []struct {
+			goarch string
+			qemu   qemuUser
+		}{{"arm64", qemuUser{bin: "qemu-aarch64-static"}}, {"arm", qemuUser{bin: "qemu-arm-static", cpu: "arm1176"}}} {
+			if _, err := exec.LookPath(arch.qemu.bin); err != nil {
+				t.add(row{Figure: "micro " + arch.goarch + " (qemu-user)", Unit: arch.qemu.bin + " not installed"})
 				continue
 			}
 			qjobs, err := instructionJobs(ctx, dir, arch.goarch, arch.qemu, results, log)
@@ -438,7 +448,7 @@ func micro(ctx context.Context, c config, t *table, log io.Writer) error {
 
 // instructionJobs are the counting jobs for one architecture: valgrind for the host
 // (amd64), qemu-user for the others, plus plain ns/op under qemu.
-func instructionJobs(ctx context.Context, dir, goarch, qemu string, rs *resultSet, log io.Writer) ([]func() error, error) {
+func instructionJobs(ctx context.Context, dir, goarch string, qemu qemuUser, rs *resultSet, log io.Writer) ([]func() error, error) {
 	bins := map[string]string{}
 	for _, pkg := range microPackages {
 		b, err := testBinary(ctx, dir, pkg, goarch)
@@ -448,7 +458,7 @@ func instructionJobs(ctx context.Context, dir, goarch, qemu string, rs *resultSe
 		bins[pkg] = b
 	}
 	var jobs []func() error
-	if qemu == "" {
+	if qemu.bin == "" {
 		if _, err := exec.LookPath("valgrind"); err != nil {
 			rs.note(row{Figure: "micro amd64 instructions", Unit: "valgrind not installed"})
 			return nil, nil
@@ -485,16 +495,16 @@ func instructionJobs(ctx context.Context, dir, goarch, qemu string, rs *resultSe
 		})
 	}
 	for _, h := range hotSteps {
-		if !h.Count || (qemu != "" && !h.ArmCount) {
+		if !h.Count || (qemu.bin != "" && h.ArmRuns == 0) {
 			continue
 		}
 		jobs = append(jobs, func() error {
 			var v float64
 			var err error
-			if qemu == "" {
+			if qemu.bin == "" {
 				v, err = valgrindInstructions(ctx, bins[h.Pkg], h.Bench)
 			} else {
-				v, err = qemuInstructions(ctx, qemu, bins[h.Pkg], h.Bench)
+				v, err = qemuInstructions(ctx, qemu, bins[h.Pkg], h.Bench, h.ArmRuns)
 			}
 			if err != nil {
 				// One count that cannot be taken leaves a note, not a failed run.

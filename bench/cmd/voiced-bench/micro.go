@@ -26,30 +26,33 @@ type hotStep struct {
 	// Count marks the steps whose instructions are counted (valgrind on amd64, an
 	// instruction trace under qemu-user for arm64 and arm): they are slow to count.
 	Count bool
-	// ArmCount marks the few counted under qemu-user too, slower still.
-	ArmCount bool
+	// ArmRuns, for the few counted under qemu-user too (slower still), is how many
+	// iterations the second of the two counted runs adds: enough for some 4 million
+	// instructions, so that what the runtime does differently from run to run (some
+	// 10^5 instructions) stays a few percent of the difference.
+	ArmRuns int
 }
 
 var hotSteps = []hotStep{
-	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD, ring", true, true},
-	{"BenchmarkCaptureIdlePeriod", "./internal/pipeline", "capture period between push-to-talk turns (dormant): 20 ms of 48 kHz stereo, pre-roll kept", true, true},
-	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/pipeline", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, false},
-	{"BenchmarkResample/16000-24000", "./internal/pipeline", "resample 16000->24000, 20 ms", true, false},
-	{"BenchmarkResample/48000-24000", "./internal/pipeline", "resample 48000->24000, 20 ms", false, false},
-	{"BenchmarkResample/24000-48000", "./internal/pipeline", "resample 24000->48000, 20 ms", false, false},
-	{"BenchmarkResample/24000-44100", "./internal/pipeline", "resample 24000->44100, 20 ms", false, false},
-	{"BenchmarkResample/44100-24000", "./internal/pipeline", "resample 44100->24000, 20 ms", false, false},
-	{"BenchmarkResample/24000-16000", "./internal/pipeline", "resample 24000->16000, 20 ms", false, false},
-	{"BenchmarkVADProcess/24kHz", "./internal/pipeline", "VAD, one frame at 24 kHz", true, false},
-	{"BenchmarkVADProcessSilence", "./internal/pipeline", "VAD, one frame of digital silence at 24 kHz (a muted microphone)", false, false},
-	{"BenchmarkRing", "./internal/pipeline", "ring write+read", true, false},
-	{"BenchmarkUplinkChunk", "./internal/pipeline", "uplink chunk (ring -> append)", false, false},
-	{"BenchmarkAppendEncode/20ms", "./internal/realtime", "append encoding, 20 ms", true, false},
-	{"BenchmarkAppendEncodeJSON/20ms", "./internal/realtime", "append encoding, 20 ms, encoding/json way", true, false},
-	{"BenchmarkDeltaDecode/50ms", "./internal/realtime", "delta decoding, 50 ms", true, false},
-	{"BenchmarkDeltaDecodeJSON/50ms", "./internal/realtime", "delta decoding, 50 ms, encoding/json way", true, false},
-	{"BenchmarkEncodeFrames/S16_LE/2ch", "./internal/pipeline", "playback conversion mono->S16 stereo, 20 ms at 48 kHz", false, false},
-	{"BenchmarkPlaybackPeriod/48000", "./internal/pipeline", "playback period: 20 ms of 24 kHz mono to 48 kHz stereo", true, true},
+	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD, ring", true, 20},
+	{"BenchmarkCaptureIdlePeriod", "./internal/pipeline", "capture period between push-to-talk turns (dormant): 20 ms of 48 kHz stereo, pre-roll kept", true, 100},
+	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/pipeline", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, 0},
+	{"BenchmarkResample/16000-24000", "./internal/pipeline", "resample 16000->24000, 20 ms", true, 0},
+	{"BenchmarkResample/48000-24000", "./internal/pipeline", "resample 48000->24000, 20 ms", false, 0},
+	{"BenchmarkResample/24000-48000", "./internal/pipeline", "resample 24000->48000, 20 ms", false, 0},
+	{"BenchmarkResample/24000-44100", "./internal/pipeline", "resample 24000->44100, 20 ms", false, 0},
+	{"BenchmarkResample/44100-24000", "./internal/pipeline", "resample 44100->24000, 20 ms", false, 0},
+	{"BenchmarkResample/24000-16000", "./internal/pipeline", "resample 24000->16000, 20 ms", false, 0},
+	{"BenchmarkVADProcess/24kHz", "./internal/pipeline", "VAD, one frame at 24 kHz", true, 0},
+	{"BenchmarkVADProcessSilence", "./internal/pipeline", "VAD, one frame of digital silence at 24 kHz (a muted microphone)", false, 0},
+	{"BenchmarkRing", "./internal/pipeline", "ring write+read", true, 0},
+	{"BenchmarkUplinkChunk", "./internal/pipeline", "uplink chunk (ring -> append)", false, 0},
+	{"BenchmarkAppendEncode/20ms", "./internal/realtime", "append encoding, 20 ms", true, 0},
+	{"BenchmarkAppendEncodeJSON/20ms", "./internal/realtime", "append encoding, 20 ms, encoding/json way", true, 0},
+	{"BenchmarkDeltaDecode/50ms", "./internal/realtime", "delta decoding, 50 ms", true, 0},
+	{"BenchmarkDeltaDecodeJSON/50ms", "./internal/realtime", "delta decoding, 50 ms, encoding/json way", true, 0},
+	{"BenchmarkEncodeFrames/S16_LE/2ch", "./internal/pipeline", "playback conversion mono->S16 stereo, 20 ms at 48 kHz", false, 0},
+	{"BenchmarkPlaybackPeriod/48000", "./internal/pipeline", "playback period: 20 ms of 24 kHz mono to 48 kHz stereo", true, 16},
 }
 
 // The zero-allocation families: every case of these must report 0 allocs/op.
@@ -102,10 +105,6 @@ func benchArgs(name string, n int) []string {
 // than one iteration, so that the testing package calls the benchmark function the same
 // number of times in each (b.N benchmarks: once with N=1, then with N).
 const countDiffRuns = 200
-
-// qemuDiffRuns is the same under qemu's instruction trace, where each run costs tens of
-// seconds of starting the test binary, however few iterations it makes.
-const qemuDiffRuns = 10
 
 // quietRuntime keeps the Go runtime's background work small while instructions are
 // counted: no preemption signals (which also upset callgrind), no GC, one P.
@@ -171,54 +170,139 @@ func valgrindOnce(ctx context.Context, bin, name string, repeat int) (float64, e
 
 // qemuInstructions counts guest instructions per iteration under qemu-user: with one
 // instruction per translation block and chaining off, qemu logs a line per executed
-// instruction. Background runtime work (timers, GC) leaks into the difference, so the
-// figure is approximate, to a few percent.
-func qemuInstructions(ctx context.Context, qemu, bin, name string) (float64, error) {
-	var counts [2]float64
-	for i, n := range []int{2, 2 + qemuDiffRuns} {
-		args := append([]string{"-singlestep", "-d", "nochain,exec", "-D", "/dev/stdout", bin}, benchArgs(name, n)...)
-		cmd := exec.CommandContext(ctx, qemu, args...)
-		cmd.Env = append(os.Environ(), quietRuntime...)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
+// instruction, naming the thread (qemu's CPU) and the function that ran it. Only the
+// thread that ran the benchmark counts, and in it not the runtime's scheduling: the
+// runtime works by the wall clock (sysmon on its own thread, preemption in the
+// benchmark's), and emulated code is slow, so that work adds instructions that scale
+// with how long a run takes and with the machine's load. The first qemuWarmRuns iterations, which may
+// do first-time work, are in both runs.
+func qemuInstructions(ctx context.Context, qemu qemuUser, bin, name string, runs int) (float64, error) {
+	base, err := qemuCount(ctx, qemu, bin, name, qemuWarmRuns)
+	if err != nil {
+		return 0, err
+	}
+	more, err := qemuCount(ctx, qemu, bin, name, qemuWarmRuns+runs)
+	if err != nil {
+		return 0, err
+	}
+	if more <= base {
+		return 0, fmt.Errorf("%s %s: %v instructions for %d iterations, %v for %d", qemu.bin, name, base, qemuWarmRuns, more, qemuWarmRuns+runs)
+	}
+	return (more - base) / float64(runs), nil
+}
+
+// qemuWarmRuns is the iterations of the first counted run under qemu.
+const qemuWarmRuns = 4
+
+// qemuUser is a qemu-user binary and the CPU it emulates (empty: qemu's default).
+type qemuUser struct{ bin, cpu string }
+
+// cpuArgs are the arguments that run bin on the CPU.
+func (q qemuUser) cpuArgs(bin string) []string {
+	if q.cpu == "" {
+		return []string{bin}
+	}
+	return []string{"-cpu", q.cpu, bin}
+}
+
+// qemuCount is the number of guest instructions that the busiest thread of one run of
+// the benchmark with n iterations executes, start-up included: with GOMAXPROCS=1 and
+// nothing in the loop that blocks, that is the one running the benchmark.
+func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (float64, error) {
+	args := append([]string{"-singlestep", "-d", "nochain,exec", "-D", "/dev/stdout"}, qemu.cpuArgs(bin)...)
+	args = append(args, benchArgs(name, n)...)
+	cmd := exec.CommandContext(ctx, qemu.bin, args...)
+	cmd.Env = append(os.Environ(), quietRuntime...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("%s: %w", qemu.bin, err)
+	}
+	most, err := busiestThread(out)
+	if err != nil {
+		_ = cmd.Wait()
+		return 0, err
+	}
+	if err := cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("%s %s: %w", qemu.bin, name, err)
+	}
+	if most == 0 {
+		return 0, fmt.Errorf("%s %s: no instruction trace in its output", qemu.bin, name)
+	}
+	return most, nil
+}
+
+// busiestThread reads qemu's exec trace ("Trace 0: 0x... [...] pkg.function", where the
+// number is the thread's CPU index) and returns, of the thread that logged the most
+// lines, the lines of functions that are not the runtime's own work (see runtimeOwn).
+func busiestThread(r io.Reader) (float64, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	type count struct{ all, step float64 }
+	perThread := map[string]*count{}
+	trace := []byte("Trace ")
+	for {
+		line, err := br.ReadSlice('\n')
+		if rest, ok := bytes.CutPrefix(line, trace); ok {
+			if i := bytes.IndexByte(rest, ':'); i > 0 {
+				c := perThread[string(rest[:i])]
+				if c == nil {
+					c = &count{}
+					perThread[string(rest[:i])] = c
+				}
+				c.all++
+				fn := bytes.TrimSpace(rest[bytes.LastIndexByte(rest, ' ')+1:])
+				if !runtimeOwn(fn) {
+					c.step++
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != bufio.ErrBufferFull {
 			return 0, err
 		}
-		if err := cmd.Start(); err != nil {
-			return 0, fmt.Errorf("%s: %w", qemu, err)
-		}
-		br := bufio.NewReaderSize(out, 1<<20)
-		var lines float64
-		for {
-			line, err := br.ReadSlice('\n')
-			if bytes.HasPrefix(line, []byte("Trace ")) {
-				lines++
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil && err != bufio.ErrBufferFull {
-				return 0, err
-			}
-		}
-		if err := cmd.Wait(); err != nil {
-			return 0, fmt.Errorf("%s %s: %w", qemu, name, err)
-		}
-		counts[i] = lines
 	}
-	if counts[1] <= counts[0] {
-		return 0, fmt.Errorf("%s %s: %v instructions for 2 iterations, %v for %d", qemu, name, counts[0], counts[1], 2+qemuDiffRuns)
+	var most count
+	for _, c := range perThread {
+		if c.all > most.all {
+			most = *c
+		}
 	}
-	return (counts[1] - counts[0]) / qemuDiffRuns, nil
+	return most.step, nil
+}
+
+// runtimeOwn reports whether a traced function is the runtime's own work: scheduling,
+// stack growth and the system calls under them. A goroutine that runs for 10 ms is
+// preempted, and 10 ms of emulated time is only thousands of instructions, so this work
+// grows with how slowly the machine emulates. The helpers a step calls itself stay
+// counted: memory moves and clears, and the ARM division routines.
+func runtimeOwn(fn []byte) bool {
+	if bytes.HasPrefix(fn, []byte("internal/runtime/syscall")) || bytes.Equal(fn, []byte("gogo")) || bytes.Equal(fn, []byte("setg")) {
+		return true
+	}
+	rest, ok := bytes.CutPrefix(fn, []byte("runtime."))
+	if !ok {
+		return false
+	}
+	for _, helper := range []string{"mem", "duff", "udiv", "_div", "_mod", "int64", "uint64", "_mul64"} {
+		if bytes.HasPrefix(rest, []byte(helper)) {
+			return false
+		}
+	}
+	return true
 }
 
 // qemuBench runs benchmarks under qemu-user (without tracing) and parses them.
-func qemuBench(ctx context.Context, qemu, bin string, names []string) ([]benchResult, error) {
+func qemuBench(ctx context.Context, qemu qemuUser, bin string, names []string) ([]benchResult, error) {
 	var all []benchResult
 	for _, name := range names {
-		cmd := exec.CommandContext(ctx, qemu, append([]string{bin}, benchArgs(name, 300)...)...)
+		cmd := exec.CommandContext(ctx, qemu.bin, append(qemu.cpuArgs(bin), benchArgs(name, 300)...)...)
 		b, err := cmd.CombinedOutput()
 		if err != nil {
-			return all, fmt.Errorf("%s %s: %w\n%s", qemu, name, err, tail(b))
+			return all, fmt.Errorf("%s %s: %w\n%s", qemu.bin, name, err, tail(b))
 		}
 		res, err := parseBench(bytes.NewReader(b))
 		if err != nil {

@@ -78,6 +78,8 @@ type scenarioResult struct {
 	IdleFrames      float64            // 20 ms periods (microphone and speaker) then
 	IdleCPU         time.Duration      // user+system over the idle window
 	IdleSeconds     float64            // microphone audio of the idle window
+	IdleSentBytes   int                // client event bytes the server received in the idle window
+	IdleSentAudio   float64            // seconds of audio among them
 	Shortfall       int                // 24 kHz samples of push-to-talk speech the server did not get
 	BargeInPeriods  []float64          // speaker periods with sound read after an interrupt
 	Values          map[string]float64 // the last /metrics
@@ -93,6 +95,7 @@ type recEvent struct {
 	t       time.Time
 	typ     string
 	samples int // append: 24 kHz samples
+	bytes   int // the event as recorded, JSON
 }
 
 func (s *scenario) logf(format string, args ...any) {
@@ -174,6 +177,9 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 		return res, err
 	}
 	s.scrapeCost = scrapeCost
+	// What reached the server before the idle window is not the window's.
+	time.Sleep(recordSettle)
+	drain(rec)
 	idleFrames0 := clock.frames()
 	idleCPU0, err := cpuTime(pid)
 	if err != nil {
@@ -190,6 +196,13 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	}
 	res.IdleCPU, res.IdleSeconds = idleCPU1-idleCPU0, idleAudio.Seconds()
 	res.IdleFrames = clock.frames() - idleFrames0
+	// With the clock stopped the client has nothing more to send: what the
+	// window made reaches the record within the settle time.
+	time.Sleep(recordSettle)
+	for ev := range drained(rec) {
+		res.IdleSentBytes += ev.bytes
+		res.IdleSentAudio += float64(ev.samples) / 24000
+	}
 	idle, idleCost, err := scrapeWindowEnd(base)
 	if err != nil {
 		return res, err
@@ -625,13 +638,28 @@ func utterances(speech []int16) [][]int16 {
 	return out
 }
 
-func drain(c <-chan recEvent) {
-	for {
-		select {
-		case <-c:
-		default:
-			return
+// recordSettle is how long an event the client has sent takes, at most, to
+// reach the record FIFO's reader on an idle machine, with margin.
+const recordSettle = 200 * time.Millisecond
+
+// drained yields the events waiting in c, without blocking.
+func drained(c <-chan recEvent) func(func(recEvent) bool) {
+	return func(yield func(recEvent) bool) {
+		for {
+			select {
+			case ev := <-c:
+				if !yield(ev) {
+					return
+				}
+			default:
+				return
+			}
 		}
+	}
+}
+
+func drain(c <-chan recEvent) {
+	for range drained(c) {
 	}
 }
 
@@ -642,7 +670,7 @@ func readRecord(r io.Reader, out chan<- recEvent) {
 	for {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
-			ev := recEvent{t: time.Now()}
+			ev := recEvent{t: time.Now(), bytes: len(bytes.TrimSuffix(line, []byte("\n")))}
 			if bytes.Contains(line, appendType) {
 				ev.typ = "input_audio_buffer.append"
 				if i := bytes.Index(line, []byte(`"audio":"`)); i >= 0 {

@@ -140,20 +140,21 @@ func TestReadRecord(t *testing.T) {
 		got = append(got, ev)
 	}
 	want := []struct {
-		typ     string
-		samples int
+		typ            string
+		samples, bytes int
 	}{
-		{"session.update", 0},
-		{"input_audio_buffer.append", 6}, // 16 base64 characters: 12 bytes, 6 samples
-		{"input_audio_buffer.append", 3},
-		{"input_audio_buffer.commit", 0},
+		{"session.update", 0, 55},
+		{"input_audio_buffer.append", 6, 63}, // 16 base64 characters: 12 bytes, 6 samples
+		{"input_audio_buffer.append", 3, 55},
+		{"input_audio_buffer.commit", 0, 36},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("readRecord gave %d events, want %d", len(got), len(want))
 	}
 	for i, w := range want {
-		if got[i].typ != w.typ || got[i].samples != w.samples || got[i].t.IsZero() {
-			t.Errorf("event %d = %q %d samples at %v, want %q %d samples, timestamped", i, got[i].typ, got[i].samples, got[i].t, w.typ, w.samples)
+		if got[i].typ != w.typ || got[i].samples != w.samples || got[i].bytes != w.bytes || got[i].t.IsZero() {
+			t.Errorf("event %d = %q %d samples %d bytes at %v, want %q %d samples %d bytes, timestamped",
+				i, got[i].typ, got[i].samples, got[i].bytes, got[i].t, w.typ, w.samples, w.bytes)
 		}
 	}
 }

@@ -184,3 +184,28 @@ func TestFindKey(t *testing.T) {
 		t.Errorf("findKey(missing) = %v, want nil", got)
 	}
 }
+
+func TestBusiestThread(t *testing.T) {
+	trace := `Trace 0: 0x7f0000001000 [00000000/0000000000401000/00000001/00080201] main.step
+Trace 1: 0x7f0000002000 [00000000/0000000000402000/00000001/00080201] runtime.sysmon
+Trace 0: 0x7f0000001004 [00000000/0000000000401004/00000001/00080201] runtime.memmove
+Trace 12: 0x7f0000003000 [00000000/0000000000403000/00000001/00080201] github.com/x/y.(*T).step
+Trace 12: 0x7f0000003004 [00000000/0000000000403004/00000001/00080201] runtime.findRunnable
+Trace 12: 0x7f0000003008 [00000000/0000000000403008/00000001/00080201] runtime.udiv
+Trace 12: 0x7f000000300c [00000000/000000000040300c/00000001/00080201] internal/runtime/syscall/linux.Syscall6
+Trace 12: 0x7f0000003010 [00000000/0000000000403010/00000001/00080201] gogo
+PASS
+BenchmarkX 	       2	      1000 ns/op
+`
+	got, err := busiestThread(strings.NewReader(trace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Thread 12 logged the most lines; of them the step and the division helper count.
+	if got != 2 {
+		t.Errorf("busiestThread = %v, want 2", got)
+	}
+	if got, _ := busiestThread(strings.NewReader("PASS\n")); got != 0 {
+		t.Errorf("busiestThread of no trace = %v, want 0", got)
+	}
+}
