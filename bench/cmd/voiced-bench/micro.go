@@ -174,8 +174,8 @@ func valgrindOnce(ctx context.Context, bin, name string, repeat int) (float64, e
 // thread that ran the benchmark counts, and in it not the runtime's scheduling: the
 // runtime works by the wall clock (sysmon on its own thread, preemption in the
 // benchmark's), and emulated code is slow, so that work adds instructions that scale
-// with how long a run takes and with the machine's load. The first qemuWarmRuns iterations, which may
-// do first-time work, are in both runs.
+// with how long a run takes and with the machine's load. The first qemuWarmRuns
+// iterations, which may do first-time work, are in both runs.
 func qemuInstructions(ctx context.Context, qemu qemuUser, bin, name string, runs int) (float64, error) {
 	base, err := qemuCount(ctx, qemu, bin, name, qemuWarmRuns)
 	if err != nil {
@@ -205,9 +205,10 @@ func (q qemuUser) cpuArgs(bin string) []string {
 	return []string{"-cpu", q.cpu, bin}
 }
 
-// qemuCount is the number of guest instructions that the busiest thread of one run of
-// the benchmark with n iterations executes, start-up included: with GOMAXPROCS=1 and
-// nothing in the loop that blocks, that is the one running the benchmark.
+// qemuCount is the number of guest instructions, outside the runtime's own work, that
+// the busiest thread of one run of the benchmark with n iterations executes, start-up
+// included: with GOMAXPROCS=1 and nothing in the loop that blocks, that thread is the
+// one running the benchmark.
 func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (float64, error) {
 	args := append([]string{"-singlestep", "-d", "nochain,exec", "-D", "/dev/stdout"}, qemu.cpuArgs(bin)...)
 	args = append(args, benchArgs(name, n)...)
