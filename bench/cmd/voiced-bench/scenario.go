@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -643,7 +644,7 @@ func utterances(speech []int16) [][]int16 {
 const recordSettle = 200 * time.Millisecond
 
 // drained yields the events waiting in c, without blocking.
-func drained(c <-chan recEvent) func(func(recEvent) bool) {
+func drained(c <-chan recEvent) iter.Seq[recEvent] {
 	return func(yield func(recEvent) bool) {
 		for {
 			select {
