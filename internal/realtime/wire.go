@@ -47,8 +47,10 @@ type audioDelta struct {
 
 // scanAudioDelta recognises response.output_audio.delta (GA) and
 // response.audio.delta (beta) without encoding/json. It returns ok=false
-// for anything else, and for deltas it cannot read plainly (escaped
-// strings), which then take the encoding/json path.
+// for anything else, and for deltas it cannot read plainly (strings with
+// escapes, control bytes or non-ASCII bytes), which then take the
+// encoding/json path: it unescapes, replaces invalid UTF-8 and rejects raw
+// control bytes, and the item ids of both paths must compare equal.
 func scanAudioDelta(b []byte) (d audioDelta, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
@@ -126,7 +128,8 @@ func skipSpace(b []byte, i int) int {
 
 // scanString reads the JSON string at b[i] ('"'); it returns the raw
 // contents, the index after the closing quote (-1 if malformed) and
-// whether it holds escapes.
+// whether it is not plain: it holds escapes, control bytes or non-ASCII
+// bytes, whose meaning encoding/json decides.
 func scanString(b []byte, i int) (s []byte, next int, esc bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, -1, false
@@ -139,6 +142,10 @@ func scanString(b []byte, i int) (s []byte, next int, esc bool) {
 			j++
 		case '"':
 			return b[start:j], j + 1, esc
+		default:
+			if b[j] < 0x20 || b[j] >= 0x80 {
+				esc = true
+			}
 		}
 	}
 	return nil, -1, false
