@@ -69,8 +69,8 @@ func scanAudioDelta(b []byte) (d audioDelta, ok bool) {
 		if b[i] == ',' {
 			i = skipSpace(b, i+1)
 		}
-		key, next, esc := scanString(b, i)
-		if next < 0 || esc {
+		key, next, slow := scanString(b, i)
+		if next < 0 || slow {
 			return d, false
 		}
 		i = skipSpace(b, next)
@@ -89,14 +89,14 @@ func scanAudioDelta(b []byte) (d audioDelta, ok bool) {
 			i = next
 			continue
 		}
-		val, next, esc := scanString(b, i)
+		val, next, slow := scanString(b, i)
 		if next < 0 {
 			return d, false
 		}
 		i = next
 		switch string(key) {
 		case "type":
-			if esc {
+			if slow {
 				return d, false
 			}
 			s := string(val)
@@ -105,12 +105,12 @@ func scanAudioDelta(b []byte) (d audioDelta, ok bool) {
 			}
 			isAudio = true
 		case "item_id":
-			if esc {
+			if slow {
 				return d, false
 			}
 			d.itemID = val
 		case "delta":
-			if esc {
+			if slow {
 				return d, false
 			}
 			d.delta = val
@@ -128,9 +128,9 @@ func skipSpace(b []byte, i int) int {
 
 // scanString reads the JSON string at b[i] ('"'); it returns the raw
 // contents, the index after the closing quote (-1 if malformed) and
-// whether it is not plain: it holds escapes, control bytes or non-ASCII
-// bytes, whose meaning encoding/json decides.
-func scanString(b []byte, i int) (s []byte, next int, esc bool) {
+// whether it is slow: it holds escapes, control bytes or non-ASCII bytes,
+// whose meaning encoding/json decides.
+func scanString(b []byte, i int) (s []byte, next int, slow bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, -1, false
 	}
@@ -138,13 +138,13 @@ func scanString(b []byte, i int) (s []byte, next int, esc bool) {
 	for j := start; j < len(b); j++ {
 		switch b[j] {
 		case '\\':
-			esc = true
+			slow = true
 			j++
 		case '"':
-			return b[start:j], j + 1, esc
+			return b[start:j], j + 1, slow
 		default:
 			if b[j] < 0x20 || b[j] >= 0x80 {
-				esc = true
+				slow = true
 			}
 		}
 	}

@@ -135,8 +135,8 @@ func FuzzDecodeEvent(f *testing.F) {
 		ad, isDelta := ev.(*realtime.AudioDelta)
 		if err != nil || !isDelta {
 			// encoding/json rejects some inputs the scanner tolerates
-			// (for example invalid UTF-8 elsewhere); that is fine only if
-			// the scanner's fields are plain.
+			// (for example malformed JSON inside a value it skips); that
+			// is fine only if the scanner's fields are plain.
 			return
 		}
 		if ad.Delta != string(delta) || (item != nil && ad.ItemID != string(item)) {
