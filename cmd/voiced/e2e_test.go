@@ -463,7 +463,6 @@ func TestEndToEndPushToTalk(t *testing.T) {
 	control(t, d.http, "ptt_stop")
 	ev.waitFor(t, "speaking", 30*time.Second)
 	// The reply plays for seconds: time to see the audio path's latencies counted.
-	// The reply plays for seconds: time to see the audio path's latencies counted.
 	for _, h := range []string{"voiced_uplink_latency_seconds", "voiced_downlink_latency_seconds", "voiced_commit_latency_seconds"} {
 		n, t0 := 0.0, time.Now()
 		for n = metricValue(t, d.http, h+"_count"); n < 1 && time.Since(t0) < 2*time.Second; n = metricValue(t, d.http, h+"_count") {

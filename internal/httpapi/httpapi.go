@@ -376,9 +376,35 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	keepalive := time.NewTicker(15 * time.Second)
 	defer keepalive.Stop()
 	buf := make([]byte, 0, 4096) // reused: an engine event costs no allocation here
+	write := func(ev Event) error {
+		buf = append(append(append(buf[:0], "event: "...), ev.Type...), "\ndata: "...)
+		if ev.Data != nil {
+			data, err := json.Marshal(ev.Data)
+			if err != nil {
+				return nil
+			}
+			buf = append(buf, data...)
+		} else {
+			buf = ev.Engine.AppendJSON(buf)
+		}
+		buf = append(buf, "\n\n"...)
+		_, err := w.Write(buf)
+		return err
+	}
 	for {
 		select {
 		case <-r.Context().Done():
+			// The daemon is stopping (or the client left): what was published before
+			// that still goes out, so that a client sees the state the daemon ended in.
+			for drained := false; !drained; {
+				select {
+				case ev, ok := <-events:
+					drained = !ok || write(ev) != nil
+				default:
+					drained = true
+				}
+			}
+			rc.Flush()
 			return
 		case <-keepalive.C:
 			io.WriteString(w, ": keepalive\n\n") // proxies and curl see the stream is alive
@@ -386,18 +412,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			buf = append(append(append(buf[:0], "event: "...), ev.Type...), "\ndata: "...)
-			if ev.Data != nil {
-				data, err := json.Marshal(ev.Data)
-				if err != nil {
-					continue
-				}
-				buf = append(buf, data...)
-			} else {
-				buf = ev.Engine.AppendJSON(buf)
-			}
-			buf = append(buf, "\n\n"...)
-			if _, err := w.Write(buf); err != nil {
+			if err := write(ev); err != nil {
 				return
 			}
 		}

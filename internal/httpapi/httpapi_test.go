@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -325,6 +326,42 @@ func TestEvents(t *testing.T) {
 	want := []string{"event: state", `data: {"state":"LISTENING"}`, "", "event: transcript", `data: {"role":"user","text":"hi"}`, ""}
 	if !slices.Equal(lines, want) {
 		t.Errorf("stream = %q, want %q", lines, want)
+	}
+}
+
+// TestEventsOnShutdown: events published just before the daemon stops still reach a
+// subscribed client, which then sees the stream end: the state the daemon ended in is
+// the last thing it shows.
+func TestEventsOnShutdown(t *testing.T) {
+	b := &fakeBackend{}
+	s := New(Options{Backend: b, Config: &fakeStore{cfg: config.Default()}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	const n = 8 // the fake's subscription buffer, full when the stop comes
+	for i := range n {
+		b.publish(Event{Type: "state", Data: map[string]int{"n": i}})
+	}
+	stop()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read stream: %v (got %q)", err, body)
+	}
+	if got := strings.Count(string(body), "event: state\n"); got != n || !strings.Contains(string(body), fmt.Sprintf(`{"n":%d}`, n-1)) {
+		t.Errorf("stream before the stop had %d of %d events:\n%s", got, n, body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
 	}
 }
 
