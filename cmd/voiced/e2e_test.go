@@ -65,6 +65,13 @@ func binaries(t *testing.T) (voiced, sim string) {
 // startSim runs voiced-sim on a free port and returns its address.
 func startSim(t *testing.T, sim string, args ...string) string {
 	t.Helper()
+	addr, _ := startSimCmd(t, sim, args...)
+	return addr
+}
+
+// startSimCmd is startSim for a test that stops the server itself: Process.Kill, then Wait.
+func startSimCmd(t *testing.T, sim string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(sim, append([]string{"--addr", "127.0.0.1:0", "--api-key", "test-key"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -84,7 +91,7 @@ func startSim(t *testing.T, sim string, args ...string) string {
 		t.Fatalf("voiced-sim's first line = %q", line)
 	}
 	go io.Copy(io.Discard, out)
-	return addr
+	return addr, cmd
 }
 
 // daemonProc is a running `voiced run`.
@@ -304,6 +311,12 @@ func question(t *testing.T, lead, tail float64) (string, []int16) {
 	out := make([]int16, int(lead*float64(rate)))
 	out = append(out, pcm...)
 	out = append(out, make([]int16, int(tail*float64(rate)))...)
+	return writeMic(t, out, rate), trimSilence(realtimetest.Resample(pcm, rate, 24000))
+}
+
+// writeMic writes mono 16-bit samples as a WAV file for a file: microphone.
+func writeMic(t *testing.T, out []int16, rate int) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "mic.wav")
 	f, err := os.Create(path)
 	if err != nil {
@@ -324,7 +337,7 @@ func question(t *testing.T, lead, tail float64) (string, []int16) {
 		t.Fatal(err)
 	}
 	f.Close()
-	return path, trimSilence(realtimetest.Resample(pcm, rate, 24000))
+	return path
 }
 
 // trimSilence cuts the quiet ends, so a comparison looks at the speech only.
@@ -736,13 +749,7 @@ func TestNoAPIKey(t *testing.T) {
 func TestServerRestart(t *testing.T) {
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
-	simCmd := exec.Command(sim, "--addr", "127.0.0.1:0", "--api-key", "test-key", "--speed", "0")
-	out, _ := simCmd.StdoutPipe()
-	if err := simCmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	addr, simCmd := startSimCmd(t, sim, "--speed", "0")
 	mic, _ := question(t, 0.2, 0.2)
 	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml", "--set", "mode=push_to_talk",
 		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
@@ -767,5 +774,114 @@ func TestServerRestart(t *testing.T) {
 	st := status(t, d.http)
 	if n, _ := st["counters"].(map[string]any)["reconnects"].(float64); n < 1 {
 		t.Errorf("reconnects counter = %v, want at least 1", st["counters"])
+	}
+}
+
+// TestReconnectChurn: sessions that end every second or so, in the middle of a turn or a
+// reply or between turns, leave nothing behind. After dozens of them, with the server gone
+// again, voiced holds no more goroutines and file descriptors than it did with the server
+// gone after one session, and it still connects to the next server.
+func TestReconnectChurn(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("file descriptors are counted in /proc/PID/fd")
+	}
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	// The microphone: quiet while the baseline is taken, then short utterances with pauses,
+	// so turns and replies run while the sessions end under them, then quiet again.
+	pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	speech := trimSilence(pcm)[:rate]
+	const lead, utterances, gap = 4.0, 8, 0.7
+	mic := make([]int16, int(lead*float64(rate)))
+	for range utterances {
+		mic = append(mic, speech...)
+		mic = append(mic, make([]int16, int(gap*float64(rate)))...)
+	}
+	speechEnds := time.Duration(float64(len(mic)) / float64(rate) * float64(time.Second))
+
+	addr, first := startSimCmd(t, sim, "--speed", "0")
+	start := time.Now()
+	d := startDaemon(t, voiced, nil, "--config", "../../examples/demo.yaml",
+		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:"+writeMic(t, mic, rate),
+		"--set", "audio.playback.device=file:"+filepath.Join(dir, "reply.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--timeout", "120s")
+	pid := d.cmd.Process.Pid
+	ev := subscribe(t, d.http) // before the baseline: the stream holds a socket and goroutines
+	waitStatus(t, d.http, "connected")
+	first.Process.Kill()
+	first.Wait()
+	waitStatus(t, d.http, "disconnected")
+	g0, f0 := settledCounts(t, d.http, pid, time.Second, -1, -1)
+	if time.Since(start) > time.Duration(lead*float64(time.Second)) {
+		t.Fatalf("the baseline took %v, past the microphone's %v s of quiet", time.Since(start), lead)
+	}
+	t.Logf("server gone after one session: %d goroutines, %d file descriptors", g0, f0)
+
+	// Each session ends after a second (session_expired, then close 1001; voiced replaces
+	// it first if the room is quiet) or after 30 server events (the TCP connection just
+	// closes), whichever comes first.
+	sessions := func() float64 {
+		return metricValue(t, d.http, "voiced_reconnects_total") + metricValue(t, d.http, "voiced_session_rollovers_total")
+	}
+	s0 := sessions()
+	_, churn := startSimCmd(t, sim, "--addr", addr, "--speed", "0", "--session-max", "1s", "--fail-after", "30")
+	const want = 20
+	deadline := time.Now().Add(60 * time.Second)
+	for sessions()-s0 < want || time.Since(start) < speechEnds {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v sessions ended in 60 s, want %d", sessions()-s0, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	churn.Process.Kill()
+	churn.Wait()
+	waitStatus(t, d.http, "disconnected")
+	ended := sessions() - s0
+	g1, f1 := settledCounts(t, d.http, pid, 5*time.Second, g0, f0)
+	cut, n := map[string]int{}, 0
+	states := ev.list()
+	for i := 1; i < len(states); i++ {
+		if states[i] == "disconnected" && states[i-1] != "connected" {
+			cut[states[i-1]]++
+			n++
+		}
+	}
+	t.Logf("%v sessions ended (%v rollovers), %d of them during a turn or a reply %v; then %d goroutines, %d file descriptors",
+		ended, metricValue(t, d.http, "voiced_session_rollovers_total"), n, cut, g1, f1)
+	if n == 0 {
+		t.Errorf("no session ended during a turn or a reply; states: %v", states)
+	}
+	if g1 > g0 {
+		t.Errorf("goroutines %d after %v sessions, %d after one: a session leaks goroutines", g1, ended, g0)
+	}
+	if f1 > f0 {
+		t.Errorf("file descriptors %d after %v sessions, %d after one: a session leaks descriptors", f1, ended, f0)
+	}
+
+	startSim(t, sim, "--addr", addr, "--speed", "0")
+	waitStatus(t, d.http, "connected")
+}
+
+// settledCounts samples voiced's goroutines (from /metrics) and open file descriptors for
+// up to limit and returns the lowest of each: a dial in flight adds a goroutine and a
+// socket for a moment. With a target (>= 0) it stops as soon as both are at or below it.
+func settledCounts(t *testing.T, base string, pid int, limit time.Duration, wantG, wantF int) (int, int) {
+	t.Helper()
+	g, f := math.MaxInt, math.MaxInt
+	for end := time.Now().Add(limit); ; {
+		g = min(g, int(metricValue(t, base, "voiced_go_goroutines")))
+		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f = min(f, len(fds))
+		if (wantG >= 0 && g <= wantG && f <= wantF) || time.Now().After(end) {
+			return g, f
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

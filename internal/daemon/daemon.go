@@ -444,7 +444,7 @@ func (d *Daemon) Status() any {
 		"echo_suppressed": es.EchoSuppressed, "reconnects": es.Reconnects, "errors": es.Errors,
 		"audio_sent_samples": rs.Realtime.AudioQueued, "audio_dropped_appends": rs.Realtime.AudioDropped,
 		"audio_received_samples": rs.Realtime.AudioReceived, "unknown_events": rs.Realtime.UnknownEvents,
-		"bad_events": rs.Realtime.BadEvents,
+		"bad_events": rs.Realtime.BadEvents, "session_rollovers": rs.Realtime.Rollovers,
 	}
 	return st
 }

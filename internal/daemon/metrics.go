@@ -65,6 +65,7 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 		}
 	}
 	r.CounterFunc("voiced_reconnects_total", "Reconnections of the realtime client.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().Reconnects }))
+	r.CounterFunc("voiced_session_rollovers_total", "Sessions replaced ahead of their expiry while the room was quiet, without a disconnect.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().Rollovers }))
 	r.CounterFunc("voiced_capture_xruns_total", "Microphone overruns (recovered).", fromRT(func(rt *runtime) uint64 { return rt.capDev.Xruns() }))
 	r.CounterFunc("voiced_playback_xruns_total", "Speaker underruns (recovered).", fromRT(func(rt *runtime) uint64 { return rt.playDev.Xruns() }))
 	r.CounterFunc("voiced_capture_dropped_samples_total", "Captured samples dropped because the uplink fell behind.", fromRT(func(rt *runtime) uint64 { return rt.ring.Dropped() }))
