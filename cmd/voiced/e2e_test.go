@@ -827,6 +827,9 @@ func TestReconnectChurn(t *testing.T) {
 	sessions := func() float64 {
 		return metricValue(t, d.http, "voiced_reconnects_total") + metricValue(t, d.http, "voiced_session_rollovers_total")
 	}
+	if metricValue(t, d.http, "voiced_session_rollovers_total") < 0 {
+		t.Fatal("/metrics has no voiced_session_rollovers_total")
+	}
 	s0 := sessions()
 	_, churn := startSimCmd(t, sim, "--addr", addr, "--speed", "0", "--session-max", "1s", "--fail-after", "30")
 	const want = 20
