@@ -264,8 +264,10 @@ func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 	if mode == "push_to_talk" {
 		t.add(row{Figure: m + " voiced: speech the server did not get, beyond 100 ms a turn", Value: ptr(float64(v.Shortfall) / wireRate * 1000), Unit: "ms"})
 	}
-	rss := float64(v.PeakRSS) / (1 << 20)
+	rss := float64(v.Memory.Peak) / (1 << 20)
 	t.add(row{Figure: m + " voiced: peak RSS (VmHWM)", Value: ptr(rss), Unit: "MiB", Budget: ptr("< 20 MiB"), OK: ptr(rss < 20)})
+	t.add(row{Figure: m + " voiced: resident at the end, private (RssAnon: heap, stacks)", Value: ptr(float64(v.Memory.Anon) / (1 << 20)), Unit: "MiB"})
+	t.add(row{Figure: m + " voiced: resident at the end, file-backed (RssFile: the binary's pages)", Value: ptr(float64(v.Memory.File) / (1 << 20)), Unit: "MiB"})
 	growth := v.GoroutinesEnd - v.GoroutinesStart
 	t.add(row{Figure: m + fmt.Sprintf(" voiced: goroutine growth (%.0f -> %.0f)", v.GoroutinesStart, v.GoroutinesEnd), Value: ptr(growth), Unit: "goroutines", Budget: ptr("0"), OK: ptr(growth <= 0)})
 	if mode == "push_to_talk" {

@@ -52,26 +52,40 @@ func statCPUTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
-// peakRSS is the process's high-water resident set size (VmHWM), in bytes.
-func peakRSS(pid int) (int64, error) {
+// memory is what a process holds resident, in bytes, from /proc/PID/status: the
+// high-water mark (VmHWM) and, now, the private pages (RssAnon: heap, stacks) apart from
+// the file-backed ones (RssFile: mostly the binary's own pages, which the kernel can drop
+// and read again, so they grow with the code a long run has touched).
+func memory(pid int) (memoryUse, error) {
+	var m memoryUse
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return m, err
 	}
+	fields := map[string]*int64{"VmHWM:": &m.Peak, "RssAnon:": &m.Anon, "RssFile:": &m.File}
+	found := 0
 	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		for name, dst := range fields {
+			v, ok := strings.CutPrefix(line, name)
+			if !ok {
+				continue
+			}
 			f := strings.Fields(v)
 			if len(f) != 2 || f[1] != "kB" {
-				return 0, fmt.Errorf("read /proc/%d/status: VmHWM %q", pid, strings.TrimSpace(v))
+				return m, fmt.Errorf("read /proc/%d/status: %s %q", pid, name, strings.TrimSpace(v))
 			}
 			kb, err := strconv.ParseInt(f[0], 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("read /proc/%d/status: VmHWM: %w", pid, err)
+				return m, fmt.Errorf("read /proc/%d/status: %s %w", pid, name, err)
 			}
-			return kb << 10, nil
+			*dst = kb << 10
+			found++
 		}
 	}
-	return 0, fmt.Errorf("read /proc/%d/status: no VmHWM", pid)
+	if found != len(fields) {
+		return m, fmt.Errorf("read /proc/%d/status: VmHWM, RssAnon or RssFile missing", pid)
+	}
+	return m, nil
 }
 
 func mkfifo(path string) error { return unix.Mkfifo(path, 0o600) }

@@ -11,7 +11,7 @@ var errNoProc = errors.New("voiced-bench: process figures need Linux /proc")
 
 func cpuTime(int) (time.Duration, error) { return 0, errNoProc }
 
-func peakRSS(int) (int64, error) { return 0, errNoProc }
+func memory(int) (memoryUse, error) { return memoryUse{}, errNoProc }
 
 func mkfifo(string) error { return errNoProc }
 

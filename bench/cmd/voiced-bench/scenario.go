@@ -57,6 +57,10 @@ type scenario struct {
 	scrapeCost float64 // heap objects of one /metrics request
 }
 
+// memoryUse is a process's resident memory in bytes: the peak, and the private and
+// file-backed parts at the end.
+type memoryUse struct{ Peak, Anon, File int64 }
+
 // scenarioResult is what one conversation measured.
 type scenarioResult struct {
 	Kind, Mode      string
@@ -64,7 +68,7 @@ type scenarioResult struct {
 	PlaybackSeconds float64 // speaker audio it wrote
 	Turns, Replies  int
 	CPU             time.Duration // user+system over the conversation
-	PeakRSS         int64
+	Memory          memoryUse
 	GoroutinesStart float64
 	GoroutinesEnd   float64
 	AllocsPerFrame  float64 // marginal heap objects per 20 ms period, both directions
@@ -264,7 +268,7 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	if err != nil {
 		return res, err
 	}
-	if res.PeakRSS, err = peakRSS(pid); err != nil {
+	if res.Memory, err = memory(pid); err != nil {
 		return res, err
 	}
 	res.CPU = cpu1 - cpu0
