@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/daemon"
 )
+
+// daemonGCPercent is the daemon's GOGC unless the environment sets one.
+const daemonGCPercent = 50
 
 func init() {
 	register(command{name: "run", usage: "run the daemon (the default command)", run: runDaemon})
@@ -46,6 +50,13 @@ func runDaemon(ctx context.Context, env *cmdEnv, args []string) error {
 	if !explicit && !fileExists(path) {
 		env.log.Warn("no config file; running on the defaults", "file", path)
 		path = ""
+	}
+	if os.Getenv("GOGC") == "" {
+		// The audio path allocates nothing, so the heap grows only with events and
+		// reconnects, and collecting at half the live heap instead of all of it costs a
+		// few milliseconds an hour. It keeps a long-running daemon about 2 MiB smaller
+		// (in a reconnect soak: 17 MiB resident instead of 19).
+		debug.SetGCPercent(daemonGCPercent)
 	}
 	o := daemon.Options{Config: cfg, ConfigPath: path, Sets: cf.sets, Turns: *turns, FastFiles: *fast, Log: env.log, LogLevel: env.level}
 	if *events {
