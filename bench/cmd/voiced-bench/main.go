@@ -125,21 +125,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		t.add(row{Figure: part, Unit: "failed: " + firstLine(err.Error())})
 	}
 
-	if !c.skip["scenario"] {
-		if err := scenarios(ctx, c, &t, stderr); err != nil {
-			fail("scenario", err)
+	// Each part says how long it took, so that a run near the 10-minute budget shows
+	// where the time went.
+	part := func(name, figure string, f func() error) {
+		if c.skip[name] {
+			return
 		}
-	}
-	if !c.skip["micro"] {
-		if err := micro(ctx, c, &t, stderr); err != nil {
-			fail("micro-benchmarks", err)
+		t0 := time.Now()
+		if err := f(); err != nil {
+			fail(figure, err)
 		}
+		fmt.Fprintf(stderr, "bench: %s took %.1f s\n", name, time.Since(t0).Seconds())
 	}
-	if !c.skip["size"] {
-		if err := binarySize(ctx, c, &t); err != nil {
-			fail("binary size", err)
-		}
-	}
+	part("scenario", "scenario", func() error { return scenarios(ctx, c, &t, stderr) })
+	part("micro", "micro-benchmarks", func() error { return micro(ctx, c, &t, stderr) })
+	part("size", "binary size", func() error { return binarySize(ctx, c, &t) })
 	t.add(row{Figure: "make bench wall time", Value: ptr(time.Since(start).Seconds()), Unit: "s", Budget: ptr("< 600 s"), OK: ptr(time.Since(start) < 10*time.Minute)})
 
 	t.print(stdout)
@@ -375,10 +375,12 @@ func readSpeech(path string) ([]int16, error) {
 // micro runs the Go benchmarks natively, counts instructions, and runs the per-period
 // steps under qemu-user for arm64 and arm.
 func micro(ctx context.Context, c config, t *table, log io.Writer) error {
+	t0 := time.Now()
 	res, err := runGoBench(ctx, c.benchtime, log)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(log, "bench: micro: go test -bench took %.1f s\n", time.Since(t0).Seconds())
 	byName := map[string]benchResult{}
 	for _, r := range res {
 		byName[r.Name] = r
@@ -443,7 +445,9 @@ func micro(ctx context.Context, c config, t *table, log io.Writer) error {
 			jobs = append(jobs, qjobs...)
 		}
 	}
+	t0 = time.Now()
 	addErr(parallel(2, jobs))
+	fmt.Fprintf(log, "bench: micro: instruction counts (valgrind, qemu-user) took %.1f s\n", time.Since(t0).Seconds())
 	results.rows(t)
 	return errors.Join(errs...)
 }
