@@ -53,7 +53,7 @@ func statCPUTime(pid int) (time.Duration, error) {
 }
 
 // memory is what a process holds resident, in bytes, from /proc/PID/status: the
-// high-water mark (VmHWM) and, now, the private pages (RssAnon: heap, stacks) apart from
+// high-water mark (VmHWM) and, at the time of the call, the private pages (RssAnon: heap, stacks) apart from
 // the file-backed ones (RssFile: mostly the binary's own pages, which the kernel can drop
 // and read again, so they grow with the code a long run has touched).
 func memory(pid int) (memoryUse, error) {
