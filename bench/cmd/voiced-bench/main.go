@@ -24,8 +24,8 @@
 // (ns/op, allocs/op), instructions per operation with valgrind on amd64 (the hardware
 // counters of `perf stat` are used instead when the machine has them), and the
 // per-period steps under qemu-user for linux/arm64 and linux/arm (ARMv6), as the
-// Raspberry Pi's proxy: ns/op there, and an instruction count from qemu's
-// one-instruction-per-block trace.
+// Raspberry Pi's proxy: ns/op there, and an instruction count from qemu's log of the
+// translation blocks it runs.
 package main
 
 import (

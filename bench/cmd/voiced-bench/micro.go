@@ -168,9 +168,8 @@ func valgrindOnce(ctx context.Context, bin, name string, repeat int) (float64, e
 	return (counts[1] - counts[0]) / countDiffRuns, nil
 }
 
-// qemuInstructions counts guest instructions per iteration under qemu-user: with one
-// instruction per translation block and chaining off, qemu logs a line per executed
-// instruction, naming the thread (qemu's CPU) and the function that ran it. Only the
+// qemuInstructions counts guest instructions per iteration under qemu-user, from its log
+// of the translation blocks each thread (qemu's CPU) enters (see qemuCount). Only the
 // thread that ran the benchmark counts, and in it not the runtime's scheduling: the
 // runtime works by the wall clock (sysmon on its own thread, preemption in the
 // benchmark's), and emulated code is slow, so that work adds instructions that scale
@@ -209,8 +208,14 @@ func (q qemuUser) cpuArgs(bin string) []string {
 // the busiest thread of one run of the benchmark with n iterations executes, start-up
 // included: with GOMAXPROCS=1 and nothing in the loop that blocks, that thread is the
 // one running the benchmark.
+//
+// qemu logs each translation block when it translates it (in_asm: its instructions) and,
+// with chaining off, every time a thread enters it (exec); the count is the sum of the
+// blocks' lengths over the entries. Blocks of one instruction each (-singlestep) would
+// give the count line by line, but make qemu log and look up a symbol per instruction:
+// ten times slower, minutes per count.
 func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (float64, error) {
-	args := append([]string{"-singlestep", "-d", "nochain,exec", "-D", "/dev/stdout"}, qemu.cpuArgs(bin)...)
+	args := append([]string{"-d", "nochain,exec,in_asm", "-D", "/dev/stdout"}, qemu.cpuArgs(bin)...)
 	args = append(args, benchArgs(name, n)...)
 	cmd := exec.CommandContext(ctx, qemu.bin, args...)
 	cmd.Env = append(os.Environ(), quietRuntime...)
@@ -223,8 +228,9 @@ func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (flo
 	}
 	most, err := busiestThread(out)
 	if err != nil {
+		_, _ = io.Copy(io.Discard, out)
 		_ = cmd.Wait()
-		return 0, err
+		return 0, fmt.Errorf("%s %s: %w", qemu.bin, name, err)
 	}
 	if err := cmd.Wait(); err != nil {
 		return 0, fmt.Errorf("%s %s: %w", qemu.bin, name, err)
@@ -235,28 +241,74 @@ func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (flo
 	return most, nil
 }
 
-// busiestThread reads qemu's exec trace ("Trace 0: 0x... [...] pkg.function", where the
-// number is the thread's CPU index) and returns, of the thread that logged the most
-// lines, the lines of functions that are not the runtime's own work (see runtimeOwn).
+// busiestThread reads qemu's in_asm and exec log and returns, of the thread that
+// executed the most instructions, those of functions that are not the runtime's own
+// work (see runtimeOwn).
+//
+// The in_asm log of a block ("IN: pkg.function", then a line "0x<pc>:  <code>  <insn>"
+// per instruction) comes right before the first entry into it, in the thread that
+// translated it; an entry is "Trace <cpu>: <host address> [<cs base>/<pc>/<flags>/<cflags>]
+// pkg.function". A block's length is learnt by its host address at its first entry:
+// qemu may translate a second, shorter block at the same pc (one instruction, to run an
+// atomic step alone), and another thread may enter the older block meanwhile.
 func busiestThread(r io.Reader) (float64, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	type count struct{ all, step float64 }
 	perThread := map[string]*count{}
+	pending := map[uint64]int{} // pc -> length of a block translated but not yet entered
+	known := map[uint64]int{}   // pc -> length of the latest block entered there
+	blocks := map[string]int{}  // host address -> length
+	var inBlock bool
+	var blockPC uint64
+	var blockLen int
 	trace := []byte("Trace ")
 	for {
 		line, err := br.ReadSlice('\n')
+		switch {
+		case bytes.HasPrefix(line, []byte("IN:")):
+			inBlock, blockLen = true, 0
+		case inBlock && bytes.HasPrefix(line, []byte("0x")):
+			if blockLen == 0 {
+				end := bytes.IndexByte(line, ':')
+				if end < 0 {
+					return 0, fmt.Errorf("in_asm line %q: no address", line)
+				}
+				pc, perr := strconv.ParseUint(string(line[2:end]), 16, 64)
+				if perr != nil {
+					return 0, fmt.Errorf("in_asm line %q: %v", line, perr)
+				}
+				blockPC = pc
+			}
+			blockLen++
+		case inBlock:
+			if blockLen > 0 {
+				pending[blockPC] = blockLen
+			}
+			inBlock = false
+		}
 		if rest, ok := bytes.CutPrefix(line, trace); ok {
-			if i := bytes.IndexByte(rest, ':'); i > 0 {
-				c := perThread[string(rest[:i])]
-				if c == nil {
-					c = &count{}
-					perThread[string(rest[:i])] = c
+			cpu, host, pc, fn, perr := parseTrace(rest)
+			if perr != nil {
+				return 0, fmt.Errorf("exec line %q: %v", line, perr)
+			}
+			n, ok := blocks[host]
+			if !ok {
+				if n, ok = pending[pc]; ok {
+					delete(pending, pc)
+				} else if n, ok = known[pc]; !ok {
+					return 0, fmt.Errorf("exec line %q: a block never translated", bytes.TrimSpace(line))
 				}
-				c.all++
-				fn := bytes.TrimSpace(rest[bytes.LastIndexByte(rest, ' ')+1:])
-				if !runtimeOwn(fn) {
-					c.step++
-				}
+				blocks[host] = n
+				known[pc] = n
+			}
+			c := perThread[cpu]
+			if c == nil {
+				c = &count{}
+				perThread[cpu] = c
+			}
+			c.all += float64(n)
+			if !runtimeOwn(fn) {
+				c.step += float64(n)
 			}
 		}
 		if err == io.EOF {
@@ -273,6 +325,23 @@ func busiestThread(r io.Reader) (float64, error) {
 		}
 	}
 	return most.step, nil
+}
+
+// parseTrace splits an exec line after "Trace ": "<cpu>: <host> [<cs>/<pc>/<flags>/<cflags>] <function>".
+func parseTrace(rest []byte) (cpu, host string, pc uint64, fn []byte, err error) {
+	i := bytes.IndexByte(rest, ':')
+	open, shut := bytes.IndexByte(rest, '['), bytes.IndexByte(rest, ']')
+	if i <= 0 || open < i || shut < open {
+		return "", "", 0, nil, fmt.Errorf("not an exec trace")
+	}
+	fields := bytes.Split(rest[open+1:shut], []byte("/"))
+	if len(fields) != 4 {
+		return "", "", 0, nil, fmt.Errorf("want 4 fields in brackets")
+	}
+	if pc, err = strconv.ParseUint(string(fields[1]), 16, 64); err != nil {
+		return "", "", 0, nil, err
+	}
+	return string(rest[:i]), string(bytes.TrimSpace(rest[i+1 : open])), pc, bytes.TrimSpace(rest[shut+1:]), nil
 }
 
 // runtimeOwn reports whether a traced function is the runtime's own work: scheduling,

@@ -186,14 +186,36 @@ func TestFindKey(t *testing.T) {
 }
 
 func TestBusiestThread(t *testing.T) {
-	trace := `Trace 0: 0x7f0000001000 [00000000/0000000000401000/00000001/00080201] main.step
-Trace 1: 0x7f0000002000 [00000000/0000000000402000/00000001/00080201] runtime.sysmon
-Trace 0: 0x7f0000001004 [00000000/0000000000401004/00000001/00080201] runtime.memmove
-Trace 12: 0x7f0000003000 [00000000/0000000000403000/00000001/00080201] github.com/x/y.(*T).step
-Trace 12: 0x7f0000003004 [00000000/0000000000403004/00000001/00080201] runtime.findRunnable
-Trace 12: 0x7f0000003008 [00000000/0000000000403008/00000001/00080201] runtime.udiv
-Trace 12: 0x7f000000300c [00000000/000000000040300c/00000001/00080201] internal/runtime/syscall/linux.Syscall6
-Trace 12: 0x7f0000003010 [00000000/0000000000403010/00000001/00080201] gogo
+	// Three blocks: a step of 3 instructions, a runtime function of 2, the division
+	// helper of 1; thread 12 enters them most. A second, one-instruction block at the
+	// step's pc (qemu running an atomic instruction alone) has its own host address,
+	// and thread 0 entering the older block afterwards still counts 3.
+	trace := `----------------
+IN: github.com/x/y.(*T).step
+0x00401000:  e59d0000  ldr      r0, [sp]
+0x00401004:  e28d1004  add      r1, sp, #4
+0x00401008:  eafff702  b        #0xaff4c
+
+Trace 12: 0x7f0000001000 [00000000/00401000/00000001/00080201] github.com/x/y.(*T).step
+----------------
+IN: runtime.findRunnable
+0x00402000:  e59d0000  ldr      r0, [sp]
+0x00402004:  eafff702  b        #0xaff4c
+
+Trace 12: 0x7f0000002000 [00000000/00402000/00000001/00080201] runtime.findRunnable
+----------------
+IN: runtime.udiv
+0x00403000:  e12fff1e  bx       lr
+
+Trace 12: 0x7f0000003000 [00000000/00403000/00000001/00080201] runtime.udiv
+Trace 12: 0x7f0000001000 [00000000/00401000/00000001/00080201] github.com/x/y.(*T).step
+Trace 1: 0x7f0000002000 [00000000/00402000/00000001/00080201] runtime.findRunnable
+----------------
+IN: github.com/x/y.(*T).step
+0x00401000:  e59d0000  ldr      r0, [sp]
+
+Trace 0: 0x7f0000001000 [00000000/00401000/00000001/00080201] github.com/x/y.(*T).step
+Trace 12: 0x7f0000004000 [00000000/00401000/00000001/00080001] github.com/x/y.(*T).step
 PASS
 BenchmarkX 	       2	      1000 ns/op
 `
@@ -201,11 +223,14 @@ BenchmarkX 	       2	      1000 ns/op
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Thread 12 logged the most lines; of them the step and the division helper count.
-	if got != 2 {
-		t.Errorf("busiestThread = %v, want 2", got)
+	// Thread 12: step 3+3+1, findRunnable 2 (the runtime's, left out), udiv 1.
+	if got != 8 {
+		t.Errorf("busiestThread = %v, want 8", got)
 	}
 	if got, _ := busiestThread(strings.NewReader("PASS\n")); got != 0 {
 		t.Errorf("busiestThread of no trace = %v, want 0", got)
+	}
+	if _, err := busiestThread(strings.NewReader("Trace 0: 0x7f00 [0/00409000/0/0] main.f\n")); err == nil {
+		t.Error("busiestThread of a block never translated: no error")
 	}
 }
