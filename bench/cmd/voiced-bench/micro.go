@@ -243,7 +243,7 @@ func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (flo
 
 // busiestThread reads qemu's in_asm and exec log and returns, of the thread that
 // executed the most instructions, those of functions that are not the runtime's own
-// work (see runtimeOwn).
+// work (see fnKind).
 //
 // The in_asm log of a block ("IN: pkg.function", then a line "0x<pc>:  <code>  <insn>"
 // per instruction) comes right before the first entry into it, in the thread that
@@ -253,7 +253,10 @@ func qemuCount(ctx context.Context, qemu qemuUser, bin, name string, n int) (flo
 // atomic step alone), and another thread may enter the older block meanwhile.
 func busiestThread(r io.Reader) (float64, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	type count struct{ all, step float64 }
+	type count struct {
+		all, step float64
+		inRuntime bool // the last function that was not a helper was the runtime's
+	}
 	perThread := map[string]*count{}
 	pending := map[uint64]int{} // pc -> length of a block translated but not yet entered
 	known := map[uint64]int{}   // pc -> length of the latest block entered there
@@ -303,11 +306,17 @@ func busiestThread(r io.Reader) (float64, error) {
 			}
 			c := perThread[cpu]
 			if c == nil {
-				c = &count{}
+				c = &count{inRuntime: true} // a thread starts in the runtime
 				perThread[cpu] = c
 			}
 			c.all += float64(n)
-			if !runtimeOwn(fn) {
+			switch fnKind(fn) {
+			case fnStep:
+				c.inRuntime = false
+			case fnRuntime:
+				c.inRuntime = true
+			}
+			if !c.inRuntime {
 				c.step += float64(n)
 			}
 		}
@@ -344,25 +353,39 @@ func parseTrace(rest []byte) (cpu, host string, pc uint64, fn []byte, err error)
 	return string(rest[:i]), string(bytes.TrimSpace(rest[i+1 : open])), pc, bytes.TrimSpace(rest[shut+1:]), nil
 }
 
-// runtimeOwn reports whether a traced function is the runtime's own work: scheduling,
-// stack growth and the system calls under them. A goroutine that runs for 10 ms is
-// preempted, and 10 ms of emulated time is only thousands of instructions, so this work
-// grows with how slowly the machine emulates. The helpers a step calls itself stay
-// counted: memory moves and clears, and the ARM division routines.
-func runtimeOwn(fn []byte) bool {
+// The kinds of traced function, for what counts toward a step.
+const (
+	fnStep    = iota // the benchmark's own code: counted
+	fnRuntime        // the runtime's own work: left out
+	fnHelper         // called by either: counted when the step called it
+)
+
+// fnKind sorts a traced function. The runtime's own work is scheduling, stack growth and
+// the system calls under them: a goroutine that runs for 10 ms is preempted, and 10 ms
+// of emulated time is only thousands of instructions, so this work grows with how slowly
+// the machine emulates. Helpers are the leaves both sides call: memory moves and clears,
+// the ARM division routines, the atomics (on ARMv6 Go functions around the kernel's
+// compare-and-swap and barrier, whose page of code has no symbol); they belong to
+// whoever called them, so that a step's own ring atomics count and the scheduler's
+// locks, which follow the wall clock, do not.
+func fnKind(fn []byte) int {
+	if len(fn) == 0 || bytes.HasPrefix(fn, []byte("internal/runtime/atomic.")) || bytes.HasPrefix(fn, []byte("sync/atomic.")) ||
+		bytes.Equal(fn, []byte("kernelcas")) || bytes.Equal(fn, []byte("cas")) || bytes.Equal(fn, []byte("memory_barrier")) {
+		return fnHelper
+	}
 	if bytes.HasPrefix(fn, []byte("internal/runtime/syscall")) || bytes.Equal(fn, []byte("gogo")) || bytes.Equal(fn, []byte("setg")) {
-		return true
+		return fnRuntime
 	}
 	rest, ok := bytes.CutPrefix(fn, []byte("runtime."))
 	if !ok {
-		return false
+		return fnStep
 	}
 	for _, helper := range []string{"mem", "duff", "udiv", "_div", "_mod", "int64", "uint64", "_mul64"} {
 		if bytes.HasPrefix(rest, []byte(helper)) {
-			return false
+			return fnHelper
 		}
 	}
-	return true
+	return fnRuntime
 }
 
 // qemuBench runs benchmarks under qemu-user (without tracing) and parses them.

@@ -186,10 +186,11 @@ func TestFindKey(t *testing.T) {
 }
 
 func TestBusiestThread(t *testing.T) {
-	// Three blocks: a step of 3 instructions, a runtime function of 2, the division
-	// helper of 1; thread 12 enters them most. A second, one-instruction block at the
-	// step's pc (qemu running an atomic instruction alone) has its own host address,
-	// and thread 0 entering the older block afterwards still counts 3.
+	// Blocks: a step of 3 instructions, a runtime function of 2, the division helper of
+	// 1, and the kernel's compare-and-swap page (no symbol) of 2. Thread 12 enters them
+	// most. A second, one-instruction block at the step's pc (qemu running an atomic
+	// instruction alone) has its own host address, and thread 0 entering the older
+	// block afterwards still counts 3.
 	trace := `----------------
 IN: github.com/x/y.(*T).step
 0x00401000:  e59d0000  ldr      r0, [sp]
@@ -197,6 +198,12 @@ IN: github.com/x/y.(*T).step
 0x00401008:  eafff702  b        #0xaff4c
 
 Trace 12: 0x7f0000001000 [00000000/00401000/00000001/00080201] github.com/x/y.(*T).step
+----------------
+IN:
+0xffff0fc0:  e59d0000  ldr      r0, [sp]
+0xffff0fc4:  e12fff1e  bx       lr
+
+Trace 12: 0x7f0000005000 [00000480/ffff0fc0/00000000/00080200]
 ----------------
 IN: runtime.findRunnable
 0x00402000:  e59d0000  ldr      r0, [sp]
@@ -208,7 +215,9 @@ IN: runtime.udiv
 0x00403000:  e12fff1e  bx       lr
 
 Trace 12: 0x7f0000003000 [00000000/00403000/00000001/00080201] runtime.udiv
+Trace 12: 0x7f0000005000 [00000480/ffff0fc0/00000000/00080200]
 Trace 12: 0x7f0000001000 [00000000/00401000/00000001/00080201] github.com/x/y.(*T).step
+Trace 12: 0x7f0000003000 [00000000/00403000/00000001/00080201] runtime.udiv
 Trace 1: 0x7f0000002000 [00000000/00402000/00000001/00080201] runtime.findRunnable
 ----------------
 IN: github.com/x/y.(*T).step
@@ -223,14 +232,35 @@ BenchmarkX 	       2	      1000 ns/op
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Thread 12: step 3+3+1, findRunnable 2 (the runtime's, left out), udiv 1.
-	if got != 8 {
-		t.Errorf("busiestThread = %v, want 8", got)
+	// Thread 12: step 3, the kernel's page 2 (called by the step), findRunnable 2 and
+	// the udiv and kernel page after it (the runtime's: left out), step 3, udiv 1
+	// (the step's), step 1.
+	if got != 10 {
+		t.Errorf("busiestThread = %v, want 10", got)
 	}
 	if got, _ := busiestThread(strings.NewReader("PASS\n")); got != 0 {
 		t.Errorf("busiestThread of no trace = %v, want 0", got)
 	}
 	if _, err := busiestThread(strings.NewReader("Trace 0: 0x7f00 [0/00409000/0/0] main.f\n")); err == nil {
 		t.Error("busiestThread of a block never translated: no error")
+	}
+}
+
+func TestFnKind(t *testing.T) {
+	for fn, want := range map[string]int{
+		"github.com/x/y.(*Ring).Write":      fnStep,
+		"math.sin":                          fnStep,
+		"runtime.findRunnable":              fnRuntime,
+		"internal/runtime/syscall.Syscall6": fnRuntime,
+		"gogo":                              fnRuntime,
+		"runtime.memmove":                   fnHelper,
+		"runtime._div":                      fnHelper,
+		"internal/runtime/atomic.goLoad64":  fnHelper,
+		"kernelcas":                         fnHelper,
+		"":                                  fnHelper,
+	} {
+		if got := fnKind([]byte(fn)); got != want {
+			t.Errorf("fnKind(%q) = %d, want %d", fn, got, want)
+		}
 	}
 }
