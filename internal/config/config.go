@@ -21,6 +21,7 @@ type Config struct {
 	HTTP     HTTP     `yaml:"http" json:"http"`
 	Earcons  Earcons  `yaml:"earcons" json:"earcons"`
 	Log      Log      `yaml:"log" json:"log"`
+	Paths    Paths    `yaml:"paths" json:"paths"`
 }
 
 // Realtime configures the speech-to-speech backend.
@@ -177,6 +178,24 @@ type HTTP struct {
 	Listen    string `yaml:"listen" json:"listen"`
 	Token     string `yaml:"token" json:"token"`
 	TokenFile string `yaml:"token_file" json:"token_file"`
+	// AllowedHosts are the names (or addresses) clients may reach the endpoint by, besides
+	// loopback names and addresses, the listen address and the address a request came in
+	// on. Any other Host header is refused, which defeats DNS rebinding.
+	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts"`
+}
+
+// Paths bounds the files a change over HTTP may make voiced read or write. The config file
+// and the command line are trusted as they are (whoever edits them can read these files
+// anyway); the HTTP endpoint is not, and can never change this section.
+type Paths struct {
+	// AudioDirs hold the WAV files an HTTP change may name as file:PATH devices.
+	AudioDirs []string `yaml:"audio_dirs" json:"audio_dirs"`
+	// SecretDirs hold the files an HTTP change may name as realtime.api_key_file or
+	// http.token_file.
+	SecretDirs []string `yaml:"secret_dirs" json:"secret_dirs"`
+	// HTTPChanges lets PUT and PATCH /v1/config change file: devices, api_key_file and
+	// token_file at all (within the directories above). Off by default.
+	HTTPChanges bool `yaml:"http_changes" json:"http_changes"`
 }
 
 // Earcons are the short tones at listening start and end, errors and mute.
@@ -230,5 +249,6 @@ func Default() Config {
 		HTTP:    HTTP{Listen: "127.0.0.1:8088"},
 		Earcons: Earcons{Enabled: true, Volume: 100},
 		Log:     Log{Level: "info"},
+		Paths:   Paths{AudioDirs: []string{"/var/lib/voiced"}, SecretDirs: []string{"/etc/voiced"}},
 	}
 }

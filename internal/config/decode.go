@@ -66,7 +66,10 @@ func overlay(dst *Config, src []byte) error {
 		return fmt.Errorf("parse: %w", err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil // empty document: defaults stand
+		return errEmpty
+	}
+	if err := checkShape(&doc); err != nil {
+		return err
 	}
 	d := &decoder{}
 	d.value("", doc.Content[0], reflect.ValueOf(dst).Elem())
@@ -74,6 +77,48 @@ func overlay(dst *Config, src []byte) error {
 		return d.errs
 	}
 	return nil
+}
+
+// errEmpty is a document with nothing in it: most likely a file truncated or not yet
+// written, never a wish for all the defaults (write "{}" for that).
+var errEmpty = errors.New("the document is empty (write {} for all the defaults)")
+
+// Bounds on a document's shape. A real config nests 5 deep and has a few hundred nodes;
+// tool schemas add some. Deeper nesting costs quadratic room once saved as indented YAML
+// (a 6.6 KB JSON body became a 1.2 MB file), and aliases can expand a small document into
+// a huge one, so both are refused before anything is decoded.
+const (
+	MaxDepth = 32
+	MaxNodes = 20000
+)
+
+// checkShape walks the document as decoding would, following aliases, and refuses one
+// nested deeper than MaxDepth or expanding to more than MaxNodes nodes.
+func checkShape(doc *yaml.Node) error {
+	nodes := 0
+	var walk func(n *yaml.Node, depth int) error
+	walk = func(n *yaml.Node, depth int) error {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+			if n == nil {
+				return nil
+			}
+		}
+		nodes++
+		if nodes > MaxNodes {
+			return fmt.Errorf("the document expands to more than %d values (aliases included)", MaxNodes)
+		}
+		if depth > MaxDepth {
+			return fmt.Errorf("the document nests deeper than %d levels (line %d)", MaxDepth, n.Line)
+		}
+		for _, c := range n.Content {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(doc, 0)
 }
 
 func join(path, key string) string {
@@ -288,6 +333,9 @@ func (c *Config) Set(assignment string) error {
 		node = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 			{Kind: yaml.ScalarNode, Value: keys[i]}, node,
 		}}
+	}
+	if err := checkShape(node); err != nil {
+		return fmt.Errorf("--set %s: %w", path, err)
 	}
 	d := &decoder{}
 	d.value("", node, reflect.ValueOf(c).Elem())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -87,6 +88,9 @@ func Load(path string, sets []string) (Config, error) {
 	if len(errs) > 0 {
 		return Config{}, errs
 	}
+	if err := c.ValidateAt(path); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
 
@@ -98,6 +102,9 @@ func (c Config) Clone() Config {
 	for i := range out.Realtime.Tools.Webhooks {
 		out.Realtime.Tools.Webhooks[i].Parameters = cloneMap(out.Realtime.Tools.Webhooks[i].Parameters)
 	}
+	out.HTTP.AllowedHosts = slices.Clone(c.HTTP.AllowedHosts)
+	out.Paths.AudioDirs = slices.Clone(c.Paths.AudioDirs)
+	out.Paths.SecretDirs = slices.Clone(c.Paths.SecretDirs)
 	out.Realtime.Tools.Server = nil
 	for _, s := range c.Realtime.Tools.Server {
 		out.Realtime.Tools.Server = append(out.Realtime.Tools.Server, cloneMap(s))
@@ -156,8 +163,8 @@ func (c *Config) ResolveSecrets(getenv func(string) string) (Secrets, error) {
 		t, err := readSecret(c.HTTP.TokenFile)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("http.token_file: %w", err))
-		} else if len(t) < 16 {
-			errs = append(errs, fmt.Errorf("http.token_file: the token in %s is %d characters; use at least 16", c.HTTP.TokenFile, len(t)))
+		} else if p := TokenProblem(t); p != "" {
+			errs = append(errs, fmt.Errorf("http.token_file: the token in %s %s", c.HTTP.TokenFile, p))
 		}
 		s.HTTPToken = t
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,7 +32,9 @@ func (c *Config) Validate() error {
 	if r.APIKey != "" && r.APIKeyFile != "" {
 		v.add("realtime.api_key_file", "set either realtime.api_key or realtime.api_key_file, not both")
 	}
-	if strings.ContainsAny(r.APIKey, " \t\r\n") {
+	if r.APIKey == Redaction {
+		v.add("realtime.api_key", "is the placeholder %s, not a key; send the real key, or leave the field out to keep the one in force", Redaction)
+	} else if strings.ContainsAny(r.APIKey, " \t\r\n") {
 		v.add("realtime.api_key", "contains white space; paste the key alone")
 	}
 	v.rangeInt("realtime.output_rate", r.OutputRate, 8000, 48000)
@@ -120,15 +123,56 @@ func (c *Config) Validate() error {
 	if c.HTTP.Token != "" && c.HTTP.TokenFile != "" {
 		v.add("http.token_file", "set either http.token or http.token_file, not both")
 	}
-	if c.HTTP.Token != "" && c.HTTP.Token != Redaction && len(c.HTTP.Token) < 16 {
-		v.add("http.token", "is %d characters; use at least 16", len(c.HTTP.Token))
+	if c.HTTP.Token != "" {
+		if p := TokenProblem(c.HTTP.Token); p != "" {
+			v.add("http.token", "%s", p)
+		}
 	}
+	for i, h := range c.HTTP.AllowedHosts {
+		if !hostName.MatchString(h) && net.ParseIP(strings.Trim(h, "[]")) == nil {
+			v.add(fmt.Sprintf("http.allowed_hosts[%d]", i), "%q is not a host name or address (no scheme, no port: e.g. voiced.local or 192.168.1.20)", h)
+		}
+	}
+	v.dirs("paths.audio_dirs", c.Paths.AudioDirs)
+	v.dirs("paths.secret_dirs", c.Paths.SecretDirs)
 	v.rangeInt("earcons.volume", c.Earcons.Volume, 0, 100)
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	if len(v.errs) > 0 {
 		return v.errs
 	}
 	return nil
+}
+
+// MinTokenLen is the shortest http.token accepted.
+const MinTokenLen = 16
+
+// TokenProblem says why t cannot be the HTTP token, or returns "". A token must be at
+// least MinTokenLen characters without white space and look random: the placeholder,
+// one character repeated, or a keyboard run like 0123456789abcdef are refused.
+// `openssl rand -hex 16` gives a good one.
+func TokenProblem(t string) string {
+	switch {
+	case t == Redaction:
+		return "is the placeholder " + Redaction + ", not a token; leave the field out to keep the one in force"
+	case len(t) < MinTokenLen:
+		return fmt.Sprintf("is %d characters; use at least %d random ones (e.g. openssl rand -hex 16)", len(t), MinTokenLen)
+	case strings.ContainsAny(t, " \t\r\n"):
+		return "contains white space"
+	}
+	distinct := map[rune]bool{}
+	steps := 0 // neighbours that repeat or count up or down by one
+	prev := rune(-10)
+	for _, r := range t {
+		distinct[r] = true
+		if d := r - prev; d >= -1 && d <= 1 {
+			steps++
+		}
+		prev = r
+	}
+	if len(distinct) < 8 || steps*2 > len(t) {
+		return fmt.Sprintf("does not look random (%d distinct characters); use e.g. openssl rand -hex 16", len(distinct))
+	}
+	return ""
 }
 
 // IsLoopback reports whether a listen host only accepts connections from this machine.
@@ -141,6 +185,7 @@ func IsLoopback(host string) bool {
 }
 
 var (
+	hostName   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
 	toolName   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	lineName   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
 	deviceName = regexp.MustCompile(`^(default|(plug)?hw:[A-Za-z0-9_=,.-]+|file:.+)$`)
@@ -197,6 +242,14 @@ func (v *validator) device(path string, d *Device) {
 		v.rangeInt(path+".volume", d.Volume, 10, 400) // a gain: 100 leaves the microphone as it is
 	} else {
 		v.rangeInt(path+".volume", d.Volume, 0, 100)
+	}
+}
+
+func (v *validator) dirs(path string, dirs []string) {
+	for i, d := range dirs {
+		if !filepath.IsAbs(d) {
+			v.add(fmt.Sprintf("%s[%d]", path, i), "%q is not an absolute path", d)
+		}
 	}
 }
 

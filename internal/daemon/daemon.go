@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +63,7 @@ type Daemon struct {
 	cfg         config.Config
 	secrets     config.Secrets
 	rt          *runtime
+	srv         *httpapi.Server // nil until Run listens
 	problem     string // why the runtime is not running, in plain words
 	configError string // the last rejected reload, in plain words
 	replies     int
@@ -105,6 +108,14 @@ func (d *Daemon) setLogLevel(name string) {
 func (d *Daemon) Run(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	if d.opts.ConfigPath != "" {
+		// Left by a save killed half way; they may hold the API key.
+		if n, err := config.RemoveStaleTemps(d.opts.ConfigPath); err != nil {
+			d.log.Warn("stale temp files of the config not removed", "err", err)
+		} else if n > 0 {
+			d.log.Info("removed temp files a save killed half way left", "count", n)
+		}
+	}
 	d.resolveSecrets()
 
 	var httpDone chan error
@@ -117,7 +128,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if d.opts.OnListen != nil {
 			d.opts.OnListen(ln.Addr().String())
 		}
-		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Backend: d, Config: d, Log: d.log})
+		d.mu.Lock()
+		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, Backend: d, Config: d, Log: d.log})
+		d.srv = srv
+		d.mu.Unlock()
 		httpDone = make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ctx, ln) }()
 	}
@@ -251,17 +265,33 @@ func (d *Daemon) stopRuntime(rt *runtime, errc chan error) error {
 	return err
 }
 
+// resolveSecrets reads the API key and the HTTP token the config in force names, and puts
+// the token in force on the endpoint at once.
 func (d *Daemon) resolveSecrets() {
-	s, err := d.cfg.ResolveSecrets(d.opts.Getenv)
+	d.mu.Lock()
+	cfg := d.cfg.Clone()
+	d.mu.Unlock()
+	s, err := cfg.ResolveSecrets(d.opts.Getenv)
 	if err != nil {
 		d.log.Error("secret not readable", "err", err)
 	}
-	if s.APIKey == "" && d.cfg.Realtime.Profile != "custom" {
+	if s.APIKey == "" && cfg.Realtime.Profile != "custom" {
 		d.log.Warn("no API key: set VOICED_API_KEY in /etc/default/voiced or realtime.api_key_file; voiced runs but cannot connect")
+	}
+	if cfg.HTTP.TokenFile != "" && config.TokenProblem(s.HTTPToken) != "" {
+		// The endpoint asks for a token it could not read: lock it rather than open it.
+		var b [32]byte
+		rand.Read(b[:])
+		s.HTTPToken = hex.EncodeToString(b[:])
+		d.log.Error("http.token_file unusable: the HTTP endpoint refuses every request until it is fixed", "file", cfg.HTTP.TokenFile)
 	}
 	d.mu.Lock()
 	d.secrets = s
+	srv := d.srv
 	d.mu.Unlock()
+	if srv != nil {
+		srv.SetAccess(s.HTTPToken, cfg.HTTP.AllowedHosts)
+	}
 }
 
 func (d *Daemon) setProblem(p string) {
@@ -309,11 +339,11 @@ func (d *Daemon) Config() config.Config {
 func (d *Daemon) Apply(next config.Config) error { return d.apply(next, true) }
 
 func (d *Daemon) apply(next config.Config, persist bool) error {
-	if err := next.Validate(); err != nil {
+	if err := next.ValidateAt(d.opts.ConfigPath); err != nil {
 		return err
 	}
 	if persist && d.opts.ConfigPath != "" {
-		if err := next.Save(d.opts.ConfigPath); err != nil {
+		if err := d.save(next); err != nil {
 			return err
 		}
 	}
@@ -323,11 +353,11 @@ func (d *Daemon) apply(next config.Config, persist bool) error {
 	rt := d.rt
 	d.mu.Unlock()
 	d.setLogLevel(next.Log.Level)
-	if !reflect.DeepEqual(old.Realtime, next.Realtime) || old.HTTP != next.HTTP {
+	if !reflect.DeepEqual(old.Realtime, next.Realtime) || !reflect.DeepEqual(old.HTTP, next.HTTP) {
 		d.resolveSecrets()
 	}
-	if old.HTTP != next.HTTP {
-		d.log.Warn("http settings change on the next restart of voiced")
+	if old.HTTP.Listen != next.HTTP.Listen {
+		d.log.Warn("http.listen changes on the next restart of voiced")
 	}
 	if rt != nil && rt.applyLive(old, next) {
 		d.log.Info("config applied live")
@@ -338,6 +368,29 @@ func (d *Daemon) apply(next config.Config, persist bool) error {
 	default:
 	}
 	return nil
+}
+
+// save writes the change from the config in force to next into the config file: the file
+// as it is on disk, with the fields next changes, so the one-run --set overrides are
+// never saved.
+func (d *Daemon) save(next config.Config) error {
+	path := d.opts.ConfigPath
+	file, err := config.Load(path, nil)
+	if err != nil {
+		// %v: the file's own mistakes are not the request's.
+		return fmt.Errorf("the config file does not load, so it is left as it is; fix it first: %v", err)
+	}
+	d.mu.Lock()
+	cur := d.cfg.Clone()
+	d.mu.Unlock()
+	toSave, err := config.Rebase(file, cur, next)
+	if err != nil {
+		return fmt.Errorf("the change does not fit the config file: %w", err)
+	}
+	if err := toSave.ValidateAt(path); err != nil {
+		return err
+	}
+	return toSave.Save(path)
 }
 
 // statusLine is the state in words for systemd.

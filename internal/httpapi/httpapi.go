@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
@@ -11,9 +13,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
@@ -74,10 +80,15 @@ var Actions = []string{"interrupt", "start_listening", "stop_listening", "pause"
 
 // Options configure a Server.
 type Options struct {
-	Token   string // "" = no auth (loopback only; the config enforces that)
-	Backend Backend
-	Config  ConfigStore
-	Log     *slog.Logger
+	Token string // "" = no auth (loopback only; the config enforces that)
+	// Listen is the address the endpoint listens on (http.listen): its host is an allowed
+	// Host, as are loopback names and addresses, AllowedHosts, and the address a request
+	// came in on.
+	Listen       string
+	AllowedHosts []string // http.allowed_hosts
+	Backend      Backend
+	Config       ConfigStore
+	Log          *slog.Logger
 }
 
 // Server is the HTTP endpoint.
@@ -86,15 +97,37 @@ type Server struct {
 	mux  *http.ServeMux
 	// cfgMu serialises config writes so an ETag check and its write are one step.
 	cfgMu chan struct{}
+	// etagKey keys the ETag's HMAC: drawn at start, never shown, so an ETag confirms
+	// nothing about the config's secrets to someone who guesses them.
+	etagKey [32]byte
+	access  atomic.Pointer[access]
+}
+
+// access is who may use the endpoint; replaced whole when the config changes.
+type access struct {
+	token string
+	hosts []string // http.allowed_hosts, lower case
 }
 
 // New builds the endpoint's handler.
 func New(o Options) *Server {
 	s := &Server{opts: o, mux: http.NewServeMux(), cfgMu: make(chan struct{}, 1)}
+	rand.Read(s.etagKey[:])
+	s.SetAccess(o.Token, o.AllowedHosts)
 	for _, rt := range s.routes() {
 		s.mux.HandleFunc(rt.pattern, rt.handler)
 	}
 	return s
+}
+
+// SetAccess puts a new token and allowed-hosts list in force at once, for the next
+// request.
+func (s *Server) SetAccess(token string, allowedHosts []string) {
+	a := &access{token: token}
+	for _, h := range allowedHosts {
+		a.hosts = append(a.hosts, normHost(h))
+	}
+	s.access.Store(a)
 }
 
 type route struct {
@@ -122,25 +155,92 @@ func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {
 	w.Write(openAPI)
 }
 
-// ServeHTTP checks the token, limits the body, and routes.
+// ServeHTTP checks the Host, the Origin of a change, the token and the body's type,
+// limits the body, and routes. The checks come in that order on every route, /healthz
+// included, so a page from another site learns nothing by rebinding a name to us.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Token != "" && r.URL.Path != "/healthz" && !s.authorized(r) {
+	a := s.access.Load()
+	if !s.hostAllowed(r, a, r.Host) {
+		writeError(w, http.StatusMisdirectedRequest, fmt.Sprintf("Host %q is not this device's: use 127.0.0.1, localhost, the listen address, or add the name to http.allowed_hosts", r.Host))
+		return
+	}
+	changes := r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions
+	if o := r.Header.Get("Origin"); changes && o != "" && !s.originAllowed(r, a, o) {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("Origin %q may not change anything here (a web page of another site); nothing was changed", o))
+		return
+	}
+	if a.token != "" && r.URL.Path != "/healthz" && !authorized(r, a.token) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="voiced"`)
 		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN; the token is http.token or http.token_file)")
 		return
+	}
+	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+			// A browser's form or text/plain POST, which needs no preflight, ends here.
+			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("Content-Type %q: send JSON (Content-Type: application/json)", r.Header.Get("Content-Type")))
+			return
+		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	s.mux.ServeHTTP(w, r)
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
+// authorized checks an "Authorization: Bearer TOKEN" header; the scheme is
+// case-insensitive (RFC 9110).
+func authorized(r *http.Request, token string) bool {
+	scheme, got, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return false
 	}
 	// Hash both sides so the comparison time says nothing about the token's length.
-	a, b := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(s.opts.Token))
+	a, b := sha256.Sum256([]byte(strings.TrimSpace(got))), sha256.Sum256([]byte(token))
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// normHost is a host (with or without a port) in the form hosts are compared in.
+func normHost(hostport string) string {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	return strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+}
+
+// hostAllowed reports whether a Host header (or an Origin's host) names this device:
+// localhost, a loopback address, the listen host, the address the request came in on
+// (an address, unlike a name, cannot be rebound), or an entry of http.allowed_hosts.
+func (s *Server) hostAllowed(r *http.Request, a *access, hostport string) bool {
+	host := normHost(hostport)
+	if host == "" {
+		return false
+	}
+	if host == "localhost" || host == normHost(s.opts.Listen) || slices.Contains(a.hosts, host) {
+		return true
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ta, ok := la.(*net.TCPAddr); ok && ta.IP.Equal(ip) && !ip.IsUnspecified() {
+			return true
+		}
+	}
+	return false
+}
+
+// originAllowed reports whether a page at origin may change state: it must be served
+// by this device under an allowed name, as the browser says in Origin.
+func (s *Server) originAllowed(r *http.Request, a *access, origin string) bool {
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return false // "null" (a sandboxed page or a file) included
+	}
+	return s.hostAllowed(r, a, u.Host)
 }
 
 // Serve answers on ln until ctx ends, then shuts down, giving requests a second.
@@ -209,70 +309,43 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	s.opts.Backend.WriteMetrics(w)
 }
 
-func etag(c config.Config) string {
-	b, _ := json.Marshal(c)
-	sum := sha256.Sum256(b)
-	return `"` + hex.EncodeToString(sum[:8]) + `"`
+// etag is an HMAC, under a key drawn at start, of the redacted config and, apart, its
+// secrets (so that changing only a secret changes the tag too). Without the key nobody
+// can tell from a tag whether a guessed secret is the one in force.
+func (s *Server) etag(c config.Config) string {
+	m := hmac.New(sha256.New, s.etagKey[:])
+	b, _ := json.Marshal(c.Redacted())
+	m.Write(b)
+	m.Write([]byte{0})
+	m.Write([]byte(c.Realtime.APIKey))
+	m.Write([]byte{0})
+	m.Write([]byte(c.HTTP.Token))
+	return `"` + hex.EncodeToString(m.Sum(nil)[:16]) + `"`
+}
+
+// ifMatch reports whether an If-Match header (a list of entity tags, or *) matches tag.
+// Weak tags never match: If-Match compares strongly (RFC 9110 13.1.1).
+func ifMatch(header, tag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		if t = strings.TrimSpace(t); t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, _ *http.Request) {
 	c := s.opts.Config.Config()
-	w.Header().Set("ETag", etag(c))
+	w.Header().Set("ETag", s.etag(c))
 	writeJSON(w, http.StatusOK, c.Redacted())
 }
 
 func (s *Server) putConfig(w http.ResponseWriter, r *http.Request) {
-	s.writeConfig(w, r, func(cur config.Config, body []byte) (config.Config, error) {
-		next, err := config.Parse(body) // a PUT is the whole config: what it omits is the default
-		if err != nil {
-			return config.Config{}, err
-		}
-		cur.KeepSecrets(&next)
-		return next, nil
-	})
+	s.writeConfig(w, r, config.Config.Replace)
 }
 
 func (s *Server) patchConfig(w http.ResponseWriter, r *http.Request) {
-	s.writeConfig(w, r, func(cur config.Config, body []byte) (config.Config, error) {
-		var patch any
-		if err := json.Unmarshal(body, &patch); err != nil {
-			return config.Config{}, fmt.Errorf("body is not JSON: %w", err)
-		}
-		if _, ok := patch.(map[string]any); !ok {
-			return config.Config{}, errors.New("a merge patch must be a JSON object")
-		}
-		base, err := cur.JSON()
-		if err != nil {
-			return config.Config{}, err
-		}
-		var doc any
-		json.Unmarshal(base, &doc)
-		merged, err := json.Marshal(mergePatch(doc, patch))
-		if err != nil {
-			return config.Config{}, err
-		}
-		return config.Parse(merged)
-	})
-}
-
-// mergePatch applies an RFC 7396 JSON merge patch.
-func mergePatch(target, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	t, ok := target.(map[string]any)
-	if !ok {
-		t = map[string]any{}
-	}
-	for k, v := range p {
-		if v == nil {
-			delete(t, k)
-			continue
-		}
-		t[k] = mergePatch(t[k], v)
-	}
-	return t
+	s.writeConfig(w, r, config.Config.Patch)
 }
 
 func (s *Server) writeConfig(w http.ResponseWriter, r *http.Request, build func(cur config.Config, body []byte) (config.Config, error)) {
@@ -286,40 +359,49 @@ func (s *Server) writeConfig(w http.ResponseWriter, r *http.Request, build func(
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
-		writeError(w, http.StatusUnsupportedMediaType, "send the config as application/json (a merge patch for PATCH)")
-		return
-	}
 	s.cfgMu <- struct{}{}
 	defer func() { <-s.cfgMu }()
 	cur := s.opts.Config.Config()
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != etag(cur) {
-		w.Header().Set("ETag", etag(cur))
-		writeError(w, http.StatusPreconditionFailed, "the config changed since you read it (ETag "+etag(cur)+"); GET it again and reapply your change")
+	if m := r.Header.Get("If-Match"); m != "" && !ifMatch(m, s.etag(cur)) {
+		w.Header().Set("ETag", s.etag(cur))
+		writeError(w, http.StatusPreconditionFailed, "the config changed since you read it (ETag "+s.etag(cur)+"); GET it again and reapply your change")
 		return
 	}
 	next, err := build(cur, body)
 	if err != nil {
-		var es config.Errors
-		if errors.As(err, &es) {
-			e := apiError{Error: fmt.Sprintf("%d invalid field(s); nothing was changed", len(es))}
-			for _, fe := range es {
-				e.Fields = append(e.Fields, fieldError{Field: fe.Path, Message: fe.Msg})
-			}
-			writeJSON(w, http.StatusBadRequest, e)
-			return
-		}
-		writeError(w, http.StatusBadRequest, err.Error()+"; nothing was changed")
+		writeConfigError(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := config.CheckRemote(cur, next); err != nil {
+		writeConfigError(w, http.StatusForbidden, err)
 		return
 	}
 	if err := s.opts.Config.Apply(next); err != nil {
+		if es := config.Errors(nil); errors.As(err, &es) {
+			writeConfigError(w, http.StatusBadRequest, err)
+			return
+		}
 		s.opts.Log.Error("config change not applied", "err", err)
 		writeError(w, http.StatusInternalServerError, "config not applied: "+err.Error())
 		return
 	}
 	applied := s.opts.Config.Config()
-	w.Header().Set("ETag", etag(applied))
+	w.Header().Set("ETag", s.etag(applied))
 	writeJSON(w, http.StatusOK, applied.Redacted())
+}
+
+// writeConfigError answers a refused config change, naming every field at fault.
+func writeConfigError(w http.ResponseWriter, code int, err error) {
+	var es config.Errors
+	if errors.As(err, &es) {
+		e := apiError{Error: fmt.Sprintf("%d invalid field(s); nothing was changed", len(es))}
+		for _, fe := range es {
+			e.Fields = append(e.Fields, fieldError{Field: fe.Path, Message: fe.Msg})
+		}
+		writeJSON(w, code, e)
+		return
+	}
+	writeError(w, code, err.Error()+"; nothing was changed")
 }
 
 type controlRequest struct {
