@@ -64,8 +64,8 @@ type Daemon struct {
 	secrets     config.Secrets
 	rt          *runtime
 	srv         *httpapi.Server // nil until Run listens
-	problem     string // why the runtime is not running, in plain words
-	configError string // the last rejected reload, in plain words
+	problem     string          // why the runtime is not running, in plain words
+	configError string          // the last rejected reload, in plain words
 	replies     int
 	doneOnce    sync.Once
 }
