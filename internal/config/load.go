@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -213,14 +217,108 @@ func (c Config) JSON() ([]byte, error) {
 
 // YAML is the file form.
 func (c Config) YAML() ([]byte, error) {
+	doc, err := toNode(reflect.ValueOf(c))
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(c); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// toNode builds the YAML node of a config value: struct fields in their order, map keys
+// sorted. It is built by hand rather than by yaml.Marshal because the encoder picks a
+// block style for some strings that does not read back the same ("\n0" came back as
+// "0"); such strings are written double-quoted here.
+func toNode(v reflect.Value) (*yaml.Node, error) {
+	scalar := func(tag, value string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: value} }
+	switch v.Kind() {
+	case reflect.Struct:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		for i := 0; i < v.NumField(); i++ {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			fv, err := toNode(v.Field(i))
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, scalar("!!str", name), fv)
+		}
+		return n, nil
+	case reflect.Map:
+		if v.IsNil() {
+			return scalar("!!null", "null"), nil
+		}
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			if k.Kind() != reflect.String {
+				return nil, fmt.Errorf("encode config: map key of type %s", k.Type())
+			}
+			fv, err := toNode(v.MapIndex(k))
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, toStr(k.String()), fv)
+		}
+		return n, nil
+	case reflect.Slice:
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		if v.Len() == 0 {
+			n.Style = yaml.FlowStyle
+		}
+		for i := 0; i < v.Len(); i++ {
+			e, err := toNode(v.Index(i))
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, e)
+		}
+		return n, nil
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return scalar("!!null", "null"), nil
+		}
+		return toNode(v.Elem())
+	case reflect.String:
+		return toStr(v.String()), nil
+	case reflect.Bool:
+		return scalar("!!bool", strconv.FormatBool(v.Bool())), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return scalar("!!int", strconv.FormatInt(v.Int(), 10)), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return scalar("!!int", strconv.FormatUint(v.Uint(), 10)), nil
+	case reflect.Float32, reflect.Float64:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("encode config: %v is not a number a file can hold", f)
+		}
+		s := strconv.FormatFloat(f, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".e") {
+			s += ".0" // reads back as a number with a fraction, without a !!float tag
+		}
+		return scalar("!!float", s), nil
+	}
+	return nil, fmt.Errorf("encode config: unsupported type %s", v.Type())
+}
+
+// toStr is a string's node: double-quoted when it has line breaks, other control
+// characters or white space at either end; otherwise the encoder quotes it only if it
+// would read as something else (true, 12, null).
+func toStr(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if s != strings.TrimSpace(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
 }

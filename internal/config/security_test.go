@@ -245,3 +245,22 @@ func TestMergePatch(t *testing.T) {
 		}
 	}
 }
+
+// TestOddStringsRoundTrip: strings the YAML encoder's block styles lose (a leading line
+// break) are saved so they load back the same.
+func TestOddStringsRoundTrip(t *testing.T) {
+	for _, s := range []string{"\n0", " lead", "trail ", "a\n\n b\n", "tab\there", "true", "12", "null", "#x", "- y", "\u00a0"} {
+		c := Default()
+		c.Realtime.Instructions = s
+		c.Realtime.Tools.Server = []map[string]any{{"type": "x", s: s, "n": 1.0}}
+		data, err := c.Encode()
+		if err != nil {
+			t.Errorf("Encode with %q: %v", s, err)
+			continue
+		}
+		back, err := Parse(data)
+		if err != nil || back.Realtime.Instructions != s {
+			t.Errorf("instructions %q came back as %q (%v)", s, back.Realtime.Instructions, err)
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/voiced-project/voiced/internal/config"
 )
 
@@ -355,4 +357,34 @@ func sameJSON(a, b config.Config) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// TestOpenAPISecurityResponses keeps openapi.yaml true about the checks: every route
+// taking a body documents 403 (Origin) and 415 (type), and the description the 421 of a
+// foreign Host.
+func TestOpenAPISecurityResponses(t *testing.T) {
+	var doc struct {
+		Info  struct{ Description string } `yaml:"info"`
+		Paths map[string]map[string]struct {
+			Responses map[string]any `yaml:"responses"`
+		} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(doc.Info.Description, "421") {
+		t.Errorf("openapi.yaml does not say a foreign Host gets 421")
+	}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			if method == "get" {
+				continue
+			}
+			for _, code := range []string{"403", "415"} {
+				if _, ok := op.Responses[code]; !ok {
+					t.Errorf("openapi.yaml: %s %s lacks %s", strings.ToUpper(method), path, code)
+				}
+			}
+		}
+	}
 }
