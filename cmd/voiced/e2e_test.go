@@ -601,6 +601,9 @@ func mustReq(t *testing.T, method, url, body string) *http.Request {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
 	return r
 }
 
