@@ -14,5 +14,15 @@
 // # Secrets
 //
 // realtime.api_key and http.token are never printed or served: Redacted replaces them
-// with "***", and a "***" sent back over HTTP keeps the value in force.
+// with "***", and a "***" sent back over HTTP (Patch, Replace), or the field left out,
+// keeps the value in force. "***" is never a key or a token, and a token must look random
+// (TokenProblem).
+//
+// # Trust
+//
+// The file and --set are trusted as they are. A change over HTTP is not: CheckRemote
+// keeps it off the paths section and bounds the files it may name to paths.audio_dirs
+// and paths.secret_dirs, and only when paths.http_changes allows. Nothing may name the
+// config file itself (ValidateAt). Every document is bounded in nesting and alias
+// expansion before it is decoded, and Save writes only what loads back the same.
 package config
