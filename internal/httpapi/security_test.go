@@ -64,11 +64,11 @@ func TestSecretsWriteOnly(t *testing.T) {
 // TestHostAllowed (point 3): a request for another host name (DNS rebinding) is refused
 // on every route, before the token is even looked at.
 func TestHostAllowed(t *testing.T) {
-	srv, b, st := newTest(t, "")
-	cfg := st.Config()
-	cfg.HTTP.AllowedHosts = []string{"Voiced.Local"}
-	s := New(Options{Listen: "127.0.0.1:8088", AllowedHosts: cfg.HTTP.AllowedHosts, Backend: b, Config: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv.Config.Handler = s
+	b := &fakeBackend{}
+	st := &fakeStore{cfg: config.Default()}
+	s := New(Options{Listen: "127.0.0.1:8088", AllowedHosts: []string{"Voiced.Local"}, Backend: b, Config: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
 	for _, rt := range s.routes() {
 		method, path, _ := strings.Cut(rt.pattern, " ")
 		req := mustNewRequest(t, method, srv.URL+path, `{"action":"mute"}`)
