@@ -450,19 +450,19 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 // Status is GET /v1/status.
 func (d *Daemon) Status() any {
 	d.mu.Lock()
-	cfg, rt, problem, cfgErr, replies := d.cfg, d.rt, d.problem, d.configError, d.replies
+	cfg, rt, problem, cfgErr, replies, secrets := d.cfg, d.rt, d.problem, d.configError, d.replies, d.secrets
 	d.mu.Unlock()
 	st := map[string]any{
 		"version":      version.Version,
 		"uptime_s":     int(time.Since(d.started).Seconds()),
 		"mode":         cfg.Mode,
 		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": cfg.Realtime.URL, "model": cfg.Realtime.Model},
-		"api_key":      d.secrets.APIKeySrc,
+		"api_key":      secrets.APIKeySrc,
 		"replies":      replies,
 		"config_error": cfgErr,
 		"gpio":         d.gpio.Status(),
 	}
-	if d.secrets.APIKey == "" {
+	if secrets.APIKey == "" {
 		st["api_key"] = "missing: set VOICED_API_KEY in /etc/default/voiced or realtime.api_key_file"
 	}
 	if rt == nil {

@@ -215,8 +215,14 @@ func (s *Server) hostAllowed(r *http.Request, a *access, hostport string) bool {
 	if host == "" {
 		return false
 	}
-	if host == "localhost" || host == normHost(s.opts.Listen) || slices.Contains(a.hosts, host) {
+	if host == "localhost" || slices.Contains(a.hosts, host) {
 		return true
+	}
+	// The listen host, unless it is 0.0.0.0 or ::, which no client should name.
+	if lh := normHost(s.opts.Listen); host == lh {
+		if ip := net.ParseIP(lh); ip == nil || !ip.IsUnspecified() {
+			return true
+		}
 	}
 	ip := net.ParseIP(host)
 	if ip == nil {
