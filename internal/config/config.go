@@ -182,6 +182,9 @@ type HTTP struct {
 	// loopback names and addresses, the listen address and the address a request came in
 	// on. Any other Host header is refused, which defeats DNS rebinding.
 	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts"`
+	// MDNSName is announced over mDNS as NAME.local when Listen is not loopback; empty
+	// takes the host name.
+	MDNSName string `yaml:"mdns_name" json:"mdns_name"`
 }
 
 // Paths bounds the files a change over HTTP may make voiced read or write. The config file

@@ -14,10 +14,9 @@ import (
 // Validate checks every field and returns all mistakes at once (an Errors), or nil.
 func (c *Config) Validate() error {
 	v := &validator{}
-	v.oneOf("mode", c.Mode, "push_to_talk", "continuous", "both")
+	v.checkKeys(c) // the ranges and choices Keys describes
 
 	r := &c.Realtime
-	v.oneOf("realtime.profile", r.Profile, "openai", "azure", "yandex", "custom")
 	if r.URL == "" {
 		if r.Profile != "openai" && r.Profile != "" {
 			v.add("realtime.url", "must be set for profile %s (e.g. %s)", r.Profile, urlExample(r.Profile))
@@ -28,7 +27,6 @@ func (c *Config) Validate() error {
 	if r.Model == "" && r.Profile != "custom" {
 		v.add("realtime.model", "must be set")
 	}
-	v.oneOf("realtime.dialect", r.Dialect, "", "ga", "beta")
 	if r.APIKey != "" && r.APIKeyFile != "" {
 		v.add("realtime.api_key_file", "set either realtime.api_key or realtime.api_key_file, not both")
 	}
@@ -37,24 +35,6 @@ func (c *Config) Validate() error {
 	} else if strings.ContainsAny(r.APIKey, " \t\r\n") {
 		v.add("realtime.api_key", "contains white space; paste the key alone")
 	}
-	v.rangeInt("realtime.output_rate", r.OutputRate, 8000, 48000)
-	v.oneOf("realtime.noise_reduction", r.NoiseReduction, "none", "near_field", "far_field")
-	td := &r.TurnDetection
-	v.oneOf("realtime.turn_detection.type", td.Type, "local", "server_vad", "semantic_vad")
-	if td.Threshold < 0 || td.Threshold > 1 {
-		v.add("realtime.turn_detection.threshold", "%g is out of range 0..1", td.Threshold)
-	}
-	v.rangeInt("realtime.turn_detection.prefix_padding_ms", td.PrefixPaddingMs, 0, 2000)
-	v.rangeInt("realtime.turn_detection.silence_duration_ms", td.SilenceDurationMs, 100, 5000)
-	v.oneOf("realtime.turn_detection.eagerness", td.Eagerness, "low", "medium", "high", "auto")
-	if td.IdleTimeoutMs != 0 {
-		v.rangeInt("realtime.turn_detection.idle_timeout_ms", td.IdleTimeoutMs, 5000, 30000)
-	}
-	v.oneOf("realtime.connection", r.Connection, "always", "on_demand")
-	for i, b := range r.Tools.Builtin {
-		v.oneOf(fmt.Sprintf("realtime.tools.builtin[%d]", i), b, "time", "volume", "mute", "status")
-	}
-	v.rangeInt("realtime.tools.timeout_ms", r.Tools.TimeoutMs, 100, 60000)
 	names := map[string]bool{}
 	for i, w := range r.Tools.Webhooks {
 		p := fmt.Sprintf("realtime.tools.webhooks[%d]", i)
@@ -79,17 +59,6 @@ func (c *Config) Validate() error {
 
 	v.device("audio.capture", &c.Audio.Capture)
 	v.device("audio.playback", &c.Audio.Playback)
-	v.rangeInt("audio.pre_roll_ms", c.Audio.PreRollMs, 0, 1000)
-
-	v.rangeInt("vad.sensitivity", c.VAD.Sensitivity, 0, 3)
-	v.rangeInt("vad.min_speech_ms", c.VAD.MinSpeechMs, 30, 1000)
-	v.rangeInt("vad.silence_ms", c.VAD.SilenceMs, 200, 5000)
-
-	v.rangeInt("turn.listen_timeout_ms", c.Turn.ListenTimeoutMs, 1000, 60000)
-	v.rangeInt("turn.max_turn_ms", c.Turn.MaxTurnMs, 2000, 300000)
-	v.rangeInt("turn.follow_up_ms", c.Turn.FollowUpMs, 0, 30000)
-	v.rangeInt("turn.reply_timeout_ms", c.Turn.ReplyTimeoutMs, 2000, 120000)
-	v.rangeInt("barge_in.echo_guard_ms", c.BargeIn.EchoGuardMs, 0, 5000)
 
 	g := &c.GPIO
 	if g.Enabled {
@@ -105,10 +74,6 @@ func (c *Config) Validate() error {
 			v.add("gpio.led.line", "%q is also the button's line", g.LED.Line)
 		}
 	}
-	v.oneOf("gpio.button.pull", g.Button.Pull, "up", "down", "none")
-	v.rangeInt("gpio.button.debounce_ms", g.Button.DebounceMs, 0, 200)
-	v.rangeInt("gpio.button.long_press_ms", g.Button.LongPressMs, 300, 10000)
-	v.rangeInt("gpio.button.double_press_ms", g.Button.DoublePressMs, 0, 1000)
 
 	if c.HTTP.Listen != "" {
 		host, port, err := net.SplitHostPort(c.HTTP.Listen)
@@ -133,10 +98,11 @@ func (c *Config) Validate() error {
 			v.add(fmt.Sprintf("http.allowed_hosts[%d]", i), "%q is not a host name or address (no scheme, no port: e.g. voiced.local or 192.168.1.20)", h)
 		}
 	}
+	if n := c.HTTP.MDNSName; n != "" && !mdnsName.MatchString(n) {
+		v.add("http.mdns_name", "%q is not a name of 1-63 letters, digits and - (it becomes NAME.local)", n)
+	}
 	v.dirs("paths.audio_dirs", c.Paths.AudioDirs)
 	v.dirs("paths.secret_dirs", c.Paths.SecretDirs)
-	v.rangeInt("earcons.volume", c.Earcons.Volume, 0, 100)
-	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	if len(v.errs) > 0 {
 		return v.errs
 	}
@@ -186,6 +152,7 @@ func IsLoopback(host string) bool {
 
 var (
 	hostName   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$`)
+	mdnsName   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 	toolName   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 	lineName   = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
 	deviceName = regexp.MustCompile(`^(default|(plug)?hw:[A-Za-z0-9_=,.-]+|file:.+)$`)
@@ -225,10 +192,6 @@ func (v *validator) device(path string, d *Device) {
 	if !deviceName.MatchString(d.Device) {
 		v.add(path+".device", "%q is not a device name: use default, hw:CARD=Name,DEV=0, hw:1,0, plughw:1,0 or file:PATH.wav (see `voiced devices`)", d.Device)
 	}
-	if !slices.Contains([]int{8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000}, d.Rate) {
-		v.add(path+".rate", "%d is not one of 8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000", d.Rate)
-	}
-	v.rangeInt(path+".channels", d.Channels, 1, 8)
 	if path == "audio.playback" && d.Channel != "mix" {
 		v.add(path+".channel", "%q: the speaker plays the reply on every channel; only mix is supported", d.Channel)
 	} else if d.Channel != "mix" {
@@ -236,12 +199,9 @@ func (v *validator) device(path string, d *Device) {
 			v.add(path+".channel", "%q is not mix or a channel number 0..%d", d.Channel, max(d.Channels, 1)-1)
 		}
 	}
-	v.rangeInt(path+".period_ms", d.PeriodMs, 5, 100)
-	v.rangeInt(path+".buffer_ms", d.BufferMs, 2*max(d.PeriodMs, 1), 1000)
-	if path == "audio.capture" {
-		v.rangeInt(path+".volume", d.Volume, 10, 400) // a gain: 100 leaves the microphone as it is
-	} else {
-		v.rangeInt(path+".volume", d.Volume, 0, 100)
+	// Keys bounds period and buffer alone; the buffer must also hold two periods.
+	if k, _ := KeyOf(path + ".buffer_ms"); d.BufferMs >= int(k.Min) && d.BufferMs <= int(k.Max) && d.BufferMs < 2*d.PeriodMs {
+		v.add(path+".buffer_ms", "%d is out of range %d..%d (at least two periods)", d.BufferMs, 2*d.PeriodMs, int(k.Max))
 	}
 }
 
