@@ -147,6 +147,11 @@ func (s *Server) routes() []route {
 		{"GET /v1/devices", s.devices},
 		{"GET /metrics", s.metrics},
 		{"GET /v1/openapi.yaml", s.openapi},
+		{"GET /{$}", s.page},
+		{"GET /app.css", s.asset("app.css", "text/css; charset=utf-8")},
+		{"GET /app.js", s.asset("app.js", "text/javascript; charset=utf-8")},
+		{"POST /v1/login", s.login},
+		{"POST /v1/logout", s.logout},
 	}
 }
 
@@ -169,9 +174,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("Origin %q may not change anything here (a web page of another site); nothing was changed", o))
 		return
 	}
-	if a.token != "" && r.URL.Path != "/healthz" && !authorized(r, a.token) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="voiced"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN; the token is http.token or http.token_file)")
+	// The page (GET /) answers its login form itself when the token is missing.
+	if a.token != "" && !public(r) && (r.URL.Path != "/" || r.Method != http.MethodGet) && !authorized(r, a.token) {
+		sess, ok := cookieSession(r, a.token)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="voiced"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN; the token is http.token or http.token_file)")
+			return
+		}
+		// A browser sends the cookie by itself; a change must show it came from the page.
+		if changes && !s.csrfOK(r, sess) {
+			writeError(w, http.StatusForbidden, "missing or wrong "+csrfHeader+" header: reload the page; nothing was changed")
+			return
+		}
+	} else if changes && r.Header.Get(csrfHeader) != "" && a.token == "" && !s.csrfOK(r, "") {
+		writeError(w, http.StatusForbidden, "wrong "+csrfHeader+" header: reload the page; nothing was changed")
 		return
 	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {

@@ -386,7 +386,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	var served []string
 	for _, rt := range (&Server{}).routes() {
-		served = append(served, rt.pattern)
+		served = append(served, strings.TrimSuffix(rt.pattern, "{$}"))
 	}
 	sort.Strings(documented)
 	sort.Strings(served)
