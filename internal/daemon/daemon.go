@@ -19,6 +19,7 @@ import (
 
 	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/discovery"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/httpapi"
 	"github.com/voiced-project/voiced/internal/pipeline"
@@ -63,9 +64,10 @@ type Daemon struct {
 	cfg         config.Config
 	secrets     config.Secrets
 	rt          *runtime
-	srv         *httpapi.Server // nil until Run listens
-	problem     string          // why the runtime is not running, in plain words
-	configError string          // the last rejected reload, in plain words
+	srv         *httpapi.Server      // nil until Run listens
+	announcer   *discovery.Announcer // set before the runtime starts; nil on loopback
+	problem     string               // why the runtime is not running, in plain words
+	configError string               // the last rejected reload, in plain words
 	replies     int
 	doneOnce    sync.Once
 }
@@ -119,6 +121,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.resolveSecrets()
 
 	var httpDone chan error
+	d.announcer = d.newAnnouncer(d.cfg)
 	if addr := d.cfg.HTTP.Listen; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -129,12 +132,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.opts.OnListen(ln.Addr().String())
 		}
 		d.mu.Lock()
-		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, Backend: d, Config: d, Log: d.log})
+		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, MDNSHost: d.mdnsHost(), Backend: d, Config: d, Log: d.log})
 		d.srv = srv
 		d.mu.Unlock()
 		httpDone = make(chan error, 1)
 		go func() { httpDone <- srv.Serve(ctx, ln) }()
 	}
+	announced := d.announce(ctx)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -172,6 +176,7 @@ loop:
 	if httpDone != nil {
 		<-httpDone
 	}
+	<-announced
 	return err
 }
 
@@ -356,8 +361,8 @@ func (d *Daemon) apply(next config.Config, persist bool) error {
 	if !reflect.DeepEqual(old.Realtime, next.Realtime) || !reflect.DeepEqual(old.HTTP, next.HTTP) {
 		d.resolveSecrets()
 	}
-	if old.HTTP.Listen != next.HTTP.Listen {
-		d.log.Warn("http.listen changes on the next restart of voiced")
+	if old.HTTP.Listen != next.HTTP.Listen || old.HTTP.MDNSName != next.HTTP.MDNSName {
+		d.log.Warn("http.listen and http.mdns_name change on the next restart of voiced")
 	}
 	if rt != nil && rt.applyLive(old, next) {
 		d.log.Info("config applied live")
@@ -416,6 +421,9 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 	switch ev.Kind {
 	case pipeline.EventState:
 		d.notify.Status(d.statusLine())
+		if d.announcer != nil {
+			d.announcer.SetState(ev.State.String())
+		}
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "state %-12s %s\n", ev.State, ev.Reason)
 		}

@@ -86,9 +86,11 @@ type Options struct {
 	// came in on.
 	Listen       string
 	AllowedHosts []string // http.allowed_hosts
-	Backend      Backend
-	Config       ConfigStore
-	Log          *slog.Logger
+	// MDNSHost is the NAME.local the device announces (an allowed Host); "" for none.
+	MDNSHost string
+	Backend  Backend
+	Config   ConfigStore
+	Log      *slog.Logger
 }
 
 // Server is the HTTP endpoint.
@@ -232,7 +234,7 @@ func (s *Server) hostAllowed(r *http.Request, a *access, hostport string) bool {
 	if host == "" {
 		return false
 	}
-	if host == "localhost" || slices.Contains(a.hosts, host) {
+	if host == "localhost" || slices.Contains(a.hosts, host) || (s.opts.MDNSHost != "" && host == normHost(s.opts.MDNSHost)) {
 		return true
 	}
 	// The listen host, unless it is 0.0.0.0 or ::, which no client should name.
