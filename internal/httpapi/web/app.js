@@ -150,6 +150,8 @@
     const f = form.querySelector('.field[data-path="' + path.replace(/\[\d+\].*$/, "") + '"]');
     if (!f) return false;
     f.classList.add("bad");
+    const g = f.closest("details");
+    if (g) g.open = true;
     f.querySelector("[data-error]").textContent = message;
     return true;
   }
