@@ -196,11 +196,15 @@ func TestHugeDeltaRefused(t *testing.T) {
 	// old 16 MiB limit let through.
 	pre := []byte(`{"type":"response.output_audio.delta","event_id":"e","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"`)
 	huge := append(pre, bytes.Repeat([]byte("AAAA"), 16e6/4-2)...)
-	huge = append(huge, `"}`...)
+	var toSend atomic.Pointer[[]byte] // dropped before the heap is measured
+	wrote := make(chan struct{})
+	toSend.Store(new(append(huge, `"}`...)))
+	huge = nil
 	url := wsServer(t, func(n int, ws *websocket.Conn) {
 		_ = ws.WriteMessage(websocket.TextMessage, []byte(sessionCreated))
-		if n == 1 {
-			_ = ws.WriteMessage(websocket.TextMessage, huge)
+		if m := toSend.Swap(nil); m != nil {
+			_ = ws.WriteMessage(websocket.TextMessage, *m)
+			close(wrote) // the server holds the delta no longer
 		}
 		_, _, _ = ws.ReadMessage() // hold until the client goes
 	})
@@ -222,7 +226,11 @@ func TestHugeDeltaRefused(t *testing.T) {
 			break // connected again after the delta: measure the running client
 		}
 	}
-	huge = nil
+	select {
+	case <-wrote:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server is still writing the delta")
+	}
 	var after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&after)

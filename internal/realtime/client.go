@@ -182,7 +182,7 @@ type respCalls struct {
 }
 
 // minSessionLife is the shortest session whose expiry is rolled over
-// without a Disconnected event.
+// (with StableAfter, whichever is longer).
 const minSessionLife = time.Second
 
 // DefaultMaxMessageSize is the default read limit. The largest messages a
@@ -393,22 +393,17 @@ func (c *Client) Run(ctx context.Context) error {
 			c.emit(ctx, &Disconnected{Err: ErrHangup})
 			continue
 		}
-		// A session that expires as soon as it starts is a broken server,
-		// not a rollover: back off rather than loop.
-		if errors.Is(err, errRollover) && c.clock.Now().Sub(started) >= minSessionLife {
+		// A session that expires before it was stable is the server's
+		// doing, not a rollover: a disconnection like any other, with the
+		// backoff (and the uplink held meanwhile), not a loop.
+		if errors.Is(err, errRollover) && stable && c.clock.Now().Sub(started) >= minSessionLife {
 			rollover = true
 			c.rollovers.Add(1)
 			c.log.Info("realtime session rollover")
-			if !stable {
-				// Sessions this short are the server's doing: still
-				// seamless, but not in a loop.
-				d := c.backoff(attempt)
-				attempt++
-				if !c.sleep(ctx, d) {
-					return ctx.Err()
-				}
-			}
 			continue
+		}
+		if errors.Is(err, errRollover) {
+			err = fmt.Errorf("realtime: the server ended the session after only %v", c.clock.Now().Sub(started).Round(time.Millisecond))
 		}
 		if fe := (*FatalError)(nil); errors.As(err, &fe) {
 			c.log.Error("realtime fatal error", "err", err, "retry_in", c.opts.FatalRetry)
