@@ -186,9 +186,9 @@ type respCalls struct {
 const minSessionLife = time.Second
 
 // DefaultMaxMessageSize is the default read limit. The largest messages a
-// server sends are audio deltas and echoes of what voiced sent. Services
-// send 20-200 ms of audio per delta (the sim 50 ms): at 24 kHz PCM16 that
-// is at most 13 KB of base64, and even 48 kHz audio of 2 s is 256 KB. The
+// server sends are audio deltas and echoes of what voiced sent. A delta
+// carries a fraction of a second of audio (the sim's 50 ms): a whole second
+// of 24 kHz PCM16 is 64 KB of base64, and even 2 s at 48 kHz is 256 KB. The
 // echoes (session.created and session.updated carry the instructions and
 // tools) get room of their own per connection. 512 KiB is ample for both
 // and keeps a hostile or broken server from making voiced hold megabytes.
