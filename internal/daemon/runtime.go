@@ -16,6 +16,7 @@ import (
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/realtime"
 )
 
@@ -37,6 +38,10 @@ type runtime struct {
 	secrets config.Secrets
 	d       *Daemon
 	log     *slog.Logger
+	// rlog logs what the server makes happen, as often as it likes: the
+	// realtime client writes to it too, so each kind of line is throttled
+	// once for both.
+	rlog *slog.Logger
 
 	capDev, playDev *alsa.PCM
 	led             *gpio.LED // the daemon's; nil without one
@@ -51,6 +56,10 @@ type runtime struct {
 
 	mu       sync.Mutex // guards following fields
 	lastItem string
+	// connErr is why the last connection or attempt ended; the engine only
+	// records the end of a session, not attempts that never got one.
+	connErr   string
+	connErrAt time.Time
 }
 
 // openAudio opens both devices; a failure names the device and what to do.
@@ -189,7 +198,7 @@ func clientOptions(c config.Config, s config.Secrets, log *slog.Logger) (realtim
 
 // build opens and wires every part. On error, what was opened is closed again.
 func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_ *runtime, err error) {
-	rt := &runtime{cfg: c, secrets: s, d: d, log: d.log, led: d.gpio.led}
+	rt := &runtime{cfg: c, secrets: s, d: d, log: d.log, rlog: serverLogger(d.log), led: d.gpio.led}
 	defer func() {
 		if err != nil {
 			rt.close()
@@ -238,7 +247,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	rt.playback.SetVolume(float64(c.Audio.Playback.Volume) / 100)
 	rt.playback.SetEarconVolume(float64(c.Earcons.Volume) / 100)
 
-	co, err := clientOptions(c, s, d.log.With("part", "realtime"))
+	co, err := clientOptions(c, s, rt.rlog.With("part", "realtime"))
 	if err != nil {
 		return nil, err
 	}
@@ -429,29 +438,62 @@ func (rt *runtime) forwardRealtime(ctx context.Context) error {
 	}
 }
 
+// serverLogger is l throttled per kind of line (ratelog's defaults: 5 at
+// once, then one per 10 s) with long values clipped: a server can repeat a
+// failure thousands of times a second, and a config value can be huge.
+func serverLogger(l *slog.Logger) *slog.Logger {
+	return ratelog.Wrap(l, ratelog.Options{})
+}
+
 // noteRealtime logs and counts what the engine does not see.
 func (rt *runtime) noteRealtime(ev realtime.Event) {
 	m := rt.d.metrics
+	log := rt.rlog
 	switch e := ev.(type) {
 	case *realtime.Connected:
-		rt.log.Info("connected", "session", e.SessionID, "model", e.Model, "expires", e.ExpiresAt, "rollover", e.Rollover)
+		log.Info("connected", "session", e.SessionID, "model", e.Model, "expires", e.ExpiresAt, "rollover", e.Rollover)
 	case *realtime.Disconnected:
 		m.disconnects.Inc()
-		rt.log.Warn("connection lost; reconnecting", "err", e.Err, "retry_in", e.RetryIn)
+		if !errors.Is(e.Err, realtime.ErrHangup) {
+			rt.noteConnError(e.Err)
+		}
+		log.Warn("connection lost; reconnecting", "err", e.Err, "retry_in", e.RetryIn)
 	case *realtime.Fatal:
-		rt.log.Error("the server refused voiced; not retrying soon", "err", e.Err, "retry_in", e.RetryIn)
+		rt.noteConnError(e.Err)
+		log.Error("the server refused voiced; not retrying soon", "err", e.Err, "retry_in", e.RetryIn)
 	case *realtime.ProtocolError:
-		rt.log.Warn("server message not understood; ignored", "err", e.Err)
+		log.Warn("server message not understood; ignored", "err", e.Err)
 	case *realtime.ToolResult:
 		if e.Err != nil {
-			rt.log.Warn("tool call failed", "tool", e.Name, "err", e.Err, "took", e.Duration)
+			log.Warn("tool call failed", "tool", e.Name, "err", e.Err, "took", e.Duration)
 		} else {
-			rt.log.Info("tool called", "tool", e.Name, "took", e.Duration)
+			log.Info("tool called", "tool", e.Name, "took", e.Duration)
 		}
 	case *realtime.InputTranscriptionFailed:
-		rt.log.Warn("transcription of your speech failed (the reply still comes)", "err", e.Error.Message)
+		log.Warn("transcription of your speech failed (the reply still comes)", "err", e.Error.Message)
 	case *realtime.ServerError:
-		rt.log.Warn("server error", "code", e.Error.Code, "message", e.Error.Message)
+		log.Warn("server error", "code", e.Error.Code, "message", e.Error.Message)
+	}
+}
+
+// noteConnError keeps why the connection failed for the status.
+func (rt *runtime) noteConnError(err error) {
+	if err == nil {
+		return
+	}
+	rt.mu.Lock()
+	rt.connErr, rt.connErrAt = ratelog.Clip(err.Error(), 1000), time.Now()
+	rt.mu.Unlock()
+}
+
+// withConnError puts the last connection failure in s's last_error when it is
+// newer than the engine's own: reconnects that fail (HTTP 500, a timeout, a
+// name not found) never reach a session the engine could record as lost.
+func (rt *runtime) withConnError(s *pipeline.Status) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.connErr != "" && rt.connErrAt.After(s.LastErrorAt) {
+		s.LastError, s.LastErrorAt = "connect: "+rt.connErr, rt.connErrAt
 	}
 }
 
@@ -588,6 +630,7 @@ func withoutLive(c config.Config) config.Config {
 // status is the runtime's part of /v1/status.
 func (rt *runtime) status() runtimeStatus {
 	st := runtimeStatus{Engine: rt.engine.Status()}
+	rt.withConnError(&st.Engine)
 	st.Microphone = deviceStatus{Device: rt.cfg.Audio.Capture.Device, Granted: rt.capDev.Params().String(), Xruns: rt.capDev.Xruns(), Gone: rt.capDev.Gone()}
 	st.Speaker = deviceStatus{Device: rt.cfg.Audio.Playback.Device, Granted: rt.playDev.Params().String(), Xruns: rt.playDev.Xruns(), Gone: rt.playDev.Gone()}
 	st.Realtime = rt.client.Stats()

@@ -170,6 +170,11 @@ func (c *session) run(betaHeader bool) {
 	if c.ga() {
 		_ = c.send(obj{"type": "conversation.created", "conversation": obj{"id": c.srv.id("conv"), "object": "realtime.conversation"}})
 	}
+	for _, m := range c.srv.cfg.Extra {
+		if c.writeRaw(websocket.TextMessage, m) != nil {
+			return
+		}
+	}
 	expiry := time.AfterFunc(time.Until(time.Unix(c.expiresAt, 0)), c.expire)
 	defer expiry.Stop()
 	c.wg.Add(1)
