@@ -633,3 +633,50 @@ func skipValue(b []byte, i int) int {
 		return j
 	}
 }
+
+// Field returns the raw JSON value of key at the top level of the object
+// obj, or nil. It does not allocate: the audio fast paths use it.
+func Field(obj []byte, key string) []byte {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil
+	}
+	i++
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] != '"' {
+			return nil
+		}
+		end := skipString(obj, i)
+		if end < 0 {
+			return nil
+		}
+		k := obj[i+1 : end-1]
+		i = skipSpace(obj, end)
+		if i >= len(obj) || obj[i] != ':' {
+			return nil
+		}
+		i = skipSpace(obj, i+1)
+		j := skipValue(obj, i)
+		if j < 0 {
+			return nil
+		}
+		if string(k) == key {
+			return obj[i:j]
+		}
+		i = skipSpace(obj, j)
+		if i >= len(obj) || obj[i] != ',' {
+			return nil
+		}
+		i++
+	}
+}
+
+// Str returns the contents of a raw JSON string without escapes; ok is
+// false for anything else (decode those with encoding/json).
+func Str(raw []byte) (s []byte, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' || bytes.IndexByte(raw, '\\') >= 0 {
+		return nil, false
+	}
+	return raw[1 : len(raw)-1], true
+}

@@ -235,3 +235,24 @@ func TestWriteAllocs(t *testing.T) {
 		t.Errorf("WriteRaw of a 4.3 kB event: %.1f allocations, want 0", n)
 	}
 }
+
+func TestField(t *testing.T) {
+	obj := []byte(` {"a" : "x\"y", "audio":"QUJD","n":12,"o":{"audio":"no"},"t":true} `)
+	tests := []struct{ key, want string }{
+		{"a", `"x\"y"`}, {"audio", `"QUJD"`}, {"n", "12"}, {"o", `{"audio":"no"}`}, {"t", "true"}, {"missing", ""},
+	}
+	for _, tt := range tests {
+		if got := Field(obj, tt.key); string(got) != tt.want {
+			t.Errorf("Field(obj, %q) = %s, want %s", tt.key, got, tt.want)
+		}
+	}
+	if s, ok := Str(Field(obj, "audio")); !ok || string(s) != "QUJD" {
+		t.Errorf("Str(audio) = %s, %v, want QUJD, true", s, ok)
+	}
+	if _, ok := Str(Field(obj, "a")); ok {
+		t.Error("Str of an escaped string: ok, want not ok")
+	}
+	if n := testing.AllocsPerRun(100, func() { Field(obj, "t") }); n != 0 && !raceEnabled {
+		t.Errorf("Field: %.1f allocations, want 0", n)
+	}
+}

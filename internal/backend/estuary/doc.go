@@ -1,0 +1,51 @@
+// Package estuary is a client of Estuary AI's voice protocol: Socket.IO 4
+// over WebSocket, namespace /sdk, one conversation between a player and a
+// character (see docs.estuary-ai.com, and the protocol notes the project keeps
+// beside its design). It implements backend.Backend.
+//
+// # Session
+//
+// The auth object (api_key, character_id, player_id, audio_sample_rate,
+// capabilities) travels in the namespace CONNECT packet, the documented way;
+// the session is live once session_info arrives. auth_error, a CONNECT_ERROR
+// and quota_exceeded are fatal (retried after FatalRetry); session_timeout
+// and session_rejected hold reconnecting until the next user turn
+// (StartTurn), as the SDKs do not reconnect after them.
+//
+// # Turns
+//
+// Continuous mode (the default): start_voice without payload right after
+// session_info, audio streams while the engine lets it, the server's
+// endpointing ends turns; EndTurn does nothing. Push-to-talk (Options.PushToTalk):
+// StartTurn sends start_voice {turn_mode:"push_to_talk"} with an ack id,
+// EndTurn sends stop_voice with an ack id; a missing ack after AckTimeout
+// (10 s, as the TypeScript SDK) or a voice_error drops the link. Audio
+// appended after StartTurn follows start_voice on the same socket, in order;
+// unlike the TypeScript SDK the client does not hold it until the ack, so the
+// pre-roll is not lost (a choice: the server is python-socketio, which
+// handles one client's events in order).
+//
+// # Audio
+//
+// Up: stream_audio {audio: base64 PCM16 LE mono 16 kHz}, framed into a
+// reused buffer: no allocation per chunk. Down: bot_voice chunks are found
+// and decoded without encoding/json and handed to the AudioSink at the
+// chunk's sample_rate, else the session's audio_sample_rate. The default
+// audio_sample_rate is 16000, the same as the microphone, because the
+// sources disagree on whether the server uses it for STT too (16000 is right
+// either way). Empty and is_livekit chunks are ignored; chunks of an
+// interrupted message are dropped until a new message_id arrives.
+//
+// # Events
+//
+// stt_response maps to SpeechStarted (first result of a turn), Transcript
+// (interim and final) and SpeechStopped (final); bot_response to
+// ReplyStarted and assistant Transcript (pieces, then the is_final text as
+// the whole reply); ReplyDone follows the bot_voice chunk marked is_final
+// (servers that never mark one leave the end to the player running dry);
+// interrupt to Interrupted.
+// PlaybackDone sends audio_playback_complete {message_id}. Control maps
+// interrupt to client_interrupt, start_listening/stop_listening to
+// start_voice/stop_voice (voice_started/voice_stopped are the acks);
+// pause and resume are not in the protocol (backend.ErrUnsupported).
+package estuary
