@@ -58,8 +58,11 @@ type ClientOptions struct {
 	Query     url.Values // extra handshake query values (credentials)
 	Header    http.Header
 	Auth      []byte // CONNECT payload, nil for none
-	Dialer    *websocket.Dialer
-	Logger    *slog.Logger
+	// Goodbye, if set, is written when Run ends, before the DISCONNECT
+	// (a graceful end of session).
+	Goodbye []byte
+	Dialer  *websocket.Dialer
+	Logger  *slog.Logger
 	// Classify maps a dial or namespace error to a *StopError when retrying
 	// soon is pointless (a refused key); nil keeps every error retryable.
 	Classify func(error) error
@@ -316,7 +319,12 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 	}()
 	defer wg.Wait()
 	defer close(done)
-	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
+	unwatch := context.AfterFunc(ctx, func() {
+		if c.o.Goodbye != nil {
+			conn.WriteRaw(c.o.Goodbye)
+		}
+		conn.Leave(c.o.Namespace)
+	})
 	defer unwatch()
 
 	c.connected.Store(true)

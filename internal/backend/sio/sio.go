@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -322,7 +323,7 @@ func ParsePacket(b []byte) (Packet, error) {
 		id := 0
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
 			id = id*10 + int(b[i]-'0')
-			if id > 1<<31 {
+			if id > math.MaxInt32 {
 				return p, errors.New("sio: ack id out of range")
 			}
 			i++
