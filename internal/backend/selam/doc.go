@@ -11,7 +11,9 @@
 // start_session {voice, language, instructions, vad_threshold,
 // interrupt_threshold} and the session is live at session_started. Languages
 // are en, am, so, ti and om; an empty language lets the service detect it.
-// end_session goes out when Run ends.
+// end_session goes out when Run ends, and the client waits up to a second
+// for session_ended before it leaves (a server on the reference socket.io
+// drops an event that arrives together with the DISCONNECT).
 //
 // # Turns
 //

@@ -251,7 +251,7 @@ func New(o Options) (*Client, error) {
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Query: q, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
 		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		Classify: c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil),
+		Classify: c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("selam: %w", err)

@@ -58,9 +58,13 @@ type ClientOptions struct {
 	Query     url.Values // extra handshake query values (credentials)
 	Header    http.Header
 	Auth      []byte // CONNECT payload, nil for none
-	// Goodbye, if set, is written when Run ends, before the DISCONNECT
-	// (a graceful end of session).
-	Goodbye []byte
+	// Goodbye, if set, is written when Run's context ends; the client then
+	// waits up to GoodbyeWait (default 1 s) for the event GoodbyeAck before
+	// it leaves the namespace: servers built on the reference socket.io drop
+	// an event that arrives together with the DISCONNECT.
+	Goodbye     []byte
+	GoodbyeAck  string
+	GoodbyeWait time.Duration
 	Dialer  *websocket.Dialer
 	Logger  *slog.Logger
 	// Classify maps a dial or namespace error to a *StopError when retrying
@@ -117,6 +121,7 @@ func NewClient(o ClientOptions, h Handler) (*Client, error) {
 		}
 	}
 	def(&o.DialTimeout, 15*time.Second)
+	def(&o.GoodbyeWait, time.Second)
 	def(&o.BackoffMin, 100*time.Millisecond)
 	def(&o.BackoffMax, 1500*time.Millisecond)
 	if o.BackoffMax < o.BackoffMin {
@@ -320,10 +325,11 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 	defer wg.Wait()
 	defer close(done)
 	unwatch := context.AfterFunc(ctx, func() {
-		if c.o.Goodbye != nil {
-			conn.WriteRaw(c.o.Goodbye)
+		if c.o.Goodbye == nil || conn.WriteRaw(c.o.Goodbye) != nil {
+			conn.Leave(c.o.Namespace)
+			return
 		}
-		conn.Leave(c.o.Namespace)
+		conn.Linger(c.o.GoodbyeWait) // the reader leaves on the answer or at this deadline
 	})
 	defer unwatch()
 
@@ -334,10 +340,19 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 	for {
 		p, err := conn.Read()
 		if err != nil {
+			if ctx.Err() != nil {
+				conn.Leave(c.o.Namespace)
+			}
 			return true, err
 		}
 		if string(p.Namespace) != c.o.Namespace {
 			continue
+		}
+		if ctx.Err() != nil && p.Type == TypeEvent && c.o.GoodbyeAck != "" {
+			if name, _, err := SplitEvent(p.Data); err == nil && string(name) == c.o.GoodbyeAck {
+				conn.Leave(c.o.Namespace)
+				return true, ctx.Err()
+			}
 		}
 		if p.Type == TypeDisconnect {
 			return true, fmt.Errorf("sio: server left namespace %s", c.o.Namespace)

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -79,7 +80,8 @@ type Conn struct {
 	server bool
 	hs     Handshake
 
-	rbuf []byte // owned by the reader
+	rbuf []byte       // owned by the reader
+	idle atomic.Int64 // read deadline override in nanoseconds, 0 for none
 
 	wmu  sync.Mutex // guards following fields and writes to the socket
 	wbuf []byte     // a client's masked frame
@@ -261,7 +263,11 @@ func (c *Conn) Connect(nsp string, auth []byte) error {
 // by pingInterval+pingTimeout.
 func (c *Conn) Read() (Packet, error) {
 	for {
-		c.ws.SetReadDeadline(time.Now().Add(c.hs.idle()))
+		idle := c.hs.idle()
+		if d := c.idle.Load(); d > 0 {
+			idle = time.Duration(d)
+		}
+		c.ws.SetReadDeadline(time.Now().Add(idle))
 		msg, err := c.next()
 		if err != nil {
 			return Packet{}, err
@@ -453,6 +459,13 @@ func (c *Conn) answerPing(data string) error {
 		c.werr = err
 	}
 	return nil
+}
+
+// Linger makes Read fail when nothing arrives for d, from now on: for a
+// goodbye that waits for the peer's answer without hanging.
+func (c *Conn) Linger(d time.Duration) {
+	c.idle.Store(int64(d))
+	c.ws.SetReadDeadline(time.Now().Add(d))
 }
 
 // Close closes the WebSocket without a goodbye; see [Conn.Leave].
