@@ -65,8 +65,8 @@ type ClientOptions struct {
 	Goodbye     []byte
 	GoodbyeAck  string
 	GoodbyeWait time.Duration
-	Dialer  *websocket.Dialer
-	Logger  *slog.Logger
+	Dialer      *websocket.Dialer
+	Logger      *slog.Logger
 	// Classify maps a dial or namespace error to a *StopError when retrying
 	// soon is pointless (a refused key); nil keeps every error retryable.
 	Classify func(error) error
