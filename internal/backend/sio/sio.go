@@ -587,16 +587,24 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipString returns the index after the JSON string starting at b[i], or -1.
+// It jumps from quote to quote: audio strings are long.
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	start := i + 1
+	for i = start; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
 		}
+		k := i + j
+		n := 0 // backslashes right before the quote
+		for p := k - 1; p >= start && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return k + 1
+		}
+		i = k + 1
 	}
-	return -1
 }
 
 // skipValue returns the index after the JSON value starting at b[i], or -1.

@@ -1,13 +1,16 @@
 package sio
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestParsePacket(t *testing.T) {
@@ -112,7 +115,7 @@ func TestMask(t *testing.T) {
 }
 
 // pair connects a client Conn to a server Conn over httptest.
-func pair(t *testing.T, nsp string, refuse bool) (client, server *Conn) {
+func pair(t testing.TB, nsp string, refuse bool) (client, server *Conn) {
 	t.Helper()
 	srvc := make(chan *Conn, 1)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -255,4 +258,34 @@ func TestField(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { Field(obj, "t") }); n != 0 && !raceEnabled {
 		t.Errorf("Field: %.1f allocations, want 0", n)
 	}
+}
+
+// FuzzField checks Field against encoding/json on valid objects.
+func FuzzField(f *testing.F) {
+	f.Add([]byte(`{"audio":"QU\"JD","n":[1,{"a":"]"}],"s":"\\\\"}`), "audio")
+	f.Add([]byte(`{"a":{"b":"c\\"},"d":true}`), "d")
+	f.Fuzz(func(t *testing.T, obj []byte, key string) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(obj, &m) != nil || strings.ContainsAny(key, `"\`) {
+			return
+		}
+		keys := 0
+		for k := range m {
+			if strings.ContainsAny(k, `"\`) || !utf8.ValidString(k) {
+				return // escaped or odd keys: Field matches raw bytes only
+			}
+			keys++
+		}
+		want, ok := m[key]
+		got := Field(obj, key)
+		if strings.Count(string(obj), `"`+key+`"`) > 1 {
+			return // duplicate keys or the key inside a value: json keeps the last
+		}
+		if ok && !bytes.Equal(got, want) {
+			t.Fatalf("Field(%s, %q) = %s, want %s", obj, key, got, want)
+		}
+		if !ok && got != nil {
+			t.Fatalf("Field(%s, %q) = %s, want nil", obj, key, got)
+		}
+	})
 }
