@@ -9,8 +9,11 @@
 // 19 modules (quic-go, webtransport-go, brotli, msgpack, resty among them),
 // adds 4.9 MB to a stripped GOARM=6 binary (10.8 MB against 5.9 MB for
 // gorilla/websocket alone) and costs 41 allocations and 21 kB per emitted
-// 4.3 kB audio event, while the subset these services use is a few hundred
-// lines on gorilla/websocket that emit audio with no allocation at all.
+// 4.3 kB audio event where a bare gorilla client writing the same frame to
+// the same reader costs 3 and 64 B (one process, 2,000 emits after a warm-up,
+// runtime.MemStats), while the subset these services use is a few hundred
+// lines on gorilla/websocket that write audio with no allocation at all
+// (BenchmarkWriteAudioEvent, TestWriteAllocs).
 // Interoperability is proven against the reference implementations instead:
 // the tests of the backend packages drive our servers with npm
 // socket.io-client and our clients against npm socket.io.
