@@ -117,8 +117,16 @@ func pcm16(b []byte, dst []int16) (pcm, dstOut []int16, err error) {
 	return pcm, dst, nil
 }
 
-// decodeMP3 decodes a self-contained MP3 segment to mono.
-func (c *Client) decodeMP3(b []byte) ([]int16, int, error) {
+// decodeMP3 decodes a self-contained MP3 segment to mono. go-mp3 v0.3.4
+// panics on some damaged frames (index out of range in its scale factor
+// reader, found by FuzzDecodeMP3): that is turned into an error, since the
+// bytes come from the network.
+func (c *Client) decodeMP3(b []byte) (pcm []int16, rate int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pcm, rate, err = nil, 0, fmt.Errorf("mp3: damaged segment: %v", r)
+		}
+	}()
 	d, err := mp3.NewDecoder(bytes.NewReader(b))
 	if err != nil {
 		return nil, 0, fmt.Errorf("mp3: %w", err)
@@ -143,7 +151,7 @@ func (c *Client) decodeMP3(b []byte) ([]int16, int, error) {
 	if cap(c.pcm) < n {
 		c.pcm = make([]int16, n, n+n/2)
 	}
-	pcm := c.pcm[:n]
+	pcm = c.pcm[:n]
 	for i := range pcm {
 		l := int32(int16(binary.LittleEndian.Uint16(st[4*i:])))
 		r := int32(int16(binary.LittleEndian.Uint16(st[4*i+2:])))
@@ -173,6 +181,9 @@ func (c *Client) decodeWAV(b []byte) ([]int16, int, error) {
 			rate = int(binary.LittleEndian.Uint32(body[4:]))
 			bits = int(binary.LittleEndian.Uint16(body[14:]))
 		case "data":
+			if rate < 8000 || rate > 48000 {
+				return nil, 0, fmt.Errorf("wav: rate %d Hz, want 8000 to 48000", rate)
+			}
 			if bits != 16 || channels < 1 || channels > 2 {
 				return nil, 0, fmt.Errorf("wav: %d channels of %d bits, want PCM16 mono or stereo", channels, bits)
 			}

@@ -328,10 +328,11 @@ func ParsePacket(b []byte) (Packet, error) {
 	if i < len(b) && b[i] >= '0' && b[i] <= '9' {
 		id := 0
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			id = id*10 + int(b[i]-'0')
-			if id > math.MaxInt32 {
+			d := int(b[i] - '0')
+			if id > (math.MaxInt32-d)/10 { // checked before it can wrap a 32-bit int
 				return p, errors.New("sio: ack id out of range")
 			}
+			id = id*10 + d
 			i++
 		}
 		p.ID = id
