@@ -42,12 +42,14 @@ type Options struct {
 	EventBuffer int           // Events capacity (default 256)
 	AckTimeout  time.Duration // for start_voice/stop_voice acks (default 10 s)
 	FatalRetry  time.Duration // wait after a fatal error (default 10 min)
-	Dialer      *websocket.Dialer
-	Header      http.Header
-	BackoffMin  time.Duration // see sio.ClientOptions
-	BackoffMax  time.Duration
-	AudioSlots  int
-	Rand        func() float64
+	// SetupTimeout bounds the wait for the session after the join (default 10 s).
+	SetupTimeout time.Duration
+	Dialer       *websocket.Dialer
+	Header       http.Header
+	BackoffMin   time.Duration // see sio.ClientOptions
+	BackoffMax   time.Duration
+	AudioSlots   int
+	Rand         func() float64
 }
 
 // Error is an error the service reported, in plain words.
@@ -106,6 +108,7 @@ type Client struct {
 	ctx    context.Context // Run's
 
 	dropped, received atomic.Uint64
+	live              atomic.Bool // session_info seen on this link
 
 	// Owned by the caller of AppendAudio (one goroutine).
 	upScratch []byte
@@ -173,7 +176,8 @@ func New(o Options) (*Client, error) {
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Auth: auth, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
 		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		Classify: c.classify,
+		SetupTimeout: o.SetupTimeout,
+		Classify:     c.classify,
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("estuary: %w", err)
@@ -189,8 +193,8 @@ func (c *Client) Events() <-chan backend.Event { return c.events }
 // InputRate implements backend.Backend: 16 kHz.
 func (c *Client) InputRate() int { return InputRate }
 
-// Connected reports whether the namespace is joined.
-func (c *Client) Connected() bool { return c.sc.Connected() }
+// Connected reports whether a session is live.
+func (c *Client) Connected() bool { return c.live.Load() && c.sc.Connected() }
 
 // Dropped counts audio chunks not sent because the socket was behind or down.
 func (c *Client) Dropped() uint64 { return c.dropped.Load() }
@@ -294,7 +298,7 @@ func (c *Client) stopAcksLocked() {
 // StartTurn implements backend.Backend. After session_timeout or
 // session_rejected it is the user intent that reconnects.
 func (c *Client) StartTurn() error {
-	if !c.sc.Connected() {
+	if !c.Connected() {
 		c.sc.Redial()
 		return backend.ErrNotConnected
 	}
@@ -321,7 +325,7 @@ func (c *Client) EndTurn() error {
 
 // AppendAudio implements backend.Backend. Call it from one goroutine.
 func (c *Client) AppendAudio(pcm []int16) error {
-	if !c.sc.Connected() {
+	if !c.Connected() {
 		c.dropped.Add(1)
 		return backend.ErrNotConnected
 	}
@@ -387,6 +391,7 @@ func (h *handler) Open() error { return nil } // the auth object went with CONNE
 
 func (h *handler) Closed(err error, retryIn time.Duration) {
 	c := (*Client)(h)
+	c.live.Store(false)
 	c.mu.Lock()
 	c.stopAcksLocked()
 	c.voiceOn = false
@@ -532,6 +537,8 @@ func (c *Client) event(name string, arg []byte) error {
 	case "session_info":
 		var s sessionInfo
 		dec(&s)
+		c.live.Store(true)
+		c.sc.Ready()
 		c.emit(backend.Event{Kind: backend.Connected, SessionID: s.SessionID})
 		if !c.o.PushToTalk {
 			return c.emitCmd("start_voice", nil, false)

@@ -127,6 +127,9 @@ func (c *Client) decodeMP3(b []byte) (pcm []int16, rate int, err error) {
 			pcm, rate, err = nil, 0, fmt.Errorf("mp3: damaged segment: %v", r)
 		}
 	}()
+	if err := checkID3(b); err != nil {
+		return nil, 0, err
+	}
 	d, err := mp3.NewDecoder(bytes.NewReader(b))
 	if err != nil {
 		return nil, 0, fmt.Errorf("mp3: %w", err)
@@ -204,4 +207,24 @@ func (c *Client) decodeWAV(b []byte) ([]int16, int, error) {
 		i += 8 + size + size&1
 	}
 	return nil, 0, errors.New("wav: no data chunk")
+}
+
+// checkID3 refuses an ID3v2 tag that claims more bytes than the chunk has:
+// go-mp3 would allocate what it claims (up to 256 MB, found by
+// FuzzDecodeMP3) before finding out.
+func checkID3(b []byte) error {
+	if len(b) < 10 || string(b[:3]) != "ID3" {
+		return nil
+	}
+	size := 0
+	for _, x := range b[6:10] {
+		if x&0x80 != 0 {
+			return errors.New("mp3: bad ID3 tag size")
+		}
+		size = size<<7 | int(x)
+	}
+	if size+10 > len(b) {
+		return fmt.Errorf("mp3: ID3 tag of %d bytes in a chunk of %d", size, len(b))
+	}
+	return nil
 }

@@ -54,12 +54,14 @@ type Options struct {
 	EventBuffer int           // Events capacity (default 256)
 	AckTimeout  time.Duration // control_ack wait (default 5 s)
 	FatalRetry  time.Duration // wait after a fatal error (default 10 min)
-	Dialer      *websocket.Dialer
-	Header      http.Header
-	BackoffMin  time.Duration
-	BackoffMax  time.Duration
-	AudioSlots  int
-	Rand        func() float64
+	// SetupTimeout bounds the wait for the session after the join (default 10 s).
+	SetupTimeout time.Duration
+	Dialer       *websocket.Dialer
+	Header       http.Header
+	BackoffMin   time.Duration
+	BackoffMax   time.Duration
+	AudioSlots   int
+	Rand         func() float64
 }
 
 // Error types of the guide's taxonomy.
@@ -251,7 +253,8 @@ func New(o Options) (*Client, error) {
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Query: q, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
 		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		Classify: c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
+		SetupTimeout: o.SetupTimeout,
+		Classify:     c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("selam: %w", err)
@@ -578,6 +581,7 @@ func (c *Client) event(name string, arg []byte) error {
 			m.SessionID = c.sid
 		}
 		c.live.Store(true)
+		c.sc.Ready()
 		c.emit(backend.Event{Kind: backend.Connected, SessionID: m.SessionID})
 	case "transcription":
 		var m struct {

@@ -71,7 +71,11 @@ type ClientOptions struct {
 	// soon is pointless (a refused key); nil keeps every error retryable.
 	Classify func(error) error
 
-	DialTimeout    time.Duration // default 15 s
+	DialTimeout time.Duration // default 15 s
+	// SetupTimeout bounds the time from the namespace join to the
+	// handler's Ready call (the session is live); default 10 s, as the
+	// services' own SDKs wait.
+	SetupTimeout   time.Duration
 	BackoffMin     time.Duration // default 100 ms
 	BackoffMax     time.Duration // default 1.5 s, as the Realtime client
 	AudioSlots     int           // audio messages that may wait for the socket (default 64)
@@ -102,6 +106,7 @@ type Client struct {
 
 	running   atomic.Bool
 	connected atomic.Bool
+	ready     atomic.Bool // Ready called on this link
 
 	mu   sync.Mutex // guards following fields
 	conn *Conn
@@ -122,6 +127,7 @@ func NewClient(o ClientOptions, h Handler) (*Client, error) {
 	}
 	def(&o.DialTimeout, 15*time.Second)
 	def(&o.GoodbyeWait, time.Second)
+	def(&o.SetupTimeout, 10*time.Second)
 	def(&o.BackoffMin, 100*time.Millisecond)
 	def(&o.BackoffMax, 1500*time.Millisecond)
 	if o.BackoffMax < o.BackoffMin {
@@ -153,6 +159,12 @@ func NewClient(o ClientOptions, h Handler) (*Client, error) {
 
 // Connected reports whether the namespace is joined.
 func (c *Client) Connected() bool { return c.connected.Load() }
+
+// Ready tells the client the session set up on this link is live.
+func (c *Client) Ready() { c.ready.Store(true) }
+
+// ErrSetupTimeout is the link error when the session did not come up in time.
+var ErrSetupTimeout = errors.New("sio: the session was not set up in time")
 
 // Redial ends a wait between links at once (after a *StopError, or to skip
 // the backoff).
@@ -333,6 +345,15 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 	})
 	defer unwatch()
 
+	c.ready.Store(false)
+	var expired atomic.Bool
+	setup := time.AfterFunc(c.o.SetupTimeout, func() {
+		if !c.ready.Load() {
+			expired.Store(true)
+			conn.Close()
+		}
+	})
+	defer setup.Stop()
 	c.connected.Store(true)
 	if err := c.h.Open(); err != nil {
 		return false, err
@@ -343,7 +364,10 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 			if ctx.Err() != nil {
 				conn.Leave(c.o.Namespace)
 			}
-			return true, err
+			if expired.Load() {
+				return false, fmt.Errorf("%w (%v)", ErrSetupTimeout, c.o.SetupTimeout)
+			}
+			return c.ready.Load(), err
 		}
 		if string(p.Namespace) != c.o.Namespace {
 			continue
@@ -351,7 +375,7 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 		if ctx.Err() != nil && p.Type == TypeEvent && c.o.GoodbyeAck != "" {
 			if name, _, err := SplitEvent(p.Data); err == nil && string(name) == c.o.GoodbyeAck {
 				conn.Leave(c.o.Namespace)
-				return true, ctx.Err()
+				return c.ready.Load(), ctx.Err()
 			}
 		}
 		if p.Type == TypeDisconnect {
@@ -361,7 +385,7 @@ func (c *Client) serve(ctx context.Context) (established bool, err error) {
 			if ctx.Err() == nil {
 				conn.Leave(c.o.Namespace)
 			}
-			return true, err
+			return c.ready.Load(), err
 		}
 	}
 }
