@@ -38,6 +38,19 @@ type Backend interface {
 	Control(a Action) error
 }
 
+// TextSender is an optional capability: a typed user message, answered like
+// speech. Check for it with a type assertion.
+type TextSender interface {
+	SendText(text string) error
+}
+
+// OnDemand is an optional capability: connect only between Dial and Hangup
+// (connection policy on_demand), as realtime.Client does.
+type OnDemand interface {
+	Dial()
+	Hangup()
+}
+
 // AudioSink receives reply audio on the reader goroutine: mono PCM16 at rate
 // Hz, valid only during the call. It must not block.
 type AudioSink func(replyID string, pcm []int16, rate int)
@@ -65,6 +78,7 @@ const (
 	Fatal                         // retrying soon will not help: Err, RetryIn (0: only on Redial)
 	SpeechStarted                 // the service heard the user start
 	SpeechStopped                 // and stop
+	Committed                     // the service closed the user's turn (its endpointing, or after EndTurn)
 	Transcript                    // Role, Text, Final, ReplyID (assistant)
 	ReplyStarted                  // a reply begins: ReplyID
 	ReplyDone                     // all of a reply's text and audio were sent: ReplyID
@@ -74,7 +88,7 @@ const (
 )
 
 var kindNames = [...]string{"", "connecting", "connected", "disconnected", "fatal",
-	"speech_started", "speech_stopped", "transcript", "reply_started", "reply_done",
+	"speech_started", "speech_stopped", "committed", "transcript", "reply_started", "reply_done",
 	"interrupted", "control_ack", "error"}
 
 func (k Kind) String() string {

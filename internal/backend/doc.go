@@ -28,6 +28,14 @@
 //	Control            nothing: the engine does the actions itself
 //	Events             the realtime events, as Event kinds
 //
+// Events against pipeline.RealtimeKind: Connecting, Connected, Disconnected,
+// Fatal, SpeechStarted, SpeechStopped and Committed are the same; Transcript
+// is RealtimeTranscript; ReplyStarted is RealtimeResponseCreated; ReplyDone is
+// RealtimeAudioDone followed by RealtimeResponseDone; Error is RealtimeError,
+// with the kind in the error (KindOf) instead of a code. Interrupted (the
+// service cut a reply) and ControlAck are new: the Realtime protocol reports
+// the first as a cancelled response.done and has no second.
+//
 // # Audio
 //
 // Up: mono PCM16 at [Backend.InputRate] (24 kHz for Realtime, 16 kHz for both

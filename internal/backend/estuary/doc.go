@@ -39,7 +39,8 @@
 // # Events
 //
 // stt_response maps to SpeechStarted (first result of a turn), Transcript
-// (interim and final) and SpeechStopped (final); bot_response to
+// (interim and final), then SpeechStopped and Committed (final); SendText
+// sends a typed message (text, textOnly false); bot_response to
 // ReplyStarted and assistant Transcript (pieces, then the is_final text as
 // the whole reply); ReplyDone follows the bot_voice chunk marked is_final
 // (servers that never mark one leave the end to the player running dry);

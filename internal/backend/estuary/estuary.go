@@ -360,6 +360,18 @@ func (c *Client) Interrupt(replyID string, heardMs int) error {
 	return c.emitCmd("client_interrupt", map[string]any{"message_id": id}, false)
 }
 
+// SendText implements backend.TextSender: a typed message, answered with
+// voice.
+func (c *Client) SendText(text string) error {
+	if !c.Connected() {
+		return backend.ErrNotConnected
+	}
+	// textOnly is camelCase on the wire.
+	return c.emitCmd("text", map[string]any{"text": text, "textOnly": false}, false)
+}
+
+var _ backend.TextSender = (*Client)(nil)
+
 // PlaybackDone implements backend.Backend: audio_playback_complete.
 func (c *Client) PlaybackDone(replyID string) error {
 	return c.emitCmd("audio_playback_complete", map[string]string{"message_id": replyID}, false)
@@ -577,6 +589,7 @@ func (c *Client) event(name string, arg []byte) error {
 		if s.IsFinal {
 			c.heard = false
 			c.emit(backend.Event{Kind: backend.SpeechStopped})
+			c.emit(backend.Event{Kind: backend.Committed})
 		}
 	case "bot_response":
 		var b botResponse

@@ -154,11 +154,11 @@ func TestPushToTalkTurn(t *testing.T) {
 			}
 		case e.Kind == backend.Transcript && e.Role == backend.Assistant && e.Final:
 			answer = e.Text
-		case e.Kind == backend.SpeechStarted, e.Kind == backend.SpeechStopped, e.Kind == backend.ReplyStarted:
+		case e.Kind == backend.SpeechStarted, e.Kind == backend.SpeechStopped, e.Kind == backend.Committed, e.Kind == backend.ReplyStarted:
 			order = append(order, e.Kind.String())
 		}
 	}
-	want := "speech_started interim final speech_stopped reply_started"
+	want := "speech_started interim final speech_stopped committed reply_started"
 	if strings.Join(order, " ") != want {
 		t.Errorf("events = %v, want %s", order, want)
 	}
@@ -403,5 +403,27 @@ func TestAllocs(t *testing.T) {
 		hd.Packet(p)
 	}); n != 0 {
 		t.Errorf("bot_voice chunk: %.1f allocations, want 0", n)
+	}
+}
+
+func TestSendText(t *testing.T) {
+	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
+	h.wait("connected", kind(backend.Connected))
+	if err := h.c.SendText("Hello"); err != nil {
+		t.Fatal(err)
+	}
+	evs := h.wait("reply done", kind(backend.ReplyDone))
+	var answer string
+	for _, e := range evs {
+		if e.Kind == backend.Transcript && e.Final {
+			answer = e.Text
+		}
+	}
+	if answer != "You said: Hello" || h.snk.total() != 16*400 {
+		t.Errorf("reply %q with %d samples, want \"You said: Hello\" and a 400 ms tone", answer, h.snk.total())
+	}
+	r := last(h.srv.Records())
+	if r.Event != "text" || string(r.Arg) != `{"text":"Hello","textOnly":false}` {
+		t.Errorf("sent %s %s", r.Event, r.Arg)
 	}
 }

@@ -42,7 +42,8 @@
 //
 // # Replies and interruption
 //
-// No ids travel on the wire, so the client numbers replies (selam-1, ...):
+// transcription maps to SpeechStarted (first of a turn), Transcript, then
+// SpeechStopped and Committed (final). No ids travel on the wire, so the client numbers replies (selam-1, ...):
 // a reply starts with the first response or audio_chunk after the user's
 // turn and ends at audio_end (ReplyDone). After Interrupt, audio is dropped
 // until the next transcription or response, since chunks already in flight

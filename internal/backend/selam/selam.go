@@ -601,6 +601,7 @@ func (c *Client) event(name string, arg []byte) error {
 		if m.IsFinal {
 			c.heard = false
 			c.emit(backend.Event{Kind: backend.SpeechStopped})
+			c.emit(backend.Event{Kind: backend.Committed})
 		}
 	case "response":
 		var m struct {

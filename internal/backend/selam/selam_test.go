@@ -172,11 +172,11 @@ func TestTurn(t *testing.T) {
 			}
 		case e.Kind == backend.Transcript && e.Role == backend.Assistant && e.Final:
 			answer = e.Text
-		case e.Kind == backend.SpeechStarted, e.Kind == backend.SpeechStopped, e.Kind == backend.ReplyStarted:
+		case e.Kind == backend.SpeechStarted, e.Kind == backend.SpeechStopped, e.Kind == backend.Committed, e.Kind == backend.ReplyStarted:
 			order = append(order, e.Kind.String())
 		}
 	}
-	if want := "speech_started interim final speech_stopped reply_started"; strings.Join(order, " ") != want {
+	if want := "speech_started interim final speech_stopped committed reply_started"; strings.Join(order, " ") != want {
 		t.Errorf("events = %v, want %s", order, want)
 	}
 	// 500 ms of speech and the 500 ms of quiet that ended it.
