@@ -117,7 +117,6 @@ type Client struct {
 	scratch     []byte
 	pcm         []int16
 	curMsg      string // message_id of the reply being received
-	dropMsg     string // interrupted message: its late chunks are dropped
 	textDone    bool
 	voiceDone   bool
 	heard       bool // a transcript of this turn was seen
@@ -129,6 +128,7 @@ type Client struct {
 	acks    map[int]pending
 	voiceOn bool
 	playing string // the reply Control(interrupt) stops
+	cutMsg  string // interrupted message: its late chunks are dropped
 }
 
 // New checks the options and returns a Client.
@@ -352,6 +352,7 @@ func (c *Client) Interrupt(replyID string, heardMs int) error {
 	if replyID == "" {
 		replyID = c.playing
 	}
+	c.cutMsg = replyID
 	c.mu.Unlock()
 	var id any
 	if replyID != "" {
@@ -407,9 +408,9 @@ func (h *handler) Closed(err error, retryIn time.Duration) {
 	c.mu.Lock()
 	c.stopAcksLocked()
 	c.voiceOn = false
-	c.playing = ""
+	c.playing, c.cutMsg = "", ""
 	c.mu.Unlock()
-	c.curMsg, c.dropMsg, c.heard = "", "", false
+	c.curMsg, c.heard = "", false
 	if c.ctx.Err() != nil {
 		return
 	}
@@ -451,7 +452,7 @@ func (c *Client) voice(arg []byte) {
 		return
 	}
 	id, _ := sio.Str(sio.Field(arg, "message_id"))
-	if len(id) > 0 && string(id) == c.dropMsg {
+	if c.cut(id) {
 		return
 	}
 	if len(id) > 0 && string(id) != c.curMsg {
@@ -488,12 +489,23 @@ func (c *Client) voice(arg []byte) {
 	}
 }
 
+// cut reports whether message id was interrupted (by the server or by
+// Interrupt): its late chunks are dropped.
+func (c *Client) cut(id []byte) bool {
+	if len(id) == 0 {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(id) == c.cutMsg
+}
+
 func (c *Client) newReply(id string) {
-	c.curMsg, c.dropMsg = id, ""
+	c.curMsg = id
 	c.textDone, c.voiceDone = false, false
 	c.heard = false
 	c.mu.Lock()
-	c.playing = id
+	c.playing, c.cutMsg = id, ""
 	c.mu.Unlock()
 	c.emit(backend.Event{Kind: backend.ReplyStarted, ReplyID: id})
 }
@@ -593,7 +605,7 @@ func (c *Client) event(name string, arg []byte) error {
 		}
 	case "bot_response":
 		var b botResponse
-		if !dec(&b) || (b.MessageID != "" && b.MessageID == c.dropMsg) {
+		if !dec(&b) || c.cut([]byte(b.MessageID)) {
 			return nil
 		}
 		if b.MessageID != "" && b.MessageID != c.curMsg {
@@ -610,7 +622,9 @@ func (c *Client) event(name string, arg []byte) error {
 		if id == "" {
 			id = c.curMsg
 		}
-		c.dropMsg = id
+		c.mu.Lock()
+		c.cutMsg = id
+		c.mu.Unlock()
 		c.emit(backend.Event{Kind: backend.Interrupted, ReplyID: id})
 	case "error":
 		var e errorMsg
