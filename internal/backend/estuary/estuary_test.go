@@ -436,3 +436,47 @@ func TestSendText(t *testing.T) {
 		t.Errorf("sent %s %s", r.Event, r.Arg)
 	}
 }
+
+// lockedBuf is a Record writer the test may read while the server writes.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b = append(l.b, p...)
+	return len(p), nil
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.b)
+}
+
+func TestRecordLines(t *testing.T) {
+	rec := &lockedBuf{}
+	h := start(t, estuarytest.Options{Record: rec}, Options{PushToTalk: true})
+	h.wait("connected", kind(backend.Connected))
+	h.c.StartTurn()
+	h.send(speech(100))
+	h.c.EndTurn()
+	h.wait("reply done", kind(backend.ReplyDone))
+	lines := strings.Split(strings.TrimSpace(rec.String()), "\n")
+	want := []string{
+		`{"event":"connect","arg":{"api_key":"est_good",`,
+		`{"event":"start_voice","arg":{"turn_mode":"push_to_talk"}}`,
+		`{"event":"stream_audio","arg":{"audio_bytes":3200}}`,
+		`{"event":"stop_voice"}`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("record = %q, want %d lines", lines, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("record line %d = %s, want %s...", i, lines[i], w)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -18,6 +19,9 @@ const nsp = "/sdk"
 
 // Options configure a Server.
 type Options struct {
+	// Record, if set, gets each received event as a JSON line
+	// {"event":...,"arg":...} as it arrives (voiced-sim --record).
+	Record io.Writer
 	// APIKey is the key accepted; empty accepts any non-empty key.
 	APIKey string
 	// AuthFailure is how a bad auth object is refused: "connect_error"
@@ -145,6 +149,13 @@ func (s *Server) record(ev string, arg []byte, id int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.records = append(s.records, Record{Event: ev, Arg: append(json.RawMessage(nil), arg...), AckID: id})
+	if s.o.Record != nil {
+		line, _ := json.Marshal(struct {
+			Event string          `json:"event"`
+			Arg   json.RawMessage `json:"arg,omitempty"`
+		}{ev, s.records[len(s.records)-1].Arg})
+		s.o.Record.Write(append(line, '\n'))
+	}
 }
 
 // session is one client connection.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"sync"
@@ -24,6 +25,9 @@ var ErrorTypes = []string{"authentication_error", "authorization_error", "valida
 
 // Options configure a Server.
 type Options struct {
+	// Record, if set, gets each received event as a JSON line
+	// {"event":...,"arg":...} as it arrives (voiced-sim --record).
+	Record io.Writer
 	APIKey string // accepted key; empty accepts any non-empty key
 	Token  string // required JWT when set
 	// AuthFailure is "connect_error" (default) or "error_event".
@@ -167,6 +171,13 @@ func (s *Server) record(ev string, arg []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.records = append(s.records, Record{Event: ev, Arg: append(json.RawMessage(nil), arg...)})
+	if s.o.Record != nil {
+		line, _ := json.Marshal(struct {
+			Event string          `json:"event"`
+			Arg   json.RawMessage `json:"arg,omitempty"`
+		}{ev, s.records[len(s.records)-1].Arg})
+		s.o.Record.Write(append(line, '\n'))
+	}
 }
 
 type session struct {
