@@ -28,8 +28,9 @@ type Backend interface {
 	// the reply.
 	EndTurn() error
 	// Interrupt stops the reply replyID (barge-in): the server stops
-	// generating, and where the protocol can, forgets what was not heard
-	// (heardMs of it were played).
+	// generating, and where the protocol can (Realtime's truncate), forgets
+	// what was not heard: heardMs of it were played; negative when unknown
+	// (cancel without truncating).
 	Interrupt(replyID string, heardMs int) error
 	// PlaybackDone says the speaker has really played all of replyID.
 	PlaybackDone(replyID string) error
@@ -42,6 +43,13 @@ type Backend interface {
 // speech. Check for it with a type assertion.
 type TextSender interface {
 	SendText(text string) error
+}
+
+// TimedAppender is an optional capability: AppendAudioAt also carries when
+// the newest sample was captured (unix nanoseconds), for the uplink latency
+// metric, as realtime.Client does.
+type TimedAppender interface {
+	AppendAudioAt(pcm []int16, captured int64) error
 }
 
 // OnDemand is an optional capability: connect only between Dial and Hangup
