@@ -112,6 +112,7 @@ func Dial(ctx context.Context, d *websocket.Dialer, base, path string, query url
 	}
 	c := &Conn{ws: ws}
 	c.ws.SetPingHandler(c.answerPing)
+	c.ws.SetCloseHandler(c.answerClose)
 	if dl, ok := ctx.Deadline(); ok {
 		ws.SetReadDeadline(dl)
 	} else {
@@ -467,6 +468,18 @@ func (c *Conn) answerPing(data string) error {
 func (c *Conn) Linger(d time.Duration) {
 	c.idle.Store(int64(d))
 	c.ws.SetReadDeadline(time.Now().Add(d))
+}
+
+// answerClose echoes a server's close frame through the frame writer (the
+// default handler would write it past the lock, maybe into a data frame).
+func (c *Conn) answerClose(code int, text string) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr == nil {
+		c.writeFrameLocked(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""))
+		c.werr = errors.New("sio: closed by the peer")
+	}
+	return nil
 }
 
 // Close closes the WebSocket without a goodbye; see [Conn.Leave].

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
 )
 
 func TestParsePacket(t *testing.T) {
@@ -288,4 +290,27 @@ func FuzzField(f *testing.F) {
 			t.Fatalf("Field(%s, %q) = %s, want nil", obj, key, got)
 		}
 	})
+}
+
+func TestCloseFrameEchoed(t *testing.T) {
+	c, s := pair(t, "/sdk", false)
+	go func() {
+		for {
+			if _, err := c.Read(); err != nil {
+				return
+			}
+		}
+	}()
+	msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "restart")
+	if err := s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Read()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Errorf("server read %v, want the client's echo of close 1001", err)
+	}
+	if err := c.WriteRaw([]byte("42[\"x\"]")); err == nil {
+		t.Error("client write after close = nil, want an error")
+	}
 }
