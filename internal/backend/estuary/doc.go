@@ -19,11 +19,13 @@
 // endpointing ends turns; EndTurn does nothing. Push-to-talk (Options.PushToTalk):
 // StartTurn sends start_voice {turn_mode:"push_to_talk"} with an ack id,
 // EndTurn sends stop_voice with an ack id; a missing ack after AckTimeout
-// (10 s, as the TypeScript SDK) or a voice_error drops the link. Audio
-// appended after StartTurn follows start_voice on the same socket, in order;
-// unlike the TypeScript SDK the client does not hold it until the ack, so the
-// pre-roll is not lost (a choice: the server is python-socketio, which
-// handles one client's events in order).
+// (10 s, as the TypeScript SDK) drops the link, and a voice_error fails the
+// pending command (an Error event). Audio appended between StartTurn and
+// start_voice's ack is held (up to 3 s, preallocated) and sent when the ack
+// comes, then stop_voice if EndTurn came meanwhile: the server is
+// python-socketio, which may run a client's event handlers concurrently, so
+// audio sent before speech-to-text is open could be lost; holding it keeps
+// the pre-roll without that risk.
 //
 // # Audio
 //

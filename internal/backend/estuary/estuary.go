@@ -26,6 +26,9 @@ const Namespace = "/sdk"
 // InputRate is the microphone rate the service's speech-to-text expects.
 const InputRate = 16000
 
+// holdSamples bounds the audio held until start_voice is acknowledged (3 s).
+const holdSamples = 3 * InputRate
+
 // Options configure a Client.
 type Options struct {
 	URL         string // default DefaultURL
@@ -110,8 +113,14 @@ type Client struct {
 	dropped, received atomic.Uint64
 	live              atomic.Bool // session_info seen on this link
 
-	// Owned by the caller of AppendAudio (one goroutine).
+	// Push-to-talk holds audio between StartTurn and start_voice's ack:
+	// python-socketio may run a client's handlers concurrently, so audio
+	// sent before speech-to-text is open could be lost.
+	upMu      sync.Mutex // guards following fields
 	upScratch []byte
+	holding   bool    // waiting for start_voice's ack
+	pend      []int16 // audio held meanwhile, at most holdSamples
+	endLater  bool    // EndTurn came while holding
 
 	// Owned by the reader (Handler methods).
 	scratch     []byte
@@ -277,6 +286,7 @@ func (c *Client) ackTimeout(id int) {
 	if !ok {
 		return
 	}
+	c.release(false)
 	c.log.Warn("estuary: no ack; reconnecting", "command", p.name)
 	c.emitAsync(backend.Event{Kind: backend.Error, Err: &Error{Event: "ack_timeout", Message: p.name, kind: backend.KindSession}})
 	c.sc.Drop()
@@ -303,7 +313,18 @@ func (c *Client) StartTurn() error {
 		return backend.ErrNotConnected
 	}
 	if c.o.PushToTalk {
-		return c.emitCmd("start_voice", map[string]string{"turn_mode": "push_to_talk"}, true)
+		c.upMu.Lock()
+		c.holding, c.endLater = true, false
+		if c.pend == nil {
+			c.pend = make([]int16, 0, holdSamples)
+		}
+		c.pend = c.pend[:0]
+		c.upMu.Unlock()
+		err := c.emitCmd("start_voice", map[string]string{"turn_mode": "push_to_talk"}, true)
+		if err != nil {
+			c.release(false)
+		}
+		return err
 	}
 	c.mu.Lock()
 	on := c.voiceOn
@@ -320,7 +341,39 @@ func (c *Client) EndTurn() error {
 	if !c.o.PushToTalk {
 		return nil
 	}
+	c.upMu.Lock()
+	if c.holding { // stop_voice follows the held audio
+		c.endLater = true
+		c.upMu.Unlock()
+		return nil
+	}
+	c.upMu.Unlock()
 	return c.emitCmd("stop_voice", nil, true)
+}
+
+// release ends the hold: on start_voice's ack (send true) the held audio
+// goes out, then stop_voice if EndTurn came meanwhile; on a failure it is
+// dropped.
+func (c *Client) release(send bool) {
+	c.upMu.Lock()
+	if !c.holding {
+		c.upMu.Unlock()
+		return
+	}
+	c.holding = false
+	end := c.endLater
+	if send {
+		for i := 0; i < len(c.pend); i += InputRate / 10 {
+			c.appendLocked(c.pend[i:min(i+InputRate/10, len(c.pend))])
+		}
+	}
+	c.pend = c.pend[:0]
+	c.upMu.Unlock()
+	if send && end {
+		if err := c.emitCmd("stop_voice", nil, true); err != nil {
+			c.log.Warn("estuary: stop_voice not sent", "err", err)
+		}
+	}
 }
 
 // AppendAudio implements backend.Backend. Call it from one goroutine.
@@ -329,6 +382,22 @@ func (c *Client) AppendAudio(pcm []int16) error {
 		c.dropped.Add(1)
 		return backend.ErrNotConnected
 	}
+	c.upMu.Lock()
+	defer c.upMu.Unlock()
+	if c.holding {
+		n := min(len(pcm), cap(c.pend)-len(c.pend))
+		c.pend = append(c.pend, pcm[:n]...)
+		if n < len(pcm) {
+			c.dropped.Add(1)
+			return backend.ErrDropped
+		}
+		return nil
+	}
+	return c.appendLocked(pcm)
+}
+
+// appendLocked frames pcm as stream_audio into a free buffer and queues it.
+func (c *Client) appendLocked(pcm []int16) error {
 	b := c.sc.AudioBuf()
 	if b == nil {
 		c.dropped.Add(1)
@@ -405,6 +474,7 @@ func (h *handler) Open() error { return nil } // the auth object went with CONNE
 func (h *handler) Closed(err error, retryIn time.Duration) {
 	c := (*Client)(h)
 	c.live.Store(false)
+	c.release(false)
 	c.mu.Lock()
 	c.stopAcksLocked()
 	c.voiceOn = false
@@ -427,8 +497,12 @@ func (h *handler) Packet(p sio.Packet) error {
 	switch p.Type {
 	case sio.TypeAck:
 		c.mu.Lock()
+		name := c.acks[p.ID].name
 		c.dropAckLocked(p.ID)
 		c.mu.Unlock()
+		if name == "start_voice" {
+			c.release(true)
+		}
 		return nil
 	case sio.TypeEvent:
 	default:
@@ -587,6 +661,7 @@ func (c *Client) event(name string, arg []byte) error {
 		c.mu.Lock()
 		c.stopAcksLocked() // the command it answers has failed
 		c.mu.Unlock()
+		c.release(false)
 		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text(), kind: backend.KindAudio}})
 	case "stt_response":
 		var s sttResponse

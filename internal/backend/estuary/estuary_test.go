@@ -480,3 +480,36 @@ func TestRecordLines(t *testing.T) {
 		}
 	}
 }
+
+// TestPushToTalkHoldsAudioUntilAck: the fake opens speech-to-text 150 ms
+// after start_voice, beside its reader; audio sent before the ack would be
+// lost, so the client holds it and nothing is ignored.
+func TestPushToTalkHoldsAudioUntilAck(t *testing.T) {
+	h := start(t, estuarytest.Options{StartDelay: 150 * time.Millisecond}, Options{PushToTalk: true})
+	h.wait("connected", kind(backend.Connected))
+	if err := h.c.StartTurn(); err != nil {
+		t.Fatal(err)
+	}
+	h.send(speech(300)) // at once: the pre-roll and the first words
+	if err := h.c.EndTurn(); err != nil {
+		t.Fatal(err)
+	}
+	evs := h.wait("reply done", kind(backend.ReplyDone))
+	for _, e := range evs {
+		if e.Kind == backend.Transcript && e.Role == backend.User && e.Final && e.Text != "I spoke for 300 milliseconds" {
+			t.Errorf("final transcript %q, want all 300 ms heard", e.Text)
+		}
+	}
+	var order []string
+	for _, r := range h.srv.Records() {
+		if strings.Contains(string(r.Arg), "ignored") {
+			t.Errorf("audio lost: %s", r.Arg)
+		}
+		if r.Event != "connect" && (len(order) == 0 || order[len(order)-1] != r.Event) {
+			order = append(order, r.Event)
+		}
+	}
+	if want := "start_voice stream_audio stop_voice"; strings.Join(order, " ") != want {
+		t.Errorf("server saw %v, want %s", order, want)
+	}
+}

@@ -32,8 +32,13 @@ type Options struct {
 	PingTimeout  time.Duration // default 20 s
 	ChunkMs      int           // bot_voice chunk length (default 200)
 	// Pace sends reply chunks at real time instead of at once.
-	Pace        bool
-	SilenceMs   int // quiet after speech that ends a continuous turn (default 500)
+	Pace      bool
+	SilenceMs int // quiet after speech that ends a continuous turn (default 500)
+	// StartDelay is how long opening speech-to-text takes: start_voice is
+	// handled beside the reader, as python-socketio's concurrent handlers
+	// do, and audio that arrives before it is open is lost (recorded with
+	// "ignored":true).
+	StartDelay  time.Duration
 	SpeechLevel int // RMS above which audio is speech (default 500)
 }
 
@@ -306,12 +311,24 @@ func (ss *session) packet(p sio.Packet) bool {
 			TurnMode string `json:"turn_mode"`
 		}
 		json.Unmarshal(arg, &a)
-		ss.mu.Lock()
-		ss.voice, ss.ptt = true, a.TurnMode == "push_to_talk"
-		ss.turn, ss.speaking, ss.quietMs = ss.turn[:0], false, 0
-		ss.mu.Unlock()
-		ss.emit("voice_started", nil)
-		ack()
+		open := func() {
+			ss.mu.Lock()
+			ss.voice, ss.ptt = true, a.TurnMode == "push_to_talk"
+			ss.turn, ss.speaking, ss.quietMs = ss.turn[:0], false, 0
+			ss.mu.Unlock()
+			ss.emit("voice_started", nil)
+			ack()
+		}
+		if ss.s.o.StartDelay <= 0 {
+			open()
+			break
+		}
+		ss.wg.Add(1)
+		go func() {
+			defer ss.wg.Done()
+			time.Sleep(ss.s.o.StartDelay)
+			open()
+		}()
 	case "stop_voice":
 		ss.mu.Lock()
 		ptt := ss.ptt && ss.voice
@@ -393,7 +410,6 @@ func (ss *session) audio(arg []byte) {
 		ss.emit("error", map[string]string{"message": "stream_audio: audio is not base64 PCM16"})
 		return
 	}
-	ss.s.record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d}`, len(pcmBytes)), -1)
 	pcm := make([]int16, len(pcmBytes)/2)
 	for i := range pcm {
 		pcm[i] = int16(binary.LittleEndian.Uint16(pcmBytes[2*i:]))
@@ -401,8 +417,11 @@ func (ss *session) audio(arg []byte) {
 	ss.mu.Lock()
 	if !ss.ok || !ss.voice {
 		ss.mu.Unlock()
-		return // audio without start_voice is ignored, as STT is closed
+		// Audio without an open speech-to-text is lost.
+		ss.s.record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d,"ignored":true}`, len(pcmBytes)), -1)
+		return
 	}
+	ss.s.record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d}`, len(pcmBytes)), -1)
 	if len(ss.turn) < 30*16000 {
 		ss.turn = append(ss.turn, pcm...)
 	}
