@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/race"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -231,7 +232,7 @@ func TestFileErrors(t *testing.T) {
 }
 
 func TestFileTransferAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	path := writeWAV(t, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2}, make([]byte, 1<<20))

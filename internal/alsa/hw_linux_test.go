@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 func TestNegotiate(t *testing.T) {
@@ -454,7 +456,7 @@ func TestDelayDropPause(t *testing.T) {
 }
 
 func TestTransferAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	rp, _, _ := openFake(t, Capture, Config{Rate: 16000, PeriodMs: 20})

@@ -17,9 +17,9 @@ import (
 
 	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/httpapi"
-	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/sdnotify"
 	"github.com/voiced-project/voiced/internal/version"
 )
@@ -356,17 +356,17 @@ func (d *Daemon) statusLine() string {
 
 // onEngineEvent is every engine event: to HTTP subscribers, the log, systemd, the
 // metrics and the --turns counter.
-func (d *Daemon) onEngineEvent(ev pipeline.Event) {
+func (d *Daemon) onEngineEvent(ev engine.Event) {
 	kind := ev.Kind.String()
 	d.hub.publish(httpapi.Event{Type: kind, Engine: ev})
 	d.metrics.onEvent(ev)
 	switch ev.Kind {
-	case pipeline.EventState:
+	case engine.EventState:
 		d.notify.Status(d.statusLine())
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "state %-12s %s\n", ev.State, ev.Reason)
 		}
-		if ev.Prev == pipeline.StateSpeaking && ev.State != pipeline.StateSpeaking {
+		if ev.Prev == engine.StateSpeaking && ev.State != engine.StateSpeaking {
 			// A reply ended: played to its end or interrupted. --turns waits for replies
 			// played to the end, so the speaker's WAV holds the whole answer.
 			d.mu.Lock()
@@ -377,7 +377,7 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 				d.doneOnce.Do(func() { close(d.done) })
 			}
 		}
-	case pipeline.EventTranscript:
+	case engine.EventTranscript:
 		if ev.Final {
 			if d.cfg.Log.Transcripts {
 				d.log.Info("transcript", "role", ev.Role.String(), "text", ev.Text)
@@ -386,7 +386,7 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 				fmt.Fprintf(d.opts.EventLog, "%-9s %q\n", ev.Role.String()+":", ev.Text)
 			}
 		}
-	case pipeline.EventError:
+	case engine.EventError:
 		d.log.Warn("conversation error", "code", ev.Code, "message", ev.Message)
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "error     %s: %s\n", ev.Code, ev.Message)
@@ -467,11 +467,11 @@ func (d *Daemon) Devices() any {
 
 // Control is POST /v1/control.
 func (d *Daemon) Control(ctx context.Context, action string) error {
-	a, err := pipeline.ParseAction(action)
+	a, err := engine.ParseAction(action)
 	if err != nil {
 		return httpapi.ErrUnknownAction
 	}
-	if a == pipeline.ActionPTTStop {
+	if a == engine.ActionPTTStop {
 		d.metrics.released()
 	}
 	d.mu.Lock()
@@ -485,7 +485,7 @@ func (d *Daemon) Control(ctx context.Context, action string) error {
 		return &httpapi.ControlError{Action: action, Reason: reason}
 	}
 	err = rt.engine.Control(ctx, a)
-	var refused *pipeline.RefusedError
+	var refused *engine.RefusedError
 	if errors.As(err, &refused) {
 		return &httpapi.ControlError{Action: action, Reason: refused.Error()}
 	}

@@ -14,9 +14,12 @@ import (
 
 	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/realtime"
+	"github.com/voiced-project/voiced/internal/vad"
 )
 
 var errNoKey = errors.New("no API key: set realtime.api_key_file in /etc/voiced/voiced.yaml (then systemctl reload voiced) or VOICED_API_KEY in /etc/default/voiced (then systemctl restart voiced)")
@@ -41,13 +44,13 @@ type runtime struct {
 	capDev, playDev *alsa.PCM
 	led             *gpio.LED // the daemon's; nil without one
 	mic             micDevice // capDev, or capDev made endless for a file
-	ring            *pipeline.Ring
-	vad             *pipeline.VAD
+	ring            *dsp.Ring
+	vad             *vad.Detector
 	capture         *pipeline.Capture
 	uplink          *pipeline.Uplink
 	playback        *pipeline.Playback
 	client          *realtime.Client
-	engine          *pipeline.Engine
+	engine          *engine.Engine
 
 	mu       sync.Mutex // guards following fields
 	lastItem string
@@ -71,32 +74,32 @@ func openAudio(c config.Config, d *Daemon) (capDev, playDev *alsa.PCM, err error
 }
 
 // PipelineFormat is the pipeline's description of a device (or file) format.
-func PipelineFormat(f alsa.Format, channels, rate int) (pipeline.Format, error) {
-	enc, ok := map[alsa.Format]pipeline.Encoding{
-		alsa.S16LE: pipeline.S16LE, alsa.S24LE: pipeline.S24LE, alsa.S24_3LE: pipeline.S24_3LE, alsa.S32LE: pipeline.S32LE,
+func PipelineFormat(f alsa.Format, channels, rate int) (dsp.Format, error) {
+	enc, ok := map[alsa.Format]dsp.Encoding{
+		alsa.S16LE: dsp.S16LE, alsa.S24LE: dsp.S24LE, alsa.S24_3LE: dsp.S24_3LE, alsa.S32LE: dsp.S32LE,
 	}[f]
 	if !ok {
-		return pipeline.Format{}, fmt.Errorf("sample format %v is not supported", f)
+		return dsp.Format{}, fmt.Errorf("sample format %v is not supported", f)
 	}
-	return pipeline.Format{Encoding: enc, Channels: channels, Rate: rate}, nil
+	return dsp.Format{Encoding: enc, Channels: channels, Rate: rate}, nil
 }
 
-func pipelineFormat(p alsa.Params) (pipeline.Format, error) {
+func pipelineFormat(p alsa.Params) (dsp.Format, error) {
 	return PipelineFormat(p.Format, p.Channels, p.Rate)
 }
 
 // engineOptions maps the config onto the engine's behaviour.
-func engineOptions(c config.Config) (pipeline.Options, error) {
-	mode, err := pipeline.ParseMode(c.Mode)
+func engineOptions(c config.Config) (engine.Options, error) {
+	mode, err := engine.ParseMode(c.Mode)
 	if err != nil {
-		return pipeline.Options{}, err
+		return engine.Options{}, err
 	}
-	te, err := pipeline.ParseTurnEnd(c.Realtime.TurnDetection.Type)
+	te, err := engine.ParseTurnEnd(c.Realtime.TurnDetection.Type)
 	if err != nil {
-		return pipeline.Options{}, err
+		return engine.Options{}, err
 	}
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
-	return pipeline.Options{
+	return engine.Options{
 		Mode:          mode,
 		TurnEnd:       te,
 		VoiceBargeIn:  c.BargeIn.Voice,
@@ -216,11 +219,11 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		"microphone", c.Audio.Capture.Device, "granted", rt.capDev.Params().String(),
 		"speaker", c.Audio.Playback.Device, "granted_speaker", rt.playDev.Params().String())
 
-	rt.vad, err = pipeline.NewVAD(pipeline.VADConfig{SampleRate: pipeline.CaptureRate, Sensitivity: c.VAD.Sensitivity})
+	rt.vad, err = vad.New(vad.Config{SampleRate: pipeline.CaptureRate, Sensitivity: c.VAD.Sensitivity})
 	if err != nil {
 		return nil, err
 	}
-	ep, err := pipeline.NewEndpointer(pipeline.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
+	ep, err := vad.NewEndpointer(vad.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +256,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	}
 	// Five seconds of speech may wait for the socket (dialling on demand, a reconnect)
 	// before the oldest is dropped.
-	rt.ring, err = pipeline.NewRing(5*pipeline.CaptureRate, pipeline.RingOverwrite)
+	rt.ring, err = dsp.NewRing(5*pipeline.CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +269,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if err != nil {
 		return nil, err
 	}
-	ec := pipeline.EngineConfig{
+	ec := engine.Config{
 		Options:   opts,
 		Conn:      rt.client,
 		Gate:      gate,
@@ -284,11 +287,11 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if co.OnDemand {
 		ec.Connector = rt.client
 	}
-	rt.engine, err = pipeline.NewEngine(ec)
+	rt.engine, err = engine.New(ec)
 	if err != nil {
 		return nil, err
 	}
-	channel := pipeline.MixChannels
+	channel := dsp.MixChannels
 	if cc := c.Audio.Capture.Channel; cc != "mix" {
 		channel, _ = strconv.Atoi(cc) // validated
 	}
@@ -319,7 +322,7 @@ func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	}
 	rt.mu.Unlock()
 	if first {
-		rt.engine.HandleRealtime(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: itemID})
+		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: itemID})
 	}
 }
 
@@ -327,25 +330,25 @@ func (rt *runtime) onAudio(itemID string, pcm []int16) {
 // by design, and the mapping names each one so a reordering cannot go unnoticed.
 type ledAdapter struct{ led *gpio.LED }
 
-var ledPatterns = map[pipeline.LEDPattern]gpio.Pattern{
-	pipeline.LEDOff:          gpio.Off,
-	pipeline.LEDConnecting:   gpio.Connecting,
-	pipeline.LEDConnected:    gpio.Connected,
-	pipeline.LEDListening:    gpio.Listening,
-	pipeline.LEDProcessing:   gpio.Processing,
-	pipeline.LEDSpeaking:     gpio.Speaking,
-	pipeline.LEDDisconnected: gpio.Disconnected,
-	pipeline.LEDMuted:        gpio.Muted,
-	pipeline.LEDError:        gpio.Error,
+var ledPatterns = map[engine.LEDPattern]gpio.Pattern{
+	engine.LEDOff:          gpio.Off,
+	engine.LEDConnecting:   gpio.Connecting,
+	engine.LEDConnected:    gpio.Connected,
+	engine.LEDListening:    gpio.Listening,
+	engine.LEDProcessing:   gpio.Processing,
+	engine.LEDSpeaking:     gpio.Speaking,
+	engine.LEDDisconnected: gpio.Disconnected,
+	engine.LEDMuted:        gpio.Muted,
+	engine.LEDError:        gpio.Error,
 }
 
-func (a ledAdapter) SetPattern(p pipeline.LEDPattern) { a.led.SetPattern(ledPatterns[p]) }
+func (a ledAdapter) SetPattern(p engine.LEDPattern) { a.led.SetPattern(ledPatterns[p]) }
 
-var buttonEvents = map[gpio.EventKind]pipeline.ButtonEvent{
-	gpio.Press:       pipeline.ButtonPress,
-	gpio.Release:     pipeline.ButtonRelease,
-	gpio.LongPress:   pipeline.ButtonLongPress,
-	gpio.DoublePress: pipeline.ButtonDoublePress,
+var buttonEvents = map[gpio.EventKind]engine.ButtonEvent{
+	gpio.Press:       engine.ButtonPress,
+	gpio.Release:     engine.ButtonRelease,
+	gpio.LongPress:   engine.ButtonLongPress,
+	gpio.DoublePress: engine.ButtonDoublePress,
 }
 
 // run starts every part and waits. The first part to fail stops the others.
@@ -368,7 +371,7 @@ func (rt *runtime) run(ctx context.Context) error {
 	start("engine events", func(ctx context.Context) error { return rt.forwardEngine(ctx, events) })
 	if rt.secrets.APIKey == "" && rt.cfg.Realtime.Profile != "custom" {
 		// Dialling without a key only collects refusals: stay IDLE and say what is missing.
-		rt.engine.HandleRealtime(pipeline.RealtimeEvent{Kind: pipeline.RealtimeFatal, Err: errNoKey})
+		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeFatal, Err: errNoKey})
 	} else {
 		start("realtime", rt.client.Run)
 		start("realtime events", rt.forwardRealtime)
@@ -457,7 +460,7 @@ func (rt *runtime) noteRealtime(ev realtime.Event) {
 
 // forwardEngine publishes the engine's events to HTTP subscribers, the log, systemd and
 // the turn counter.
-func (rt *runtime) forwardEngine(ctx context.Context, events <-chan pipeline.Event) error {
+func (rt *runtime) forwardEngine(ctx context.Context, events <-chan engine.Event) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -603,7 +606,7 @@ type deviceStatus struct {
 }
 
 type runtimeStatus struct {
-	Engine     pipeline.Status
+	Engine     engine.Status
 	Microphone deviceStatus
 	Speaker    deviceStatus
 	Realtime   realtime.Stats
