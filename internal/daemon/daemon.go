@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/alsa"
+	"github.com/voiced-project/voiced/internal/clock"
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
@@ -53,7 +54,12 @@ type Daemon struct {
 	metrics *daemonMetrics
 	started time.Time
 
-	gpio    gpioParts     // superviseRuntime's goroutine only, but for Status
+	gpio gpioParts // superviseRuntime's goroutine only, but for Status
+
+	// What superviseRuntime waits with and builds with; tests replace them.
+	clock   supervisorClock
+	backoff backoff
+	build   func(ctx context.Context, c config.Config, s config.Secrets) (*runtime, error)
 	restart chan struct{} // 1-buffered: rebuild the runtime with the config in force
 	done    chan struct{} // closed when --turns is reached
 
@@ -83,6 +89,11 @@ func New(o Options) *Daemon {
 		done:    make(chan struct{}),
 		cfg:     o.Config,
 		started: time.Now(),
+		clock:   &clock.Real{},
+		backoff: backoff{Min: time.Second, Max: 30 * time.Second},
+	}
+	d.build = func(ctx context.Context, c config.Config, s config.Secrets) (*runtime, error) {
+		return build(ctx, c, s, d)
 	}
 	d.notify = sdnotify.New(o.Log)
 	d.metrics = newDaemonMetrics(d)
@@ -161,11 +172,26 @@ loop:
 	return err
 }
 
+// supervisorClock is the time source of superviseRuntime (clock.Real,
+// clocktest.Clock).
+type supervisorClock interface {
+	After(d time.Duration) <-chan time.Time
+}
+
+// backoff is the wait before building again after a failure: Min after the first,
+// doubling with each failure in a row up to Max.
+type backoff struct {
+	Min, Max time.Duration
+}
+
+// next is the wait after cur.
+func (b backoff) next(cur time.Duration) time.Duration { return min(cur*2, b.Max) }
+
 // superviseRuntime builds the runtime, runs it, and builds it again after a config
 // change that cannot be applied live, or with backoff after a failure (a missing
 // device), until ctx ends.
 func (d *Daemon) superviseRuntime(ctx context.Context) {
-	backoff := time.Second
+	wait := d.backoff.Min
 	ready := false
 	defer d.closeGPIO()
 	for ctx.Err() == nil {
@@ -173,7 +199,7 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 		cfg, secrets := d.cfg.Clone(), d.secrets
 		d.mu.Unlock()
 		d.ensureGPIO(cfg.GPIO)
-		rt, err := build(ctx, cfg, secrets, d)
+		rt, err := d.build(ctx, cfg, secrets)
 		if err == nil {
 			d.setProblem("")
 			d.mu.Lock()
@@ -188,19 +214,19 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 		if err != nil {
 			d.setProblem(err.Error())
 			d.showError()
-			d.log.Error("cannot start the audio pipeline; retrying", "err", err, "retry_in", backoff)
+			d.log.Error("cannot start the audio pipeline; retrying", "err", err, "retry_in", wait)
 			d.hub.publish(httpapi.Event{Type: "error", Data: map[string]string{"code": "startup", "message": err.Error()}})
 			d.notify.Status("waiting: " + err.Error())
 			select {
 			case <-ctx.Done():
 				return
 			case <-d.restart:
-			case <-time.After(backoff):
+			case <-d.clock.After(wait):
 			}
-			backoff = min(backoff*2, 30*time.Second)
+			wait = d.backoff.next(wait)
 			continue
 		}
-		backoff = time.Second
+		wait = d.backoff.Min
 		d.notify.Status(d.statusLine())
 
 		rctx, cancel := context.WithCancel(ctx)
@@ -225,7 +251,7 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.log.Error("audio pipeline stopped; restarting it", "err", err)
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-d.clock.After(d.backoff.Min):
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/clock"
 )
 
 // realtimeConn is the send side of the realtime client as the engine uses it.
@@ -65,29 +67,12 @@ type indicator interface{ SetPattern(p LEDPattern) }
 // earconPlayer plays short tones mixed into playback.
 type earconPlayer interface{ PlayEarcon(c Cue) }
 
-// Clock is the time source of the engine, injectable for tests.
+// Clock is the time source of the engine, injectable for tests (clocktest.Clock).
 type Clock interface {
 	Now() time.Time
 	// AfterFunc calls f in its own goroutine after d.
-	AfterFunc(d time.Duration, f func()) Timer
+	AfterFunc(d time.Duration, f func()) clock.Timer
 }
-
-// Timer is a pending AfterFunc call.
-type Timer interface {
-	// Stop prevents the call; it reports false if the call already happened.
-	Stop() bool
-	// Reset schedules the call again, d from now, as time.Timer.Reset does.
-	Reset(d time.Duration) bool
-}
-
-// SystemClock is the real Clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// AfterFunc wraps time.AfterFunc.
-func (SystemClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
 
 // EngineConfig is what NewEngine needs. Conn, Gate and Player are required;
 // Connector, LED, Earcons, VAD, Heartbeat and Logger may be nil.
@@ -104,7 +89,7 @@ type Config struct {
 	VAD       echoGuard
 	LED       indicator
 	Earcons   earconPlayer
-	Clock     Clock // nil: SystemClock
+	Clock     Clock // nil: the system clock
 
 	// Heartbeat is called from the engine loop every HeartbeatInterval (0: default); a
 	// hung engine stops calling it (systemd watchdog).
@@ -284,7 +269,7 @@ const (
 )
 
 type timerSlot struct {
-	t     Timer
+	t     clock.Timer
 	cell  *timerCell // what t's call posts
 	gen   uint64     // generation of the latest arm or disarm
 	spent bool       // t's call has happened and been handled, or t was stopped
@@ -318,7 +303,7 @@ func New(c Config) (*Engine, error) {
 		return nil, fmt.Errorf("pipeline: engine config: %w", errors.Join(errs...))
 	}
 	if c.Clock == nil {
-		c.Clock = SystemClock{}
+		c.Clock = &clock.Real{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/engine/enginetest"
 	"github.com/voiced-project/voiced/internal/race"
@@ -96,7 +97,7 @@ func idleEngine(t *testing.T) *engine.Engine {
 	t.Helper()
 	log := &enginetest.Log{}
 	e, err := engine.New(engine.Config{Conn: &enginetest.Conn{Log: log}, Gate: nopGate{},
-		Player: &enginetest.Player{Log: log}, Clock: enginetest.NewClock(epoch)})
+		Player: &enginetest.Player{Log: log}, Clock: clocktest.NewClock(epoch)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func idleEngine(t *testing.T) *engine.Engine {
 
 func TestSubscriptionsCloseWithRun(t *testing.T) {
 	e, err := engine.New(engine.Config{Conn: &enginetest.Conn{Log: &enginetest.Log{}}, Gate: nopGate{},
-		Player: &enginetest.Player{Log: &enginetest.Log{}}, Clock: enginetest.NewClock(epoch)})
+		Player: &enginetest.Player{Log: &enginetest.Log{}}, Clock: clocktest.NewClock(epoch)})
 	if err != nil {
 		t.Fatal(err)
 	}

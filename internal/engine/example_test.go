@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/engine/enginetest"
 )
@@ -21,7 +22,7 @@ func ExampleEngine() {
 		Conn:    &enginetest.Conn{Log: log},
 		Gate:    &enginetest.Gate{Log: log},
 		Player:  player,
-		Clock:   enginetest.NewClock(time.Unix(0, 0)),
+		Clock:   clocktest.NewClock(time.Unix(0, 0)),
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/engine/enginetest"
 )
@@ -23,7 +24,7 @@ type harness struct {
 	gate    *enginetest.Gate
 	vad     *enginetest.VAD
 	led     *enginetest.LED
-	clock   *enginetest.Clock
+	clock   *clocktest.Clock
 	events  <-chan engine.Event
 	got     []engine.Event // received, not yet taken
 	history []engine.Event // everything received
@@ -45,7 +46,7 @@ func baseConfig() engine.Config {
 
 func newHarness(t *testing.T, mutate func(*engine.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, log: &enginetest.Log{}, led: &enginetest.LED{}, clock: enginetest.NewClock(epoch)}
+	h := &harness{t: t, log: &enginetest.Log{}, led: &enginetest.LED{}, clock: clocktest.NewClock(epoch)}
 	h.conn = &enginetest.Conn{Log: h.log}
 	h.player = &enginetest.Player{Log: h.log}
 	c := baseConfig()

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock"
 	"github.com/voiced-project/voiced/internal/race"
 )
 
@@ -12,7 +13,7 @@ import (
 // of a reply); a timer whose call is on its way is replaced, and that call's post
 // carries a stale generation.
 func TestEngineTimerReuse(t *testing.T) {
-	e := &Engine{clock: SystemClock{}, in: make(chan input, 8), done: make(chan struct{})}
+	e := &Engine{clock: &clock.Real{}, in: make(chan input, 8), done: make(chan struct{})}
 	fire := func() {
 		e.arm(tDrain, 0)
 		in := <-e.in

@@ -1,7 +1,6 @@
 // Package enginetest provides fakes of what the conversation engine
 // drives: the realtime connection and its on-demand connector, the capture gate, the
-// player, the VAD's echo guard, the LED, the earcons, and a clock that moves only when
-// told.
+// player, the VAD's echo guard, the LED and the earcons (the clock is clocktest.Clock).
 //
 // Every fake writes what it was asked to do into a shared Log, so a test can assert the
 // order of calls across all of them.

@@ -1,10 +1,9 @@
-package gpiotest
+package clocktest
 
 import (
+	"strings"
 	"testing"
 	"time"
-
-	pgpio "periph.io/x/conn/v3/gpio"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -73,25 +72,59 @@ func TestClockTicker(t *testing.T) {
 	}
 }
 
-func TestLine(t *testing.T) {
+func TestClockAfterFuncOrderAndReset(t *testing.T) {
 	c := NewClock(t0)
-	l := NewLine("X", c, pgpio.Low)
-	l.Edge(pgpio.High)
-	if l.Read() != pgpio.Low {
-		t.Error("level changed before WaitForEdge took the edge")
+	var got []string
+	a := c.AfterFunc(20*time.Millisecond, func() { got = append(got, "a@"+c.Now().Sub(t0).String()) })
+	c.AfterFunc(20*time.Millisecond, func() { got = append(got, "b@"+c.Now().Sub(t0).String()) })
+	c.AfterFunc(10*time.Millisecond, func() { got = append(got, "c@"+c.Now().Sub(t0).String()) })
+	if a.C() != nil {
+		t.Error("an AfterFunc timer has a channel")
 	}
-	if !l.WaitForEdge(time.Second) || l.Read() != pgpio.High {
-		t.Error("WaitForEdge did not take the queued edge")
+	if n := c.Advance(time.Second); n != 3 {
+		t.Errorf("Advance ran %d callbacks, want 3", n)
 	}
-	l.Halt()
-	if l.WaitForEdge(time.Minute) {
-		t.Error("WaitForEdge after Halt reported an edge")
+	if want := "c@10ms a@20ms b@20ms"; strings.Join(got, " ") != want {
+		t.Errorf("callbacks ran %q, want %q", strings.Join(got, " "), want)
 	}
-	c.Advance(time.Second)
-	if err := l.Out(pgpio.Low); err != nil {
-		t.Fatal(err)
+	if a.Stop() {
+		t.Error("Stop of a fired timer = true, want false")
 	}
-	if s := l.Samples(); len(s) != 1 || !s[0].Time.Equal(t0.Add(time.Second)) || s[0].Level != pgpio.Low {
-		t.Errorf("Samples() = %v, want one Low at %v", s, t0.Add(time.Second))
+	if a.Reset(5 * time.Millisecond) {
+		t.Error("Reset of a fired timer = true, want false")
+	}
+	if when, ok := c.Next(); !ok || !when.Equal(t0.Add(time.Second+5*time.Millisecond)) {
+		t.Errorf("Next() = %v, %v; want the reset timer at 1.005s", when, ok)
+	}
+	if c.Pending() != 1 {
+		t.Errorf("Pending() = %d, want 1", c.Pending())
+	}
+	got = nil
+	c.Advance(5 * time.Millisecond)
+	if len(got) != 1 || got[0] != "a@1.005s" {
+		t.Errorf("after Reset the callback ran %q, want a@1.005s", got)
+	}
+}
+
+func TestClockSleepAndAfter(t *testing.T) {
+	c := NewClock(t0)
+	ch := c.After(15 * time.Millisecond)
+	calls := 0
+	c.OnSleep(func() { calls++ })
+	for range 2 {
+		if !c.Sleep(10*time.Millisecond, nil) {
+			t.Fatal("Sleep without stop returned false")
+		}
+	}
+	if v, ok := recv(ch); !ok || !v.Equal(t0.Add(15*time.Millisecond)) {
+		t.Errorf("After(15ms) across two 10 ms sleeps gave %v, %v", v, ok)
+	}
+	stop := make(chan struct{})
+	close(stop)
+	if c.Sleep(time.Hour, stop) {
+		t.Error("Sleep with stop closed returned true")
+	}
+	if got := c.Slept(); len(got) != 2 || calls != 2 || !c.Now().Equal(t0.Add(20*time.Millisecond)) {
+		t.Errorf("Slept() = %v, %d hook calls, now %v; want two 10 ms sleeps, 2 calls, 20 ms", got, calls, c.Now().Sub(t0))
 	}
 }
