@@ -84,7 +84,7 @@ if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
   SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2>/dev/null || date +%s)
 fi
 export SOURCE_DATE_EPOCH
-maintainer=${DEB_MAINTAINER:-"voiced developers <voiced-project@users.noreply.github.com>"}
+maintainer=${DEB_MAINTAINER:-"voiced maintainers <voiced-project@users.noreply.github.com>"}
 
 # The conffile: the fully commented example config.
 [ -f "$config" ] || die "$config is missing: it is the conffile the package ships"
