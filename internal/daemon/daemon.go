@@ -205,6 +205,8 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.mu.Lock()
 			d.rt = rt
 			d.mu.Unlock()
+		} else {
+			d.setProblem(err.Error()) // before READY, so that its status names the problem
 		}
 		if !ready {
 			// Up as far as it can be: systemd should not wait for a USB mic or the network.
@@ -212,7 +214,6 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.notify.Ready(d.statusLine())
 		}
 		if err != nil {
-			d.setProblem(err.Error())
 			d.showError()
 			d.log.Error("cannot start the audio pipeline; retrying", "err", err, "retry_in", wait)
 			d.hub.publish(httpapi.Event{Type: "error", Data: map[string]string{"code": "startup", "message": err.Error()}})
