@@ -18,7 +18,7 @@
 // The engine today uses realtime.Client through CommitAudio, ClearAudio,
 // CreateResponse, CancelResponse, TruncateItem, Dial/Hangup (on_demand), the
 // uplink's AppendAudioAt, the AudioSink callback and the Events channel that
-// internal/daemon translates into pipeline.RealtimeEvent. Against Backend:
+// internal/daemon translates into engine.RealtimeEvent. Against Backend:
 //
 //	StartTurn          ClearAudio
 //	AppendAudio        AppendAudioAt
@@ -28,7 +28,7 @@
 //	Control            nothing: the engine does the actions itself
 //	Events             the realtime events, as Event kinds
 //
-// Events against pipeline.RealtimeKind: Connecting, Connected, Disconnected,
+// Events against engine.RealtimeKind: Connecting, Connected, Disconnected,
 // Fatal, SpeechStarted, SpeechStopped and Committed are the same; Transcript
 // is RealtimeTranscript; ReplyStarted is RealtimeResponseCreated; ReplyDone is
 // RealtimeAudioDone followed by RealtimeResponseDone; Error is RealtimeError,
