@@ -95,6 +95,13 @@ func opName(code int32) string {
 	return fmt.Sprintf("builtin %d", code)
 }
 
+// Limits that keep a corrupt or hostile file from allocating without bound; the wake
+// word models are far below them (their largest tensor has 15,360 elements).
+const (
+	maxTensorElems = 1 << 22
+	maxModelElems  = 1 << 24
+)
+
 // tensorDef is a tensor as the file describes it.
 type tensorDef struct {
 	name     string
@@ -203,17 +210,27 @@ func parseSubgraph(st table, codes []int32, bufs [][]byte) (subgraphDef, error) 
 	if err != nil {
 		return sg, fmt.Errorf("tensors: %w", err)
 	}
+	total := 0
 	for ti, tt := range tensT {
 		var td tensorDef
 		shape, err := tt.ints(0)
 		if err != nil {
 			return sg, fmt.Errorf("tensor %d shape: %w", ti, err)
 		}
+		n := 1
 		for _, d := range shape {
 			if d < 0 {
 				return sg, fmt.Errorf("tensor %d: dynamic shape %v unsupported", ti, shape)
 			}
+			n *= int(d)
+			if n > maxTensorElems {
+				return sg, fmt.Errorf("tensor %d: shape %v larger than %d elements", ti, shape, maxTensorElems)
+			}
 			td.shape = append(td.shape, int(d))
+		}
+		total += n
+		if total > maxModelElems {
+			return sg, fmt.Errorf("tensors larger than %d elements in all", maxModelElems)
 		}
 		typ, err := tt.u8(1, 0)
 		if err != nil {

@@ -169,7 +169,8 @@ func oneOverOnePlusX(a int32) int32 {
 		omh := oneQ2 - hx
 		x += satShiftLeft(srdhm(x, omh), 2)
 	}
-	return satShiftLeft(x-oneQ2, 2)
+	// x ≈ 2/(1+a) in Q2.29; the same raw value read as Q1.30 is 1/(1+a), rescaled to Q0.31.
+	return satShiftLeft(x, 1)
 }
 
 func roundingHalfSum(a, b int32) int32 {
