@@ -31,17 +31,61 @@ type Detection struct {
 }
 
 type word struct {
-	m       *Model
-	it      *tflite.Interpreter
-	in      []byte
-	out     []byte
-	stride  int
-	pos     int     // feature steps written into the input
-	probs   []uint8 // ring of recent probabilities
-	last    int     // index of the newest
-	cutoffQ int     // cutoff on the 0..255 scale
-	ignore  int     // negative: steps still to wait
-	fresh   bool    // a new probability since the last decision
+	m      *Model
+	it     *tflite.Interpreter
+	in     []byte
+	out    []byte
+	stride int
+	pos    int // feature steps written into the input
+	rule   rule
+}
+
+// rule is ESPHome's detection rule for one model: a ring of recent probabilities (0..255),
+// a refractory count-down and the decision on each new probability.
+type rule struct {
+	probs   []uint8
+	last    int // index of the newest
+	cutoffQ int // cutoff on the 0..255 scale
+	ignore  int // negative: steps still to wait
+	fresh   bool
+}
+
+func (r *rule) reset(refractory int) {
+	clear(r.probs)
+	r.ignore = -refractory
+	r.fresh = false
+}
+
+func (r *rule) push(p uint8) {
+	r.last++
+	if r.last == len(r.probs) {
+		r.last = 0
+	}
+	r.probs[r.last] = p
+	r.fresh = true
+}
+
+// step ends one 10 ms feature step: the refractory count-down advances only while the
+// newest probability is under the cutoff (so a word still being heard cannot fire
+// again), and a new probability is judged once the count-down is over. On a detection
+// the ring is cleared and the count-down restarts.
+func (r *rule) step(refractory int) (float64, bool) {
+	if int(r.probs[r.last]) < r.cutoffQ {
+		r.ignore = min(r.ignore+1, 0)
+	}
+	if !r.fresh || r.ignore < 0 {
+		return 0, false
+	}
+	r.fresh = false
+	sum := 0
+	for _, p := range r.probs {
+		sum += int(p)
+	}
+	if sum <= r.cutoffQ*len(r.probs) {
+		return 0, false
+	}
+	r.reset(refractory)
+	return float64(sum) / float64(len(r.probs)) / 255, true
 }
 
 // Detector runs several wake-word models on one front end. It is not safe for concurrent
@@ -80,7 +124,7 @@ func NewDetector(cfg Config) (*Detector, error) {
 			return nil, fmt.Errorf("wakeword: %s: %w", m.Name, err)
 		}
 		w := &word{m: m, it: it, in: it.Input().Data, out: it.Output().Data, stride: it.Input().Shape[1],
-			probs: make([]uint8, m.Window), cutoffQ: int(m.Cutoff * 255)}
+			rule: rule{probs: make([]uint8, m.Window), cutoffQ: int(m.Cutoff * 255)}}
 		d.words = append(d.words, w)
 	}
 	d.Reset()
@@ -96,14 +140,8 @@ func (d *Detector) Reset() {
 	for _, w := range d.words {
 		w.it.Reset()
 		w.pos = 0
-		w.resetProbs(d.refractory)
+		w.rule.reset(d.refractory)
 	}
-}
-
-func (w *word) resetProbs(refractory int) {
-	clear(w.probs)
-	w.ignore = -refractory
-	w.fresh = false
 }
 
 // Process feeds 16 kHz mono samples of any length and returns the words detected in
@@ -142,9 +180,8 @@ func (d *Detector) step(pcm []int16) {
 	}
 }
 
-// feed follows ESPHome's streaming model: fill the input stride, invoke, push the
-// probability; count down the refractory steps while the newest probability is under
-// the cutoff; decide on each new probability.
+// feed writes one feature step into the model's input stride and runs the model when
+// the stride is full, as ESPHome's streaming model does.
 func (w *word) feed(f *[Features]int8, refractory int) (float64, bool) {
 	off := w.pos * Features
 	for i, v := range f {
@@ -154,29 +191,9 @@ func (w *word) feed(f *[Features]int8, refractory int) (float64, bool) {
 	if w.pos == w.stride {
 		w.pos = 0
 		w.it.Invoke()
-		w.last++
-		if w.last == len(w.probs) {
-			w.last = 0
-		}
-		w.probs[w.last] = w.out[0]
-		w.fresh = true
+		w.rule.push(w.out[0])
 	}
-	if int(w.probs[w.last]) < w.cutoffQ {
-		w.ignore = min(w.ignore+1, 0)
-	}
-	if !w.fresh || w.ignore < 0 {
-		return 0, false
-	}
-	w.fresh = false
-	sum := 0
-	for _, p := range w.probs {
-		sum += int(p)
-	}
-	if sum <= w.cutoffQ*len(w.probs) {
-		return 0, false
-	}
-	w.resetProbs(refractory)
-	return float64(sum) / float64(len(w.probs)) / 255, true
+	return w.rule.step(refractory)
 }
 
 // Words returns the models in Config order.
@@ -190,6 +207,6 @@ func (d *Detector) Words() []*Model {
 
 // Probability returns model i's newest probability (0..1), for meters and tuning.
 func (d *Detector) Probability(i int) float64 {
-	w := d.words[i]
-	return float64(w.probs[w.last]) / 255
+	r := &d.words[i].rule
+	return float64(r.probs[r.last]) / 255
 }

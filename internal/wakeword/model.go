@@ -65,8 +65,8 @@ func Builtin(name string) (*Model, error) {
 }
 
 // LoadModel reads a custom model: path names the .tflite or the .json file, and the
-// other is expected beside it with the same base name (the manifest's "model" field is
-// used when it names a file in the same directory).
+// other is expected beside it with the same base name. Given a .json, the file its
+// "model" field names in the same directory is preferred when it exists.
 func LoadModel(path string) (*Model, error) {
 	ext := filepath.Ext(path)
 	base := strings.TrimSuffix(path, ext)
@@ -78,7 +78,9 @@ func LoadModel(path string) (*Model, error) {
 	if ext == ".json" {
 		var m manifest
 		if err := json.Unmarshal(js, &m); err == nil && m.Model != "" && filepath.Base(m.Model) == m.Model {
-			tfPath = filepath.Join(filepath.Dir(path), m.Model)
+			if p := filepath.Join(filepath.Dir(path), m.Model); fileExists(p) {
+				tfPath = p
+			}
 		}
 	}
 	tf, err := os.ReadFile(tfPath)
@@ -86,6 +88,11 @@ func LoadModel(path string) (*Model, error) {
 		return nil, fmt.Errorf("wakeword: model of %s: %w", path, err)
 	}
 	return ParseModel(filepath.Base(base), tf, js)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // ParseModel checks a model and its manifest. The model is loaded once here so that a bad
