@@ -82,8 +82,6 @@ func (t table) field(i int) uint32 {
 	return t.pos + uint32(o)
 }
 
-func (t table) has(i int) bool { return t.field(i) != 0 }
-
 func (t table) u8(i int, def uint8) (uint8, error) {
 	p := t.field(i)
 	if p == 0 {

@@ -498,34 +498,49 @@ func buildConv(op *opDef, in, filter, bias, out *tensor, depthwise bool) (func()
 	x, f, y := in.b, filter.b, out.b
 	strideH, strideW, dilH, dilW, dm := int(sh), int(sw), int(dh), int(dw), int(mult)
 	if depthwise {
+		// Accumulate all channels of one output pixel together so the inner loop walks
+		// the input and filter contiguously.
+		acc := make([]int32, outC)
 		return func() {
 			for n := range batches {
 				for oy := range outH {
 					for ox := range outW {
-						for ic := range inC {
-							for m := range dm {
-								oc := ic*dm + m
-								var acc int32
-								for fy := range fH {
-									iy := oy*strideH - padH + fy*dilH
-									if iy < 0 || iy >= inH {
-										continue
-									}
-									for fx := range fW {
-										ix := ox*strideW - padW + fx*dilW
-										if ix < 0 || ix >= inW {
-											continue
-										}
-										iv := int32(int8(x[((n*inH+iy)*inW+ix)*inC+ic]))
-										fv := int32(int8(f[(fy*fW+fx)*outC+oc]))
-										acc += fv * (iv + q.inOff)
-									}
-								}
-								if b != nil {
-									acc += b[oc]
-								}
-								y[((n*outH+oy)*outW+ox)*outC+oc] = q.output(acc, oc)
+						if b != nil {
+							copy(acc, b)
+						} else {
+							clear(acc)
+						}
+						for fy := range fH {
+							iy := oy*strideH - padH + fy*dilH
+							if iy < 0 || iy >= inH {
+								continue
 							}
+							for fx := range fW {
+								ix := ox*strideW - padW + fx*dilW
+								if ix < 0 || ix >= inW {
+									continue
+								}
+								xs := x[((n*inH+iy)*inW+ix)*inC:][:inC]
+								fs := f[(fy*fW+fx)*outC:][:outC]
+								if dm == 1 {
+									fs = fs[:len(xs)]
+									for c, xv := range xs {
+										acc[c] += int32(int8(fs[c])) * (int32(int8(xv)) + q.inOff)
+									}
+									continue
+								}
+								for ic, xv := range xs {
+									xi := int32(int8(xv)) + q.inOff
+									for m := range dm {
+										oc := ic*dm + m
+										acc[oc] += int32(int8(fs[oc])) * xi
+									}
+								}
+							}
+						}
+						ys := y[((n*outH+oy)*outW+ox)*outC:][:outC]
+						for oc := range ys {
+							ys[oc] = q.output(acc[oc], oc)
 						}
 					}
 				}
