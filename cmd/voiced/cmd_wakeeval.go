@@ -19,8 +19,9 @@ func runWakeEval(_ context.Context, env *cmdEnv, args []string) error {
 	fs.SetOutput(env.stderr)
 	words := fs.String("words", "", "comma-separated models: built-in names ("+strings.Join(wakeword.BuiltinNames(), ", ")+
 		") or .tflite paths with their .json beside them, each optionally NAME:CUTOFF; default: the words in wake.tsv")
+	verbose := fs.Bool("v", false, "list each file's detections and peak probabilities before the tables")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: voiced wake-eval [--words LIST] DIR")
+		fmt.Fprintln(env.stderr, "usage: voiced wake-eval [--words LIST] [-v] DIR")
 		fmt.Fprintln(env.stderr, "Scores wake words on DIR/wake.tsv: file word start_ms end_ms (tab-separated; a file without any: file - - -).")
 		fs.PrintDefaults()
 	}
@@ -38,7 +39,11 @@ func runWakeEval(_ context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --words: %v", errUsage, err)
 	}
-	rep, err := wakeword.Eval(fs.Arg(0), wakeword.EvalOptions{Models: models})
+	opt := wakeword.EvalOptions{Models: models}
+	if *verbose {
+		opt.Log = env.stdout
+	}
+	rep, err := wakeword.Eval(fs.Arg(0), opt)
 	if err != nil {
 		return err
 	}

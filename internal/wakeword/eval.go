@@ -26,6 +26,9 @@ type EvalOptions struct {
 	Models []*Model
 	// Refractory as in Config.
 	Refractory time.Duration
+	// Log, when set, receives one line per file: its detections (hit or false accept,
+	// with their times) and each word's peak probability, for tuning.
+	Log io.Writer
 }
 
 // WordScore is one word's result.
@@ -241,8 +244,14 @@ func Eval(dir string, opt EvalOptions) (*EvalReport, error) {
 			}
 		}
 		det.Reset()
+		peak := make([]float64, len(models))
+		var logLine strings.Builder
 		for off := 0; off < len(pcm); off += StepSamples {
-			for _, d := range det.Process(pcm[off:min(off+StepSamples, len(pcm))]) {
+			dets := det.Process(pcm[off:min(off+StepSamples, len(pcm))])
+			for i := range peak {
+				peak[i] = max(peak[i], det.Probability(i))
+			}
+			for _, d := range dets {
 				matched := false
 				for k := range ef.occ {
 					o := &ef.occ[k]
@@ -260,7 +269,27 @@ func Eval(dir string, opt EvalOptions) (*EvalReport, error) {
 					rep.Words[d.Index].FalseAccepts++
 					ss.FalseAccepts++
 				}
+				if opt.Log != nil {
+					kind := "hit"
+					if !matched {
+						kind = "FALSE-ACCEPT"
+					}
+					fmt.Fprintf(&logLine, " %s %s@%.2fs(%.2f)", kind, d.Word, float64(d.Sample)/SampleRate, d.Score)
+				}
 			}
+		}
+		if opt.Log != nil {
+			fmt.Fprintf(opt.Log, "%s:", ef.name)
+			for _, o := range ef.occ {
+				if !o.hit {
+					fmt.Fprintf(opt.Log, " MISSED %s", o.word)
+				}
+			}
+			fmt.Fprint(opt.Log, logLine.String(), " peak")
+			for i, m := range models {
+				fmt.Fprintf(opt.Log, " %s=%.2f", m.Name, peak[i])
+			}
+			fmt.Fprintln(opt.Log)
 		}
 	}
 	for _, s := range sources {
