@@ -104,9 +104,10 @@ while IFS= read -r chunk && [ "$total" -lt $((budget * 3 / 4)) ]; do
 	set -- $voices
 	k=$(( (n - 1) % $# + 1 ))
 	eval "vv=\${$k}"
+	printf '%s\n' "$chunk" >"$tmp/chunk.txt" # from a file: a chunk may start with "-"
 	case $vv in
-	espeak:*) espeak-ng -v "${vv#espeak:}" -s 165 -w "$tmp/raw.wav" "$chunk" ;;
-	flite:*) flite -voice "${vv#flite:}" -t "$chunk" -o "$tmp/raw.wav" ;;
+	espeak:*) espeak-ng -v "${vv#espeak:}" -s 165 -w "$tmp/raw.wav" -f "$tmp/chunk.txt" ;;
+	flite:*) flite -voice "${vv#flite:}" -f "$tmp/chunk.txt" -o "$tmp/raw.wav" ;;
 	esac
 	to16k "$tmp/raw.wav" "$tmp/p.wav"
 	c=clean
@@ -125,7 +126,7 @@ while [ "$total" -lt "$budget" ]; do
 	0) f="neg/noise/$i-pink.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pinknoise tremolo 0.3 60 vol 0.3 ;;
 	1) f="neg/noise/$i-brown.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 brownnoise vol 0.4 ;;
 	2) f="neg/music/$i-sweep.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 sine 200-1200 sine 300-900 tremolo 5 40 vol 0.3 ;;
-	3) f="neg/music/$i-pluck.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pluck 110-880 pluck 220-660 tremolo 3 60 vol 0.4 ;;
+	3) f="neg/music/$i-pluck.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pluck 220 pluck 277 pluck 330 tremolo 3 60 vol 0.4 ;;
 	esac
 	add_neg "$f"
 done
