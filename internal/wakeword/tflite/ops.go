@@ -547,6 +547,7 @@ func buildConv(op *opDef, in, filter, bias, out *tensor, depthwise bool) (func()
 			}
 		}, nil
 	}
+	tapSum := filterSums(f, outC*fH*fW, inC) // per output channel and filter tap
 	return func() {
 		for n := range batches {
 			for oy := range outH {
@@ -564,8 +565,8 @@ func buildConv(op *opDef, in, filter, bias, out *tensor, depthwise bool) (func()
 									continue
 								}
 								xs := x[((n*inH+iy)*inW+ix)*inC:][:inC]
-								fs := f[((oc*fH+fy)*fW+fx)*inC:][:inC]
-								acc += dot8(xs, fs, q.inOff)
+								tap := (oc*fH+fy)*fW + fx
+								acc += dot8(xs, f[tap*inC:][:inC]) + q.inOff*tapSum[tap]
 							}
 						}
 						if b != nil {
@@ -579,17 +580,34 @@ func buildConv(op *opDef, in, filter, bias, out *tensor, depthwise bool) (func()
 	}, nil
 }
 
-// dot8 is the sum of f[i]*(x[i]+off) over int8 vectors of equal length.
-func dot8(x, f []byte, off int32) int32 {
-	var acc, fsum int32
+// dot8 is Σ x[i]·f[i] over int8 vectors of equal length. The reference kernels add the
+// input offset inside the sum, Σ f·(x+off); callers add off·Σf, precomputed per output
+// channel from the constant filter, which is the same int32 value.
+func dot8(x, f []byte) int32 {
 	f = f[:len(x)]
-	for i, xv := range x {
-		fv := int32(int8(f[i]))
-		acc += fv * int32(int8(xv))
-		fsum += fv
+	var a0, a1, a2, a3 int32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a0 += int32(int8(x[i])) * int32(int8(f[i]))
+		a1 += int32(int8(x[i+1])) * int32(int8(f[i+1]))
+		a2 += int32(int8(x[i+2])) * int32(int8(f[i+2]))
+		a3 += int32(int8(x[i+3])) * int32(int8(f[i+3]))
 	}
-	// Σ f·(x+off) = Σ f·x + off·Σ f, exact in int32 as in the reference's accumulation.
-	return acc + off*fsum
+	for ; i < len(x); i++ {
+		a0 += int32(int8(x[i])) * int32(int8(f[i]))
+	}
+	return a0 + a1 + a2 + a3
+}
+
+// filterSums returns Σ of each row of n-element rows of an int8 filter.
+func filterSums(f []byte, rows, n int) []int32 {
+	s := make([]int32, rows)
+	for r := range rows {
+		for _, v := range f[r*n : (r+1)*n] {
+			s[r] += int32(int8(v))
+		}
+	}
+	return s
 }
 
 // buildFullyConnected follows reference_integer_ops::FullyConnected (per-tensor) and its
@@ -636,11 +654,12 @@ func buildFullyConnected(op *opDef, in, filter, bias, out *tensor) (func(), erro
 		return nil, err
 	}
 	x, f, y := in.b, filter.b, out.b
+	fsum := filterSums(f, units, depth)
 	return func() {
 		for n := range batches {
 			xs := x[n*depth : (n+1)*depth]
 			for u := range units {
-				acc := dot8(xs, f[u*depth:(u+1)*depth], q.inOff)
+				acc := dot8(xs, f[u*depth:(u+1)*depth]) + q.inOff*fsum[u]
 				if b != nil {
 					acc += b[u]
 				}
