@@ -144,3 +144,20 @@ func TestEvalMissingFileNamed(t *testing.T) {
 		t.Errorf("Eval = %v, want an error naming nope.wav", err)
 	}
 }
+
+// TestEvalDevsetSample scores the committed sample of the development set: each word is
+// heard once, in its own file, and nothing else fires.
+func TestEvalDevsetSample(t *testing.T) {
+	rep, err := Eval("../../test/wakeword/devset-sample", EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Words) != 4 {
+		t.Fatalf("words %+v, want the four built-ins", rep.Words)
+	}
+	for _, w := range rep.Words {
+		if w.Occurrences != 1 || w.Hits != 1 || w.FalseAccepts != 0 {
+			t.Errorf("%s: %+v, want one occurrence heard and no false accept", w.Word, w)
+		}
+	}
+}
