@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -166,4 +168,60 @@ func TestWriteSynthRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Println("wrote", p)
+}
+
+func TestInt8Feature(t *testing.T) {
+	// (v·256 + 333) / 666 - 128, clamped: the division truncates.
+	cases := []struct {
+		v    uint16
+		want int8
+	}{{0, -128}, {1, -128}, {2, -127}, {333, 0}, {330, -1}, {664, 127}, {666, 127}, {65535, 127}}
+	for _, c := range cases {
+		if got := Int8Feature(c.v); got != c.want {
+			t.Errorf("Int8Feature(%d) = %d, want %d", c.v, got, c.want)
+		}
+	}
+}
+
+// TestLog1pf checks the float32 log1p against the float64 one: within one unit in the
+// last place everywhere the filterbank evaluates it, and exact at a few points.
+func TestLog1pf(t *testing.T) {
+	for x := float32(0); x < 12; x += 0.001 {
+		got, want := log1pf(x), math.Log1p(float64(x))
+		ulp := math.Nextafter32(float32(want), float32(math.Inf(1))) - float32(want)
+		if d := math.Abs(float64(got) - want); d > float64(ulp) {
+			t.Fatalf("log1pf(%g) = %g, want %g within %g", x, got, want, ulp)
+		}
+	}
+	if got := log1pf(0); got != 0 {
+		t.Errorf("log1pf(0) = %g", got)
+	}
+	if got, want := log1pf(1e-6), float32(1e-6-0.5e-12); got != want {
+		t.Errorf("log1pf(1e-6) = %g, want %g", got, want)
+	}
+}
+
+func TestFrontendReset(t *testing.T) {
+	pcm := synthSignal(2 * SampleRate)
+	fresh := runFrontend(pcm)
+	fe := NewFrontend()
+	var out [Features]uint16
+	for i := 0; i+StepSamples <= SampleRate; i += StepSamples {
+		fe.Step(pcm[i:i+StepSamples], &out)
+	}
+	fe.Reset()
+	var again [][]uint16
+	for i := 0; i+StepSamples <= len(pcm); i += StepSamples {
+		if fe.Step(pcm[i:i+StepSamples], &out) {
+			again = append(again, append([]uint16(nil), out[:]...))
+		}
+	}
+	if len(again) != len(fresh) {
+		t.Fatalf("%d frames after Reset, want %d", len(again), len(fresh))
+	}
+	for i := range fresh {
+		if !slices.Equal(again[i], fresh[i]) {
+			t.Fatalf("frame %d after Reset = %v, want %v", i, again[i], fresh[i])
+		}
+	}
 }
