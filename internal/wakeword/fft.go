@@ -22,7 +22,7 @@ type fftState struct {
 	tw    [cfftSize]complex16     // e^{-2πik/256}
 	super [cfftSize / 2]complex16 // e^{-iπ((k+1)/256+1/2)}
 	tmp   [cfftSize]complex16
-	in    [cfftSize]complex16
+	perm  [cfftSize]uint8 // tmp[i] starts as input perm[i]: KISS FFT's decimation order
 }
 
 func q15(x float64) int16 { return int16(math.Floor(0.5 + q15Max*x)) }
@@ -35,6 +35,19 @@ func (s *fftState) init() {
 	for i := range s.super {
 		ph := -math.Pi * (float64(i+1)/cfftSize + 0.5)
 		s.super[i] = complex16{q15(math.Cos(ph)), q15(math.Sin(ph))}
+	}
+	s.decimate(s.perm[:], 0, 1, cfftSize/4)
+}
+
+// decimate records where kf_work's recursion puts each input: sub-transform k of a stage
+// takes every 4th element starting at k, down to single elements.
+func (s *fftState) decimate(out []uint8, in, fstride, m int) {
+	for k := range 4 {
+		if m == 1 {
+			out[k] = uint8(in + k*fstride)
+		} else {
+			s.decimate(out[k*m:], in+k*fstride, fstride*4, m/4)
+		}
 	}
 }
 
@@ -57,51 +70,52 @@ func fixdiv(c complex16, div int32) complex16 {
 func cadd(a, b complex16) complex16 { return complex16{a.r + b.r, a.i + b.i} }
 func csub(a, b complex16) complex16 { return complex16{a.r - b.r, a.i - b.i} }
 
-// work is kf_work for 256 = 4·4·4·4: decimate recursively, then radix-4 butterflies.
-func (s *fftState) work(out []complex16, in []complex16, fstride, m int) {
-	// m is this stage's sub-length; p = 4 always for 256.
-	if m == 1 {
-		for k := range 4 {
-			out[k] = in[k*fstride]
-		}
-	} else {
-		for k := range 4 {
-			s.work(out[k*m:], in[k*fstride:], fstride*4, m/4)
+// work is kf_work for 256 = 4·4·4·4, iteratively: the inputs in decimation order, then
+// the radix-4 butterflies of each stage over its independent blocks (the recursion runs
+// the same butterflies on the same values, only in another order).
+func (s *fftState) work(in *[cfftSize]complex16) {
+	for i, p := range s.perm {
+		s.tmp[i] = in[p]
+	}
+	for m, fstride := 1, cfftSize/4; m < cfftSize; m, fstride = m*4, fstride/4 {
+		for b := 0; b < cfftSize; b += 4 * m {
+			s.bfly4(s.tmp[b:b+4*m], fstride, m)
 		}
 	}
-	s.bfly4(out, fstride, m)
 }
 
 func (s *fftState) bfly4(f []complex16, fstride, m int) {
+	f0, f1, f2, f3 := f[:m], f[m:2*m], f[2*m:3*m], f[3*m:4*m]
 	var t1, t2, t3 int
-	for k := range m {
-		f0 := fixdiv(f[k], 4)
-		f1 := fixdiv(f[k+m], 4)
-		f2 := fixdiv(f[k+2*m], 4)
-		f3 := fixdiv(f[k+3*m], 4)
-		s0 := cmul(f1, s.tw[t1])
-		s1 := cmul(f2, s.tw[t2])
-		s2 := cmul(f3, s.tw[t3])
-		s5 := csub(f0, s1)
-		f0 = cadd(f0, s1)
+	for k := range f0 {
+		a0 := fixdiv(f0[k], 4)
+		a1 := fixdiv(f1[k], 4)
+		a2 := fixdiv(f2[k], 4)
+		a3 := fixdiv(f3[k], 4)
+		s0 := cmul(a1, s.tw[t1&(cfftSize-1)])
+		s1 := cmul(a2, s.tw[t2&(cfftSize-1)])
+		s2 := cmul(a3, s.tw[t3&(cfftSize-1)])
+		s5 := csub(a0, s1)
+		a0 = cadd(a0, s1)
 		s3 := cadd(s0, s2)
 		s4 := csub(s0, s2)
-		f[k+2*m] = csub(f0, s3)
+		f2[k] = csub(a0, s3)
+		f0[k] = cadd(a0, s3)
+		f1[k] = complex16{s5.r + s4.i, s5.i - s4.r}
+		f3[k] = complex16{s5.r - s4.i, s5.i + s4.r}
 		t1 += fstride
 		t2 += 2 * fstride
 		t3 += 3 * fstride
-		f[k] = cadd(f0, s3)
-		f[k+m] = complex16{s5.r + s4.i, s5.i - s4.r}
-		f[k+3*m] = complex16{s5.r - s4.i, s5.i + s4.r}
 	}
 }
 
 // real is kiss_fftr: the 512-point real FFT of in, bins 0..256 into out.
 func (s *fftState) real(in *[fftSize]int16, out *[spectrumSize]complex16) {
-	for k := range s.in {
-		s.in[k] = complex16{in[2*k], in[2*k+1]}
+	var packed [cfftSize]complex16
+	for k := range packed {
+		packed[k] = complex16{in[2*k], in[2*k+1]}
 	}
-	s.work(s.tmp[:], s.in[:], 1, cfftSize/4)
+	s.work(&packed)
 	const n = cfftSize
 	tdc := fixdiv(s.tmp[0], 2)
 	out[0] = complex16{tdc.r + tdc.i, 0}
