@@ -102,7 +102,8 @@ type Detector struct {
 	dets       []Detection
 }
 
-// NewDetector builds a detector for the given models.
+// NewDetector builds a detector for the given models. Each detector has its own
+// interpreters; Models may be shared between detectors.
 func NewDetector(cfg Config) (*Detector, error) {
 	if len(cfg.Models) == 0 {
 		return nil, ErrNoModels
@@ -115,9 +116,14 @@ func NewDetector(cfg Config) (*Detector, error) {
 		return nil, fmt.Errorf("wakeword: refractory %v is negative", ref)
 	}
 	d := &Detector{fe: NewFrontend(), refractory: int(ref / (10 * time.Millisecond)), dets: make([]Detection, 0, len(cfg.Models))}
-	for _, m := range cfg.Models {
-		if m == nil || m.Cutoff <= 0 || m.Cutoff >= 1 || m.Window < 1 {
-			return nil, fmt.Errorf("wakeword: model %v has no valid cutoff or window", m)
+	for i, m := range cfg.Models {
+		switch {
+		case m == nil || m.tflite == nil:
+			return nil, fmt.Errorf("wakeword: model %d: not loaded (use Builtin, LoadModel or ParseModel)", i)
+		case m.Cutoff <= 0 || m.Cutoff >= 1:
+			return nil, fmt.Errorf("wakeword: %s: cutoff %g not in (0,1)", m.Name, m.Cutoff)
+		case m.Window < 1:
+			return nil, fmt.Errorf("wakeword: %s: sliding window %d", m.Name, m.Window)
 		}
 		it, err := m.interpreter()
 		if err != nil {

@@ -227,6 +227,18 @@ func TestNewDetectorErrors(t *testing.T) {
 	if _, err := NewDetector(Config{Models: []*Model{nil}}); err == nil {
 		t.Error("nil model accepted")
 	}
+	if _, err := NewDetector(Config{Models: []*Model{{Name: "x", Cutoff: 0.5, Window: 5}}}); err == nil {
+		t.Error("model without a network accepted")
+	}
+	bad := *builtins(t, "alexa")[0]
+	bad.Window = 0
+	if _, err := NewDetector(Config{Models: []*Model{&bad}}); err == nil {
+		t.Error("window 0 accepted")
+	}
+	bad.Window, bad.Cutoff = 5, 1.5
+	if _, err := NewDetector(Config{Models: []*Model{&bad}}); err == nil {
+		t.Error("cutoff 1.5 accepted")
+	}
 }
 
 func TestLoadModel(t *testing.T) {
