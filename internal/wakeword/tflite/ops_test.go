@@ -3,6 +3,8 @@ package tflite
 import (
 	"bytes"
 	"math"
+	"os"
+	"slices"
 	"testing"
 )
 
@@ -374,6 +376,9 @@ func TestNewRejects(t *testing.T) {
 
 func FuzzNew(f *testing.F) {
 	f.Add(streamModel())
+	if b, err := os.ReadFile("../models/hey_mycroft.tflite"); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		it, err := New(b)
 		if err != nil {
@@ -394,5 +399,32 @@ func TestInvokeAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, it.Invoke); n != 0 {
 		t.Errorf("Invoke allocates %v times, want 0", n)
+	}
+}
+
+// TestPublishedModels loads the microWakeWord models embedded by the parent package and
+// checks what the detector relies on.
+func TestPublishedModels(t *testing.T) {
+	want := map[string]bool{"CALL_ONCE": true, "VAR_HANDLE": true, "READ_VARIABLE": true, "ASSIGN_VARIABLE": true,
+		"RESHAPE": true, "CONCATENATION": true, "STRIDED_SLICE": true, "CONV_2D": true, "DEPTHWISE_CONV_2D": true,
+		"FULLY_CONNECTED": true, "LOGISTIC": true, "QUANTIZE": true, "SPLIT_V": true}
+	for _, name := range []string{"okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"} {
+		b, err := os.ReadFile("../models/" + name + ".tflite")
+		if err != nil {
+			t.Fatal(err)
+		}
+		it, err := New(b)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		in, out := it.Input(), it.Output()
+		if in.Type != Int8 || !slices.Equal(in.Shape, []int{1, 3, 40}) || out.Type != Uint8 || !slices.Equal(out.Shape, []int{1, 1}) {
+			t.Errorf("%s: input %s %v, output %s %v", name, in.Type, in.Shape, out.Type, out.Shape)
+		}
+		for _, op := range it.Ops() {
+			if !want[op] {
+				t.Errorf("%s: unexpected operator %s", name, op)
+			}
+		}
 	}
 }
