@@ -34,7 +34,7 @@ place() {
 	sox -q "$tmp/rev.wav" "$tmp/padded.wav" pad 1 1
 	if [ "$3" = noisy ]; then
 		d=$(soxi -D "$tmp/padded.wav")
-		sox -q -n -r 16000 -c 1 -b 16 "$tmp/noise.wav" synth "$d" pinknoise vol 0.12
+		sox -R -q -n -r 16000 -c 1 -b 16 "$tmp/noise.wav" synth "$d" pinknoise vol 0.12
 		sox -q -m "$tmp/padded.wav" "$tmp/noise.wav" -b 16 "$2"
 	else
 		cp "$tmp/padded.wav" "$2"
@@ -123,10 +123,10 @@ i=0
 while [ "$total" -lt "$budget" ]; do
 	i=$((i + 1))
 	case $((i % 4)) in
-	0) f="neg/noise/$i-pink.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pinknoise tremolo 0.3 60 vol 0.3 ;;
-	1) f="neg/noise/$i-brown.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 brownnoise vol 0.4 ;;
-	2) f="neg/music/$i-sweep.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 sine 200-1200 sine 300-900 tremolo 5 40 vol 0.3 ;;
-	3) f="neg/music/$i-pluck.wav"; sox -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pluck 220 pluck 277 pluck 330 tremolo 3 60 vol 0.4 ;;
+	0) f="neg/noise/$i-pink.wav"; sox -R -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pinknoise tremolo 0.3 60 vol 0.3 ;;
+	1) f="neg/noise/$i-brown.wav"; sox -R -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 brownnoise vol 0.4 ;;
+	2) f="neg/music/$i-sweep.wav"; sox -R -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 sine 200-1200 sine 300-900 tremolo 5 40 vol 0.3 ;;
+	3) f="neg/music/$i-pluck.wav"; sox -R -q -n -r 16000 -c 1 -b 16 "$dir/$f" synth 60 pluck 220 pluck 277 pluck 330 tremolo 3 60 vol 0.4 ;;
 	esac
 	add_neg "$f"
 done
