@@ -135,7 +135,7 @@ func readLabels(dir string) ([]*evalFile, error) {
 	path := filepath.Join(dir, "wake.tsv")
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("wake-eval: %w", err)
+		return nil, fmt.Errorf("wakeword: %w", err)
 	}
 	defer f.Close()
 	byName := map[string]*evalFile{}
@@ -148,11 +148,11 @@ func readLabels(dir string) ([]*evalFile, error) {
 		}
 		fld := strings.Split(line, "\t")
 		if len(fld) != 4 {
-			return nil, fmt.Errorf("wake-eval: %s:%d: %d tab-separated fields, want file word start_ms end_ms", path, ln, len(fld))
+			return nil, fmt.Errorf("wakeword: %s:%d: %d tab-separated fields, want file word start_ms end_ms", path, ln, len(fld))
 		}
 		name := fld[0]
 		if name == "" || filepath.IsAbs(name) || strings.HasPrefix(filepath.Clean(name), "..") {
-			return nil, fmt.Errorf("wake-eval: %s:%d: file %q must be a path inside %s", path, ln, name, dir)
+			return nil, fmt.Errorf("wakeword: %s:%d: file %q must be a path inside %s", path, ln, name, dir)
 		}
 		ef := byName[name]
 		if ef == nil {
@@ -162,23 +162,23 @@ func readLabels(dir string) ([]*evalFile, error) {
 		}
 		if fld[1] == "-" {
 			if fld[2] != "-" || fld[3] != "-" {
-				return nil, fmt.Errorf("wake-eval: %s:%d: a file without a word has - - -", path, ln)
+				return nil, fmt.Errorf("wakeword: %s:%d: a file without a word has - - -", path, ln)
 			}
 			continue
 		}
 		start, err1 := strconv.ParseInt(fld[2], 10, 64)
 		end, err2 := strconv.ParseInt(fld[3], 10, 64)
 		if err1 != nil || err2 != nil || start < 0 || end < start {
-			return nil, fmt.Errorf("wake-eval: %s:%d: start_ms %q end_ms %q: want 0 <= start <= end", path, ln, fld[2], fld[3])
+			return nil, fmt.Errorf("wakeword: %s:%d: start_ms %q end_ms %q: want 0 <= start <= end", path, ln, fld[2], fld[3])
 		}
 		ef.occ = append(ef.occ, occurrence{word: fld[1], start: start * SampleRate / 1000,
 			end: (end + HitTail.Milliseconds()) * SampleRate / 1000})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("wake-eval: %s: %w", path, err)
+		return nil, fmt.Errorf("wakeword: %s: %w", path, err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("wake-eval: %s lists no files", path)
+		return nil, fmt.Errorf("wakeword: %s lists no files", path)
 	}
 	return files, nil
 }
@@ -199,14 +199,14 @@ func Eval(dir string, opt EvalOptions) (*EvalReport, error) {
 				if !slices.ContainsFunc(models, func(m *Model) bool { return m.Name == o.word }) {
 					m, err := Builtin(o.word)
 					if err != nil {
-						return nil, fmt.Errorf("wake-eval: %s: %w", ef.name, err)
+						return nil, fmt.Errorf("wakeword: %s: %w", ef.name, err)
 					}
 					models = append(models, m)
 				}
 			}
 		}
 		if len(models) == 0 {
-			return nil, fmt.Errorf("wake-eval: %s/wake.tsv names no word and no models were given", dir)
+			return nil, fmt.Errorf("wakeword: %s/wake.tsv names no word and no models were given", dir)
 		}
 	}
 	det, err := NewDetector(Config{Models: models, Refractory: opt.Refractory})
@@ -217,7 +217,7 @@ func Eval(dir string, opt EvalOptions) (*EvalReport, error) {
 	index := map[string]int{}
 	for i, m := range models {
 		if _, dup := index[m.Name]; dup {
-			return nil, fmt.Errorf("wake-eval: model %s given twice", m.Name)
+			return nil, fmt.Errorf("wakeword: model %s given twice", m.Name)
 		}
 		index[m.Name] = i
 		rep.Words = append(rep.Words, WordScore{Word: m.Name})
@@ -302,15 +302,15 @@ func Eval(dir string, opt EvalOptions) (*EvalReport, error) {
 func readWAV16k(path string) ([]int16, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("wake-eval: %w", err)
+		return nil, fmt.Errorf("wakeword: %w", err)
 	}
 	defer f.Close()
 	pcm, h, err := wav.ReadMono16(f)
 	if err != nil {
-		return nil, fmt.Errorf("wake-eval: %s: %w", path, err)
+		return nil, fmt.Errorf("wakeword: %s: %w", path, err)
 	}
 	if h.Rate != SampleRate || h.Channels != 1 {
-		return nil, fmt.Errorf("wake-eval: %s: %d Hz %d channels, want %d Hz mono", path, h.Rate, h.Channels, SampleRate)
+		return nil, fmt.Errorf("wakeword: %s: %d Hz %d channels, want %d Hz mono", path, h.Rate, h.Channels, SampleRate)
 	}
 	return pcm, nil
 }
