@@ -4,6 +4,7 @@
 //	voiced-sim [--addr 127.0.0.1:8089] [--dialect ga|beta] [--api-key KEY]
 //	           [--reply parrot|tone|FILE.wav] [--speed X] [--record FILE]
 //	           [--session-max DURATION] [--fail-after N] [--tool-call NAME]
+//	           [--refuse STATUS] [--malformed N] [--big-delta BYTES]
 //
 // It serves WebSocket upgrades at /v1/realtime and prints
 // "listening on HOST:PORT" as its first line on stdout (--addr :0 picks a
@@ -24,6 +25,12 @@
 // The input transcription, sent when the session asks for one, is a
 // placeholder describing the audio's length, such as "(1.2 s of audio)",
 // and the reply transcript is a placeholder too.
+//
+// Some flags make it misbehave on purpose, to show what a broken or hostile
+// server costs voiced: --fail-after drops each connection after N events
+// (1: right after session.created), --refuse answers every upgrade with an
+// HTTP status, --malformed sends N messages that are not JSON and
+// --big-delta one audio delta of that many bytes after session.created.
 //
 // The engine lives in internal/realtime/realtimetest, so Go tests run the
 // same server in-process.

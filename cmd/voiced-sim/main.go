@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -45,6 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	toolCall := fs.String("tool-call", "", "make the first response a call of this tool")
 	toolArgs := fs.String("tool-args", "{}", "arguments of the --tool-call call (JSON)")
 	verbose := fs.Bool("v", false, "log each connection to stderr")
+	refuse := fs.Int("refuse", 0, "misbehave: answer every upgrade with this HTTP status")
+	malformed := fs.Int("malformed", 0, "misbehave: send this many malformed messages after session.created")
+	bigDelta := fs.Int("big-delta", 0, "misbehave: send one audio delta of this many bytes after session.created")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -61,6 +65,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *sessionMax <= 0 || *failAfter < 0 {
 		return fmt.Errorf("%w: --session-max must be positive and --fail-after not negative", errUsage)
 	}
+	if *malformed < 0 || *bigDelta < 0 || *bigDelta > 1<<30 || (*refuse != 0 && (*refuse < 200 || *refuse > 599)) {
+		return fmt.Errorf("%w: --malformed and --big-delta (at most 1 GiB) must not be negative, --refuse is an HTTP status", errUsage)
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
@@ -69,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Dialect: d, APIKey: *apiKey, Reply: *reply, Speed: *speed, SessionMax: *sessionMax,
 		FailAfter: *failAfter, ToolCall: *toolCall, ToolArguments: *toolArgs,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Refuse: *refuse, Extra: misbehaviour(*malformed, *bigDelta),
 	}
 	switch *reply {
 	case realtimetest.ReplyParrot, realtimetest.ReplyTone:
@@ -96,4 +104,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "listening on %s\n", bound)
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// misbehaviour is what --malformed and --big-delta send after session.created.
+func misbehaviour(malformed, bigDelta int) [][]byte {
+	var out [][]byte
+	for i := range malformed {
+		out = append(out, fmt.Appendf(nil, "this is not JSON %d {", i))
+	}
+	if bigDelta > 0 {
+		pre := `{"type":"response.output_audio.delta","event_id":"event_big","response_id":"resp_big","item_id":"item_big","output_index":0,"content_index":0,"delta":"`
+		// Whole base64 quads of silence, an even number: whole samples.
+		quads := max(bigDelta-len(pre)-2, 0) / 8 * 2
+		m := make([]byte, 0, len(pre)+4*quads+2)
+		m = append(m, pre...)
+		m = append(m, bytes.Repeat([]byte("AAAA"), quads)...)
+		out = append(out, append(m, `"}`...))
+	}
+	return out
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/voiced-project/voiced/internal/ratelog"
 )
 
 // AudioSink receives decoded output audio on the reader goroutine. pcm is
@@ -64,18 +66,29 @@ type Options struct {
 	// ToolTimeout bounds a tool call without its own timeout (default 10 s).
 	ToolTimeout time.Duration
 
-	EventBuffer    int   // Events channel capacity (default 256)
-	AudioSlots     int   // append messages that may wait for the socket (default 64)
-	MaxMessageSize int64 // read limit (default 16 MiB)
+	EventBuffer int // Events channel capacity (default 256)
+	AudioSlots  int // append messages that may wait for the socket (default 64)
+	// MaxMessageSize is the largest server message read (default
+	// DefaultMaxMessageSize); a larger one is refused from its frame header,
+	// before any of it is buffered, and ends the connection. It is raised
+	// for a connection whose session.update needs more (see serve).
+	MaxMessageSize int64
 	DialTimeout    time.Duration
 	PingInterval   time.Duration // default 15 s
 	PongWait       time.Duration // read deadline, extended by pongs and messages (default 2×PingInterval)
 	WriteTimeout   time.Duration // default 10 s
 
 	BackoffMin time.Duration // default 100 ms
-	// BackoffMax caps the wait; the default 1.5 s means a server that
-	// comes back is reached within 2 s, at most one attempt per 0.75 s.
+	// BackoffMax caps the wait (default 10 s): a server that closes every
+	// connection at once gets at most 18 attempts in its first minute and
+	// one per 5-10 s after; one back from a short outage is reached within
+	// a few seconds, from a long one within 10 s.
 	BackoffMax time.Duration
+	// StableAfter is how long a connection must stay up for the backoff to
+	// start again from BackoffMin (default 30 s). Whatever the server said
+	// first (session.created, then session_expired or an oversize frame),
+	// a connection that ends sooner counts as a failed attempt.
+	StableAfter time.Duration
 	// FatalRetry is the wait after a fatal error (bad key, no quota);
 	// default 10 min. Negative makes Run return the fatal error instead.
 	FatalRetry time.Duration
@@ -169,8 +182,20 @@ type respCalls struct {
 }
 
 // minSessionLife is the shortest session whose expiry is rolled over
-// at once.
+// (with StableAfter, whichever is longer).
 const minSessionLife = time.Second
+
+// DefaultMaxMessageSize is the default read limit. The largest messages a
+// server sends are audio deltas and echoes of what voiced sent. A delta
+// carries a fraction of a second of audio (the sim's 50 ms): a whole second
+// of 24 kHz PCM16 is 64 KB of base64, and even 2 s at 48 kHz is 256 KB. The
+// echoes (session.created and session.updated carry the instructions and
+// tools) get room of their own per connection. 512 KiB is ample for both
+// and keeps a hostile or broken server from making voiced hold megabytes.
+const DefaultMaxMessageSize = 512 << 10
+
+// maxURLInText bounds the URL (or host) quoted in errors and logs.
+const maxURLInText = 200
 
 // controlHeadroom keeps room in the send queue for control events when
 // audio has filled it.
@@ -218,7 +243,7 @@ type Client struct {
 func New(o Options) (*Client, error) {
 	u, err := url.Parse(o.URL)
 	if err != nil {
-		return nil, fmt.Errorf("realtime: url %q: %w", o.URL, err)
+		return nil, fmt.Errorf("realtime: url %q: %w", ratelog.Clip(o.URL, maxURLInText), err)
 	}
 	switch u.Scheme {
 	case "ws", "wss":
@@ -227,10 +252,10 @@ func New(o Options) (*Client, error) {
 	case "https":
 		u.Scheme = "wss"
 	default:
-		return nil, fmt.Errorf("realtime: url %q: want a ws:// or wss:// URL", o.URL)
+		return nil, fmt.Errorf("realtime: url %q: want a ws:// or wss:// URL", ratelog.Clip(o.URL, maxURLInText))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("realtime: url %q: no host", o.URL)
+		return nil, fmt.Errorf("realtime: url %q: no host", ratelog.Clip(o.URL, maxURLInText))
 	}
 	o.URL = u.String()
 	if o.Profile == "" {
@@ -253,7 +278,8 @@ func New(o Options) (*Client, error) {
 	def(&o.PongWait, 2*o.PingInterval)
 	def(&o.WriteTimeout, 10*time.Second)
 	def(&o.BackoffMin, 100*time.Millisecond)
-	def(&o.BackoffMax, 1500*time.Millisecond)
+	def(&o.BackoffMax, 10*time.Second)
+	def(&o.StableAfter, 30*time.Second)
 	def(&o.RolloverLead, time.Minute)
 	def(&o.RolloverIdle, 2*time.Second)
 	if o.FatalRetry == 0 {
@@ -269,7 +295,7 @@ func New(o Options) (*Client, error) {
 		o.AudioSlots = 64
 	}
 	if o.MaxMessageSize <= 0 {
-		o.MaxMessageSize = 16 << 20
+		o.MaxMessageSize = DefaultMaxMessageSize
 	}
 	if o.HistoryTurns <= 0 {
 		o.HistoryTurns = 16
@@ -280,6 +306,9 @@ func New(o Options) (*Client, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	// A server can repeat a failure thousands of times a second; the
+	// caller's throttle, when it has one, is shared rather than doubled.
+	o.Logger = ratelog.Wrap(o.Logger, ratelog.Options{})
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
@@ -345,10 +374,14 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 		started := c.clock.Now()
 		conn, dl, skew, err := c.dial(ctx)
+		stable := false
 		if err == nil {
-			var established bool
-			established, err = c.serve(ctx, conn, dl, rollover, skew)
-			if established {
+			up := c.clock.Now()
+			_, err = c.serve(ctx, conn, dl, rollover, skew)
+			// Only a connection that stayed up a while shows the server
+			// is well: one closed soon, however politely it began
+			// (session.created), keeps the backoff growing.
+			if stable = c.clock.Now().Sub(up) >= c.opts.StableAfter; stable {
 				attempt = 0
 			}
 		}
@@ -360,13 +393,17 @@ func (c *Client) Run(ctx context.Context) error {
 			c.emit(ctx, &Disconnected{Err: ErrHangup})
 			continue
 		}
-		// A session that expires as soon as it starts is a broken server,
-		// not a rollover: back off rather than loop.
-		if errors.Is(err, errRollover) && c.clock.Now().Sub(started) >= minSessionLife {
+		// A session that expires before it was stable is the server's
+		// doing, not a rollover: a disconnection like any other, with the
+		// backoff (and the uplink held meanwhile), not a loop.
+		if errors.Is(err, errRollover) && stable && c.clock.Now().Sub(started) >= minSessionLife {
 			rollover = true
 			c.rollovers.Add(1)
 			c.log.Info("realtime session rollover")
 			continue
+		}
+		if errors.Is(err, errRollover) {
+			err = fmt.Errorf("realtime: the server ended the session after only %v", c.clock.Now().Sub(started).Round(time.Millisecond))
 		}
 		if fe := (*FatalError)(nil); errors.As(err, &fe) {
 			c.log.Error("realtime fatal error", "err", err, "retry_in", c.opts.FatalRetry)
@@ -384,9 +421,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if ra := (*retryAfterError)(nil); errors.As(err, &ra) {
 			d = max(d, ra.wait)
 		}
-		if attempt&(attempt-1) == 0 { // 0, 1, 2, 4, 8...: a long outage logs rarely
-			c.log.Warn("realtime disconnected", "err", err, "attempt", attempt+1, "retry_in", d)
-		}
+		c.log.Warn("realtime disconnected", "err", err, "attempt", attempt+1, "retry_in", d)
 		attempt++
 		c.reconnects.Add(1)
 		c.emit(ctx, &Disconnected{Err: err, RetryIn: d})
@@ -505,7 +540,7 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, dl downlink, s
 		return conn, dl, skew, nil
 	}
 	if resp == nil {
-		return nil, dl, 0, fmt.Errorf("dial %s: %w", c.opts.URL, err)
+		return nil, dl, 0, &DialError{Host: c.host(), Reason: dialReason(err, c.opts.DialTimeout), Err: err}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -522,7 +557,7 @@ func (c *Client) dial(ctx context.Context) (conn *websocket.Conn, dl downlink, s
 		eb.Error.Code == CodeInvalidAPIKey || eb.Error.Code == CodeInsufficientQuota {
 		return nil, dl, 0, &FatalError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 	}
-	err = fmt.Errorf("dial %s: HTTP %d %s: %w", c.opts.URL, resp.StatusCode, eb.Error.Message, err)
+	err = &DialError{Host: c.host(), Status: resp.StatusCode, Reason: statusReason(resp.StatusCode, eb.Error.Message), Err: err}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		wait := defaultRetryAfter
 		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
@@ -574,17 +609,6 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, dl downlink, r
 	}
 	nc := conn.NetConn()
 	onPong := func() { _ = nc.SetReadDeadline(time.Now().Add(c.opts.PongWait)) }
-	var src messageSource
-	if dl.raw != nil {
-		fr := newFrameReader(dl.raw, dl.pending, c.opts.MaxMessageSize)
-		fr.onPing, fr.onPong = onPing, onPong
-		src = fr
-	} else {
-		conn.SetReadLimit(c.opts.MaxMessageSize)
-		conn.SetPingHandler(func(s string) error { onPing([]byte(s)); return nil })
-		conn.SetPongHandler(func(string) error { onPong(); return nil })
-		src = gorillaSource{conn}
-	}
 
 	// session.update and the replayed history go first, in order.
 	c.mu.Lock()
@@ -604,6 +628,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, dl downlink, r
 		first = append(first, clientEvent{Type: typeItemCreate, Item: messageItem(c.opts.Dialect, t.role, t.text)})
 	}
 	replayed := 0
+	limit := c.opts.MaxMessageSize
 queue:
 	for i, ev := range first {
 		b, err := encodeEvent(ev)
@@ -611,6 +636,9 @@ queue:
 			conn.Close()
 			return false, err
 		}
+		// The server echoes these (session.updated, conversation.item.added)
+		// with some fields of its own: the echo must fit.
+		limit = max(limit, 2*int64(len(b))+64<<10)
 		select {
 		case c.sendq <- outMsg{data: b, typ: ev.Type}: // the queue was just drained
 			replayed = i
@@ -618,6 +646,17 @@ queue:
 			c.log.Warn("realtime history replay cut short", "turns", len(turns), "sent", replayed)
 			break queue
 		}
+	}
+	var src messageSource
+	if dl.raw != nil {
+		fr := newFrameReader(dl.raw, dl.pending, limit)
+		fr.onPing, fr.onPong = onPing, onPong
+		src = fr
+	} else {
+		conn.SetReadLimit(limit)
+		conn.SetPingHandler(func(s string) error { onPing([]byte(s)); return nil })
+		conn.SetPongHandler(func(string) error { onPong(); return nil })
+		src = gorillaSource{conn}
 	}
 	c.connected.Store(true)
 
@@ -727,9 +766,14 @@ func (c *Client) writeLoop(ctx context.Context, conn *websocket.Conn, pongs <-ch
 	}
 }
 
-// maxKeptReadBuffer: a larger read buffer (after a huge item) is dropped
-// instead of kept for the life of the connection.
-const maxKeptReadBuffer = 1 << 20
+// Read buffers start at readBuffer; one grown past maxKeptBuffer by a
+// large message (at most the read limit) is dropped after that message
+// instead of being kept for the life of the client, so a burst leaves the
+// heap as it found it.
+const (
+	readBuffer    = 64 << 10
+	maxKeptBuffer = 128 << 10
+)
 
 // messageSource reads the next data message into buf[:0] (grown when
 // needed) and returns its type (websocket.TextMessage or BinaryMessage).
@@ -760,7 +804,7 @@ func (c *Client) readLoop(ctx context.Context, src messageSource, nc net.Conn, s
 	for {
 		_ = nc.SetReadDeadline(time.Now().Add(c.opts.PongWait))
 		if cap(c.rbuf) == 0 {
-			c.rbuf = make([]byte, 0, 64<<10)
+			c.rbuf = make([]byte, 0, readBuffer)
 		}
 		typ, msg, err := src.next(c.rbuf)
 		c.rbuf = msg[:0]
@@ -770,14 +814,24 @@ func (c *Client) readLoop(ctx context.Context, src messageSource, nc net.Conn, s
 		c.bytesReceived.Add(uint64(len(msg)))
 		if typ != websocket.TextMessage {
 			c.badMessage(ctx, fmt.Errorf("realtime: binary message of %d bytes ignored", len(msg)))
-			continue
-		}
-		if err := c.handle(ctx, msg, st); err != nil {
+		} else if err := c.handle(ctx, msg, st); err != nil {
+			c.trimBuffers()
 			return err
 		}
-		if cap(c.rbuf) > maxKeptReadBuffer {
-			c.rbuf = nil
-		}
+		c.trimBuffers()
+	}
+}
+
+// trimBuffers drops the reader's buffers that a large message grew.
+func (c *Client) trimBuffers() {
+	if cap(c.rbuf) > maxKeptBuffer {
+		c.rbuf = nil
+	}
+	if cap(c.b64) > maxKeptBuffer {
+		c.b64 = nil
+	}
+	if 2*cap(c.pcm) > maxKeptBuffer {
+		c.pcm = nil
 	}
 }
 
@@ -800,9 +854,8 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 }
 
 func (c *Client) badMessage(ctx context.Context, err error) {
-	if n := c.bad.Add(1); n&(n-1) == 0 { // 1, 2, 4, 8...: a babbling server logs rarely
-		c.log.Warn("realtime bad message", "err", err, "count", n)
-	}
+	n := c.bad.Add(1)
+	c.log.Warn("realtime bad message", "err", err, "count", n) // throttled by the handler
 	c.emit(ctx, &ProtocolError{Err: err})
 }
 

@@ -127,6 +127,16 @@ func (s *resultSet) rows(t *table) {
 		if c, ok := s.vals[pi.key]["BenchmarkCaptureIdlePeriod"]; ok {
 			t.add(row{Figure: pi.figure + ": capture period between push-to-talk turns, share of one 1 GHz core", Value: ptr(c * 50 / 1e9 * 100), Unit: "%"})
 		}
+		// A wake word costs its 10 ms steps, 100 a second (issue 22: at most 3 % of the
+		// Cortex-A53, 10 % of the ARM1176, per word).
+		if w, ok := s.vals[pi.key]["BenchmarkDetectorStep/okay_nabu"]; ok {
+			share, limit := w*100/1e9*100, 3.0
+			if pi.key == "arm insn" {
+				limit = 10
+			}
+			t.add(row{Figure: pi.figure + ": wake word okay_nabu (front end and model), share of one 1 GHz core", Value: ptr(share), Unit: "%",
+				Budget: ptr(fmt.Sprintf("<= %.0f %%", limit)), OK: ptr(share <= limit)})
+		}
 	}
 	for _, kind := range []struct{ key, figure, unit string }{
 		{"amd64 insn", "micro amd64 (valgrind)", "instructions/op"},

@@ -64,6 +64,14 @@ type Config struct {
 	Logger *slog.Logger
 	// OnEvent, when set, sees every server event as sent (tests validate them).
 	OnEvent func(msg []byte)
+
+	// Misbehaviour, for tests of what a broken or hostile server costs.
+
+	// Refuse answers every upgrade with this HTTP status (0: upgrade).
+	Refuse int
+	// Extra are raw text messages sent on every connection right after
+	// session.created, as they are: malformed ones, oversize ones.
+	Extra [][]byte
 }
 
 // Server serves the Realtime protocol over WebSocket. It is an
@@ -245,6 +253,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.upgrades++
 	s.mu.Unlock()
+	if s.cfg.Refuse != 0 {
+		writeHTTPError(w, s.cfg.Refuse, "server_error", "refused", "Refused on purpose.")
+		return
+	}
 	if s.cfg.APIKey != "" && requestKey(r) != s.cfg.APIKey {
 		writeHTTPError(w, http.StatusUnauthorized, "invalid_request_error", realtime.CodeInvalidAPIKey,
 			"Incorrect API key provided.")
