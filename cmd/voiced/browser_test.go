@@ -147,6 +147,8 @@ func TestBrowserPage(t *testing.T) {
 	br.waitJS(`["processing", "speaking"].includes(document.querySelector("#state").textContent) || document.querySelector("#conv .assistant")`, 20*time.Second)
 	br.waitJS(`document.querySelector("#conv .user") && document.querySelector("#conv .assistant")`, 30*time.Second)
 	br.waitJS(`[...document.querySelectorAll("#timeline li")].some(li => li.textContent.includes("listening → processing"))`, 5*time.Second)
+	// The microphone's level moves the meter (the file plays the question again and again).
+	br.waitJS(`parseFloat(document.querySelector("#level").style.width) > 0`, 5*time.Second)
 	br.screenshot("#live", filepath.Join(shots, "live.png"))
 	br.eval(`scrollTo(0, 0)`, nil)
 	br.screenshot("", filepath.Join(shots, "page.png"))

@@ -24,6 +24,7 @@ import (
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/httpapi"
+	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/sdnotify"
 	"github.com/voiced-project/voiced/internal/version"
 )
@@ -54,6 +55,7 @@ type Daemon struct {
 	log     *slog.Logger
 	notify  *sdnotify.Notifier
 	hub     *hub
+	level   pipeline.Level // the microphone's, for /v1/events; outlives runtimes
 	metrics *daemonMetrics
 	started time.Time
 
@@ -150,6 +152,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go func() { httpDone <- srv.Serve(ctx, ln) }()
 	}
 	announced := d.announce(ctx)
+	metered := make(chan struct{})
+	go func() {
+		defer close(metered)
+		d.meter(ctx)
+	}()
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -188,7 +195,30 @@ loop:
 		<-httpDone
 	}
 	<-announced
+	<-metered
 	return err
+}
+
+// meter publishes the microphone's level on /v1/events, LevelRate times a second,
+// while anyone subscribes; with nobody, the capture loop skips the meter.
+func (d *Daemon) meter(ctx context.Context) {
+	tick := time.NewTicker(time.Second / pipeline.LevelRate)
+	defer tick.Stop()
+	var last uint64
+	for {
+		select {
+		case <-ctx.Done():
+			d.level.SetActive(false)
+			return
+		case <-tick.C:
+		}
+		on := d.hub.watched()
+		d.level.SetActive(on)
+		if db, seq := d.level.Read(); on && seq != last {
+			last = seq
+			d.hub.publish(httpapi.Event{Type: httpapi.LevelEvent, Level: db})
+		}
+	}
 }
 
 // supervisorClock is the time source of superviseRuntime (clock.Real,

@@ -60,3 +60,10 @@ func (h *hub) close() {
 		delete(h.subs, ch)
 	}
 }
+
+// watched reports whether anyone subscribes.
+func (h *hub) watched() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs) > 0
+}

@@ -311,6 +311,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		PreRollMs:    c.Audio.PreRollMs,
 		Gain:         float64(c.Audio.Capture.Volume) / 100,
 		OnVoice:      rt.engine.VoiceEdges(ep, frameMs*time.Millisecond),
+		Level:        &d.level,
 	})
 	if err != nil {
 		return nil, err

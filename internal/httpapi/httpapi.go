@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -39,7 +41,13 @@ type Event struct {
 	// set, is written with encoding/json instead.
 	Engine engine.Event
 	Data   any
+	// Level is the data of a "level" event, the microphone's level in dBFS, written
+	// without allocating: {"dbfs": -42.5}.
+	Level float64
 }
+
+// LevelEvent is the SSE event name of the microphone's level.
+const LevelEvent = "level"
 
 // Backend is what the endpoint shows and controls; the daemon implements it.
 type Backend interface {
@@ -491,6 +499,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 				return nil
 			}
 			buf = append(buf, data...)
+		} else if ev.Type == LevelEvent {
+			buf = strconv.AppendFloat(append(buf, `{"dbfs":`...), math.Round(ev.Level*10)/10, 'f', -1, 64)
+			buf = append(buf, '}')
 		} else {
 			buf = ev.Engine.AppendJSON(buf)
 		}

@@ -318,16 +318,17 @@ func TestEvents(t *testing.T) {
 	}
 	b.publish(Event{Type: "state", Data: map[string]string{"state": "LISTENING"}})
 	b.publish(Event{Type: "transcript", Data: map[string]string{"role": "user", "text": "hi"}})
+	b.publish(Event{Type: LevelEvent, Level: -42.46})
 	r := bufio.NewReader(resp.Body)
 	var lines []string
-	for len(lines) < 6 {
+	for len(lines) < 9 {
 		l, err := r.ReadString('\n')
 		if err != nil {
 			t.Fatalf("read stream: %v (got %q)", err, lines)
 		}
 		lines = append(lines, strings.TrimRight(l, "\n"))
 	}
-	want := []string{"event: state", `data: {"state":"LISTENING"}`, "", "event: transcript", `data: {"role":"user","text":"hi"}`, ""}
+	want := []string{"event: state", `data: {"state":"LISTENING"}`, "", "event: transcript", `data: {"role":"user","text":"hi"}`, "", "event: level", `data: {"dbfs":-42.5}`, ""}
 	if !slices.Equal(lines, want) {
 		t.Errorf("stream = %q, want %q", lines, want)
 	}

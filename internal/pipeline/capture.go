@@ -48,6 +48,8 @@ type CaptureConfig struct {
 	// gate; the endpointer runs here and posts its turn edges to the
 	// engine. It must not block: the microphone does not wait.
 	OnVoice func(vad.Decision)
+	// Level, if set, measures the microphone (after the gain) while it is active.
+	Level *Level
 }
 
 // CaptureStats are running totals for metrics.
@@ -112,6 +114,7 @@ type Capture struct {
 	pos     uint64 // samples at CaptureRate processed
 
 	onVoice   func(vad.Decision)
+	level     *Level        // nil: no meter
 	gate      atomic.Uint64 // generation<<2 | state
 	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
@@ -193,6 +196,7 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 		frame:   make([]int16, frame),
 		pre:     pre,
 		onVoice: c.OnVoice,
+		level:   c.Level,
 		now:     func() int64 { return time.Now().UnixNano() },
 	}, nil
 }
@@ -227,6 +231,9 @@ func (c *Capture) process(raw []byte) {
 	in := c.mono[:n]
 	if c.gain != dsp.UnityGain {
 		dsp.ApplyGain(in, c.gain)
+	}
+	if c.level != nil {
+		c.level.add(in, c.format.Rate)
 	}
 	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load())
 	if c.dormant && !asleep {
