@@ -22,7 +22,6 @@ type Level struct {
 	sumSq  uint64
 	n      int
 	window int // samples per reading at the device rate; 0 until the first add
-	peak   int32
 
 	last atomic.Uint64 // math.Float64bits of the last reading
 	seq  atomic.Uint64 // readings made, ever
