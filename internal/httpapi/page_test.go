@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/config"
 )
 
@@ -99,5 +102,43 @@ func TestPageLogin(t *testing.T) {
 	defer b.mu.Unlock()
 	if got := strings.Join(b.actions, ","); got != "mute,unmute" {
 		t.Errorf("actions run = %s, want mute,unmute", got)
+	}
+}
+
+// cardsBackend lists one USB sound card with a capture and a playback device, as
+// Devices (alsa.List, `voiced devices`) reports them.
+type cardsBackend struct{ fakeBackend }
+
+func (b *cardsBackend) Devices() any {
+	return map[string]any{"sound": []alsa.Card{{Number: 1, ID: "Device", Name: "USB Audio", Devices: []alsa.DeviceInfo{
+		{Card: 1, Device: 0, Stream: alsa.Playback}, {Card: 1, Device: 0, Stream: alsa.Capture}, {Card: 1, Device: 1, Stream: alsa.Playback},
+	}}}}
+}
+
+// TestPageSoundChoices checks that the device fields offer the sound cards by stream.
+func TestPageSoundChoices(t *testing.T) {
+	st := &fakeStore{cfg: config.Default()}
+	srv := httptest.NewServer(New(Options{Backend: &cardsBackend{}, Config: st, Log: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	_, body := do(t, "GET", srv.URL+"/", "")
+	datalist := func(path string) string {
+		_, rest, _ := strings.Cut(body, `<datalist id="l-`+path+`">`)
+		list, _, _ := strings.Cut(rest, "</datalist>")
+		return list
+	}
+	capture, playback := datalist("audio.capture.device"), datalist("audio.playback.device")
+	for _, tc := range []struct {
+		list, option string
+		want         bool
+	}{
+		{capture, "default", true},
+		{capture, "plughw:CARD=Device,DEV=0", true},
+		{capture, "plughw:CARD=Device,DEV=1", false},
+		{playback, "plughw:CARD=Device,DEV=0", true},
+		{playback, "plughw:CARD=Device,DEV=1", true},
+	} {
+		if got := strings.Contains(tc.list, `<option value="`+tc.option+`">`); got != tc.want {
+			t.Errorf("choices %q: has %s = %v, want %v", tc.list, tc.option, got, tc.want)
+		}
 	}
 }
