@@ -246,9 +246,9 @@ func FormatValue(v reflect.Value) string {
 	return ""
 }
 
-// checkKeys is the validator's part that Keys describes: ranges and choices.
-func (v *validator) checkKeys(c *Config) {
-	for _, k := range Keys {
+// checkKeys is the validator's part that keys (Keys) describe: ranges and choices.
+func (v *validator) checkKeys(c *Config, keys []Key) {
+	for _, k := range keys {
 		f, ok := c.Field(k.Path)
 		if !ok {
 			continue

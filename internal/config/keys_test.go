@@ -80,3 +80,22 @@ func TestKeysDriveValidator(t *testing.T) {
 		t.Errorf("Default().Validate() = %v, want nil", err)
 	}
 }
+
+// TestKeyAddedIsValidated shows that describing a key is all its range check needs:
+// without earcons.volume's Key nothing checks it, with it 500 is refused.
+func TestKeyAddedIsValidated(t *testing.T) {
+	vol, _ := KeyOf("earcons.volume")
+	without := slices.DeleteFunc(slices.Clone(Keys), func(k Key) bool { return k.Path == vol.Path })
+	c := Default()
+	c.Earcons.Volume = 500
+	for _, tc := range []struct {
+		keys []Key
+		want bool
+	}{{without, false}, {append(without, vol), true}} {
+		v := &validator{}
+		v.checkKeys(&c, tc.keys)
+		if got := slices.Contains(v.errs.Fields(), vol.Path); got != tc.want {
+			t.Errorf("with %d keys, earcons.volume 500 refused = %v, want %v", len(tc.keys), got, tc.want)
+		}
+	}
+}

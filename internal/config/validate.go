@@ -14,7 +14,7 @@ import (
 // Validate checks every field and returns all mistakes at once (an Errors), or nil.
 func (c *Config) Validate() error {
 	v := &validator{}
-	v.checkKeys(c) // the ranges and choices Keys describes
+	v.checkKeys(c, Keys) // the ranges and choices Keys describes
 
 	r := &c.Realtime
 	if r.URL == "" {

@@ -96,9 +96,11 @@ type Options struct {
 	AllowedHosts []string // http.allowed_hosts
 	// MDNSHost is the NAME.local the device announces (an allowed Host); "" for none.
 	MDNSHost string
-	Backend  Backend
-	Config   ConfigStore
-	Log      *slog.Logger
+	// Keys are the config keys the settings form shows; nil means config.Keys.
+	Keys    []config.Key
+	Backend Backend
+	Config  ConfigStore
+	Log     *slog.Logger
 }
 
 // Server is the HTTP endpoint.

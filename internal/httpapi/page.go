@@ -355,7 +355,11 @@ func (s *Server) fillForm(d *pageData) {
 	d.ETag = s.etag(c)
 	red := c.Redacted()
 	sound := s.soundChoices()
-	for _, k := range config.Keys {
+	keys := s.opts.Keys
+	if keys == nil {
+		keys = config.Keys
+	}
+	for _, k := range keys {
 		f := formField{Key: k}
 		if v, ok := red.Field(k.Path); ok {
 			f.Value = config.FormatValue(v)

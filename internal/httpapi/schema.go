@@ -14,16 +14,17 @@ const (
 	schemaEnd   = "    # end of Config"
 )
 
-// configSchema is the Config schema in openapi.yaml's indentation, between the markers.
-func configSchema() string {
+// configSchema is the Config schema of keys in openapi.yaml's indentation, between the
+// markers.
+func configSchema(keys []config.Key) string {
 	type node struct {
 		key      *config.Key
 		names    []string // children in order
 		children map[string]*node
 	}
 	root := &node{children: map[string]*node{}}
-	for i := range config.Keys {
-		k := &config.Keys[i]
+	for i := range keys {
+		k := &keys[i]
 		n := root
 		for name := range strings.SplitSeq(k.Path, ".") {
 			c, ok := n.children[name]
