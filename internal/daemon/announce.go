@@ -44,12 +44,18 @@ func (d *Daemon) announce(ctx context.Context) <-chan struct{} {
 	return done
 }
 
-// newAnnouncer prepares the mDNS announcement of cfg, or returns nil on loopback.
-func (d *Daemon) newAnnouncer(cfg config.Config) *discovery.Announcer {
-	if !onNetwork(cfg.HTTP.Listen) {
+// newAnnouncer prepares the mDNS announcement of the endpoint listening at bound (as
+// cfg's http.listen asked, with the port it got), or returns nil on loopback.
+func (d *Daemon) newAnnouncer(cfg config.Config, bound net.Addr) *discovery.Announcer {
+	host, _, err := net.SplitHostPort(cfg.HTTP.Listen)
+	if !onNetwork(cfg.HTTP.Listen) || err != nil {
 		return nil
 	}
-	a, err := discovery.New(discovery.Options{Name: cfg.HTTP.MDNSName, Listen: cfg.HTTP.Listen, Version: version.Version, Log: d.log})
+	_, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return nil
+	}
+	a, err := discovery.New(discovery.Options{Name: cfg.HTTP.MDNSName, Listen: net.JoinHostPort(host, port), Version: version.Version, Log: d.log})
 	if err != nil {
 		d.log.Warn("not announced over mDNS; reach the page by address", "err", err)
 		return nil

@@ -134,12 +134,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.resolveSecrets()
 
 	var httpDone chan error
-	d.announcer = d.newAnnouncer(d.cfg)
 	if addr := d.cfg.HTTP.Listen; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("http.listen %s: %w", addr, err)
 		}
+		d.announcer = d.newAnnouncer(d.cfg, ln.Addr())
 		d.log.Info("HTTP endpoint listening", "addr", ln.Addr().String())
 		if d.opts.OnListen != nil {
 			d.opts.OnListen(ln.Addr().String())
