@@ -99,23 +99,24 @@ func (s *Server) asset(name, ctype string) http.HandlerFunc {
 
 // pageData is what index.html renders.
 type pageData struct {
-	Login     bool   // the token is needed first
-	LoginNote string // why the last login failed
-	CSRF      string
-	Status    map[string]any
-	State     string
-	LED       ledLook
-	Problems  []problem
-	Counters  []counter
-	Devices   []deviceRow
-	GPIO      string
-	Fields    []formField
-	Groups    []fieldGroup // Fields by the first part of their path
-	ETag      string
-	Version   string
-	Muted     bool
-	Paused    bool
-	Volume    int
+	Login      bool   // the token is needed first
+	LoginNote  string // why the last login failed
+	CSRF       string
+	Status     map[string]any
+	State      string
+	LED        ledLook
+	Problems   []problem
+	Counters   []counter
+	Devices    []deviceRow
+	GPIO       string
+	Connection string
+	Fields     []formField
+	Groups     []fieldGroup // Fields by the first part of their path
+	ETag       string
+	Version    string
+	Muted      bool
+	Paused     bool
+	Volume     int
 }
 
 type counter struct {
@@ -292,6 +293,10 @@ func (s *Server) fillStatus(d *pageData) {
 			gone, _ := m["gone"].(bool)
 			d.Devices = append(d.Devices, deviceRow{role, dv, gr, m["xruns"], gone})
 		}
+	}
+	d.Connection = "not connected"
+	if since, err := time.Parse(time.RFC3339Nano, str("connected_since")); err == nil {
+		d.Connection = "connected since " + since.Local().Format("15:04:05") + " (" + time.Since(since).Round(time.Second).String() + ")"
 	}
 	d.GPIO, _ = st["gpio"].(string)
 	d.Volume = s.opts.Config.Config().Audio.Playback.Volume
