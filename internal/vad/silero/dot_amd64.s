@@ -1,0 +1,47 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func dot16(a, b *float32, n int) float32
+TEXT ·dot16(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	XORPS X0, X0
+	XORPS X1, X1
+	XORPS X2, X2
+	XORPS X3, X3
+
+loop:
+	MOVUPS 0(SI), X4
+	MOVUPS 0(DI), X5
+	MULPS  X5, X4
+	ADDPS  X4, X0
+	MOVUPS 16(SI), X6
+	MOVUPS 16(DI), X7
+	MULPS  X7, X6
+	ADDPS  X6, X1
+	MOVUPS 32(SI), X8
+	MOVUPS 32(DI), X9
+	MULPS  X9, X8
+	ADDPS  X8, X2
+	MOVUPS 48(SI), X10
+	MOVUPS 48(DI), X11
+	MULPS  X11, X10
+	ADDPS  X10, X3
+	ADDQ   $64, SI
+	ADDQ   $64, DI
+	SUBQ   $16, CX
+	JNZ    loop
+
+	ADDPS  X1, X0
+	ADDPS  X3, X2
+	ADDPS  X2, X0
+	MOVAPS X0, X1
+	SHUFPS $0x4E, X1, X1 // lanes 2 3 0 1
+	ADDPS  X1, X0
+	MOVAPS X0, X1
+	SHUFPS $0xB1, X1, X1 // lanes 1 0 3 2
+	ADDPS  X1, X0
+	MOVSS  X0, ret+24(FP)
+	RET
