@@ -47,13 +47,13 @@ type Detector struct {
 	// Activations, time-major with a zero position either side (the
 	// convolutions' padding) and slack after, so a row's padded tail reads
 	// finite values that meet zero weights.
-	mag  [(frames+2)*bins + 16]float32
-	e1   [(frames + 2) * enc0Out]float32
-	e2   [(2 + 2) * enc1Out]float32
-	e3   [enc2Out]float32
-	xh   [enc3Out + hidden]float32 // LSTM input and hidden state, one row
-	spec [2 * bins]float32
-	g    [gates]float32
+	mag    [(frames+2)*bins + 16]float32
+	e1     [(frames + 2) * enc0Out]float32
+	e2     [(2 + 2) * enc1Out]float32
+	e3     [enc2Out]float32
+	xh     [enc3Out + hidden]float32 // LSTM input and hidden state, one row
+	zr, zi [fftHalf]float32
+	g      [gates]float32
 }
 
 // New returns a detector with its state reset. The weights are decoded on the
@@ -98,13 +98,7 @@ func (d *Detector) run() float32 {
 
 	// STFT magnitude, time-major: frame f at mag[(f+1)*bins:].
 	for f := range frames {
-		in := x[f*hop:]
-		matvec(d.spec[:], m.stft, nil, in, fftLen)
-		out := d.mag[(f+1)*bins:]
-		for k := range bins {
-			re, im := d.spec[k], d.spec[bins+k]
-			out[k] = float32(math.Sqrt(float64(re*re + im*im)))
-		}
+		stftMag(d.mag[(f+1)*bins:], x[f*hop:], &d.zr, &d.zi)
 	}
 
 	// Encoder: width-3 convolutions over the time-major activations, each
@@ -179,7 +173,6 @@ func rowLen(n int) int { return (n + 15) &^ 15 }
 
 // model holds the weights, rearranged into padded rows.
 type model struct {
-	stft                       []float32 // 258 rows of 256
 	enc0, enc1, enc2, enc3     []float32
 	enc0b, enc1b, enc2b, enc3b []float32
 	enc0n                      int // enc0's row: 3 taps of 129 channels
@@ -198,7 +191,7 @@ var loadModel = sync.OnceValue(func() *model {
 
 // decode rearranges the blob (see internal/onnxconv's layout) into rows.
 func decode(b []byte) (*model, error) {
-	const want = 258*256 + 128*129*3 + 128 + 64*128*3 + 64 + 64*64*3 + 64 + 128*64*3 + 128 + 2*512*128 + 2*512 + 128 + 1
+	const want = 128*129*3 + 128 + 64*128*3 + 64 + 64*64*3 + 64 + 128*64*3 + 128 + 2*512*128 + 2*512 + 128 + 1
 	if len(b) != 4*want {
 		return nil, fmt.Errorf("silero: weights are %d bytes, want %d", len(b), 4*want)
 	}
@@ -211,7 +204,6 @@ func decode(b []byte) (*model, error) {
 		return v
 	}
 	m := &model{enc0n: 3 * bins}
-	m.stft = next(2 * bins * fftLen)
 	// conv reorders a [out][in][3] kernel into rows of [tap][in], taps first..last.
 	conv := func(out, in, first, last int) []float32 {
 		w := next(out * in * 3)

@@ -24,7 +24,7 @@ func sharedDir() string {
 
 const (
 	modelSHA256   = "7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49"
-	weightsSHA256 = "5afe96454b4595a95479ac074d736b617253f7eecec9672d99e56579c86d4405"
+	weightsSHA256 = "2ff111bbd149549f539bdc239b24c3c124353bdd814a8486ec5025574466970f"
 )
 
 func TestWeightsPinned(t *testing.T) {

@@ -47,6 +47,9 @@ func run(in, out string, dump bool) error {
 	if out == "" {
 		return errors.New("give -out or -dump")
 	}
+	if err := checkSTFT(g.inits["model.stft.forward_basis_buffer"]); err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
 	var blob []byte
 	for _, w := range layout {
 		t := g.inits[w.name]
@@ -66,12 +69,12 @@ func run(in, out string, dump bool) error {
 // layout lists the tensors of the blob in order, as package silero reads them:
 // each float32 little-endian, row-major, in the ONNX file's own shapes. The
 // stateless graph around them (reflection padding, magnitude, LSTM gate order)
-// is written out in package silero.
+// is written out in package silero. The STFT basis is not among them: package
+// silero computes it with an FFT, and checkSTFT makes sure that is the same.
 var layout = []struct {
 	name string
 	dims []int64
 }{
-	{"model.stft.forward_basis_buffer", []int64{258, 1, 256}},
 	{"model.encoder.0.reparam_conv.weight", []int64{128, 129, 3}},
 	{"model.encoder.0.reparam_conv.bias", []int64{128}},
 	{"model.encoder.1.reparam_conv.weight", []int64{64, 128, 3}},
@@ -128,4 +131,25 @@ func dumpGraph(g *graph, indent string) {
 			}
 		}
 	}
+}
+
+// checkSTFT makes sure the STFT basis [258, 1, 256] is a periodic Hann window
+// times cos(2πkn/256) for rows k < 129 and times -sin(2πkn/256) for row 129+k,
+// to float32 rounding: what package silero's FFT computes.
+func checkSTFT(t *tensor) error {
+	if t == nil || !slices.Equal(t.dims, []int64{258, 1, 256}) || len(t.f32) != 258*256 {
+		return errors.New("no STFT basis of shape [258 1 256]")
+	}
+	worst := 0.0
+	for k := range 129 {
+		for n := range 256 {
+			w := 0.5 - 0.5*math.Cos(2*math.Pi*float64(n)/256)
+			s, c := math.Sincos(2 * math.Pi * float64(k*n%256) / 256)
+			worst = max(worst, math.Abs(float64(t.f32[k*256+n])-w*c), math.Abs(float64(t.f32[(129+k)*256+n])+w*s))
+		}
+	}
+	if worst > 1e-6 {
+		return fmt.Errorf("the STFT basis is not a Hann-windowed DFT (off by up to %.3g)", worst)
+	}
+	return nil
 }
