@@ -1,5 +1,7 @@
 package silero
 
+import "unsafe"
+
 // dotGo is the portable dot product, and the reference the kernels are tested
 // against: four partial sums, as the vector kernels keep lanes.
 func dotGo(a, b []float32) float32 {
@@ -16,4 +18,13 @@ func dotGo(a, b []float32) float32 {
 		s0 += a[i] * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// dot4Go is the portable dot4: the dot products of four rows w, w+stride,
+// w+2*stride, w+3*stride (n values each) with x.
+func dot4Go(w *float32, stride int, x *float32, n int, out *[4]float32) {
+	xs := unsafe.Slice(x, n)
+	for r := range out {
+		out[r] = dotGo(unsafe.Slice((*float32)(unsafe.Add(unsafe.Pointer(w), 4*r*stride)), n), xs)
+	}
 }

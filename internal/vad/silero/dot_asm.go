@@ -2,9 +2,10 @@
 
 package silero
 
-// dot16 returns the dot product of the n float32 values at a and b; n is a
-// positive multiple of 16. Four accumulators: SSE lanes on amd64, NEON on
-// arm64, VFP multiply-accumulate on ARMv6 (which has no vector unit).
+// dot4 sets out[r] to the dot product of the row at w+r*stride with x, for
+// four rows of n values (stride in values); n is a positive multiple of 16.
+// Four rows share each load of x: with SSE (amd64) and NEON (arm64) lanes, and
+// VFP multiply-accumulates on ARMv6, which has no vector unit.
 //
 //go:noescape
-func dot16(a, b *float32, n int) float32
+func dot4(w *float32, stride int, x *float32, n int, out *[4]float32)

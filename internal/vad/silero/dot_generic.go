@@ -2,11 +2,9 @@
 
 package silero
 
-import "unsafe"
-
-// dot16 returns the dot product of the n float32 values at a and b; n is a
-// positive multiple of 16: the portable loop, on architectures without a
-// kernel in assembly and with -tags purego.
-func dot16(a, b *float32, n int) float32 {
-	return dotGo(unsafe.Slice(a, n), unsafe.Slice(b, n))
+// dot4 sets out[r] to the dot product of the row at w+r*stride with x, for
+// four rows of n values; n is a positive multiple of 16: the portable loop,
+// on architectures without a kernel in assembly and with -tags purego.
+func dot4(w *float32, stride int, x *float32, n int, out *[4]float32) {
+	dot4Go(w, stride, x, n, out)
 }

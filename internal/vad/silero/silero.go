@@ -154,17 +154,22 @@ func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))
 func tanh(x float32) float32 { return float32(math.Tanh(float64(x))) }
 
 // matvec sets out[r] = bias[r] + w[r]·x for each row r of w, whose rows are
-// n values padded to a multiple of 16 (rowLen). x must hold rowLen(n) values.
+// n values padded to a multiple of 16 (rowLen); len(out) is a multiple of 4.
+// x must hold rowLen(n) values.
 func matvec(out []float32, w []float32, bias []float32, x []float32, n int) {
 	l := rowLen(n)
 	x = x[:l]
-	for r := range out {
-		row := w[r*l : (r+1)*l]
-		s := dot16(&row[0], &x[0], l)
-		if bias != nil {
-			s += bias[r]
+	w = w[:len(out)*l]
+	var s [4]float32
+	for r := 0; r+4 <= len(out); r += 4 {
+		dot4(&w[r*l], l, &x[0], l, &s)
+		o := out[r : r+4]
+		for k := range o {
+			o[k] = s[k]
+			if bias != nil {
+				o[k] += bias[r+k]
+			}
 		}
-		out[r] = s
 	}
 }
 
