@@ -47,16 +47,24 @@ func stftMag(out []float32, x []float32, zr, zi *[fftHalf]float32) {
 	out = out[:bins]
 	// Even samples are the real parts, odd the imaginary, in bit-reversed order.
 	for m := range fftHalf {
-		j := fftRev[m]
+		j := fftRev[m] & (fftHalf - 1)
 		zr[j] = x[2*m] * hannWin[2*m]
 		zi[j] = x[2*m+1] * hannWin[2*m+1]
 	}
-	for size := 2; size <= fftHalf; size <<= 1 {
-		h, step := size/2, fftHalf/size
-		for start := 0; start < fftHalf; start += size {
-			for j := range h {
-				wr, wi := twRe[j*step], twIm[j*step]
-				a, b := start+j, start+j+h
+	// The first two stages have twiddles 1 and -i: no multiplications.
+	for a := 0; a < fftHalf; a += 4 {
+		r0, i0, r1, i1 := zr[a]+zr[a+1], zi[a]+zi[a+1], zr[a]-zr[a+1], zi[a]-zi[a+1]
+		r2, i2, r3, i3 := zr[a+2]+zr[a+3], zi[a+2]+zi[a+3], zr[a+2]-zr[a+3], zi[a+2]-zi[a+3]
+		zr[a], zi[a], zr[a+2], zi[a+2] = r0+r2, i0+i2, r0-r2, i0-i2
+		// (r3 + i i3)·(-i) = i3 - i r3
+		zr[a+1], zi[a+1], zr[a+3], zi[a+3] = r1+i3, i1-r3, r1-i3, i1+r3
+	}
+	for size := 8; size <= fftHalf; size <<= 1 {
+		h, step := size>>1, fftHalf/size
+		for j := range h {
+			wr, wi := twRe[(j*step)&(fftHalf/2-1)], twIm[(j*step)&(fftHalf/2-1)]
+			for a := j; a < fftHalf; a += size {
+				a, b := a&(fftHalf-1), (a+h)&(fftHalf-1)
 				tr := zr[b]*wr - zi[b]*wi
 				ti := zr[b]*wi + zi[b]*wr
 				zr[b], zi[b] = zr[a]-tr, zi[a]-ti
@@ -68,10 +76,11 @@ func stftMag(out []float32, x []float32, zr, zi *[fftHalf]float32) {
 	// the even and odd samples, from Z[k] and conj(Z[128-k]).
 	for k := range bins {
 		a, b := k&(fftHalf-1), (fftHalf-k)&(fftHalf-1)
+		sr, si := splitRe[k], splitIm[k]
 		er, ei := 0.5*(zr[a]+zr[b]), 0.5*(zi[a]-zi[b])
 		or, oi := 0.5*(zi[a]+zi[b]), -0.5*(zr[a]-zr[b])
-		re := er + splitRe[k]*or - splitIm[k]*oi
-		im := ei + splitRe[k]*oi + splitIm[k]*or
+		re := er + sr*or - si*oi
+		im := ei + sr*oi + si*or
 		out[k] = float32(math.Sqrt(float64(re*re + im*im)))
 	}
 }
