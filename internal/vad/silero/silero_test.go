@@ -192,3 +192,20 @@ func BenchmarkProcess(b *testing.B) {
 		}
 	}
 }
+
+func TestExp(t *testing.T) {
+	for x := -90.0; x <= 90; x += 0.01237 {
+		want := math.Exp(max(-80, min(80, x)))
+		if got := exp(x); math.Abs(got-want) > 1e-9*want {
+			t.Fatalf("exp(%v) = %v, want %v", x, got, want)
+		}
+	}
+	for _, x := range []float32{-20, -3, -0.5, 0, 1e-6, 0.5, 3, 20} {
+		if got, want := tanh(x), float32(math.Tanh(float64(x))); math.Abs(float64(got-want)) > 1e-7 {
+			t.Errorf("tanh(%v) = %v, want %v", x, got, want)
+		}
+		if got, want := sigmoid(x), float32(1/(1+math.Exp(-float64(x)))); math.Abs(float64(got-want)) > 1e-7 {
+			t.Errorf("sigmoid(%v) = %v, want %v", x, got, want)
+		}
+	}
+}
