@@ -59,8 +59,7 @@ type Detector struct {
 // New returns a detector with its state reset. The weights are decoded on the
 // first call and shared by every detector.
 func New() *Detector {
-	d := &Detector{m: loadModel()}
-	return d
+	return &Detector{m: loadModel()}
 }
 
 // Reset forgets the context and the LSTM state, as at the start of a stream.
@@ -152,7 +151,8 @@ func relu(v []float32) {
 func sigmoid(x float32) float32 { return float32(1 / (1 + exp(-float64(x)))) }
 
 func tanh(x float32) float32 {
-	// 1 - 2/(e^2x + 1): no cancellation worth a float32 result, and one exp.
+	// 1 - 2/(e^2x + 1): one exp; what cancels near 0 is float64 bits that a
+	// float32 result does not need.
 	return float32(1 - 2/(exp(2*float64(x))+1))
 }
 
