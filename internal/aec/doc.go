@@ -1,0 +1,51 @@
+// Package aec cancels the echo of what voiced plays from what its microphone
+// hears.
+//
+// The reference is exactly the audio voiced hands to the speaker, so the echo
+// path (speaker, room, microphone, and the two sound cards' buffering) is the
+// only unknown. A Canceller learns it with a partitioned-block frequency-domain
+// adaptive filter and subtracts its estimate from the microphone.
+//
+// # Structure
+//
+// The playback goroutine calls Playback with the samples as written to the
+// device; they go into a single-producer single-consumer ring indexed by the
+// capture stream's sample position, so no lock is shared with the capture side.
+// The capture goroutine calls Process once per frame:
+//
+//	mic → block FIFO → delay estimate (band-energy cross-correlation over ≤ 400 ms)
+//	    → MDF adaptive filter (reference delayed by the estimate; foreground/background
+//	      pair; learning rate from the residual-to-echo ratio) → residual echo
+//	      suppressor (spectral gain with a floor) → out
+//
+// The filter is the multidelay block frequency-domain filter (MDF): the tail is
+// cut into partitions of one block, each with its own frequency-domain weights,
+// so the cost grows with the tail but the latency stays one block. Its step size
+// follows J.-M. Valin, "On adjusting the learning rate in frequency domain echo
+// cancellation with double-talk" (IEEE TASLP, 2007): the optimal step in each
+// bin is the ratio of the residual echo to the error, and the residual echo is
+// estimated as a leakage coefficient times the echo estimate, the leakage being
+// the part of the error power that follows the echo estimate's power. Near-end
+// speech does not follow it, so during double talk the step falls by itself. A
+// second (foreground) filter holds the last good weights: it takes the adapting
+// (background) filter's weights only when they cancel better, and gives them back
+// when the background diverges.
+//
+// # Delay and clock drift
+//
+// The reference may land in the microphone 10 to 400 ms after it is handed
+// over (sound card buffers plus the acoustic path). The delay estimator
+// correlates the log band energies of the reference with those of the
+// microphone over that range and the filter reads the reference at the estimate
+// minus a margin, so the tail covers the room and not the buffering. The estimate
+// is refreshed continuously; when it moves by whole blocks (clock drift between
+// two cards of ±100 ppm shifts the echo by one 8 ms block in about 80 s) the
+// filter's partitions are shifted with it instead of being learnt again.
+// Within a block the adaptive filter follows the drift by itself.
+//
+// # Latency and cost
+//
+// Blocks are a power of two (128 samples at 16 and 24 kHz by default), so an
+// output sample leaves one block after it came in, plus one block for the
+// suppressor's overlap-add: Latency reports it. Nothing is allocated per frame.
+package aec
