@@ -129,9 +129,9 @@ func (f *fft) Inverse(inRe, inIm, x []float32) {
 	for k := 0; k <= m/2; k++ {
 		ar, ai := inRe[k], inIm[k]
 		br, bi := inRe[m-k], -inIm[m-k] // conj(X[m-k])
-		er, ei := ar+br, ai+bi           // 2E[k]
-		dr, di := ar-br, ai-bi           // 2W^k O[k]
-		wr, wi := f.spRe[k], -f.spIm[k]  // W^-k
+		er, ei := ar+br, ai+bi          // 2E[k]
+		dr, di := ar-br, ai-bi          // 2W^k O[k]
+		wr, wi := f.spRe[k], -f.spIm[k] // W^-k
 		or, oi := wr*dr-wi*di, wr*di+wi*dr
 		// Z[k] = E + iO
 		f.re[k], f.im[k] = er-oi, ei+or
