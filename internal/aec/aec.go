@@ -39,7 +39,7 @@ const (
 	muInit      = 0.8  // step before the leakage estimate is trusted
 	muMax       = 1.0  // ceiling of the per-bin step
 	betaMax     = 0.05 // fastest leakage averaging
-	leakMin     = 0.002
+	leakMin     = 0.1
 	overSub     = 2.0  // residual suppressor over-subtraction
 	reverbDecay = 0.5  // per-block decay of the residual estimate's memory
 	farFloor    = 1e-7 // mean square under which the reference is silence (-70 dBFS)
@@ -371,7 +371,12 @@ func (a *Canceller) processBlock(d, out []float32) {
 	a.ring.read(a.refGuard, p-int64(n))
 	far := energy(a.refGuard)/float64(n) > farFloor
 	if !a.fixedDelay && a.delay.update(a.micPrev, d, a.refGuardPrev, a.refGuard, far) {
-		a.realign(max(1, 1+a.delay.cur-preBlocks), p)
+		// The filter spans preBlocks before the estimate: a move of one block (the
+		// estimate's own jitter, or drift) stays inside it and is left to the filter.
+		want := max(1, 1+a.delay.cur-preBlocks)
+		if !a.stats.DelayFound || want > a.dref+1 || want < a.dref-1 {
+			a.realign(want, p)
+		}
 		a.stats.DelayFound = true
 	}
 	copy(a.micPrev, d)
@@ -419,6 +424,14 @@ func (a *Canceller) processBlock(d, out []float32) {
 
 	// Foreground/background: keep the better weights in the foreground, and pull a
 	// background that has gone astray (double talk it took for echo) back to them.
+	if math.IsNaN(seb) || math.IsInf(seb, 0) {
+		// Cannot happen with the regularised step; if it does, start over from the
+		// foreground rather than stay broken.
+		copy(a.wbRe, a.wfRe)
+		copy(a.wbIm, a.wfIm)
+		seb = sef
+		a.resets++
+	}
 	a.sBg = 0.6*a.sBg + 0.4*seb
 	a.sFg = 0.6*a.sFg + 0.4*sef
 	floor := 1e-6 * float64(n)
@@ -512,11 +525,14 @@ func (a *Canceller) adapt(see, syy float64) {
 		a.adapted = true
 	}
 	eta := a.bgLeak.eta
-	reg := 0.01*pxMean/float32(a.parts) + 1e-10*float32(a.m)
+	// Bins the reference leaves empty (a reply band-limited to 4 kHz) must not get
+	// huge steps: regularise with a share of the mean power and a -80 dBFS floor.
+	reg := 0.05*pxMean + 1e-8*float32(a.m*a.parts)
+	muG := float32(min(muMax, float64(eta)*syy/(see+1e-12)))
 	for k := range bins {
 		mu := float32(muInit)
 		if a.adapted {
-			mu = min(muMax, eta*a.py[k]/(a.pe[k]+1e-12))
+			mu = muG
 		}
 		g := mu / (a.px[k] + reg)
 		a.gRe[k] *= g
@@ -528,10 +544,12 @@ func (a *Canceller) adapt(see, syy float64) {
 		cmacConj(a.wbRe[wi:wi+bins], a.wbIm[wi:wi+bins], a.gRe, a.gIm, a.xRe[xi:xi+bins], a.xIm[xi:xi+bins])
 	}
 	// Keep one partition a linear (not circular) filter per block, in turn.
-	c := int(a.blocks%uint64(a.parts)) * bins
-	a.fft.Inverse(a.wbRe[c:c+bins], a.wbIm[c:c+bins], a.tbuf)
-	clear(a.tbuf[n:])
-	a.fft.Forward(a.tbuf, a.wbRe[c:c+bins], a.wbIm[c:c+bins])
+	for cc := range a.parts {
+		c := cc * bins
+		a.fft.Inverse(a.wbRe[c:c+bins], a.wbIm[c:c+bins], a.tbuf)
+		clear(a.tbuf[n:])
+		a.fft.Forward(a.tbuf, a.wbRe[c:c+bins], a.wbIm[c:c+bins])
+	}
 }
 
 // suppress applies the residual echo suppressor to the foreground's output: a

@@ -36,7 +36,7 @@ type delayEst struct {
 // delaySwitch over the current lag, with at least delayMinCorr.
 const (
 	delayLeak    = 0.99
-	delayHold    = 20
+	delayHold    = 40
 	delaySwitch  = 0.02
 	delayMinCorr = 0.25
 )
