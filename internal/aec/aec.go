@@ -37,7 +37,7 @@ const (
 const (
 	preBlocks   = 3    // partitions kept before the estimated delay
 	muInit      = 0.8  // step before the leakage estimate is trusted
-	muMax       = 1.0  // ceiling of the per-bin step
+	muMax       = 0.5  // ceiling of the per-bin step
 	betaMax     = 0.05 // fastest leakage averaging
 	leakMin     = 0.1
 	overSub     = 2.0  // residual suppressor over-subtraction
@@ -115,6 +115,12 @@ type leak struct {
 
 func newLeak(bins int) *leak {
 	return &leak{mE: make([]float32, bins), mY: make([]float32, bins), eta: 0.25}
+}
+
+func (l *leak) reset() {
+	clear(l.mE)
+	clear(l.mY)
+	l.rey, l.ryy, l.eta = 0, 0, 0.25
 }
 
 func (l *leak) update(pe, py []float32, beta float64) {
@@ -376,6 +382,10 @@ func (a *Canceller) processBlock(d, out []float32) {
 		want := max(1, 1+a.delay.cur-preBlocks)
 		if !a.stats.DelayFound || want > a.dref+1 || want < a.dref-1 {
 			a.realign(want, p)
+			// What the filter learnt at a delay far off is noise: start the
+			// fixed-step phase again.
+			a.adapted, a.farBlocks = false, 0
+			a.bgLeak.reset()
 		}
 		a.stats.DelayFound = true
 	}
@@ -431,6 +441,7 @@ func (a *Canceller) processBlock(d, out []float32) {
 		copy(a.wbIm, a.wfIm)
 		seb = sef
 		a.resets++
+		a.bgLeak.reset()
 	}
 	a.sBg = 0.6*a.sBg + 0.4*seb
 	a.sFg = 0.6*a.sFg + 0.4*sef
