@@ -98,6 +98,8 @@ type Stats struct {
 	// (block resolution), and DelayFound whether it came from an estimate yet.
 	Delay      int
 	DelayFound bool
+	// DriftPPM is the clock drift being corrected, in parts per million.
+	DriftPPM float32
 	// Resets counts the adapting filter's falls back to the last good weights;
 	// Dropped counts reference samples lost because Process had stalled.
 	Resets, Dropped uint64
@@ -151,6 +153,7 @@ type Canceller struct {
 	ring         *refRing
 	fft          *fft
 	delay        *delayEst
+	drift        *driftComp
 	fixedDelay   bool
 	dref         int // filter's reference delay in blocks (>= 1)
 	pos          int64
@@ -220,6 +223,7 @@ func New(c Config) (*Canceller, error) {
 	a := &Canceller{cfg: c, n: n, m: m, bins: bins, parts: parts, lags: lags, fft: f,
 		ring:         newRefRing(keep+c.SampleRate+4*c.FrameSize, keep),
 		delay:        newDelayEst(f, c.SampleRate, n, lags),
+		drift:        newDriftComp(c.SampleRate, n, parts),
 		dref:         1,
 		frameSamples: c.FrameSize,
 		in:           make([]float32, n),
@@ -386,13 +390,23 @@ func (a *Canceller) processBlock(d, out []float32) {
 			// fixed-step phase again.
 			a.adapted, a.farBlocks = false, 0
 			a.bgLeak.reset()
+			a.drift.reset()
 		}
 		a.stats.DelayFound = true
 	}
 	copy(a.micPrev, d)
 
 	// The reference block for the filter and its spectrum, newest partition first.
-	a.ring.read(a.x, p-int64(a.dref*n))
+	// Drift correction moves the read position by fractions of a sample; whole
+	// blocks of it go into the delay, which leaves the read position unchanged.
+	if a.drift.phase >= float64(n) && a.dref > 1 {
+		a.dref--
+		a.drift.phase -= float64(n)
+	} else if a.drift.phase <= -float64(n) {
+		a.dref++
+		a.drift.phase += float64(n)
+	}
+	a.drift.read(a.ring, a.x, p-int64(a.dref*n))
 	copy(a.tbuf, a.xPrev)
 	copy(a.tbuf[n:], a.x)
 	copy(a.xPrev, a.x)
@@ -473,6 +487,19 @@ func (a *Canceller) processBlock(d, out []float32) {
 		a.adapt(seb, syb)
 	}
 
+	if a.blocks%uint64(a.drift.every) == 0 {
+		if a.adapted && a.stats.ERLE > driftMinERLE {
+			for k := range a.parts {
+				w := k * bins
+				a.fft.Inverse(a.wbRe[w:w+bins], a.wbIm[w:w+bins], a.tbuf)
+				copy(a.drift.ir[k*n:], a.tbuf[:n])
+			}
+			if pos, share := peak(a.drift.ir); share > 0.05 {
+				a.drift.observe(float64(p), pos)
+			}
+		}
+	}
+
 	// Output, through the suppressor or straight from the foreground.
 	if a.cfg.NoSuppress {
 		copy(out, a.ef)
@@ -493,6 +520,7 @@ func (a *Canceller) processBlock(d, out []float32) {
 		}
 	}
 	a.stats.Delay = a.dref * n
+	a.stats.DriftPPM = float32(a.drift.rate * 1e6)
 }
 
 // filter writes into y the echo estimate of the filter w over the reference history.
