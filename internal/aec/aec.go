@@ -35,14 +35,15 @@ const (
 
 // Filter constants.
 const (
-	preBlocks   = 3    // partitions kept before the estimated delay
-	muInit      = 0.8  // step before the leakage estimate is trusted
-	muMax       = 0.5  // ceiling of the per-bin step
-	betaMax     = 0.05 // fastest leakage averaging
-	leakMin     = 0.1
-	overSub     = 2.0  // residual suppressor over-subtraction
-	reverbDecay = 0.5  // per-block decay of the residual estimate's memory
-	farFloor    = 1e-7 // mean square under which the reference is silence (-70 dBFS)
+	constrainPerBlock = 1
+	preBlocks         = 3    // partitions kept before the estimated delay
+	muInit            = 0.8  // step before the leakage estimate is trusted
+	muMax             = 0.5  // ceiling of the per-bin step
+	betaMax           = 0.05 // fastest leakage averaging
+	leakMin           = 0.1
+	overSub           = 2.0  // residual suppressor over-subtraction
+	reverbDecay       = 0.5  // per-block decay of the residual estimate's memory
+	farFloor          = 1e-7 // mean square under which the reference is silence (-70 dBFS)
 )
 
 func (c *Config) fill() error {
@@ -159,6 +160,7 @@ type Canceller struct {
 	pos          int64
 	blocks       uint64
 	farBlocks    int
+	farQuiet     int
 	adapted      bool
 	frameSamples int
 
@@ -175,6 +177,7 @@ type Canceller struct {
 	xPrev, x, tbuf    []float32
 	xRe, xIm          []float32
 	head              int
+	constrainNext     int
 	wbRe, wbIm        []float32
 	wfRe, wfIm        []float32
 	yRe, yIm          []float32
@@ -436,9 +439,32 @@ func (a *Canceller) processBlock(d, out []float32) {
 		}
 	}
 
+	// With no reference anywhere in the filter's span there is no echo to
+	// estimate: pass the microphone through (a quiet room costs little).
+	if farActive {
+		a.farQuiet = 0
+	} else {
+		a.farQuiet++
+	}
+	if a.farQuiet > a.parts+preBlocks {
+		a.bypass(d, out)
+		return
+	}
+
 	// Both filters' echo estimates and errors.
-	a.filter(a.wbRe, a.wbIm, a.yb)
-	a.filter(a.wfRe, a.wfIm, a.yf)
+	clear(a.yRe)
+	clear(a.yIm)
+	clear(a.sRe)
+	clear(a.sIm)
+	for k := range a.parts {
+		x := ((a.head + k) % a.parts) * bins
+		w := k * bins
+		cmac2(a.yRe, a.yIm, a.sRe, a.sIm, a.wbRe[w:w+bins], a.wbIm[w:w+bins], a.wfRe[w:w+bins], a.wfIm[w:w+bins], a.xRe[x:x+bins], a.xIm[x:x+bins])
+	}
+	a.fft.Inverse(a.yRe, a.yIm, a.tbuf)
+	copy(a.yb, a.tbuf[n:])
+	a.fft.Inverse(a.sRe, a.sIm, a.tbuf)
+	copy(a.yf, a.tbuf[n:])
 	for i := range n {
 		a.eb[i] = d[i] - a.yb[i]
 		a.ef[i] = d[i] - a.yf[i]
@@ -523,20 +549,6 @@ func (a *Canceller) processBlock(d, out []float32) {
 	a.stats.DriftPPM = float32(a.drift.rate * 1e6)
 }
 
-// filter writes into y the echo estimate of the filter w over the reference history.
-func (a *Canceller) filter(wRe, wIm, y []float32) {
-	bins := a.bins
-	clear(a.yRe)
-	clear(a.yIm)
-	for k := range a.parts {
-		xi := ((a.head + k) % a.parts) * bins
-		wi := k * bins
-		cmac(a.yRe, a.yIm, wRe[wi:wi+bins], wIm[wi:wi+bins], a.xRe[xi:xi+bins], a.xIm[xi:xi+bins])
-	}
-	a.fft.Inverse(a.yRe, a.yIm, a.tbuf)
-	copy(y, a.tbuf[a.n:])
-}
-
 // adapt updates the background filter from its error, with the step of each bin
 // set from the residual echo to error ratio.
 func (a *Canceller) adapt(see, syy float64) {
@@ -583,8 +595,13 @@ func (a *Canceller) adapt(see, syy float64) {
 		cmacConj(a.wbRe[wi:wi+bins], a.wbIm[wi:wi+bins], a.gRe, a.gIm, a.xRe[xi:xi+bins], a.xIm[xi:xi+bins])
 	}
 	// Keep one partition a linear (not circular) filter per block, in turn.
-	for cc := range a.parts {
-		c := cc * bins
+	// Keep the partitions linear (not circular) filters: constraining every
+	// partition every block costs two FFTs each, so constrainPerBlock of them are
+	// constrained in turn (the alternating MDF); the others carry a small circular
+	// error in between.
+	for range min(constrainPerBlock, a.parts) {
+		c := a.constrainNext * bins
+		a.constrainNext = (a.constrainNext + 1) % a.parts
 		a.fft.Inverse(a.wbRe[c:c+bins], a.wbIm[c:c+bins], a.tbuf)
 		clear(a.tbuf[n:])
 		a.fft.Forward(a.tbuf, a.wbRe[c:c+bins], a.wbIm[c:c+bins])
@@ -648,6 +665,30 @@ func (a *Canceller) suppress(out []float32, see, syy float64) {
 		out[i] = a.ola[i] + a.tbuf[i]*a.win[i]
 		a.ola[i] = a.tbuf[n+i] * a.win[n+i]
 	}
+}
+
+// bypass outputs d unchanged, through the suppressor's windows so that leaving
+// and entering the bypass joins without a click.
+func (a *Canceller) bypass(d, out []float32) {
+	n := a.n
+	copy(a.ef, d)
+	clear(a.yf)
+	if a.cfg.NoSuppress {
+		copy(out, d)
+	} else {
+		// What the overlap-add gives at unit gain: the previous block, whole.
+		for i := range n {
+			out[i] = a.ola[i] + a.ePrev[i]*a.win[i]*a.win[i]
+			a.ola[i] = d[i] * a.win[n+i] * a.win[n+i]
+		}
+		copy(a.ePrev, d)
+		clear(a.yPrev)
+		for k := range a.gain {
+			a.gain[k] = 1
+			a.resR[k] *= reverbDecay
+		}
+	}
+	a.stats.DoubleTalk = false
 }
 
 // realign moves the filter to a new reference delay (in blocks), shifting its

@@ -210,3 +210,29 @@ func benchProcess(b *testing.B, tail, frame int) {
 // Per 20 ms frame at 16 kHz.
 func BenchmarkProcess128ms(b *testing.B) { benchProcess(b, 128, 320) }
 func BenchmarkProcess256ms(b *testing.B) { benchProcess(b, 256, 320) }
+
+// A quiet room: nothing played, so the canceller passes the microphone through.
+func BenchmarkProcessQuiet(b *testing.B) {
+	a, err := New(Config{SampleRate: 16000, FrameSize: 320})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mic := speechLike(320, 16000, 4, 0.01)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = a.Process(mic, mic)
+	}
+}
+
+// TestBypassPassesThrough: with nothing played the output is the input, delayed
+// by Latency, also across the suppressor's overlap-add.
+func TestBypassPassesThrough(t *testing.T) {
+	const rate = 16000
+	mic := speechLike(2*rate, rate, 5, 0.1)
+	out, a := runScene(t, Config{SampleRate: rate, FrameSize: 160}, make([]float32, len(mic)), mic)
+	for i := rate; i < len(mic)-2*a.Latency(); i++ {
+		if d := math.Abs(float64(out[i] - mic[i])); d > 1e-5 {
+			t.Fatalf("out[%d] = %v, want %v (the input)", i, out[i], mic[i])
+		}
+	}
+}

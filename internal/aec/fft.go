@@ -14,13 +14,16 @@ import (
 // to Nyquist): the filter's multiply-accumulate loops then run over plain float32
 // slices.
 type fft struct {
-	n, m   int       // real length, complex length n/2
-	rev    []int32   // bit reversal of m
-	twRe   []float32 // exp(-2πij/m), j < m/2
-	twIm   []float32
-	spRe   []float32 // exp(-2πik/n), k <= m/2: the split between packed and real spectra
-	spIm   []float32
-	re, im []float32 // work, m values
+	n, m int     // real length, complex length n/2
+	rev  []int32 // bit reversal of m
+	// Twiddles per stage, stage after stage: for the stage of size s, the s/2
+	// values exp(∓2πij/s); forward (-) and inverse (+) apart so the butterflies
+	// read them in order.
+	fwRe, fwIm []float32
+	ivRe, ivIm []float32
+	spRe       []float32 // exp(-2πik/n), k <= m/2: the split between packed and real spectra
+	spIm       []float32
+	re, im     []float32 // work, m values
 }
 
 func newFFT(n int) (*fft, error) {
@@ -29,7 +32,7 @@ func newFFT(n int) (*fft, error) {
 	}
 	m := n / 2
 	f := &fft{n: n, m: m,
-		rev: make([]int32, m), twRe: make([]float32, m/2), twIm: make([]float32, m/2),
+		rev:  make([]int32, m),
 		spRe: make([]float32, m/2+1), spIm: make([]float32, m/2+1),
 		re: make([]float32, m), im: make([]float32, m)}
 	bits := 0
@@ -45,9 +48,13 @@ func newFFT(n int) (*fft, error) {
 		}
 		f.rev[i] = int32(r)
 	}
-	for j := range m / 2 {
-		a := -2 * math.Pi * float64(j) / float64(m)
-		f.twRe[j], f.twIm[j] = float32(math.Cos(a)), float32(math.Sin(a))
+	for size := 8; size <= m; size <<= 1 {
+		for j := range size / 2 {
+			a := -2 * math.Pi * float64(j) / float64(size)
+			c, sn := float32(math.Cos(a)), float32(math.Sin(a))
+			f.fwRe, f.fwIm = append(f.fwRe, c), append(f.fwIm, sn)
+			f.ivRe, f.ivIm = append(f.ivRe, c), append(f.ivIm, -sn)
+		}
 	}
 	for k := range m/2 + 1 {
 		a := -2 * math.Pi * float64(k) / float64(n)
@@ -57,7 +64,8 @@ func newFFT(n int) (*fft, error) {
 }
 
 // transform runs the complex FFT of length m in place on f.re, f.im; inverse
-// conjugates the twiddles (no scaling).
+// conjugates the twiddles (no scaling). The first two stages run together as
+// radix-4 butterflies, whose twiddles are 1 and ∓i.
 func (f *fft) transform(inverse bool) {
 	re, im, m := f.re[:f.m], f.im[:f.m], f.m
 	for i := range m {
@@ -67,27 +75,51 @@ func (f *fft) transform(inverse bool) {
 			im[i], im[j] = im[j], im[i]
 		}
 	}
-	sign := float32(1)
+	if m < 4 {
+		for i := 0; i+1 < m; i += 2 {
+			ar, ai, br, bi := re[i], im[i], re[i+1], im[i+1]
+			re[i], im[i], re[i+1], im[i+1] = ar+br, ai+bi, ar-br, ai-bi
+		}
+		return
+	}
+	// In bit-reversed order, a, b, c, d = x[i..i+3] combine as (a±b) then with (c±d)
+	// times 1 and ∓i.
+	for i := 0; i+3 < m; i += 4 {
+		r, q := re[i:i+4:i+4], im[i:i+4:i+4]
+		s0r, s0i := r[0]+r[1], q[0]+q[1]
+		d0r, d0i := r[0]-r[1], q[0]-q[1]
+		s1r, s1i := r[2]+r[3], q[2]+q[3]
+		d1r, d1i := r[2]-r[3], q[2]-q[3]
+		// (∓i)·d1: forward -i(x+iy) = y - ix; inverse +i(x+iy) = -y + ix.
+		tr, ti := d1i, -d1r
+		if inverse {
+			tr, ti = -d1i, d1r
+		}
+		r[0], q[0] = s0r+s1r, s0i+s1i
+		r[2], q[2] = s0r-s1r, s0i-s1i
+		r[1], q[1] = d0r+tr, d0i+ti
+		r[3], q[3] = d0r-tr, d0i-ti
+	}
+	twRe, twIm := f.fwRe, f.fwIm
 	if inverse {
-		sign = -1
+		twRe, twIm = f.ivRe, f.ivIm
 	}
-	// First stage by itself: its twiddle is 1.
-	for i := 0; i+1 < m; i += 2 {
-		ar, ai, br, bi := re[i], im[i], re[i+1], im[i+1]
-		re[i], im[i], re[i+1], im[i+1] = ar+br, ai+bi, ar-br, ai-bi
-	}
-	for size := 4; size <= m; size <<= 1 {
-		half, step := size>>1, m/size
+	off := 0
+	for size := 8; size <= m; size <<= 1 {
+		half := size >> 1
+		wRe, wIm := twRe[off:off+half:off+half], twIm[off:off+half:off+half]
+		off += half
 		for start := 0; start < m; start += size {
-			a, b := start, start+half
-			for j := range half {
-				wr, wi := f.twRe[j*step], sign*f.twIm[j*step]
-				xr, xi := re[b+j], im[b+j]
+			ar, ai := re[start:start+half:start+half], im[start:start+half:start+half]
+			br, bi := re[start+half:start+size:start+size], im[start+half:start+size:start+size]
+			for j := range wRe {
+				wr, wi := wRe[j], wIm[j]
+				xr, xi := br[j], bi[j]
 				tr := wr*xr - wi*xi
 				ti := wr*xi + wi*xr
-				ur, ui := re[a+j], im[a+j]
-				re[a+j], im[a+j] = ur+tr, ui+ti
-				re[b+j], im[b+j] = ur-tr, ui-ti
+				ur, ui := ar[j], ai[j]
+				ar[j], ai[j] = ur+tr, ui+ti
+				br[j], bi[j] = ur-tr, ui-ti
 			}
 		}
 	}

@@ -26,3 +26,20 @@ func cmacConj(accRe, accIm, gRe, gIm, xRe, xIm []float32) {
 		accIm[i] += gi*xr - gr*xi
 	}
 }
+
+// cmac2 adds wa·x to ya and wb·x to yb (complex, per bin): both filters over
+// one partition of the reference, which is read once.
+func cmac2(yaRe, yaIm, ybRe, ybIm, waRe, waIm, wbRe, wbIm, xRe, xIm []float32) {
+	n := len(xRe)
+	yaRe, yaIm, ybRe, ybIm = yaRe[:n], yaIm[:n], ybRe[:n], ybIm[:n]
+	waRe, waIm, wbRe, wbIm, xIm = waRe[:n], waIm[:n], wbRe[:n], wbIm[:n], xIm[:n]
+	for i, xr := range xRe {
+		xi := xIm[i]
+		r, q := waRe[i], waIm[i]
+		yaRe[i] += r*xr - q*xi
+		yaIm[i] += r*xi + q*xr
+		r, q = wbRe[i], wbIm[i]
+		ybRe[i] += r*xr - q*xi
+		ybIm[i] += r*xi + q*xr
+	}
+}
