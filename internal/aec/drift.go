@@ -30,8 +30,7 @@ type driftComp struct {
 	npts     int
 	fits     int
 	outliers int
-	every    int // blocks between measurements
-	count    int
+	every    int       // blocks between measurements
 	ir       []float32 // impulse response scratch
 	raw      []float32 // ring read scratch
 }

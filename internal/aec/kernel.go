@@ -1,20 +1,9 @@
 package aec
 
 // The multiply-accumulate loops of the partitioned filter: for a 128 ms tail at
-// 16 kHz they run over 16 partitions of 129 bins per 8 ms block, twice for
-// filtering (both filters) and once for the update. Plain Go, written so the
+// 16 kHz they run over 19 partitions of 129 bins per 8 ms block, for both
+// filters in one pass and once for the update. Plain Go, written so the
 // compiler drops the bounds checks inside the loops.
-
-// cmac adds a·b (complex, per bin) to acc.
-func cmac(accRe, accIm, aRe, aIm, bRe, bIm []float32) {
-	n := len(accRe)
-	accIm, aRe, aIm, bRe, bIm = accIm[:n], aRe[:n], aIm[:n], bRe[:n], bIm[:n]
-	for i := range n {
-		ar, ai, br, bi := aRe[i], aIm[i], bRe[i], bIm[i]
-		accRe[i] += ar*br - ai*bi
-		accIm[i] += ar*bi + ai*br
-	}
-}
 
 // cmacConj adds g·conj(x) (complex, per bin) to acc.
 func cmacConj(accRe, accIm, gRe, gIm, xRe, xIm []float32) {

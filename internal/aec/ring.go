@@ -17,9 +17,6 @@ type refRing struct {
 	w       atomic.Int64  // next position to write; slots below it are valid
 	r       atomic.Int64  // reader's position; the writer never writes below it
 	dropped atomic.Uint64 // samples not written because the reader stalled
-
-	// Writer-owned.
-	jumps uint64
 }
 
 func newRefRing(capacity int, keep int) *refRing {
