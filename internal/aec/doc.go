@@ -36,16 +36,30 @@
 // The reference may land in the microphone 10 to 400 ms after it is handed
 // over (sound card buffers plus the acoustic path). The delay estimator
 // correlates the log band energies of the reference with those of the
-// microphone over that range and the filter reads the reference at the estimate
-// minus a margin, so the tail covers the room and not the buffering. The estimate
-// is refreshed continuously; when it moves by whole blocks (clock drift between
-// two cards of ±100 ppm shifts the echo by one 8 ms block in about 80 s) the
-// filter's partitions are shifted with it instead of being learnt again.
-// Within a block the adaptive filter follows the drift by itself.
+// microphone over that range (one block resolution) and the filter reads the
+// reference at the estimate minus three blocks, so its partitions cover the room
+// and not the buffering. The estimate is refreshed continuously; a move of two
+// blocks or more shifts the filter's partitions with it, a move of one is left
+// to the filter. The ring keeps MaxDelay plus the filter span behind the capture
+// position, and up to a second ahead of it.
+//
+// Two sound cards run on two clocks: at ±100 ppm the echo slides by 1.6 samples
+// a second at 16 kHz, which turns a converged filter's phase around at 3 kHz in a
+// few seconds, faster than it re-adapts. So the drift is measured and undone:
+// every half second the adapting filter's main peak is located to a fraction of a
+// sample, a line through eight positions gives the slide, and the reference is
+// read at the rate that cancels it, through a polyphase windowed-sinc
+// interpolator; the correction is integrated, each fit measuring what is left.
+// Whole blocks of the accumulated correction move into the delay.
 //
 // # Latency and cost
 //
-// Blocks are a power of two (128 samples at 16 and 24 kHz by default), so an
-// output sample leaves one block after it came in, plus one block for the
-// suppressor's overlap-add: Latency reports it. Nothing is allocated per frame.
+// Blocks are a power of two (128 samples at 16 and 24 kHz by default). A frame
+// size that is not a multiple of the block adds one block of latency, the
+// suppressor's overlap-add another: Latency reports the total (256 samples, 16 ms,
+// for 10 or 20 ms frames at 16 kHz). Per block: about a dozen FFTs of two blocks
+// and three multiply-accumulate passes over the partitions (both filters in one,
+// the update in another), with the linear-convolution constraint applied to one
+// partition per block in turn. When nothing was played within the filter's span
+// the microphone passes through. Nothing is allocated per frame.
 package aec
