@@ -37,7 +37,7 @@ var (
 // echo estimate.
 var (
 	gateAbs    = flag.Float64("gate-abs", -45, "energy gate: absolute threshold, dBFS")
-	gateMargin = flag.Float64("gate-margin", 6, "energy gate: margin over the residual echo estimate, dB")
+	gateMargin = flag.Float64("gate-margin", 10, "energy gate: margin over the residual echo estimate, dB")
 )
 
 func main() {
