@@ -161,6 +161,7 @@ type Canceller struct {
 	blocks       uint64
 	farBlocks    int
 	farQuiet     int
+	xPrevSilent  bool
 	adapted      bool
 	frameSamples int
 
@@ -183,7 +184,7 @@ type Canceller struct {
 	yRe, yIm          []float32
 	sRe, sIm          []float32
 	px, xPow          []float32
-	pe, py            []float32
+	pe, py, pyf       []float32
 	gRe, gIm          []float32
 	yb, eb, yf, ef    []float32
 	bgLeak, resLeak   *leak
@@ -237,7 +238,7 @@ func New(c Config) (*Canceller, error) {
 		wfRe: make([]float32, parts*bins), wfIm: make([]float32, parts*bins),
 		yRe: make([]float32, bins), yIm: make([]float32, bins),
 		sRe: make([]float32, bins), sIm: make([]float32, bins),
-		px: make([]float32, bins), xPow: make([]float32, parts*bins), pe: make([]float32, bins), py: make([]float32, bins),
+		px: make([]float32, bins), xPow: make([]float32, parts*bins), pe: make([]float32, bins), py: make([]float32, bins), pyf: make([]float32, bins),
 		gRe: make([]float32, bins), gIm: make([]float32, bins),
 		yb: make([]float32, n), eb: make([]float32, n), yf: make([]float32, n), ef: make([]float32, n),
 		bgLeak: newLeak(bins), resLeak: newLeak(bins),
@@ -418,9 +419,16 @@ func (a *Canceller) processBlock(d, out []float32) {
 		a.head = a.parts - 1
 	}
 	x0 := a.head * bins
-	a.fft.Forward(a.tbuf, a.xRe[x0:x0+bins], a.xIm[x0:x0+bins])
 	sxx := energy(a.x)
 	farActive := sxx/float64(n) > farFloor
+	if sxx == 0 && a.xPrevSilent {
+		// Digital silence (between replies): its spectrum is nil.
+		clear(a.xRe[x0 : x0+bins])
+		clear(a.xIm[x0 : x0+bins])
+	} else {
+		a.fft.Forward(a.tbuf, a.xRe[x0:x0+bins], a.xIm[x0:x0+bins])
+	}
+	a.xPrevSilent = sxx == 0
 	// px is the power of each bin summed over the partitions: the squared norm of
 	// the regression vector the update is normalised by.
 	for k := range bins {
@@ -463,6 +471,11 @@ func (a *Canceller) processBlock(d, out []float32) {
 	}
 	a.fft.Inverse(a.yRe, a.yIm, a.tbuf)
 	copy(a.yb, a.tbuf[n:])
+	// The foreground's echo spectrum stands in for the echo's power per bin in
+	// the suppressor: its leakage estimate scales whatever proxy it is given.
+	for k := range bins {
+		a.pyf[k] = a.sRe[k]*a.sRe[k] + a.sIm[k]*a.sIm[k]
+	}
 	a.fft.Inverse(a.sRe, a.sIm, a.tbuf)
 	copy(a.yf, a.tbuf[n:])
 	for i := range n {
@@ -614,11 +627,6 @@ func (a *Canceller) adapt(see, syy float64) {
 func (a *Canceller) suppress(out []float32, see, syy float64) {
 	n, m, bins := a.n, a.m, a.bins
 	for i := range n {
-		a.tbuf[i] = a.yPrev[i] * a.win[i]
-		a.tbuf[n+i] = a.yf[i] * a.win[n+i]
-	}
-	a.fft.Forward(a.tbuf, a.sRe, a.sIm)
-	for i := range n {
 		a.tbuf[i] = a.ePrev[i] * a.win[i]
 		a.tbuf[n+i] = a.ef[i] * a.win[n+i]
 	}
@@ -627,20 +635,19 @@ func (a *Canceller) suppress(out []float32, see, syy float64) {
 	copy(a.ePrev, a.ef)
 	for k := range bins {
 		a.pe[k] = a.gRe[k]*a.gRe[k] + a.gIm[k]*a.gIm[k]
-		a.py[k] = a.sRe[k]*a.sRe[k] + a.sIm[k]*a.sIm[k]
 	}
 	beta := betaMax
 	if see > 0 {
 		beta = min(betaMax, betaMax*syy/see)
 	}
 	if syy > farFloor*float64(n) {
-		a.resLeak.update(a.pe, a.py, max(beta, 1e-4))
+		a.resLeak.update(a.pe, a.pyf, max(beta, 1e-4))
 	}
 	eta := a.resLeak.eta
 	floor := float32(math.Pow(10, a.cfg.SuppressFloorDB/20))
 	var echo, resid float32
 	for k := range bins {
-		r := max(eta*a.py[k], reverbDecay*a.resR[k])
+		r := max(eta*a.pyf[k], reverbDecay*a.resR[k])
 		a.resR[k] = r
 		g := float32(1)
 		if a.pe[k] > 0 {
@@ -653,11 +660,11 @@ func (a *Canceller) suppress(out []float32, see, syy float64) {
 		a.gain[k] = g
 		a.gRe[k] *= g
 		a.gIm[k] *= g
-		echo += a.py[k]
+		echo += a.pyf[k]
 		resid += g * g * r
 	}
-	// Two-sided spectrum energy over the window's power: mean square per sample.
-	scale := 4 / float64(m) / float64(m)
+	// Parseval over the two-block circular spectrum: mean square per sample.
+	scale := 2 / float64(m) / float64(m)
 	a.echo += float64(echo) * scale * float64(n)
 	a.residual += float64(resid) * scale * float64(n)
 	a.fft.Inverse(a.gRe, a.gIm, a.tbuf)
