@@ -1,0 +1,59 @@
+package aec
+
+import "testing"
+
+func TestRing(t *testing.T) {
+	seq := func(from, n int) []float32 {
+		p := make([]float32, n)
+		for i := range p {
+			p[i] = float32(from + i + 1)
+		}
+		return p
+	}
+	t.Run("in order", func(t *testing.T) {
+		g := newRefRing(64, 8)
+		g.write(seq(0, 10), -1)
+		dst := make([]float32, 12)
+		g.read(dst, 0)
+		for i := range 10 {
+			if dst[i] != float32(i+1) {
+				t.Fatalf("read[%d] = %v, want %v", i, dst[i], i+1)
+			}
+		}
+		if dst[10] != 0 || dst[11] != 0 {
+			t.Errorf("read past the writer = %v, want zeros", dst[10:])
+		}
+	})
+	t.Run("writer behind jumps to the reader", func(t *testing.T) {
+		g := newRefRing(64, 8)
+		g.write(seq(0, 4), -1)
+		g.advance(20) // the reader went on through silence
+		g.write(seq(100, 4), -1)
+		dst := make([]float32, 8)
+		g.read(dst, 16)
+		want := []float32{0, 0, 0, 0, 101, 102, 103, 104}
+		for i := range want {
+			if dst[i] != want[i] {
+				t.Fatalf("read(16)[%d] = %v, want %v (all %v)", i, dst[i], want[i], dst)
+			}
+		}
+	})
+	t.Run("queued places ahead", func(t *testing.T) {
+		g := newRefRing(4096, 8)
+		g.advance(100)
+		g.write(seq(0, 4), 1000)
+		dst := make([]float32, 2)
+		g.read(dst, 1099)
+		if dst[0] != 0 || dst[1] != 1 {
+			t.Errorf("read(1099) = %v, want [0 1]", dst)
+		}
+	})
+	t.Run("stalled reader drops", func(t *testing.T) {
+		g := newRefRing(16, 4)
+		g.advance(4)
+		g.write(seq(0, 40), -1)
+		if got := g.dropped.Load(); got != 24 {
+			t.Errorf("dropped = %d, want 24", got)
+		}
+	})
+}
