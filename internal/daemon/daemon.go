@@ -22,6 +22,7 @@ import (
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/httpapi"
 	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/sdnotify"
 	"github.com/voiced-project/voiced/internal/version"
 )
@@ -447,6 +448,10 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 	}
 }
 
+// maxURLInStatus bounds the backend URL in /v1/status: the config accepts
+// any length, and the status answer must stay small.
+const maxURLInStatus = 200
+
 // Status is GET /v1/status.
 func (d *Daemon) Status() any {
 	d.mu.Lock()
@@ -456,7 +461,7 @@ func (d *Daemon) Status() any {
 		"version":      version.Version,
 		"uptime_s":     int(time.Since(d.started).Seconds()),
 		"mode":         cfg.Mode,
-		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": cfg.Realtime.URL, "model": cfg.Realtime.Model},
+		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": ratelog.Clip(cfg.Realtime.URL, maxURLInStatus), "model": cfg.Realtime.Model},
 		"api_key":      secrets.APIKeySrc,
 		"replies":      replies,
 		"config_error": cfgErr,
