@@ -176,8 +176,9 @@ type respCalls struct {
 	done    bool
 }
 
-// minSessionLife is the shortest session whose expiry is rolled over
-// (with StableAfter, whichever is longer).
+// minSessionLife is the shortest session whose expiry is rolled over;
+// a shorter one is a disconnection with backoff, so a server expiring every
+// session at once cannot make the client loop.
 const minSessionLife = time.Second
 
 // DefaultMaxMessageSize is the default read limit. The largest messages a
@@ -388,10 +389,13 @@ func (c *Client) Run(ctx context.Context) error {
 			c.emit(ctx, &Disconnected{Err: ErrHangup})
 			continue
 		}
-		// A session that expires before it was stable is the server's
-		// doing, not a rollover: a disconnection like any other, with the
-		// backoff (and the uplink held meanwhile), not a loop.
-		if errors.Is(err, errRollover) && stable && c.clock.Now().Sub(started) >= minSessionLife {
+		// An expiry (ours before expires_at, or the server's
+		// session_expired) is a rollover however short the session was:
+		// Yandex's last 5 min, a test server's 5 s, and a disconnection
+		// would drop the turn under way. Only a session gone within
+		// minSessionLife is treated as a broken server (backoff, not a loop);
+		// an abrupt close never reaches here (it is not errRollover).
+		if errors.Is(err, errRollover) && c.clock.Now().Sub(started) >= minSessionLife {
 			rollover = true
 			c.rollovers.Add(1)
 			c.log.Info("realtime session rollover")
