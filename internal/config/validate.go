@@ -52,7 +52,7 @@ func (c *Config) Validate() error {
 	}
 	v.oneOf("realtime.connection", r.Connection, "always", "on_demand")
 	for i, b := range r.Tools.Builtin {
-		v.oneOf(fmt.Sprintf("realtime.tools.builtin[%d]", i), b, "time", "volume", "mute", "status")
+		v.oneOf(fmt.Sprintf("realtime.tools.builtin[%d]", i), b, "time", "volume", "mute", "status", "set_timer", "cancel_timer", "list_timers", "expect_answer")
 	}
 	v.rangeInt("realtime.tools.timeout_ms", r.Tools.TimeoutMs, 100, 60000)
 	names := map[string]bool{}
@@ -89,6 +89,7 @@ func (c *Config) Validate() error {
 	v.rangeInt("turn.max_turn_ms", c.Turn.MaxTurnMs, 2000, 300000)
 	v.rangeInt("turn.follow_up_ms", c.Turn.FollowUpMs, 0, 30000)
 	v.rangeInt("turn.reply_timeout_ms", c.Turn.ReplyTimeoutMs, 2000, 120000)
+	v.oneOf("turn.continue_conversation", c.Turn.ContinueConversation, "off", "auto")
 	v.rangeInt("barge_in.echo_guard_ms", c.BargeIn.EchoGuardMs, 0, 5000)
 
 	g := &c.GPIO
@@ -135,6 +136,9 @@ func (c *Config) Validate() error {
 	}
 	v.dirs("paths.audio_dirs", c.Paths.AudioDirs)
 	v.dirs("paths.secret_dirs", c.Paths.SecretDirs)
+	if d := c.Paths.StateDir; d != "" && !filepath.IsAbs(d) {
+		v.add("paths.state_dir", "%q is not an absolute path", d)
+	}
 	v.rangeInt("earcons.volume", c.Earcons.Volume, 0, 100)
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	if len(v.errs) > 0 {
