@@ -15,29 +15,33 @@ help: ## list the targets
 
 build: ## host binaries into bin/
 	@mkdir -p bin
-	@for c in $(CMDS); do [ -d cmd/$$c ] || continue; \
+	@for c in $(CMDS); do \
 	  CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$c ./cmd/$$c || exit 1; done
 
 build-all: ## static binaries for linux/amd64, arm64 and arm (ARMv6) into dist/
 	@for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; \
-	  for c in $(CMDS); do [ -d cmd/$$c ] || continue; \
+	  for c in $(CMDS); do \
 	    echo "build dist/$$os-$$arch/$$c"; \
 	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=6 $(GO) build -trimpath -ldflags '$(LDFLAGS)' \
 	      -o dist/$$os-$$arch/$$c ./cmd/$$c || exit 1; done; done
 
 test: lint test-unit test-cross ## everything a change must pass: format, vet, staticcheck, unit tests (race), ARM tests under qemu-user
 
-lint: ## gofmt check, go vet, staticcheck, go.mod tidy
+lint: ## gofmt check, go vet, staticcheck, go.mod tidy; shellcheck and shfmt -i 2 on every shell script
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	@sh=$$(scripts/shell-files.sh) || exit 1; \
+	  echo "shellcheck and shfmt -i 2 on $$(echo "$$sh" | wc -l) shell scripts"; \
+	  shellcheck $$sh && shfmt -i 2 -d $$sh
 
-fmt: ## format the tree
+fmt: ## format the tree: Go with gofmt, shell scripts with shfmt -i 2
 	gofmt -w $$(git ls-files -co --exclude-standard '*.go')
+	shfmt -i 2 -w $$(scripts/shell-files.sh)
 
-test-unit:
+test-unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 ./...
 
 test-cross: ## unit tests for GOARCH=arm (GOARM=6, on an emulated ARM1176) and arm64 under qemu-user
@@ -45,20 +49,20 @@ test-cross: ## unit tests for GOARCH=arm (GOARM=6, on an emulated ARM1176) and a
 	CGO_ENABLED=0 GOARCH=arm64 $(GO) test -short -count=1 -exec qemu-aarch64-static ./...
 
 bench: ## benchmarks and the scenario benchmark table (build/bench.json)
-	@if [ -x bench/run.sh ]; then bench/run.sh; else \
-	  $(GO) test -run='^$$' -bench=. -benchmem ./...; fi
+	bench/run.sh
 
 demo: build ## the daemon end to end against a local Realtime server, WAV files as mic and speaker
-	@if [ -x scripts/demo.sh ]; then scripts/demo.sh; else echo "demo: voiced run is not wired yet"; fi
+	scripts/demo.sh
 
 deb: build-all ## .deb packages for arm64, armhf and amd64 into dist/
-	@if [ -x packaging/build-deb.sh ]; then packaging/build-deb.sh $(VERSION); else echo "deb: packaging is not there yet"; fi
+	packaging/build-deb.sh $(VERSION)
 
 test-deb: deb ## install, upgrade, remove and purge the amd64 .deb in a debootstrap root
-	@if [ -x packaging/test-deb.sh ]; then packaging/test-deb.sh; else echo "test-deb: packaging is not there yet"; fi
+	packaging/test-deb.sh
 
 test-vm: ## system tests in QEMU (amd64 and arm64 guests)
-	@if [ -x test/vm/run.sh ]; then test/vm/run.sh; else echo "test-vm: the harness is not there yet"; fi
+	test/vm/run.sh
 
-clean: ## remove build outputs
-	rm -rf bin dist build
+clean: ## remove build outputs: bin/, dist/ and build/ but for its tracked go.mod (the caches of test-vm and test-deb stay)
+	rm -rf bin dist
+	find build -mindepth 1 -maxdepth 1 ! -name go.mod -exec rm -rf {} +

@@ -15,10 +15,17 @@ addr=""
 for _ in $(seq 100); do
   addr=$(sed -n 's/^listening on \(.*\)$/\1/p' "$out/sim.log" | head -1)
   [ -n "$addr" ] && break
-  kill -0 $sim 2>/dev/null || { cat "$out/sim.log"; echo "demo: voiced-sim did not start" >&2; exit 1; }
+  kill -0 $sim 2>/dev/null || {
+    cat "$out/sim.log"
+    echo "demo: voiced-sim did not start" >&2
+    exit 1
+  }
   sleep 0.05
 done
-[ -n "$addr" ] || { echo "demo: voiced-sim did not say where it listens" >&2; exit 1; }
+[ -n "$addr" ] || {
+  echo "demo: voiced-sim did not say where it listens" >&2
+  exit 1
+}
 echo "demo: voiced-sim listening on $addr"
 echo "demo: voiced hears examples/question.wav (\"Hello! What is the weather like in the kitchen today?\")"
 
@@ -27,11 +34,16 @@ bin/voiced run --config examples/demo.yaml \
   --set "realtime.url=ws://$addr/v1/realtime" \
   --set "audio.playback.device=file:$out/reply.wav" \
   --turns 1 --timeout 60s --print-events 2>"$out/voiced.log" ||
-  { status=$?; tail -20 "$out/voiced.log"; echo "demo: voiced failed (exit $status); its log: $out/voiced.log" >&2; exit $status; }
+  {
+    status=$?
+    tail -20 "$out/voiced.log"
+    echo "demo: voiced failed (exit $status); its log: $out/voiced.log" >&2
+    exit $status
+  }
 end=$(date +%s%N)
 
 echo
-ms=$(( (end - start) / 1000000 ))
+ms=$(((end - start) / 1000000))
 printf 'demo: done in %d.%d s. The reply is in %s' $((ms / 1000)) $((ms % 1000 / 100)) "$out/reply.wav"
 if command -v soxi >/dev/null; then printf ' (%s s)' "$(soxi -D "$out/reply.wav")"; fi
 echo

@@ -37,8 +37,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/voiced-project/voiced/internal/dsp"
 	"github.com/voiced-project/voiced/internal/metrics"
-	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -393,7 +393,7 @@ func (c *client) readLoop(w *wav.Writer) error {
 }
 
 // newResampler returns a rate converter that returns a new slice per call: linear
-// interpolation, or voiced's filter (pipeline.Resampler).
+// interpolation, or voiced's filter (dsp.Resampler).
 func newResampler(kind string, from, to int) (func([]int16) []int16, error) {
 	if kind == "linear" {
 		return func(in []int16) []int16 { return resample(in, from, to) }, nil
@@ -401,7 +401,7 @@ func newResampler(kind string, from, to int) (func([]int16) []int16, error) {
 	if from == to {
 		return func(in []int16) []int16 { return in }, nil
 	}
-	r, err := pipeline.NewResampler(from, to)
+	r, err := dsp.NewResampler(from, to)
 	if err != nil {
 		return nil, err
 	}

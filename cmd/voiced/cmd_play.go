@@ -12,7 +12,7 @@ import (
 
 	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/daemon"
-	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/dsp"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -108,9 +108,9 @@ func runPlay(ctx context.Context, env *cmdEnv, args []string) error {
 // takes as it is plays unchanged, stereo included).
 type playConverter struct {
 	same     bool
-	src, dst pipeline.Format
+	src, dst dsp.Format
 	mono     []int16
-	res      *pipeline.Resampler
+	res      *dsp.Resampler
 	out      []int16
 	raw      []byte
 }
@@ -127,7 +127,7 @@ func newPlayConverter(src alsa.Format, ch, rate int, dst alsa.Params) (*playConv
 	if c.dst, err = daemon.PipelineFormat(dst.Format, dst.Channels, dst.Rate); err != nil {
 		return nil, err
 	}
-	c.res, err = pipeline.NewResampler(rate, dst.Rate)
+	c.res, err = dsp.NewResampler(rate, dst.Rate)
 	return c, err
 }
 
@@ -137,10 +137,10 @@ func (c *playConverter) convert(in []byte) []byte {
 	}
 	frames := len(in) / c.src.FrameBytes()
 	c.mono = slices.Grow(c.mono[:0], frames)[:frames]
-	n := pipeline.DecodeMono(c.mono, in, c.src, pipeline.MixChannels)
+	n := dsp.DecodeMono(c.mono, in, c.src, dsp.MixChannels)
 	c.out = slices.Grow(c.out[:0], c.res.MaxOutput(n))[:c.res.MaxOutput(n)]
 	_, made := c.res.Process(c.mono[:n], c.out)
 	c.raw = slices.Grow(c.raw[:0], made*c.dst.FrameBytes())[:made*c.dst.FrameBytes()]
-	m := pipeline.EncodeFrames(c.raw, c.out[:made], c.dst)
+	m := dsp.EncodeFrames(c.raw, c.out[:made], c.dst)
 	return c.raw[:m*c.dst.FrameBytes()]
 }

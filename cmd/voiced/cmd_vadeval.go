@@ -8,7 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/vad"
+	"github.com/voiced-project/voiced/internal/vad/vadeval"
 )
 
 func init() {
@@ -18,7 +19,7 @@ func init() {
 func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("vad-eval", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	sens := fs.Int("sensitivity", pipeline.DefaultVADSensitivity, "VAD sensitivity 0..3")
+	sens := fs.Int("sensitivity", vad.DefaultSensitivity, "VAD sensitivity 0..3")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: voiced vad-eval [-sensitivity N] DIR")
 		fmt.Fprintln(env.stderr, "Scores the VAD (frame decisions, hangover included) on DIR/labels.tsv: file start_ms end_ms.")
@@ -37,24 +38,24 @@ func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 	if *sens < 0 || *sens > 3 {
 		return fmt.Errorf("%w: -sensitivity %d: want 0..3", errUsage, *sens)
 	}
-	rep, err := pipeline.EvaluateVAD(fs.Arg(0), pipeline.VADConfig{Sensitivity: *sens})
+	rep, err := vadeval.Evaluate(fs.Arg(0), vad.Config{Sensitivity: *sens})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "VAD sensitivity %d, hangover %d ms, no lookahead: frame i is scored with the decision held at its centre, made at the end of frame i-1\n\n",
-		*sens, pipeline.DefaultVADHangoverMs)
+		*sens, vad.DefaultHangoverMs)
 	writeVADReport(env.stdout, rep)
 	return nil
 }
 
 // writeVADReport prints one row per file, one per condition (the file name without its
 // source prefix, pooled over sources), the echo files, and last the pooled line.
-func writeVADReport(w io.Writer, rep *pipeline.VADEvalReport) {
-	row := func(name string, c pipeline.VADCounts) {
+func writeVADReport(w io.Writer, rep *vadeval.Report) {
+	row := func(name string, c vadeval.Counts) {
 		fmt.Fprintf(w, "%-24s %6.3f %6.3f %6.3f %6.3f %8d\n", name, c.Precision(), c.Recall(), c.F1(), c.FalseAlarm(), c.Frames())
 	}
 	fmt.Fprintf(w, "%-24s %6s %6s %6s %6s %8s\n", "file", "P", "R", "F1", "FA", "frames")
-	conds := map[string]pipeline.VADCounts{}
+	conds := map[string]vadeval.Counts{}
 	for _, f := range rep.Files {
 		if f.Echo {
 			continue

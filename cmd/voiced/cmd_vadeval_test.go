@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/vad/vadeval"
 )
 
 // writeTestWAV writes 16 kHz mono PCM16: noise, with a 220 Hz buzz from 1 s to 2 s.
@@ -95,13 +95,13 @@ func TestVADEvalCommandErrors(t *testing.T) {
 }
 
 func TestWriteVADReport(t *testing.T) {
-	rep := &pipeline.VADEvalReport{
-		Files: []pipeline.VADFileResult{
-			{File: "real_pink5.wav", Counts: pipeline.VADCounts{TP: 8, FP: 1, FN: 2, TN: 9}},
-			{File: "tts_pink5.wav", Counts: pipeline.VADCounts{TP: 2, FP: 1, FN: 0, TN: 7}},
+	rep := &vadeval.Report{
+		Files: []vadeval.FileResult{
+			{File: "real_pink5.wav", Counts: vadeval.Counts{TP: 8, FP: 1, FN: 2, TN: 9}},
+			{File: "tts_pink5.wav", Counts: vadeval.Counts{TP: 2, FP: 1, FN: 0, TN: 7}},
 			{File: "echo_bargein.wav", Echo: true, EchoOnly: 40, EchoFlagged: 0.9, EchoGuardMeasured: true, EchoGuardFlagged: 0.05, EchoGuardRecall: 0.2},
 		},
-		Pooled: pipeline.VADCounts{TP: 10, FP: 2, FN: 2, TN: 16},
+		Pooled: vadeval.Counts{TP: 10, FP: 2, FN: 2, TN: 16},
 	}
 	var b bytes.Buffer
 	writeVADReport(&b, rep)

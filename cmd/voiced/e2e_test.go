@@ -696,7 +696,12 @@ func TestMissingDeviceAndKey(t *testing.T) {
 		"--set", "realtime.url=ws://"+addr+"/v1/realtime", "--set", "realtime.api_key=wrong-key",
 		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+filepath.Join(dir, "r.wav"),
 		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
+	// HTTP listens before the first build has been tried: STARTING until then.
 	st := status(t, d.http)
+	for deadline := time.Now().Add(10 * time.Second); st["state"] == "STARTING" && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		st = status(t, d.http)
+	}
 	if st["state"] != "WAITING" || !strings.Contains(fmt.Sprint(st["problem"]), "audio.capture.device") {
 		t.Fatalf("status with no microphone = %v, want WAITING with a problem naming audio.capture.device", st)
 	}

@@ -61,39 +61,12 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Clock is the time source for file: pacing and reopen backoff.
+// Clock is the time source for file: pacing and reopen backoff (clock.Real,
+// clocktest.Clock).
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d, or until stop is closed, in which case it returns false.
 	Sleep(d time.Duration, stop <-chan struct{}) bool
-}
-
-// realClock reuses one timer, so pacing does not allocate. One per PCM.
-type realClock struct{ t *time.Timer }
-
-func (*realClock) Now() time.Time { return time.Now() }
-
-func (c *realClock) Sleep(d time.Duration, stop <-chan struct{}) bool {
-	if d <= 0 {
-		select {
-		case <-stop:
-			return false
-		default:
-			return true
-		}
-	}
-	if c.t == nil {
-		c.t = time.NewTimer(d)
-	} else {
-		c.t.Reset(d)
-	}
-	select {
-	case <-c.t.C:
-		return true
-	case <-stop:
-		c.t.Stop()
-		return false
-	}
 }
 
 type options struct {

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 )
 
 // disconnects are the errno sequences a stream runs into when its card is disconnected
@@ -49,16 +51,16 @@ func TestDisconnectedReopens(t *testing.T) {
 	for _, s := range []Stream{Capture, Playback} {
 		for _, tc := range disconnects {
 			t.Run(s.String()+"/"+tc.name, func(t *testing.T) {
-				clk := newFakeClock()
+				clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 				p, fs, f := openFake(t, s, Config{Rate: 16000}, WithClock(clk), WithReopen(100*time.Millisecond, time.Second))
 				path := pcmPath(0, 0, s)
 				fs.openErrs[path] = []error{syscall.ENOENT} // still gone at the first attempt
 				f.script(tc.xfer, tc.ctl)
 				var goneWhileWaiting, closedWhileWaiting []bool
-				clk.onSleep = func() {
+				clk.OnSleep(func() {
 					goneWhileWaiting = append(goneWhileWaiting, p.Gone())
 					closedWhileWaiting = append(closedWhileWaiting, isClosed(f))
-				}
+				})
 				buf := make([]byte, 64)
 				var n int
 				var err error
@@ -90,7 +92,7 @@ func TestDisconnectedReopens(t *testing.T) {
 func TestDisconnectedWithoutReopen(t *testing.T) {
 	for _, tc := range disconnects {
 		t.Run(tc.name, func(t *testing.T) {
-			p, fs, f := openFake(t, Capture, Config{}, WithClock(newFakeClock()))
+			p, fs, f := openFake(t, Capture, Config{}, WithClock(clocktest.NewClock(time.Unix(1_700_000_000, 0))))
 			f.script(tc.xfer, tc.ctl)
 			_, err := p.ReadFrames(make([]byte, 64))
 			if !errors.Is(err, syscall.ENODEV) || !errors.Is(err, tc.wantErrno) {
@@ -124,7 +126,7 @@ func TestNotDisconnected(t *testing.T) {
 		{"transfer EIO", []error{syscall.EIO}, nil, syscall.EIO},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _, f := openFake(t, Capture, Config{}, WithClock(newFakeClock()), WithReopen(time.Millisecond, time.Millisecond))
+			p, _, f := openFake(t, Capture, Config{}, WithClock(clocktest.NewClock(time.Unix(1_700_000_000, 0))), WithReopen(time.Millisecond, time.Millisecond))
 			f.script(tc.xfer, tc.ctl)
 			_, err := p.ReadFrames(make([]byte, 64))
 			if !errors.Is(err, tc.want) || errors.Is(err, syscall.ENODEV) {
@@ -157,7 +159,7 @@ func TestDisconnectedControl(t *testing.T) {
 		{"Pause EBADFD", map[uintptr][]error{ioctlPause: {syscall.EBADFD}}, func(p *PCM) error { return p.Pause(true) }, false, syscall.EBADFD},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _, f := openFake(t, Playback, Config{}, WithClock(newFakeClock()))
+			p, _, f := openFake(t, Playback, Config{}, WithClock(clocktest.NewClock(time.Unix(1_700_000_000, 0))))
 			f.script(nil, tc.ctl)
 			err := tc.call(p)
 			if !errors.Is(err, tc.want) || errors.Is(err, syscall.ENODEV) != tc.wantGone {
@@ -185,7 +187,7 @@ func TestCatchUpDisconnected(t *testing.T) {
 		{"stopped: DELAY EBADFD, STATUS fine", map[uintptr][]error{ioctlDelay: {syscall.EBADFD}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newFakeClock()
+			clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 			p, fs, f := openFake(t, Playback, Config{Rate: 16000}, WithClock(clk), WithReopen(100*time.Millisecond, time.Second))
 			f.mu.Lock()
 			f.delayVal = -100

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
+	"github.com/voiced-project/voiced/internal/race"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -92,7 +94,7 @@ func TestFileCaptureFast(t *testing.T) {
 
 func TestFileCaptureRealtime(t *testing.T) {
 	path := writeWAV(t, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2}, ramp(16000*2))
-	clk := newFakeClock()
+	clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 	start := clk.Now()
 	p, err := Open("file:"+path, Capture, Config{PeriodMs: 20}, WithClock(clk))
 	if err != nil {
@@ -142,7 +144,7 @@ func TestFilePlayback(t *testing.T) {
 }
 
 func TestFilePlaybackRealtime(t *testing.T) {
-	clk := newFakeClock()
+	clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 	path := filepath.Join(t.TempDir(), "out.wav")
 	p, err := Open("file:"+path, Playback, Config{Rate: 16000, PeriodMs: 20, BufferMs: 80}, WithClock(clk))
 	if err != nil {
@@ -155,7 +157,7 @@ func TestFilePlaybackRealtime(t *testing.T) {
 	if d, _ := p.Delay(); d != 1280 {
 		t.Errorf("Delay() after filling the buffer = %d, want 1280", d)
 	}
-	clk.advance(20 * time.Millisecond)
+	clk.Advance(20 * time.Millisecond)
 	if d, _ := p.Delay(); d != 960 {
 		t.Errorf("Delay() 20ms later = %d, want 960", d)
 	}
@@ -165,7 +167,7 @@ func TestFilePlaybackRealtime(t *testing.T) {
 	if err := p.Drain(); err != nil { // waits out the 1280 queued frames
 		t.Fatal(err)
 	}
-	if got, want := clk.slept(), []time.Duration{20 * time.Millisecond, 80 * time.Millisecond}; !slices.Equal(got, want) {
+	if got, want := clk.Slept(), []time.Duration{20 * time.Millisecond, 80 * time.Millisecond}; !slices.Equal(got, want) {
 		t.Errorf("sleeps = %v, want %v", got, want)
 	}
 }
@@ -174,7 +176,7 @@ func TestFilePlaybackRealtime(t *testing.T) {
 // in free-running mode: the file gets it, so it keeps the time line of what was heard, and
 // the daemon need not write any.
 func TestFilePlaybackFillsSilence(t *testing.T) {
-	clk := newFakeClock()
+	clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 	path := filepath.Join(t.TempDir(), "out.wav")
 	p, err := Open("file:"+path, Playback, Config{Rate: 16000, Channels: 1, PeriodMs: 20, BufferMs: 80}, WithClock(clk))
 	if err != nil {
@@ -190,18 +192,18 @@ func TestFilePlaybackFillsSilence(t *testing.T) {
 	if _, err := p.WriteFrames(a); err != nil { // 320 frames queued at t=0
 		t.Fatal(err)
 	}
-	clk.advance(100 * time.Millisecond) // 1600 frames played: 1280 of them silence
+	clk.Advance(100 * time.Millisecond) // 1600 frames played: 1280 of them silence
 	if d, err := p.CatchUp(); err != nil || d != 0 {
 		t.Errorf("CatchUp after running dry = %d, %v; want 0", d, err)
 	}
 	if _, err := p.WriteFrames(b); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(5 * time.Millisecond) // 80 of b's 160 frames played
+	clk.Advance(5 * time.Millisecond) // 80 of b's 160 frames played
 	if err := p.Drop(); err != nil {  // the other 80 are thrown away, yet stay in the file
 		t.Fatal(err)
 	}
-	clk.advance(10 * time.Millisecond) // 160 frames of silence
+	clk.Advance(10 * time.Millisecond) // 160 frames of silence
 	if _, err := p.WriteFrames(c); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +233,7 @@ func TestFileErrors(t *testing.T) {
 }
 
 func TestFileTransferAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	path := writeWAV(t, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2}, make([]byte, 1<<20))
@@ -240,7 +242,7 @@ func TestFileTransferAllocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rp.Close()
-	clk := newFakeClock()
+	clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 	wp, err := Open("file:"+filepath.Join(t.TempDir(), "o.wav"), Playback, Config{Rate: 16000}, WithClock(clk))
 	if err != nil {
 		t.Fatal(err)

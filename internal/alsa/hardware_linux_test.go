@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // Hardware tests run against a real kernel with snd-aloop loaded as card 0
@@ -273,7 +275,7 @@ func TestHWList(t *testing.T) {
 
 func TestHWTransferAllocs(t *testing.T) {
 	needHW(t)
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	capt, err := Open("hw:Loopback,1,1", Capture, Config{Rate: 16000, PeriodMs: 10, BufferMs: 200})

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 func TestNegotiate(t *testing.T) {
@@ -318,7 +321,7 @@ func TestReadFramesXrun(t *testing.T) {
 		{"dropped under us", []error{syscall.EBADFD}, nil, 0, []string{"prepare"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newFakeClock()
+			clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 			p, _, f := openFake(t, Capture, Config{Rate: 16000, PeriodMs: 10}, WithClock(clk))
 			before := len(f.callLog())
 			f.xferErrs, f.resumeErr = tc.errs, tc.resume
@@ -378,13 +381,13 @@ func TestENODEVWithoutReopen(t *testing.T) {
 }
 
 func TestENODEVReopens(t *testing.T) {
-	clk := newFakeClock()
+	clk := clocktest.NewClock(time.Unix(1_700_000_000, 0))
 	p, fs, f := openFake(t, Capture, Config{Rate: 16000}, WithClock(clk), WithReopen(100*time.Millisecond, 300*time.Millisecond))
 	path := pcmPath(0, 0, Capture)
 	f.xferErrs = []error{syscall.ENODEV}
 	fs.openErrs[path] = []error{syscall.ENOENT, syscall.ENOENT, syscall.ENOENT}
 	var goneWhileWaiting []bool
-	clk.onSleep = func() { goneWhileWaiting = append(goneWhileWaiting, p.Gone()) }
+	clk.OnSleep(func() { goneWhileWaiting = append(goneWhileWaiting, p.Gone()) })
 	if p.Gone() {
 		t.Errorf("Gone() before the device vanished")
 	}
@@ -396,7 +399,7 @@ func TestENODEVReopens(t *testing.T) {
 	if !slices.Equal(goneWhileWaiting, []bool{true, true, true, true}) || p.Gone() {
 		t.Errorf("Gone() while reopening = %v, after = %v; want true each time, then false", goneWhileWaiting, p.Gone())
 	}
-	if got, want := clk.slept(), []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}; !slices.Equal(got, want) {
+	if got, want := clk.Slept(), []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}; !slices.Equal(got, want) {
 		t.Errorf("backoff = %v, want %v", got, want)
 	}
 	if got := len(fs.opened[path]); got != 2 {
@@ -454,7 +457,7 @@ func TestDelayDropPause(t *testing.T) {
 }
 
 func TestTransferAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
 	rp, _, _ := openFake(t, Capture, Config{Rate: 16000, PeriodMs: 20})

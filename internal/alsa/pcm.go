@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/clock"
 )
 
 // backend is one open device: hardware or file.
@@ -55,7 +57,7 @@ func Open(name string, s Stream, c Config, opts ...Option) (*PCM, error) {
 		f(&o)
 	}
 	if o.clock == nil {
-		o.clock = &realClock{}
+		o.clock = &clock.Real{} // one per PCM: its Sleep reuses one timer
 	}
 	if s != Playback && s != Capture {
 		return nil, fmt.Errorf("open pcm %s: unknown %v", name, s)

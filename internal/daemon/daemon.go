@@ -18,10 +18,11 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/alsa"
+	"github.com/voiced-project/voiced/internal/clock"
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/httpapi"
-	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/sdnotify"
 	"github.com/voiced-project/voiced/internal/version"
@@ -56,7 +57,12 @@ type Daemon struct {
 	metrics *daemonMetrics
 	started time.Time
 
-	gpio    gpioParts     // superviseRuntime's goroutine only, but for Status
+	gpio gpioParts // superviseRuntime's goroutine only, but for Status
+
+	// What superviseRuntime waits with and builds with; tests replace them.
+	clock   supervisorClock
+	backoff backoff
+	build   func(ctx context.Context, c config.Config, s config.Secrets) (*runtime, error)
 	restart chan struct{} // 1-buffered: rebuild the runtime with the config in force
 	done    chan struct{} // closed when --turns is reached
 
@@ -87,6 +93,11 @@ func New(o Options) *Daemon {
 		done:    make(chan struct{}),
 		cfg:     o.Config,
 		started: time.Now(),
+		clock:   &clock.Real{},
+		backoff: backoff{Min: time.Second, Max: 30 * time.Second},
+	}
+	d.build = func(ctx context.Context, c config.Config, s config.Secrets) (*runtime, error) {
+		return build(ctx, c, s, d)
 	}
 	d.notify = sdnotify.New(o.Log)
 	d.metrics = newDaemonMetrics(d)
@@ -176,11 +187,26 @@ loop:
 	return err
 }
 
+// supervisorClock is the time source of superviseRuntime (clock.Real,
+// clocktest.Clock).
+type supervisorClock interface {
+	After(d time.Duration) <-chan time.Time
+}
+
+// backoff is the wait before building again after a failure: Min after the first,
+// doubling with each failure in a row up to Max.
+type backoff struct {
+	Min, Max time.Duration
+}
+
+// next is the wait after cur.
+func (b backoff) next(cur time.Duration) time.Duration { return min(cur*2, b.Max) }
+
 // superviseRuntime builds the runtime, runs it, and builds it again after a config
 // change that cannot be applied live, or with backoff after a failure (a missing
 // device), until ctx ends.
 func (d *Daemon) superviseRuntime(ctx context.Context) {
-	backoff := time.Second
+	wait := d.backoff.Min
 	ready := false
 	defer d.closeGPIO()
 	for ctx.Err() == nil {
@@ -188,12 +214,14 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 		cfg, secrets := d.cfg.Clone(), d.secrets
 		d.mu.Unlock()
 		d.ensureGPIO(cfg.GPIO)
-		rt, err := build(ctx, cfg, secrets, d)
+		rt, err := d.build(ctx, cfg, secrets)
 		if err == nil {
 			d.setProblem("")
 			d.mu.Lock()
 			d.rt = rt
 			d.mu.Unlock()
+		} else {
+			d.setProblem(err.Error()) // before READY, so that its status names the problem
 		}
 		if !ready {
 			// Up as far as it can be: systemd should not wait for a USB mic or the network.
@@ -201,21 +229,20 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.notify.Ready(d.statusLine())
 		}
 		if err != nil {
-			d.setProblem(err.Error())
 			d.showError()
-			d.log.Error("cannot start the audio pipeline; retrying", "err", err, "retry_in", backoff)
+			d.log.Error("cannot start the audio pipeline; retrying", "err", err, "retry_in", wait)
 			d.hub.publish(httpapi.Event{Type: "error", Data: map[string]string{"code": "startup", "message": err.Error()}})
 			d.notify.Status("waiting: " + err.Error())
 			select {
 			case <-ctx.Done():
 				return
 			case <-d.restart:
-			case <-time.After(backoff):
+			case <-d.clock.After(wait):
 			}
-			backoff = min(backoff*2, 30*time.Second)
+			wait = d.backoff.next(wait)
 			continue
 		}
-		backoff = time.Second
+		wait = d.backoff.Min
 		d.notify.Status(d.statusLine())
 
 		rctx, cancel := context.WithCancel(ctx)
@@ -240,7 +267,7 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.log.Error("audio pipeline stopped; restarting it", "err", err)
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-d.clock.After(d.backoff.Min):
 			}
 		}
 	}
@@ -410,17 +437,17 @@ func (d *Daemon) statusLine() string {
 
 // onEngineEvent is every engine event: to HTTP subscribers, the log, systemd, the
 // metrics and the --turns counter.
-func (d *Daemon) onEngineEvent(ev pipeline.Event) {
+func (d *Daemon) onEngineEvent(ev engine.Event) {
 	kind := ev.Kind.String()
 	d.hub.publish(httpapi.Event{Type: kind, Engine: ev})
 	d.metrics.onEvent(ev)
 	switch ev.Kind {
-	case pipeline.EventState:
+	case engine.EventState:
 		d.notify.Status(d.statusLine())
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "state %-12s %s\n", ev.State, ev.Reason)
 		}
-		if ev.Prev == pipeline.StateSpeaking && ev.State != pipeline.StateSpeaking {
+		if ev.Prev == engine.StateSpeaking && ev.State != engine.StateSpeaking {
 			// A reply ended: played to its end or interrupted. --turns waits for replies
 			// played to the end, so the speaker's WAV holds the whole answer.
 			d.mu.Lock()
@@ -431,7 +458,7 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 				d.doneOnce.Do(func() { close(d.done) })
 			}
 		}
-	case pipeline.EventTranscript:
+	case engine.EventTranscript:
 		if ev.Final {
 			if d.cfg.Log.Transcripts {
 				d.log.Info("transcript", "role", ev.Role.String(), "text", ev.Text)
@@ -440,7 +467,7 @@ func (d *Daemon) onEngineEvent(ev pipeline.Event) {
 				fmt.Fprintf(d.opts.EventLog, "%-9s %q\n", ev.Role.String()+":", ev.Text)
 			}
 		}
-	case pipeline.EventError:
+	case engine.EventError:
 		d.log.Warn("conversation error", "code", ev.Code, "message", ev.Message)
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "error     %s: %s\n", ev.Code, ev.Message)
@@ -525,11 +552,11 @@ func (d *Daemon) Devices() any {
 
 // Control is POST /v1/control.
 func (d *Daemon) Control(ctx context.Context, action string) error {
-	a, err := pipeline.ParseAction(action)
+	a, err := engine.ParseAction(action)
 	if err != nil {
 		return httpapi.ErrUnknownAction
 	}
-	if a == pipeline.ActionPTTStop {
+	if a == engine.ActionPTTStop {
 		d.metrics.released()
 	}
 	d.mu.Lock()
@@ -543,7 +570,7 @@ func (d *Daemon) Control(ctx context.Context, action string) error {
 		return &httpapi.ControlError{Action: action, Reason: reason}
 	}
 	err = rt.engine.Control(ctx, a)
-	var refused *pipeline.RefusedError
+	var refused *engine.RefusedError
 	if errors.As(err, &refused) {
 		return &httpapi.ControlError{Action: action, Reason: refused.Error()}
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/httpapi"
-	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/realtime"
 )
 
@@ -17,18 +17,18 @@ func TestTranslate(t *testing.T) {
 	boom := errors.New("boom")
 	tests := []struct {
 		in   realtime.Event
-		want pipeline.RealtimeEvent
+		want engine.RealtimeEvent
 		ok   bool
 	}{
-		{&realtime.Connected{SessionID: "s1"}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeConnected, SessionID: "s1"}, true},
-		{&realtime.Disconnected{Err: boom}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeDisconnected, Err: boom}, true},
-		{&realtime.AudioCommitted{ItemID: "i1"}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeCommitted, ItemID: "i1"}, true},
-		{&realtime.TimeoutTriggered{ItemID: "i2"}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeCommitted, ItemID: "i2"}, true},
-		{&realtime.ResponseDone{Response: realtime.Response{ID: "r1", Status: "cancelled"}}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeResponseDone, ResponseID: "r1", Status: "cancelled"}, true},
-		{&realtime.InputTranscriptionCompleted{ItemID: "i1", Transcript: "hi"}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeTranscript, Role: pipeline.RoleUser, ItemID: "i1", Text: "hi", Final: true}, true},
-		{&realtime.AudioTranscriptDelta{ItemID: "i3", Delta: "he"}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeTranscript, Role: pipeline.RoleAssistant, ItemID: "i3", Text: "he"}, true},
-		{&realtime.ServerError{Error: realtime.APIError{Code: "x", Message: "y"}}, pipeline.RealtimeEvent{Kind: pipeline.RealtimeError, Code: "x", Message: "y"}, true},
-		{&realtime.RateLimitsUpdated{}, pipeline.RealtimeEvent{}, false},
+		{&realtime.Connected{SessionID: "s1"}, engine.RealtimeEvent{Kind: engine.RealtimeConnected, SessionID: "s1"}, true},
+		{&realtime.Disconnected{Err: boom}, engine.RealtimeEvent{Kind: engine.RealtimeDisconnected, Err: boom}, true},
+		{&realtime.AudioCommitted{ItemID: "i1"}, engine.RealtimeEvent{Kind: engine.RealtimeCommitted, ItemID: "i1"}, true},
+		{&realtime.TimeoutTriggered{ItemID: "i2"}, engine.RealtimeEvent{Kind: engine.RealtimeCommitted, ItemID: "i2"}, true},
+		{&realtime.ResponseDone{Response: realtime.Response{ID: "r1", Status: "cancelled"}}, engine.RealtimeEvent{Kind: engine.RealtimeResponseDone, ResponseID: "r1", Status: "cancelled"}, true},
+		{&realtime.InputTranscriptionCompleted{ItemID: "i1", Transcript: "hi"}, engine.RealtimeEvent{Kind: engine.RealtimeTranscript, Role: engine.RoleUser, ItemID: "i1", Text: "hi", Final: true}, true},
+		{&realtime.AudioTranscriptDelta{ItemID: "i3", Delta: "he"}, engine.RealtimeEvent{Kind: engine.RealtimeTranscript, Role: engine.RoleAssistant, ItemID: "i3", Text: "he"}, true},
+		{&realtime.ServerError{Error: realtime.APIError{Code: "x", Message: "y"}}, engine.RealtimeEvent{Kind: engine.RealtimeError, Code: "x", Message: "y"}, true},
+		{&realtime.RateLimitsUpdated{}, engine.RealtimeEvent{}, false},
 	}
 	for _, tt := range tests {
 		got, ok := translate(tt.in)

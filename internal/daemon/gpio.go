@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
-	"github.com/voiced-project/voiced/internal/pipeline"
 )
 
 // gpioParts are the button and the LED. They belong to the daemon, not the runtime, so
@@ -102,7 +102,7 @@ func (d *Daemon) forwardButton(events <-chan gpio.Event, stop <-chan struct{}) {
 				return
 			}
 			b, known := buttonEvents[ev.Kind]
-			if b == pipeline.ButtonRelease {
+			if b == engine.ButtonRelease {
 				d.metrics.released()
 			}
 			if rt := d.current(); known && rt != nil {
@@ -138,6 +138,6 @@ func (d *Daemon) closeGPIO() {
 // showError puts the error pattern on the LED while nothing runs.
 func (d *Daemon) showError() {
 	if d.gpio.led != nil {
-		ledAdapter{d.gpio.led}.SetPattern(pipeline.LEDError)
+		ledAdapter{d.gpio.led}.SetPattern(engine.LEDError)
 	}
 }

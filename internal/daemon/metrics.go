@@ -4,8 +4,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/metrics"
-	"github.com/voiced-project/voiced/internal/pipeline"
 )
 
 // daemonMetrics are the figures GET /metrics shows. Device and connection counters are
@@ -79,25 +79,25 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 	return m
 }
 
-func (m *daemonMetrics) onEvent(ev pipeline.Event) {
+func (m *daemonMetrics) onEvent(ev engine.Event) {
 	switch ev.Kind {
-	case pipeline.EventState:
+	case engine.EventState:
 		m.state.Set(float64(ev.State))
-		if ev.State == pipeline.StateProcessing {
+		if ev.State == engine.StateProcessing {
 			m.turns.Inc()
 			m.turnStart = ev.Time.UnixNano()
 		}
-		if ev.State == pipeline.StateSpeaking && m.turnStart != 0 {
+		if ev.State == engine.StateSpeaking && m.turnStart != 0 {
 			m.turnSeconds.Observe(float64(ev.Time.UnixNano()-m.turnStart) / 1e9)
 			m.turnStart = 0
 		}
-	case pipeline.EventResponseStarted:
+	case engine.EventResponseStarted:
 		m.replies.Inc()
-	case pipeline.EventResponseDone:
+	case engine.EventResponseDone:
 		if ev.Status == "cancelled" {
 			m.interrupts.Inc()
 		}
-	case pipeline.EventError:
+	case engine.EventError:
 		m.errors.Inc()
 	}
 }

@@ -14,10 +14,13 @@ import (
 
 	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/config"
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/realtime"
+	"github.com/voiced-project/voiced/internal/vad"
 )
 
 var errNoKey = errors.New("no API key: set realtime.api_key_file in /etc/voiced/voiced.yaml (then systemctl reload voiced) or VOICED_API_KEY in /etc/default/voiced (then systemctl restart voiced)")
@@ -46,13 +49,13 @@ type runtime struct {
 	capDev, playDev *alsa.PCM
 	led             *gpio.LED // the daemon's; nil without one
 	mic             micDevice // capDev, or capDev made endless for a file
-	ring            *pipeline.Ring
-	vad             *pipeline.VAD
+	ring            *dsp.Ring
+	vad             *vad.Detector
 	capture         *pipeline.Capture
 	uplink          *pipeline.Uplink
 	playback        *pipeline.Playback
 	client          *realtime.Client
-	engine          *pipeline.Engine
+	engine          *engine.Engine
 
 	mu       sync.Mutex // guards following fields
 	lastItem string
@@ -80,32 +83,32 @@ func openAudio(c config.Config, d *Daemon) (capDev, playDev *alsa.PCM, err error
 }
 
 // PipelineFormat is the pipeline's description of a device (or file) format.
-func PipelineFormat(f alsa.Format, channels, rate int) (pipeline.Format, error) {
-	enc, ok := map[alsa.Format]pipeline.Encoding{
-		alsa.S16LE: pipeline.S16LE, alsa.S24LE: pipeline.S24LE, alsa.S24_3LE: pipeline.S24_3LE, alsa.S32LE: pipeline.S32LE,
+func PipelineFormat(f alsa.Format, channels, rate int) (dsp.Format, error) {
+	enc, ok := map[alsa.Format]dsp.Encoding{
+		alsa.S16LE: dsp.S16LE, alsa.S24LE: dsp.S24LE, alsa.S24_3LE: dsp.S24_3LE, alsa.S32LE: dsp.S32LE,
 	}[f]
 	if !ok {
-		return pipeline.Format{}, fmt.Errorf("sample format %v is not supported", f)
+		return dsp.Format{}, fmt.Errorf("sample format %v is not supported", f)
 	}
-	return pipeline.Format{Encoding: enc, Channels: channels, Rate: rate}, nil
+	return dsp.Format{Encoding: enc, Channels: channels, Rate: rate}, nil
 }
 
-func pipelineFormat(p alsa.Params) (pipeline.Format, error) {
+func pipelineFormat(p alsa.Params) (dsp.Format, error) {
 	return PipelineFormat(p.Format, p.Channels, p.Rate)
 }
 
 // engineOptions maps the config onto the engine's behaviour.
-func engineOptions(c config.Config) (pipeline.Options, error) {
-	mode, err := pipeline.ParseMode(c.Mode)
+func engineOptions(c config.Config) (engine.Options, error) {
+	mode, err := engine.ParseMode(c.Mode)
 	if err != nil {
-		return pipeline.Options{}, err
+		return engine.Options{}, err
 	}
-	te, err := pipeline.ParseTurnEnd(c.Realtime.TurnDetection.Type)
+	te, err := engine.ParseTurnEnd(c.Realtime.TurnDetection.Type)
 	if err != nil {
-		return pipeline.Options{}, err
+		return engine.Options{}, err
 	}
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
-	return pipeline.Options{
+	return engine.Options{
 		Mode:          mode,
 		TurnEnd:       te,
 		VoiceBargeIn:  c.BargeIn.Voice,
@@ -225,11 +228,11 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		"microphone", c.Audio.Capture.Device, "granted", rt.capDev.Params().String(),
 		"speaker", c.Audio.Playback.Device, "granted_speaker", rt.playDev.Params().String())
 
-	rt.vad, err = pipeline.NewVAD(pipeline.VADConfig{SampleRate: pipeline.CaptureRate, Sensitivity: c.VAD.Sensitivity})
+	rt.vad, err = vad.New(vad.Config{SampleRate: pipeline.CaptureRate, Sensitivity: c.VAD.Sensitivity})
 	if err != nil {
 		return nil, err
 	}
-	ep, err := pipeline.NewEndpointer(pipeline.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
+	ep, err := vad.NewEndpointer(vad.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +265,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	}
 	// Five seconds of speech may wait for the socket (dialling on demand, a reconnect)
 	// before the oldest is dropped.
-	rt.ring, err = pipeline.NewRing(5*pipeline.CaptureRate, pipeline.RingOverwrite)
+	rt.ring, err = dsp.NewRing(5*pipeline.CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +278,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if err != nil {
 		return nil, err
 	}
-	ec := pipeline.EngineConfig{
+	ec := engine.Config{
 		Options:   opts,
 		Conn:      rt.client,
 		Gate:      gate,
@@ -293,11 +296,11 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if co.OnDemand {
 		ec.Connector = rt.client
 	}
-	rt.engine, err = pipeline.NewEngine(ec)
+	rt.engine, err = engine.New(ec)
 	if err != nil {
 		return nil, err
 	}
-	channel := pipeline.MixChannels
+	channel := dsp.MixChannels
 	if cc := c.Audio.Capture.Channel; cc != "mix" {
 		channel, _ = strconv.Atoi(cc) // validated
 	}
@@ -328,33 +331,8 @@ func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	}
 	rt.mu.Unlock()
 	if first {
-		rt.engine.HandleRealtime(pipeline.RealtimeEvent{Kind: pipeline.RealtimeAudioStarted, ItemID: itemID})
+		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: itemID})
 	}
-}
-
-// ledAdapter shows the engine's patterns on the gpio LED; the two enums share an order
-// by design, and the mapping names each one so a reordering cannot go unnoticed.
-type ledAdapter struct{ led *gpio.LED }
-
-var ledPatterns = map[pipeline.LEDPattern]gpio.Pattern{
-	pipeline.LEDOff:          gpio.Off,
-	pipeline.LEDConnecting:   gpio.Connecting,
-	pipeline.LEDConnected:    gpio.Connected,
-	pipeline.LEDListening:    gpio.Listening,
-	pipeline.LEDProcessing:   gpio.Processing,
-	pipeline.LEDSpeaking:     gpio.Speaking,
-	pipeline.LEDDisconnected: gpio.Disconnected,
-	pipeline.LEDMuted:        gpio.Muted,
-	pipeline.LEDError:        gpio.Error,
-}
-
-func (a ledAdapter) SetPattern(p pipeline.LEDPattern) { a.led.SetPattern(ledPatterns[p]) }
-
-var buttonEvents = map[gpio.EventKind]pipeline.ButtonEvent{
-	gpio.Press:       pipeline.ButtonPress,
-	gpio.Release:     pipeline.ButtonRelease,
-	gpio.LongPress:   pipeline.ButtonLongPress,
-	gpio.DoublePress: pipeline.ButtonDoublePress,
 }
 
 // run starts every part and waits. The first part to fail stops the others.
@@ -377,7 +355,7 @@ func (rt *runtime) run(ctx context.Context) error {
 	start("engine events", func(ctx context.Context) error { return rt.forwardEngine(ctx, events) })
 	if rt.secrets.APIKey == "" && rt.cfg.Realtime.Profile != "custom" {
 		// Dialling without a key only collects refusals: stay IDLE and say what is missing.
-		rt.engine.HandleRealtime(pipeline.RealtimeEvent{Kind: pipeline.RealtimeFatal, Err: errNoKey})
+		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeFatal, Err: errNoKey})
 	} else {
 		start("realtime", rt.client.Run)
 		start("realtime events", rt.forwardRealtime)
@@ -489,7 +467,7 @@ func (rt *runtime) noteConnError(err error) {
 // withConnError puts the last connection failure in s's last_error when it is
 // newer than the engine's own: reconnects that fail (HTTP 500, a timeout, a
 // name not found) never reach a session the engine could record as lost.
-func (rt *runtime) withConnError(s *pipeline.Status) {
+func (rt *runtime) withConnError(s *engine.Status) {
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	if rt.connErr != "" && rt.connErrAt.After(s.LastErrorAt) {
@@ -499,7 +477,7 @@ func (rt *runtime) withConnError(s *pipeline.Status) {
 
 // forwardEngine publishes the engine's events to HTTP subscribers, the log, systemd and
 // the turn counter.
-func (rt *runtime) forwardEngine(ctx context.Context, events <-chan pipeline.Event) error {
+func (rt *runtime) forwardEngine(ctx context.Context, events <-chan engine.Event) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -511,50 +489,6 @@ func (rt *runtime) forwardEngine(ctx context.Context, events <-chan pipeline.Eve
 			rt.d.onEngineEvent(ev)
 		}
 	}
-}
-
-// deviceWatch is how often a vanished sound device is looked for: the LED shows it
-// within this, and voiced reopens the device by itself when it returns.
-const deviceWatch = 500 * time.Millisecond
-
-// watchDevices shows an unplugged microphone or speaker as a fault (the LED's error
-// pattern) for as long as it is gone; the conversation state alone would look as if
-// all were well.
-func (rt *runtime) watchDevices(ctx context.Context) error {
-	rt.mu.Lock()
-	mic, spk := rt.cfg.Audio.Capture.Device, rt.cfg.Audio.Playback.Device // not live: fixed for the runtime
-	rt.mu.Unlock()
-	t := time.NewTicker(deviceWatch)
-	defer t.Stop()
-	micGone, spkGone := false, false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		m, s := rt.capDev.Gone(), rt.playDev.Gone()
-		if m == micGone && s == spkGone {
-			continue
-		}
-		micGone, spkGone = m, s
-		rt.engine.SetFault(goneProblem(mic, spk, m, s))
-	}
-}
-
-// goneProblem says in words which sound devices have disappeared, "" when none has.
-func goneProblem(mic, spk string, micGone, spkGone bool) string {
-	var gone []string
-	if micGone {
-		gone = append(gone, "the microphone "+mic)
-	}
-	if spkGone {
-		gone = append(gone, "the speaker "+spk)
-	}
-	if len(gone) == 0 {
-		return ""
-	}
-	return strings.Join(gone, " and ") + " disappeared (unplugged?); voiced picks it up again when it returns"
 }
 
 // closeDevices closes the sound devices, which unblocks a reader waiting in the kernel.
@@ -646,7 +580,7 @@ type deviceStatus struct {
 }
 
 type runtimeStatus struct {
-	Engine     pipeline.Status
+	Engine     engine.Status
 	Microphone deviceStatus
 	Speaker    deviceStatus
 	Realtime   realtime.Stats

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
-	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/realtime"
 )
 
@@ -70,7 +70,7 @@ func TestServerLogClipped(t *testing.T) {
 			t.Errorf("a log line of %d bytes", len(l))
 		}
 	}
-	s := pipeline.Status{}
+	s := engine.Status{}
 	rt.withConnError(&s)
 	if len(s.LastError) > 2<<10 {
 		t.Errorf("last_error is %d bytes", len(s.LastError))
@@ -82,7 +82,7 @@ func TestServerLogClipped(t *testing.T) {
 func TestLastErrorFromFailedAttempts(t *testing.T) {
 	var buf lockedBuffer
 	rt := newLogRuntime(&buf)
-	old := pipeline.Status{LastError: "disconnected: connection lost", LastErrorAt: time.Now().Add(-time.Minute)}
+	old := engine.Status{LastError: "disconnected: connection lost", LastErrorAt: time.Now().Add(-time.Minute)}
 	why := &realtime.DialError{Host: "api.example", Status: 500, Reason: "the server answered HTTP 500 Internal Server Error instead of opening a WebSocket"}
 	rt.noteRealtime(&realtime.Disconnected{Err: why, RetryIn: time.Second})
 	s := old
@@ -90,7 +90,7 @@ func TestLastErrorFromFailedAttempts(t *testing.T) {
 	if !strings.Contains(s.LastError, "HTTP 500") {
 		t.Errorf("last_error = %q, want the failed attempt's HTTP 500", s.LastError)
 	}
-	newer := pipeline.Status{LastError: "reply_timeout: no reply", LastErrorAt: time.Now().Add(time.Minute)}
+	newer := engine.Status{LastError: "reply_timeout: no reply", LastErrorAt: time.Now().Add(time.Minute)}
 	s = newer
 	rt.withConnError(&s)
 	if s.LastError != newer.LastError {
@@ -99,7 +99,7 @@ func TestLastErrorFromFailedAttempts(t *testing.T) {
 	// A hang-up (on_demand) is not an error.
 	rt = newLogRuntime(&buf)
 	rt.noteRealtime(&realtime.Disconnected{Err: realtime.ErrHangup})
-	s = pipeline.Status{}
+	s = engine.Status{}
 	rt.withConnError(&s)
 	if s.LastError != "" {
 		t.Errorf("last_error after a hang-up = %q, want none", s.LastError)

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/realtime"
 )
 
@@ -52,9 +52,9 @@ func (rt *runtime) tools() *realtime.Tools {
 				if err := json.Unmarshal(args, &a); err != nil {
 					return "", fmt.Errorf("arguments: %w", err)
 				}
-				action := pipeline.ActionUnmute
+				action := engine.ActionUnmute
 				if a.On {
-					action = pipeline.ActionMute
+					action = engine.ActionMute
 				}
 				if err := rt.engine.Control(ctx, action); err != nil {
 					return "", err

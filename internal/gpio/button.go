@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock"
 	pgpio "periph.io/x/conn/v3/gpio"
 )
 
@@ -102,7 +103,7 @@ type ButtonConfig struct {
 	// v2 debounce attribute: in the GPIO block where it can, else in the kernel's
 	// software), so bounces never reach user space. OpenButton only.
 	KernelDebounce time.Duration
-	Clock          Clock        // nil means SystemClock
+	Clock          Clock        // nil means the system clock
 	Log            *slog.Logger // nil discards
 }
 
@@ -128,7 +129,7 @@ func (c ButtonConfig) withDefaults() ButtonConfig {
 	c.LongPress = pick(c.LongPress, DefaultLongPress)
 	c.DoublePress = pick(c.DoublePress, DefaultDoublePress)
 	if c.Clock == nil {
-		c.Clock = SystemClock{}
+		c.Clock = &clock.Real{}
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -284,7 +285,7 @@ func (b *Button) loop() {
 	defer b.wg.Done()
 	var (
 		queue   []Event
-		timer   Timer
+		timer   clock.Timer
 		timerC  <-chan time.Time
 		timerAt time.Time
 	)

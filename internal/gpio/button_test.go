@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/gpio/gpiotest"
 	pgpio "periph.io/x/conn/v3/gpio"
@@ -30,7 +31,7 @@ func wait(t *testing.T, ch <-chan struct{}, n int) {
 // buttonRig runs a Button on a fake line and clock, one step at a time.
 type buttonRig struct {
 	t     *testing.T
-	clk   *gpiotest.Clock
+	clk   *clocktest.Clock
 	line  *gpiotest.Line
 	b     *gpio.Button
 	hook  <-chan struct{}
@@ -39,7 +40,7 @@ type buttonRig struct {
 }
 
 func newButtonRig(t *testing.T, c gpio.ButtonConfig) *buttonRig {
-	clk := gpiotest.NewClock(t0)
+	clk := clocktest.NewClock(t0)
 	line := gpiotest.NewLine("BUTTON", clk, pgpio.High) // active low: released reads high
 	c.Clock = clk
 	c.ActiveLow = true
@@ -133,7 +134,7 @@ func TestButtonLongAndDouble(t *testing.T) {
 
 // TestButtonSlowReader checks that events wait for a reader that is late, in order.
 func TestButtonSlowReader(t *testing.T) {
-	clk := gpiotest.NewClock(t0)
+	clk := clocktest.NewClock(t0)
 	line := gpiotest.NewLine("BUTTON", clk, pgpio.Low)
 	b, hook, err := gpio.NewButtonHooked(line, gpio.ButtonConfig{Debounce: -1, LongPress: -1, DoublePress: -1, Clock: clk})
 	if err != nil {
@@ -167,7 +168,7 @@ func TestButtonSlowReader(t *testing.T) {
 }
 
 func TestButtonClose(t *testing.T) {
-	clk := gpiotest.NewClock(t0)
+	clk := clocktest.NewClock(t0)
 	line := gpiotest.NewLine("BUTTON", clk, pgpio.High)
 	b, err := gpio.NewButton(line, gpio.ButtonConfig{Clock: clk})
 	if err != nil {
@@ -205,7 +206,7 @@ func TestButtonLineErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := gpiotest.NewClock(t0)
+			clk := clocktest.NewClock(t0)
 			line := gpiotest.NewLine("GPIO17", clk, pgpio.High)
 			line.FailIn(tt.err)
 			_, err := gpio.NewButton(line, gpio.ButtonConfig{Clock: clk})
@@ -242,7 +243,7 @@ func TestButtonConfigErrors(t *testing.T) {
 			t.Errorf("ParseBias(%v.String()) = %v", want, got)
 		}
 	}
-	clk := gpiotest.NewClock(t0)
+	clk := clocktest.NewClock(t0)
 	if _, err := gpio.NewButton(gpiotest.NewLine("B", clk, pgpio.High), gpio.ButtonConfig{Bias: 7, Clock: clk}); err == nil || !strings.Contains(err.Error(), "Bias(7)") {
 		t.Errorf("NewButton(bias 7) = %v, want an error naming the bias", err)
 	}

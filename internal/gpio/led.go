@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock"
 	pgpio "periph.io/x/conn/v3/gpio"
 )
 
@@ -15,7 +16,7 @@ import (
 // driven by the system clock, logging nowhere.
 type LEDConfig struct {
 	ActiveLow bool         // lit when the line is low (LED between 3V3 and the pin)
-	Clock     Clock        // nil means SystemClock
+	Clock     Clock        // nil means the system clock
 	Log       *slog.Logger // nil discards
 }
 
@@ -73,7 +74,7 @@ func newLED(lines []pgpio.PinOut, c LEDConfig, hook func()) (*LED, error) {
 		hook:      hook,
 	}
 	if l.clock == nil {
-		l.clock = SystemClock{}
+		l.clock = &clock.Real{}
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -149,7 +150,7 @@ func (l *LED) Close() error {
 }
 
 // loop drives the lines. tk runs only for blinking patterns.
-func (l *LED) loop(tk Ticker) {
+func (l *LED) loop(tk clock.Ticker) {
 	defer l.wg.Done()
 	defer tk.Stop()
 	for {

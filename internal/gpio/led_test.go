@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/gpio/gpiotest"
 	pgpio "periph.io/x/conn/v3/gpio"
@@ -18,14 +19,14 @@ const ledTick = 25 * time.Millisecond
 // ledRig runs an LED on fake lines and a fake clock.
 type ledRig struct {
 	t     *testing.T
-	clk   *gpiotest.Clock
+	clk   *clocktest.Clock
 	lines []*gpiotest.Line
 	led   *gpio.LED
 	hook  <-chan struct{}
 }
 
 func newLEDRig(t *testing.T, activeLow bool, names ...string) *ledRig {
-	clk := gpiotest.NewClock(t0)
+	clk := clocktest.NewClock(t0)
 	r := &ledRig{t: t, clk: clk}
 	var outs []pgpio.PinOut
 	for _, n := range names {
@@ -229,7 +230,7 @@ func TestRGBLEDColors(t *testing.T) {
 }
 
 func TestLEDErrors(t *testing.T) {
-	clk := gpiotest.NewClock(t0)
+	clk := clocktest.NewClock(t0)
 	line := gpiotest.NewLine("LED", clk, pgpio.Low)
 	line.FailOut(errors.New(syscall.EBUSY.Error()))
 	_, err := gpio.NewLED(line, gpio.LEDConfig{Clock: clk})

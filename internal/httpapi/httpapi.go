@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
-	"github.com/voiced-project/voiced/internal/pipeline"
+	"github.com/voiced-project/voiced/internal/engine"
 )
 
 // MaxBody bounds a request body: a full config is a few KB.
@@ -37,7 +37,7 @@ type Event struct {
 	Type string
 	// Engine is the data of an engine event, written without allocating; Data, when
 	// set, is written with encoding/json instead.
-	Engine pipeline.Event
+	Engine engine.Event
 	Data   any
 }
 

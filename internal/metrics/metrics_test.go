@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 func TestWriteText(t *testing.T) {
@@ -84,7 +86,7 @@ func TestScrapeCostConstant(t *testing.T) {
 	if small != large {
 		t.Errorf("a scrape allocates %v objects with small values and %v with large ones, want the same", small, large)
 	}
-	if !raceEnabledMetrics && small > 2 {
+	if !race.Enabled && small > 2 {
 		t.Errorf("a scrape allocates %v objects, want at most 2 (runtime/metrics.Read)", small)
 	}
 }

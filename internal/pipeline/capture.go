@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/vad"
 )
 
 // CaptureRate is the pipeline's internal rate: mono int16 at 24 kHz, the
@@ -28,17 +31,10 @@ type captureDetector interface {
 	Process(frame []int16) bool
 }
 
-// VoiceFrame is the voice detector's decision on one 10 ms frame.
-type VoiceFrame struct {
-	Speech  bool   // the frame holds speech
-	Changed bool   // the decision differs from the previous frame's: an edge
-	Sample  uint64 // stream position at CaptureRate of the end of the frame
-}
-
 // CaptureConfig describes the capture device and what to take from it.
 type CaptureConfig struct {
-	Device       Format // as granted by the device
-	PeriodFrames int    // frames per read; the device period
+	Device       dsp.Format // as granted by the device
+	PeriodFrames int        // frames per read; the device period
 	// Channel picks the microphone channel (0-based), or MixChannels to
 	// average them all. The zero value takes the first channel.
 	Channel int
@@ -51,7 +47,7 @@ type CaptureConfig struct {
 	// frame's decision, before the frame goes to the pre-roll and the
 	// gate; the endpointer runs here and posts its turn edges to the
 	// engine. It must not block: the microphone does not wait.
-	OnVoice func(VoiceFrame)
+	OnVoice func(vad.Decision)
 }
 
 // CaptureStats are running totals for metrics.
@@ -88,22 +84,22 @@ const (
 type Capture struct {
 	dev     frameReader
 	det     captureDetector
-	out     *Ring
-	format  Format
+	out     *dsp.Ring
+	format  dsp.Format
 	channel int
-	gain    Gain
+	gain    dsp.Gain
 
 	raw   []byte  // one device period
 	mono  []int16 // one period, mono at the device rate
-	res   *Resampler
+	res   *dsp.Resampler
 	rs    []int16 // resampled output
 	frame []int16 // the 10 ms frame being filled
 	fill  int
-	pre   *PreRoll
+	pre   *dsp.PreRoll
 
 	// Dormant state (see Capture): the newest device-rate audio, enough for
 	// the pre-roll and the resampler's window, and scratch to replay it.
-	rawPre  *PreRoll
+	rawPre  *dsp.PreRoll
 	replay  []int16
 	devPos  uint64 // device samples read, ever
 	dormant bool
@@ -115,7 +111,7 @@ type Capture struct {
 	unsent  int    // newest pre-roll samples not yet sent
 	pos     uint64 // samples at CaptureRate processed
 
-	onVoice   func(VoiceFrame)
+	onVoice   func(vad.Decision)
 	gate      atomic.Uint64 // generation<<2 | state
 	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
@@ -140,7 +136,7 @@ type captureStamp struct {
 // NewCapture returns a capture loop reading from dev, deciding with det
 // (nil: no voice detection) and writing to the uplink ring out
 // while the gate is open.
-func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig) (*Capture, error) {
+func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureConfig) (*Capture, error) {
 	if dev == nil || out == nil {
 		return nil, fmt.Errorf("new capture: device and uplink ring are required")
 	}
@@ -150,17 +146,17 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 	if c.PeriodFrames < 1 || c.PeriodFrames > c.Device.Rate {
 		return nil, fmt.Errorf("new capture: period of %d frames out of range [1, %d]", c.PeriodFrames, c.Device.Rate)
 	}
-	if c.Channel != MixChannels && (c.Channel < 0 || c.Channel >= c.Device.Channels) {
+	if c.Channel != dsp.MixChannels && (c.Channel < 0 || c.Channel >= c.Device.Channels) {
 		return nil, fmt.Errorf("new capture: channel %d out of range for %d channels", c.Channel, c.Device.Channels)
 	}
 	preMs := c.PreRollMs
 	switch {
 	case preMs == 0:
-		preMs = DefaultPreRollMs
+		preMs = dsp.DefaultPreRollMs
 	case preMs < 0:
 		preMs = 0
 	}
-	pre, err := NewPreRoll(preMs, CaptureRate)
+	pre, err := dsp.NewPreRoll(preMs, CaptureRate)
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
 	}
@@ -168,19 +164,19 @@ func NewCapture(dev frameReader, det captureDetector, out *Ring, c CaptureConfig
 	if out.Cap() < pre.Cap()+frame {
 		return nil, fmt.Errorf("new capture: uplink ring of %d samples cannot take the pre-roll of %d ms and a frame", out.Cap(), preMs)
 	}
-	res, err := NewResampler(c.Device.Rate, CaptureRate)
+	res, err := dsp.NewResampler(c.Device.Rate, CaptureRate)
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
 	}
-	gain := UnityGain
+	gain := dsp.UnityGain
 	if c.Gain != 0 {
-		gain = GainFromLinear(c.Gain)
+		gain = dsp.GainFromLinear(c.Gain)
 	}
 	// The device-rate pre-roll covers the pre-roll, a frame that may be cut
 	// short, the resampler's window and the input step wake aligns to, so
 	// that the resampler's start-up falls before the audio kept.
-	held := ((pre.Cap()+frame)*c.Device.Rate+CaptureRate-1)/CaptureRate + res.Taps() + 2*res.down + 2
-	rawPre := newPreRollSamples(held)
+	held := ((pre.Cap()+frame)*c.Device.Rate+CaptureRate-1)/CaptureRate + res.Taps() + 2*resDown(res) + 2
+	rawPre := dsp.NewPreRollSamples(held)
 	return &Capture{
 		rawPre:  rawPre,
 		replay:  make([]int16, held),
@@ -227,10 +223,10 @@ func (c *Capture) step() error {
 
 // process handles interleaved device frames.
 func (c *Capture) process(raw []byte) {
-	n := DecodeMono(c.mono, raw, c.format, c.channel)
+	n := dsp.DecodeMono(c.mono, raw, c.format, c.channel)
 	in := c.mono[:n]
-	if c.gain != UnityGain {
-		ApplyGain(in, c.gain)
+	if c.gain != dsp.UnityGain {
+		dsp.ApplyGain(in, c.gain)
 	}
 	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load())
 	if c.dormant && !asleep {
@@ -268,11 +264,17 @@ func (c *Capture) idle(before uint64) {
 	}
 }
 
+// resDown is the resampler's input step: down of its up/down ratio.
+func resDown(r *dsp.Resampler) int {
+	_, down := r.Ratio()
+	return down
+}
+
 // outputsAt is how many samples the resampler has made once it has taken the
 // stream's first n device samples: output j needs input j*down/up.
 func (c *Capture) outputsAt(n uint64) uint64 {
-	up, down := uint64(c.res.up), uint64(c.res.down)
-	return (n*up + down - 1) / down
+	up, down := c.res.Ratio()
+	return (n*uint64(up) + uint64(down) - 1) / uint64(down)
 }
 
 // wake leaves the dormant state. The resampler starts afresh on the held
@@ -284,7 +286,7 @@ func (c *Capture) wake() {
 	c.dormant = false
 	k := c.rawPre.Read(c.replay)
 	start := c.devPos - uint64(k)
-	down := uint64(c.res.down)
+	down := uint64(resDown(c.res))
 	skip := (down - start%down) % down
 	in := c.replay[min(int(skip), k):k]
 	toPre := int(c.outputsAt(c.devPos)-c.outputsAt(start+skip)) - c.vacc
@@ -368,7 +370,7 @@ func (c *Capture) decided(n int, speech bool) {
 	changed := speech != c.speech
 	c.speech = speech
 	if c.onVoice != nil {
-		c.onVoice(VoiceFrame{Speech: speech, Changed: changed, Sample: c.pos})
+		c.onVoice(vad.Decision{Speech: speech, Changed: changed, Sample: c.pos})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/voiced-project/voiced/internal/dsp"
 	"github.com/voiced-project/voiced/internal/pipeline"
 )
 
@@ -34,16 +35,15 @@ func (c *captureExampleClient) AppendAudio(pcm []int16) error {
 // The capture side as the daemon wires it: device → Capture → uplink ring
 // → Uplink → client, with the gate the engine opens and closes.
 func ExampleNewCapture() {
-	ring, err := pipeline.NewRing(5*pipeline.CaptureRate, pipeline.RingOverwrite)
+	ring, err := dsp.NewRing(5*pipeline.CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		panic(err)
 	}
 	mic := &captureExampleMic{left: 48000}
 	capture, err := pipeline.NewCapture(mic, nil, ring, pipeline.CaptureConfig{
-		Device:       pipeline.Format{Encoding: pipeline.S16LE, Channels: 2, Rate: 48000},
+		Device:       dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000},
 		PeriodFrames: 960,
-		Channel:      pipeline.MixChannels,
-		// OnVoice: feed the VAD's decisions to the endpointer and the engine.
+		Channel:      dsp.MixChannels,
 	})
 	if err != nil {
 		panic(err)

@@ -9,6 +9,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/race"
+	"github.com/voiced-project/voiced/internal/vad"
 )
 
 // captureFakeMic is a capture device that plays back a prepared signal in
@@ -57,9 +61,9 @@ func (v *captureFakeVAD) Process(f []int16) bool {
 
 // captureSignal renders mono samples at rate into a device buffer of format
 // f (the signal in every channel).
-func captureSignal(f Format, samples []int16) []byte {
+func captureSignal(f dsp.Format, samples []int16) []byte {
 	out := make([]byte, len(samples)*f.FrameBytes())
-	EncodeFrames(out, samples, f)
+	dsp.EncodeFrames(out, samples, f)
 	return out
 }
 
@@ -77,22 +81,22 @@ func captureSilenceThenTone(rate, silenceMs, toneMs int) []int16 {
 type captureRig struct {
 	mic   *captureFakeMic
 	vad   *captureFakeVAD
-	ring  *Ring
+	ring  *dsp.Ring
 	c     *Capture
-	voice []VoiceFrame // every decision, when it has capacity
-	edges []VoiceFrame // decisions that changed, when it has capacity
+	voice []vad.Decision // every decision, when it has capacity
+	edges []vad.Decision // decisions that changed, when it has capacity
 }
 
-func newCaptureRig(t testing.TB, f Format, period int, signal []int16, preRollMs int) *captureRig {
+func newCaptureRig(t testing.TB, f dsp.Format, period int, signal []int16, preRollMs int) *captureRig {
 	t.Helper()
 	mic := &captureFakeMic{data: captureSignal(f, signal), fb: f.FrameBytes(), err: errCaptureTestEOF}
-	vad := &captureFakeVAD{threshold: 1000}
-	ring, err := NewRing(CaptureRate*5, RingOverwrite)
+	fv := &captureFakeVAD{threshold: 1000}
+	ring, err := dsp.NewRing(CaptureRate*5, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &captureRig{mic: mic, vad: vad, ring: ring, voice: make([]VoiceFrame, 0, 4096), edges: make([]VoiceFrame, 0, 4096)}
-	onVoice := func(v VoiceFrame) {
+	r := &captureRig{mic: mic, vad: fv, ring: ring, voice: make([]vad.Decision, 0, 4096), edges: make([]vad.Decision, 0, 4096)}
+	onVoice := func(v vad.Decision) {
 		if len(r.voice) < cap(r.voice) {
 			r.voice = append(r.voice, v)
 		}
@@ -100,7 +104,7 @@ func newCaptureRig(t testing.TB, f Format, period int, signal []int16, preRollMs
 			r.edges = append(r.edges, v)
 		}
 	}
-	c, err := NewCapture(mic, vad, ring, CaptureConfig{Device: f, PeriodFrames: period, Channel: MixChannels, PreRollMs: preRollMs, OnVoice: onVoice})
+	c, err := NewCapture(mic, fv, ring, CaptureConfig{Device: f, PeriodFrames: period, Channel: dsp.MixChannels, PreRollMs: preRollMs, OnVoice: onVoice})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +118,10 @@ var errCaptureTestEOF = errors.New("test: end of signal")
 // the engine: on the speech edge it opens the gate, and the uplink ring
 // must then start with the pre-roll, which holds the onset.
 func TestCaptureWakeSendsPreRoll(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 2, Rate: 48000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}
 	sig := captureSilenceThenTone(48000, 1000, 500)
 	r := newCaptureRig(t, f, 960, sig, 0)
-	var edge VoiceFrame
+	var edge vad.Decision
 	opened := false
 	for {
 		if err := r.c.step(); err != nil {
@@ -188,7 +192,7 @@ func TestCaptureGate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+			f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 			sig := make([]int16, 24000*10)
 			for i := range sig {
 				sig[i] = int16(i % 30000) // increasing over the few seconds used
@@ -232,7 +236,7 @@ func TestCaptureGate(t *testing.T) {
 }
 
 func TestCaptureOnVoice(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	// 10 ms of tone and 20 ms of silence, over and over.
 	sig := make([]int16, 24000)
 	for i := range sig {
@@ -251,7 +255,7 @@ func TestCaptureOnVoice(t *testing.T) {
 	}
 	prev := false
 	for i, v := range r.voice {
-		want := VoiceFrame{Speech: i%3 == 0, Changed: (i%3 == 0) != prev, Sample: uint64(240 * (i + 1))}
+		want := vad.Decision{Speech: i%3 == 0, Changed: (i%3 == 0) != prev, Sample: uint64(240 * (i + 1))}
 		if v != want {
 			t.Fatalf("frame %d: OnVoice got %+v, want %+v", i, v, want)
 		}
@@ -266,7 +270,7 @@ func TestCaptureOnVoice(t *testing.T) {
 // reads as silence (a turn in progress ends with a falling edge), and audio still
 // flows through the pre-roll and the open gate; on again, it decides again.
 func TestCaptureDetectingOff(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	sig := make([]int16, 24000)
 	for i := range sig {
 		sig[i] = 8000 // speech, by the fake's threshold, throughout
@@ -307,7 +311,7 @@ func TestCaptureDetectingOff(t *testing.T) {
 }
 
 func TestCaptureReadError(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 1, Rate: 16000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 16000}
 	r := newCaptureRig(t, f, 160, make([]int16, 320), 0)
 	err := r.c.Run(context.Background())
 	if !errors.Is(err, errCaptureTestEOF) {
@@ -322,16 +326,16 @@ func TestCaptureReadError(t *testing.T) {
 
 func TestNewCaptureErrors(t *testing.T) {
 	mic := &captureFakeMic{fb: 4}
-	ring, err := NewRing(4096, RingOverwrite) // 170 ms at 24 kHz
+	ring, err := dsp.NewRing(4096, dsp.RingOverwrite) // 170 ms at 24 kHz
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := CaptureConfig{Device: Format{S16LE, 2, 48000}, PeriodFrames: 960, PreRollMs: 150}
+	good := CaptureConfig{Device: dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}, PeriodFrames: 960, PreRollMs: 150}
 	tests := []struct {
 		name string
 		mod  func(c *CaptureConfig)
 		dev  frameReader
-		ring *Ring
+		ring *dsp.Ring
 	}{
 		{"no device", nil, nil, ring},
 		{"no ring", nil, mic, nil},
@@ -363,10 +367,10 @@ func TestNewCaptureErrors(t *testing.T) {
 // goroutines while the test opens and closes the gate (run it with -race).
 // After SetStreaming(false) and Flush, nothing more may reach the sink.
 func TestCaptureConcurrentGate(t *testing.T) {
-	f := Format{Encoding: S32LE, Channels: 2, Rate: 16000}
+	f := dsp.Format{Encoding: dsp.S32LE, Channels: 2, Rate: 16000}
 	sig := captureSilenceThenTone(16000, 100, 400)
 	mic := &captureFakeMic{data: captureSignal(f, sig), fb: f.FrameBytes()} // loops
-	ring, err := NewRing(CaptureRate, RingOverwrite)
+	ring, err := dsp.NewRing(CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,10 +427,10 @@ func TestCaptureConcurrentGate(t *testing.T) {
 // conversion, resampling, the detector, the pre-roll and the uplink ring
 // to the append call.
 func TestCaptureAllocs(t *testing.T) {
-	if ringRaceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
-	for _, f := range []Format{{S16LE, 2, 48000}, {S32LE, 1, 16000}, {S24_3LE, 2, 44100}} {
+	for _, f := range []dsp.Format{{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}, {Encoding: dsp.S32LE, Channels: 1, Rate: 16000}, {Encoding: dsp.S24_3LE, Channels: 2, Rate: 44100}} {
 		t.Run(f.Encoding.String(), func(t *testing.T) {
 			sig := captureSilenceThenTone(f.Rate, 0, 1000)
 			period := f.Rate / 50
@@ -471,15 +475,15 @@ func TestCaptureAllocs(t *testing.T) {
 // BenchmarkCapturePeriod is one 20 ms period of 48 kHz stereo S16 through
 // the voice detector to the uplink ring, as in a turn.
 func BenchmarkCapturePeriod(b *testing.B) {
-	f := Format{S16LE, 2, 48000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}
 	r := newCaptureRig(b, f, 960, captureSilenceThenTone(48000, 0, 1000), 0)
 	r.mic.err = nil
 	// The daemon's detector, not the rig's stand-in: it is most of a period's work.
-	vad, err := NewVAD(VADConfig{SampleRate: CaptureRate, Sensitivity: DefaultVADSensitivity})
+	det, err := vad.New(vad.Config{SampleRate: CaptureRate, Sensitivity: vad.DefaultSensitivity})
 	if err != nil {
 		b.Fatal(err)
 	}
-	r.c.det = vad
+	r.c.det = det
 	r.c.SetStreaming(true)
 	out := make([]int16, 4096)
 	b.SetBytes(int64(960 * f.FrameBytes()))
@@ -496,7 +500,7 @@ func BenchmarkCapturePeriod(b *testing.B) {
 // BenchmarkCaptureIdlePeriod is one 20 ms period of 48 kHz stereo S16 between
 // push-to-talk turns: the gate closed and the detector off, so the loop is dormant.
 func BenchmarkCaptureIdlePeriod(b *testing.B) {
-	f := Format{S16LE, 2, 48000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}
 	r := newCaptureRig(b, f, 960, captureSilenceThenTone(48000, 0, 1000), 0)
 	r.mic.err = nil
 	r.c.SetDetecting(false)
@@ -516,7 +520,7 @@ func BenchmarkCaptureIdlePeriod(b *testing.B) {
 // TestCaptureGain: the microphone gain scales what is sent and saturates instead of
 // wrapping around.
 func TestCaptureGain(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	sig := make([]int16, 2400)
 	for i := range sig {
 		sig[i] = 1000
@@ -524,7 +528,7 @@ func TestCaptureGain(t *testing.T) {
 			sig[i] = 30000
 		}
 	}
-	ring, err := NewRing(CaptureRate, RingOverwrite)
+	ring, err := dsp.NewRing(CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,9 +568,9 @@ func TestCaptureGain(t *testing.T) {
 // sleeper must send exactly the same audio and report exactly the same frames, and
 // must not ask its detector while asleep.
 func TestCaptureDormantSendsTheSame(t *testing.T) {
-	formats := []Format{
-		{S16LE, 1, 16000}, {S16LE, 2, 48000}, {S24_3LE, 2, 44100},
-		{S16LE, 1, 22050}, {S16LE, 1, 8000}, {S16LE, 1, 24000},
+	formats := []dsp.Format{
+		{Encoding: dsp.S16LE, Channels: 1, Rate: 16000}, {Encoding: dsp.S16LE, Channels: 2, Rate: 48000}, {Encoding: dsp.S24_3LE, Channels: 2, Rate: 44100},
+		{Encoding: dsp.S16LE, Channels: 1, Rate: 22050}, {Encoding: dsp.S16LE, Channels: 1, Rate: 8000}, {Encoding: dsp.S16LE, Channels: 1, Rate: 24000},
 	}
 	for _, f := range formats {
 		// periods of 20 ms, and of an odd length that leaves frames cut short
@@ -633,17 +637,17 @@ func TestCaptureDormantSendsTheSame(t *testing.T) {
 	}
 }
 
-func drainRing(r *Ring, dst []int16) []int16 {
+func drainRing(r *dsp.Ring, dst []int16) []int16 {
 	buf := make([]int16, r.Len())
 	return append(dst, buf[:r.Read(buf)]...)
 }
 
 // TestCaptureDormantAllocs: sleeping, waking and sleeping again allocate nothing.
 func TestCaptureDormantAllocs(t *testing.T) {
-	if ringRaceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
-	f := Format{S16LE, 2, 44100}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 44100}
 	r := newCaptureRig(t, f, 882, captureSilenceThenTone(f.Rate, 0, 1000), 0)
 	r.mic.err = nil
 	r.c.SetDetecting(false)

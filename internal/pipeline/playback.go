@@ -6,6 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/engine"
 )
 
 // Playback defaults.
@@ -50,8 +53,8 @@ const fillerCheck = 500 * time.Millisecond
 
 // PlaybackConfig describes the playback device and the audio fed to it.
 type PlaybackConfig struct {
-	Device       Format // as granted by the device
-	PeriodFrames int    // frames per write; the device period
+	Device       dsp.Format // as granted by the device
+	PeriodFrames int        // frames per write; the device period
 	// InputRate is the rate of the audio given to Write: 0 means
 	// CaptureRate (24 kHz, the Realtime API's rate).
 	InputRate int
@@ -111,17 +114,17 @@ type PlaybackStats struct {
 type Playback struct {
 	dev        frameWriter
 	filler     silenceFiller // dev, if it can fill silence; nil otherwise
-	format     Format
+	format     dsp.Format
 	inRate     int
 	period     int
 	idleFrames int
-	ring       *Ring
-	res        *Resampler
+	ring       *dsp.Ring
+	res        *dsp.Resampler
 	in         []int16 // input staging for one period
 	mono       []int16 // one period, mono at the device rate
 	raw        []byte  // one period in the device format
 	zeros      []byte  // one period of silence in the device format
-	earcons    [earconCount][]int16
+	earcons    [engine.EarconCount][]int16
 	escratch   []int16 // one period of an earcon at its volume
 	now        func() time.Time
 	timer      *time.Timer
@@ -190,11 +193,11 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 	if c.IdlePeriods < 1 || c.IdlePeriods > 16 {
 		return nil, fmt.Errorf("new playback: %d idle periods out of range [1, 16]", c.IdlePeriods)
 	}
-	res, err := NewResampler(c.InputRate, c.Device.Rate)
+	res, err := dsp.NewResampler(c.InputRate, c.Device.Rate)
 	if err != nil {
 		return nil, fmt.Errorf("new playback: %w", err)
 	}
-	ring, err := NewRing(int(int64(c.BufferMs)*int64(c.InputRate)/1000), RingReject)
+	ring, err := dsp.NewRing(int(int64(c.BufferMs)*int64(c.InputRate)/1000), dsp.RingReject)
 	if err != nil {
 		return nil, fmt.Errorf("new playback: %w", err)
 	}
@@ -223,10 +226,10 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 	p.timer.Stop()
 	p.filler, _ = dev.(silenceFiller)
 	for e := range p.earcons {
-		p.earcons[e] = earconRender(Cue(e), c.Device.Rate)
+		p.earcons[e] = engine.Earcon(engine.Cue(e), c.Device.Rate)
 	}
-	p.gain.Store(int32(UnityGain))
-	p.earconGain.Store(int32(UnityGain))
+	p.gain.Store(int32(dsp.UnityGain))
+	p.earconGain.Store(int32(dsp.UnityGain))
 	p.earconsOn.Store(c.Earcons)
 	p.frozen.Store(-1)
 	return p, nil
@@ -330,8 +333,8 @@ func (p *Playback) heardNow() int {
 // PlayEarcon mixes the earcon of cue c into the output from the next
 // period on, replacing an earcon still playing. It does nothing while
 // earcons are off.
-func (p *Playback) PlayEarcon(c Cue) {
-	if c < 0 || int(c) >= earconCount || !p.earconsOn.Load() {
+func (p *Playback) PlayEarcon(c engine.Cue) {
+	if c < 0 || int(c) >= engine.EarconCount || !p.earconsOn.Load() {
 		return
 	}
 	p.earconReq.Store(int32(c) + 1)
@@ -343,15 +346,15 @@ func (p *Playback) SetEarcons(on bool) { p.earconsOn.Store(on) }
 
 // SetEarconVolume sets the earcons' level as a linear factor of their standard level
 // (1), before the volume applies.
-func (p *Playback) SetEarconVolume(v float64) { p.earconGain.Store(int32(GainFromLinear(v))) }
+func (p *Playback) SetEarconVolume(v float64) { p.earconGain.Store(int32(dsp.GainFromLinear(v))) }
 
 // SetVolume sets the software volume as a linear factor: 1 leaves the
 // audio as it is, 0 silences it, above 1 amplifies with saturation (up to
 // 16).
-func (p *Playback) SetVolume(v float64) { p.gain.Store(int32(GainFromLinear(v))) }
+func (p *Playback) SetVolume(v float64) { p.gain.Store(int32(dsp.GainFromLinear(v))) }
 
 // Volume returns the software volume as a linear factor.
-func (p *Playback) Volume() float64 { return float64(p.gain.Load()) / float64(UnityGain) }
+func (p *Playback) Volume() float64 { return float64(p.gain.Load()) / float64(dsp.UnityGain) }
 
 // Stats returns running totals.
 func (p *Playback) Stats() PlaybackStats {
@@ -420,8 +423,8 @@ func (p *Playback) step(ctx context.Context) error {
 		k := min(len(p.earcon), frames)
 		e := p.escratch[:k]
 		copy(e, p.earcon[:k])
-		ApplyGain(e, Gain(p.earconGain.Load()))
-		MixInto(p.mono[:k], e)
+		dsp.ApplyGain(e, dsp.Gain(p.earconGain.Load()))
+		dsp.MixInto(p.mono[:k], e)
 		p.earcon = p.earcon[k:]
 	}
 	fills := p.filler != nil && p.filler.FillsSilence()
@@ -454,9 +457,9 @@ func (p *Playback) step(ctx context.Context) error {
 			return err
 		}
 	}
-	ApplyGain(p.mono[:frames], Gain(p.gain.Load()))
+	dsp.ApplyGain(p.mono[:frames], dsp.Gain(p.gain.Load()))
 	fb := p.format.FrameBytes()
-	EncodeFrames(p.raw, p.mono[:frames], p.format)
+	dsp.EncodeFrames(p.raw, p.mono[:frames], p.format)
 	done := 0
 	for done < frames {
 		n, err := p.dev.WriteFrames(p.raw[done*fb : frames*fb])

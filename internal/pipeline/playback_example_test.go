@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/pipeline"
 )
 
@@ -24,7 +26,7 @@ func (playbackExampleSpeaker) Drop() error         { return nil }
 // engine asks what was heard when the user barges in.
 func ExampleNewPlayback() {
 	pb, err := pipeline.NewPlayback(playbackExampleSpeaker{}, pipeline.PlaybackConfig{
-		Device:       pipeline.Format{Encoding: pipeline.S16LE, Channels: 2, Rate: 48000},
+		Device:       dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000},
 		PeriodFrames: 960,
 		Earcons:      true,
 	})
@@ -41,7 +43,7 @@ func ExampleNewPlayback() {
 	}
 	pb.Stop() // barge-in
 	fmt.Println("heard ms:", pb.Heard())
-	pb.PlayEarcon(pipeline.CueListenStart)
+	pb.PlayEarcon(engine.CueListenStart)
 
 	cancel()
 	<-done

@@ -11,12 +11,17 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/dsp/dsptest"
+	"github.com/voiced-project/voiced/internal/engine"
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // playbackFakeSpeaker is a playback device that records what it is given.
 // Its delay is whatever the test sets.
 type playbackFakeSpeaker struct {
-	f        Format
+	f        dsp.Format
 	pause    time.Duration // per write, to let other goroutines interleave
 	delay    atomic.Int64
 	drops    atomic.Int64
@@ -35,7 +40,7 @@ type playbackEvent struct {
 	first int16 // first sample of a write
 }
 
-func newPlaybackFakeSpeaker(f Format, keepFrames int) *playbackFakeSpeaker {
+func newPlaybackFakeSpeaker(f dsp.Format, keepFrames int) *playbackFakeSpeaker {
 	return &playbackFakeSpeaker{f: f, out: make([]byte, 0, keepFrames*f.FrameBytes())}
 }
 
@@ -55,7 +60,7 @@ func (s *playbackFakeSpeaker) WriteFrames(buf []byte) (int, error) {
 	}
 	if cap(s.log) > len(s.log) {
 		var first [1]int16
-		DecodeMono(first[:], buf, s.f, 0)
+		dsp.DecodeMono(first[:], buf, s.f, 0)
 		s.log = append(s.log, playbackEvent{first: first[0]})
 	}
 	return n, nil
@@ -108,13 +113,13 @@ func (s *playbackFakeSpeaker) played(ch int) []int16 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	pcm := make([]int16, len(s.out)/s.f.FrameBytes())
-	DecodeMono(pcm, s.out, s.f, ch)
+	dsp.DecodeMono(pcm, s.out, s.f, ch)
 	return pcm
 }
 
 func playbackFixedClock() time.Time { return time.Unix(1_000_000, 0) }
 
-func newPlaybackRig(t testing.TB, f Format, period int, mod func(*PlaybackConfig)) (*Playback, *playbackFakeSpeaker) {
+func newPlaybackRig(t testing.TB, f dsp.Format, period int, mod func(*PlaybackConfig)) (*Playback, *playbackFakeSpeaker) {
 	t.Helper()
 	spk := newPlaybackFakeSpeaker(f, 1<<18)
 	c := PlaybackConfig{Device: f, PeriodFrames: period, Now: playbackFixedClock}
@@ -129,9 +134,9 @@ func newPlaybackRig(t testing.TB, f Format, period int, mod func(*PlaybackConfig
 }
 
 func TestPlaybackPassthrough(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	p, spk := newPlaybackRig(t, f, 480, nil)
-	audio := ringSeq(1, 1200)
+	audio := dsptest.Ramp(1, 1200)
 	if n := p.Write(audio); n != len(audio) {
 		t.Fatalf("Write = %d, want %d", n, len(audio))
 	}
@@ -170,7 +175,7 @@ func TestPlaybackPassthrough(t *testing.T) {
 // TestPlaybackResample plays a 24 kHz tone on 48 kHz and 44.1 kHz devices
 // in several formats and checks it comes out at the same level.
 func TestPlaybackResample(t *testing.T) {
-	for _, f := range []Format{{S32LE, 2, 48000}, {S24_3LE, 2, 44100}, {S16LE, 1, 16000}} {
+	for _, f := range []dsp.Format{{Encoding: dsp.S32LE, Channels: 2, Rate: 48000}, {Encoding: dsp.S24_3LE, Channels: 2, Rate: 44100}, {Encoding: dsp.S16LE, Channels: 1, Rate: 16000}} {
 		t.Run(fmt.Sprintf("%v/%d", f.Encoding, f.Rate), func(t *testing.T) {
 			p, spk := newPlaybackRig(t, f, f.Rate/50, nil)
 			tone := make([]int16, 24000/5) // 200 ms of 1 kHz
@@ -190,7 +195,7 @@ func TestPlaybackResample(t *testing.T) {
 			}
 			// 100 ms from the middle: a whole number of 1 kHz cycles.
 			seg := out[len(out)/4 : len(out)/4+f.Rate/10]
-			amp := resampleBinAmp(seg, 100)
+			amp := dsptest.BinAmp(seg, 100)
 			if db := 20 * math.Log10(amp/10000); math.Abs(db) > 0.1 {
 				t.Errorf("1 kHz tone at %.4f dB after playback, want within 0.1 dB", db)
 			}
@@ -199,7 +204,7 @@ func TestPlaybackResample(t *testing.T) {
 }
 
 func TestPlaybackHeardAndStop(t *testing.T) {
-	f := Format{S16LE, 2, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 24000}
 	p, spk := newPlaybackRig(t, f, 480, nil)
 	ctx := context.Background()
 	spk.delay.Store(480)
@@ -259,7 +264,7 @@ func TestPlaybackHeardAndStop(t *testing.T) {
 // TestPlaybackHeardAgesDelay checks that the device delay read after a
 // write is aged by the clock, up to one period.
 func TestPlaybackHeardAgesDelay(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	var now atomic.Int64
 	now.Store(playbackFixedClock().UnixNano())
 	p, spk := newPlaybackRig(t, f, 480, func(c *PlaybackConfig) {
@@ -284,7 +289,7 @@ func TestPlaybackHeardAgesDelay(t *testing.T) {
 }
 
 func TestPlaybackStopKeepsNewReply(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	p, spk := newPlaybackRig(t, f, 480, nil)
 	old := slices.Repeat([]int16{1000}, 960)
 	p.Write(old)
@@ -302,7 +307,7 @@ func TestPlaybackStopKeepsNewReply(t *testing.T) {
 }
 
 func TestPlaybackVolume(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	p, spk := newPlaybackRig(t, f, 4, nil)
 	p.SetVolume(0.5)
 	if v := p.Volume(); v != 0.5 {
@@ -318,7 +323,7 @@ func TestPlaybackVolume(t *testing.T) {
 }
 
 func TestPlaybackEarcons(t *testing.T) {
-	f := Format{S16LE, 1, 48000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 48000}
 	const period = 480
 	tests := []struct {
 		name    string
@@ -338,16 +343,16 @@ func TestPlaybackEarcons(t *testing.T) {
 				c.Earcons = tc.enabled
 			})
 			spk.delay.Store(0)
-			ec := earconRender(CueListenStart, 48000)
+			ec := engine.Earcon(engine.CueListenStart, 48000)
 			if tc.volume != 0 {
 				p.SetEarconVolume(tc.volume)
 				ec = slices.Clone(ec)
-				ApplyGain(ec, GainFromLinear(tc.volume))
+				dsp.ApplyGain(ec, dsp.GainFromLinear(tc.volume))
 			}
 			if tc.audio != 0 {
 				p.Write(slices.Repeat([]int16{tc.audio}, len(ec)+period))
 			}
-			p.PlayEarcon(CueListenStart)
+			p.PlayEarcon(engine.CueListenStart)
 			for range (len(ec) + period - 1) / period {
 				if err := p.step(context.Background()); err != nil {
 					t.Fatal(err)
@@ -370,33 +375,8 @@ func TestPlaybackEarcons(t *testing.T) {
 	}
 }
 
-func TestPlaybackEarconRender(t *testing.T) {
-	for e := CueListenStart; e <= CueMuted; e++ {
-		t.Run(e.String(), func(t *testing.T) {
-			pcm := earconRender(e, 24000)
-			var ms int
-			for _, n := range earconScores[e] {
-				ms += n.ms
-			}
-			if len(pcm) != ms*24 {
-				t.Errorf("%d samples, want %d", len(pcm), ms*24)
-			}
-			var peak int
-			for _, s := range pcm {
-				peak = max(peak, int(s), -int(s))
-			}
-			if peak < 6000 || peak > 9000 {
-				t.Errorf("peak %d, want about -12 dBFS (8192)", peak)
-			}
-			if a, b := int(pcm[0]), int(pcm[len(pcm)-1]); max(a, -a, b, -b) > 50 {
-				t.Errorf("starts at %d and ends at %d: want a fade, not a click", a, b)
-			}
-		})
-	}
-}
-
 func TestPlaybackDeviceErrors(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	errWrite := errors.New("test: device gone")
 	p, spk := newPlaybackRig(t, f, 480, nil)
 	spk.delayErr = errors.New("test: no delay")
@@ -415,8 +395,8 @@ func TestPlaybackDeviceErrors(t *testing.T) {
 }
 
 func TestNewPlaybackErrors(t *testing.T) {
-	spk := newPlaybackFakeSpeaker(Format{S16LE, 2, 48000}, 0)
-	good := PlaybackConfig{Device: Format{S16LE, 2, 48000}, PeriodFrames: 960}
+	spk := newPlaybackFakeSpeaker(dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}, 0)
+	good := PlaybackConfig{Device: dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}, PeriodFrames: 960}
 	tests := []struct {
 		name string
 		mod  func(c *PlaybackConfig)
@@ -453,7 +433,7 @@ func TestNewPlaybackErrors(t *testing.T) {
 // goroutines (run it with -race). After the device has been dropped, not
 // one frame of the stopped reply may reach it.
 func TestPlaybackConcurrentStop(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	p, spk := newPlaybackRig(t, f, 240, func(c *PlaybackConfig) { c.Now = nil })
 	spk.pause = 200 * time.Microsecond
 	spk.log = make([]playbackEvent, 0, 1<<16)
@@ -519,7 +499,7 @@ func TestPlaybackConcurrentStop(t *testing.T) {
 // A device that fills silence gets nothing written while there is nothing to play, and
 // IdlePeriods of silence ahead of audio that comes after it ran dry.
 func TestPlaybackFillingDevice(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	spk := &playbackFillingSpeaker{playbackFakeSpeaker: newPlaybackFakeSpeaker(f, 1<<16)}
 	spk.fills.Store(true)
 	p, err := NewPlayback(spk, PlaybackConfig{Device: f, PeriodFrames: 480, Now: playbackFixedClock})
@@ -542,7 +522,7 @@ func TestPlaybackFillingDevice(t *testing.T) {
 		t.Errorf("%d catch-ups in 5 idle steps, want 5 (the delay for Heard, and keeping up)", c)
 	}
 
-	audio := ringSeq(1, 1200)
+	audio := dsptest.Ramp(1, 1200)
 	p.Write(audio)
 	if err := p.step(ctx); err != nil { // device empty: two periods of silence, then audio
 		t.Fatal(err)
@@ -604,10 +584,10 @@ func TestPlaybackFillingDevice(t *testing.T) {
 // TestPlaybackAllocs follows reply audio from Write through the ring, the
 // resampler, volume, earcon mixing and conversion to the device write.
 func TestPlaybackAllocs(t *testing.T) {
-	if ringRaceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
-	for _, f := range []Format{{S16LE, 2, 48000}, {S24_3LE, 2, 44100}, {S32LE, 1, 24000}} {
+	for _, f := range []dsp.Format{{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}, {Encoding: dsp.S24_3LE, Channels: 2, Rate: 44100}, {Encoding: dsp.S32LE, Channels: 1, Rate: 24000}} {
 		t.Run(fmt.Sprintf("%v/%d", f.Encoding, f.Rate), func(t *testing.T) {
 			p, spk := newPlaybackRig(t, f, f.Rate/50, func(c *PlaybackConfig) { c.Earcons = true })
 			spk.out = spk.out[:0:0] // count only
@@ -651,7 +631,7 @@ func TestPlaybackAllocs(t *testing.T) {
 			i := 0
 			a := testing.AllocsPerRun(200, func() {
 				if i++; i%50 == 0 {
-					p.PlayEarcon(CueListenEnd)
+					p.PlayEarcon(engine.CueListenEnd)
 				}
 				p.Write(block)
 				if err := p.step(ctx); err != nil {
@@ -673,7 +653,7 @@ func TestPlaybackAllocs(t *testing.T) {
 func BenchmarkPlaybackPeriod(b *testing.B) {
 	for _, rate := range []int{48000, 44100, 24000} {
 		b.Run(fmt.Sprint(rate), func(b *testing.B) {
-			f := Format{S16LE, 2, rate}
+			f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: rate}
 			p, spk := newPlaybackRig(b, f, rate/50, nil)
 			spk.out = spk.out[:0:0]
 			block := make([]int16, 480)
@@ -692,7 +672,7 @@ func BenchmarkPlaybackPeriod(b *testing.B) {
 }
 
 func TestPlaybackWriteItem(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	p, _ := newPlaybackRig(t, f, 480, nil)
 	ctx := context.Background()
 	long := "item_" + string(slices.Repeat([]byte{'x'}, 80))
@@ -729,7 +709,7 @@ func TestPlaybackWriteItem(t *testing.T) {
 }
 
 func TestPlaybackHeardCappedAndIdle(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	p, spk := newPlaybackRig(t, f, 480, nil)
 	ctx := context.Background()
 	step := func() {
@@ -777,18 +757,12 @@ func TestPlaybackHeardCappedAndIdle(t *testing.T) {
 	}
 }
 
-// The engine drives Playback through its own small interfaces.
-var (
-	_ player       = (*Playback)(nil)
-	_ earconPlayer = (*Playback)(nil)
-)
-
 // TestPlaybackLatencyHooks: OnStarted reports the time from audio written to an empty
 // queue to its first frame on the device (once per such arrival, not for audio queued
 // behind it), and OnSilenced the time from a Stop that found audio playing to the
 // device's queue thrown away (not for a Stop while idle).
 func TestPlaybackLatencyHooks(t *testing.T) {
-	f := Format{S16LE, 1, 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	now := time.Unix(1_000_000, 0)
 	var started, silenced []time.Duration
 	p, spk := newPlaybackRig(t, f, 480, func(c *PlaybackConfig) {

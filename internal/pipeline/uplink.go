@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/dsp"
 )
 
 // DefaultUplinkChunkMs is how much audio goes into one append by default:
@@ -53,7 +55,7 @@ var errUplinkStopped = errors.New("pipeline: uplink stopped")
 // Run belongs to one goroutine; Flush, SetHold and Stats may be called from
 // any other.
 type Uplink struct {
-	ring   *Ring
+	ring   *dsp.Ring
 	sink   uplinkSink
 	timed  uplinkTimedSink // sink, when it takes capture times
 	stamps uplinkStamps    // set by TimeFrom before Run
@@ -68,7 +70,7 @@ type Uplink struct {
 }
 
 // NewUplink returns an uplink from ring to sink.
-func NewUplink(ring *Ring, sink uplinkSink, c UplinkConfig) (*Uplink, error) {
+func NewUplink(ring *dsp.Ring, sink uplinkSink, c UplinkConfig) (*Uplink, error) {
 	if ring == nil || sink == nil {
 		return nil, fmt.Errorf("new uplink: ring and sink are required")
 	}

@@ -8,6 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/dsp/dsptest"
 )
 
 // uplinkFakeSink stands in for the realtime client.
@@ -61,7 +64,7 @@ func uplinkStart(t *testing.T, u *Uplink) {
 }
 
 func TestUplinkChunksAndFlush(t *testing.T) {
-	ring, err := NewRing(CaptureRate, RingOverwrite)
+	ring, err := dsp.NewRing(CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +74,7 @@ func TestUplinkChunksAndFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	uplinkStart(t, u)
-	audio := ringSeq(0, 2400) // 100 ms, in 10 ms frames as capture writes it
+	audio := dsptest.Ramp(0, 2400) // 100 ms, in 10 ms frames as capture writes it
 	for i := 0; i < len(audio); i += 240 {
 		ring.Write(audio[i : i+240])
 	}
@@ -98,7 +101,7 @@ func TestUplinkChunksAndFlush(t *testing.T) {
 }
 
 func TestUplinkHold(t *testing.T) {
-	ring, err := NewRing(CaptureRate, RingOverwrite)
+	ring, err := dsp.NewRing(CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +128,7 @@ func TestUplinkHold(t *testing.T) {
 }
 
 func TestUplinkSinkErrors(t *testing.T) {
-	ring, err := NewRing(CaptureRate, RingOverwrite)
+	ring, err := dsp.NewRing(CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +157,7 @@ func TestUplinkSinkErrors(t *testing.T) {
 }
 
 func TestUplinkFlushWithoutRun(t *testing.T) {
-	ring, err := NewRing(1024, RingOverwrite)
+	ring, err := dsp.NewRing(1024, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,13 +179,13 @@ func TestUplinkFlushWithoutRun(t *testing.T) {
 }
 
 func TestNewUplinkErrors(t *testing.T) {
-	ring, err := NewRing(1024, RingOverwrite)
+	ring, err := dsp.NewRing(1024, dsp.RingOverwrite)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name string
-		ring *Ring
+		ring *dsp.Ring
 		sink uplinkSink
 		ms   int
 	}{
@@ -198,7 +201,7 @@ func TestNewUplinkErrors(t *testing.T) {
 }
 
 func BenchmarkUplinkChunk(b *testing.B) {
-	ring, err := NewRing(CaptureRate, RingOverwrite)
+	ring, err := dsp.NewRing(CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -218,7 +221,7 @@ func BenchmarkUplinkChunk(b *testing.B) {
 // TestUplinkGate checks the promise the engine relies on: once
 // SetStreaming(false) returns, every gated sample has been appended.
 func TestUplinkGate(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	sig := make([]int16, 24000)
 	for i := range sig {
 		sig[i] = int16(i%1000 + 1)
@@ -244,8 +247,6 @@ func TestUplinkGate(t *testing.T) {
 	}
 }
 
-var _ captureGate = (*UplinkGate)(nil)
-
 // uplinkTimedSink records the capture time each append carried.
 type uplinkTimedFake struct {
 	uplinkFakeSink
@@ -261,7 +262,7 @@ func (s *uplinkTimedFake) AppendAudioAt(pcm []int16, captured int64) error {
 // from the capture loop's stamps: with 10 ms frames and 40 ms chunks, the time of every
 // fourth frame; the pre-roll sent on opening counts as written when it was sent.
 func TestUplinkCaptureTimes(t *testing.T) {
-	f := Format{Encoding: S16LE, Channels: 1, Rate: 24000}
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: 24000}
 	r := newCaptureRig(t, f, 240, make([]int16, 240*200), 20) // 20 ms of pre-roll
 	clock := int64(1_000_000)
 	r.c.now = func() int64 { return clock }

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // AppendAudio itself, queue and buffer pool included, allocates nothing
 // in steady state. The socket writer is replaced by draining the queue.
 func TestAppendAudioZeroAlloc(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	c, err := New(Options{URL: "ws://127.0.0.1:1/v1/realtime"})
@@ -77,7 +79,7 @@ func TestAppendAudioDropsWhenBehind(t *testing.T) {
 
 // The reader's audio delta path, sink call included, allocates nothing.
 func TestHandleAudioDeltaZeroAlloc(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	var got int

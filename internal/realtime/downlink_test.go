@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // audioDeltaFrame is a 100 ms GA audio delta as the server frames it.
@@ -52,7 +54,7 @@ func startDownlink(t testing.TB) (send chan<- struct{}, got <-chan int, c *Clien
 // Reading an audio delta from a real socket and handing its PCM to the
 // sink allocates nothing, from the socket read to the sink.
 func TestDownlinkZeroAlloc(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	send, got, c := startDownlink(t)

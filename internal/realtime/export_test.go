@@ -1,5 +1,7 @@
 package realtime
 
+import "github.com/voiced-project/voiced/internal/race"
+
 // Internal encoders and decoders, exported to the realtime_test package.
 
 var (
@@ -44,4 +46,4 @@ func ClientEvents(d Dialect, s Session) ([][]byte, error) {
 }
 
 // RaceEnabled reports a -race build (allocation tests skip).
-const RaceEnabled = raceEnabled
+const RaceEnabled = race.Enabled

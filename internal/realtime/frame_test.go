@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // readFrame parses one client frame the simple way, as a server would.
@@ -49,7 +51,7 @@ func TestFrameWriter(t *testing.T) {
 }
 
 func TestFrameWriterAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts differ under -race")
 	}
 	var f frameWriter

@@ -10,6 +10,7 @@ import (
 	"testing/iotest"
 
 	"github.com/gorilla/websocket"
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // serverFrame builds one unmasked frame as a server sends it. hdr0 is
@@ -287,7 +288,7 @@ func FuzzFrameReader(f *testing.F) {
 
 // Reading a message into a buffer that fits allocates nothing.
 func TestFrameReaderZeroAlloc(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
 	one := cat(serverFrame(false, opText, make([]byte, 3000)), serverFrame(true, opPing, []byte("x")),

@@ -14,30 +14,37 @@ out=${2:?usage: boot.sh GUEST OUTDIR}
 [ -f "$CACHE/$arch/boot.env" ] || die "$arch is not built: run test/vm/build.sh $arch"
 # shellcheck disable=SC1090
 . "$CACHE/$arch/boot.env"
-rm -rf "$out"; mkdir -p "$out/results"
+rm -rf "$out"
+mkdir -p "$out/results"
 
 append="panic=-1 loglevel=4 voiced.vm_arch=$arch"
 [ -n "${VOICED_VM_BREAK:-}" ] && append="$append voiced.vm_break=$VOICED_VM_BREAK"
 [ -n "${VOICED_VM_ONLY:-}" ] && append="$append voiced.vm_only=$VOICED_VM_ONLY"
 disk=()
 case $arch in
-amd64) qemu=(qemu-system-x86_64 -accel tcg -cpu max); append="console=ttyS0 $append" ;;
+amd64)
+  qemu=(qemu-system-x86_64 -accel tcg -cpu max)
+  append="console=ttyS0 $append"
+  ;;
 systemd)
   qemu=(qemu-system-x86_64 -accel tcg -cpu max)
   append="console=ttyS0 $append systemd.unit=multi-user.target"
   disk=(-drive "file=$IMAGE,format=raw,if=virtio,snapshot=on")
   ;;
-arm64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a72 -accel tcg,thread=multi); append="console=ttyAMA0 $append" ;;
+arm64)
+  qemu=(qemu-system-aarch64 -M virt -cpu cortex-a72 -accel "tcg,thread=multi")
+  append="console=ttyAMA0 $append"
+  ;;
 *) die "unknown guest architecture $arch" ;;
 esac
 command -v "${qemu[0]}" >/dev/null || die "${qemu[0]} is not installed (apt-get install qemu-system-x86 qemu-system-arm)"
 
-echo "$KVER $KVERSION" > "$out/kernel"
+echo "$KVER $KVERSION" >"$out/kernel"
 t0=$(date +%s.%N)
 rc=0
 timeout "${VOICED_VM_TIMEOUT:-480}" "${qemu[@]}" -smp 2 -m 1024 -nographic -no-reboot -net none \
   -kernel "$KERNEL" -initrd "$INITRD" -append "$append" "${disk[@]}" \
   -virtfs "local,path=$out/results,mount_tag=results,security_model=none,id=results" \
   </dev/null >"$out/console.log" 2>&1 || rc=$?
-awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f\n", b-a}' > "$out/qemu_seconds"
+awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.2f\n", b-a}' >"$out/qemu_seconds"
 exit "$rc"

@@ -19,7 +19,8 @@ gpio_sim_src() {
   if [ ! -f "$d/irq_sim.c" ]; then
     local tarxz=/usr/src/linux-source-6.1.tar.xz tmp
     if [ "$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)" != "$KVERSION" ] || [ ! -f "$tarxz" ]; then
-      local deb; deb=$(fetch_deb linux-source-6.1 all "$KVERSION")
+      local deb
+      deb=$(fetch_deb linux-source-6.1 all "$KVERSION")
       tmp=$(mktemp -d "$TMPD/t.XXXXXX")
       dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" ./usr/src/linux-source-6.1.tar.xz
       tarxz=$tmp/usr/src/linux-source-6.1.tar.xz
@@ -28,7 +29,8 @@ gpio_sim_src() {
     mkdir -p "$d.part"
     tar -xJf "$tarxz" -C "$d.part" --strip-components=3 \
       linux-source-6.1/drivers/gpio/gpio-sim.c linux-source-6.1/drivers/gpio/gpiolib.h linux-source-6.1/kernel/irq/irq_sim.c
-    rm -rf "${tmp:-/nonexistent}" "$d"; mv "$d.part" "$d"
+    rm -rf "${tmp:-/nonexistent}" "$d"
+    mv "$d.part" "$d"
   fi
   echo "$d"
 }
@@ -37,18 +39,25 @@ gpio_sim_src() {
 # gpio-sim is built as one module together with irq_sim.c (CONFIG_IRQ_SIM is not built in
 # either); irq_sim.c's one call of the unexported irq_to_desc() becomes generic_handle_irq().
 build_gpio_sim() {
-  local kdir=$1 out=$2; shift 2
+  local kdir=$1 out=$2
+  shift 2
   [ -f "$out/gpio-sim.ko" ] && return 0
-  local src b; src=$(gpio_sim_src)
+  local src b
+  src=$(gpio_sim_src)
   b=$(mktemp -d "$TMPD/t.XXXXXX")
   cp "$src/gpio-sim.c" "$b/gpio-sim-core.c"
   cp "$src/gpiolib.h" "$src/irq_sim.c" "$b/"
   sed -i 's/handle_simple_irq(irq_to_desc(irqnum));/generic_handle_irq(irqnum);/' "$b/irq_sim.c"
   grep -q 'generic_handle_irq(irqnum);' "$b/irq_sim.c" || die "irq_sim.c in $KVERSION changed: the irq_to_desc patch no longer applies"
-  printf 'obj-m := gpio-sim.o\ngpio-sim-y := gpio-sim-core.o irq_sim.o\n' > "$b/Kbuild"
+  printf 'obj-m := gpio-sim.o\ngpio-sim-y := gpio-sim-core.o irq_sim.o\n' >"$b/Kbuild"
   log "building gpio-sim.ko against $kdir"
-  make -s -C "$kdir" M="$b" "$@" modules >"$b/build.log" 2>&1 || { cat "$b/build.log" >&2; die "gpio-sim build failed"; }
-  mkdir -p "$out"; cp "$b/gpio-sim.ko" "$out/gpio-sim.ko"; rm -rf "$b"
+  make -s -C "$kdir" M="$b" "$@" modules >"$b/build.log" 2>&1 || {
+    cat "$b/build.log" >&2
+    die "gpio-sim build failed"
+  }
+  mkdir -p "$out"
+  cp "$b/gpio-sim.ko" "$out/gpio-sim.ko"
+  rm -rf "$b"
 }
 
 # pvh_kernel BZIMAGE VMLINUX prints the kernel to boot: the uncompressed ELF inside the
@@ -62,7 +71,7 @@ pvh_kernel() {
     if [ -n "$off" ]; then
       mkdir -p "$(dirname "$out")"
       # xz stops at the end of the stream and complains about what follows it: expected.
-      tail -c +$((off + 1)) "$bz" | xz -dc > "$out.part" 2>/dev/null || true
+      tail -c +$((off + 1)) "$bz" | xz -dc >"$out.part" 2>/dev/null || true
       if [ "$(head -c4 "$out.part" | od -An -c | tr -d ' ')" = '177ELF' ] && readelf -n "$out.part" 2>/dev/null | grep -q Xen; then
         mv "$out.part" "$out"
       else
@@ -70,7 +79,10 @@ pvh_kernel() {
       fi
     fi
   fi
-  if [ -f "$out" ]; then echo "$out"; else log "booting the bzImage (no PVH ELF inside $bz)"; echo "$bz"; fi
+  if [ -f "$out" ]; then echo "$out"; else
+    log "booting the bzImage (no PVH ELF inside $bz)"
+    echo "$bz"
+  fi
 }
 
 # kernel_for ARCH sets SYSROOT (where /lib/modules/$KVER lives), KVER, KERNEL and builds GPIOSIM.
@@ -88,15 +100,18 @@ kernel_for() {
       local img hdr
       img=$(fetch_deb "linux-image-$KVER" arm64 "$KVERSION")
       hdr=$(fetch_deb "linux-headers-$KVER" arm64 "$KVERSION")
-      rm -rf "$SYSROOT"; mkdir -p "$SYSROOT"
-      dpkg-deb -x "$img" "$SYSROOT"; dpkg-deb -x "$hdr" "$SYSROOT"
+      rm -rf "$SYSROOT"
+      mkdir -p "$SYSROOT"
+      dpkg-deb -x "$img" "$SYSROOT"
+      dpkg-deb -x "$hdr" "$SYSROOT"
       depmod -b "$SYSROOT" "$KVER"
     fi
     # The arm64 headers use the host's kbuild tools and common headers, both of the same version.
     [ "$(dpkg-query -W -f='${Version}' linux-kbuild-6.1 2>/dev/null || true)" = "$KVERSION" ] ||
       die "linux-kbuild-6.1 $KVERSION is needed (apt-get install linux-headers-amd64)"
     local h=$SYSROOT/usr/src/linux-headers-$KVER
-    ln -sfn /usr/lib/linux-kbuild-6.1/scripts "$h/scripts"; ln -sfn /usr/lib/linux-kbuild-6.1/tools "$h/tools"
+    ln -sfn /usr/lib/linux-kbuild-6.1/scripts "$h/scripts"
+    ln -sfn /usr/lib/linux-kbuild-6.1/tools "$h/tools"
     command -v aarch64-linux-gnu-gcc-12 >/dev/null || die "aarch64-linux-gnu-gcc-12 is needed (apt-get install gcc-aarch64-linux-gnu)"
     build_gpio_sim "$h" "$GPIOSIM" CROSS_COMPILE=aarch64-linux-gnu-
     ;;
@@ -115,19 +130,28 @@ module_names() {
 # they depend on from $SYSROOT into ROOT/lib/modules/$KVER, uncompressed, and writes a
 # modules.dep there, so busybox modprobe or libkmod finds them.
 stage_modules() {
-  local r=$1 m kind path rel dst deps; shift
+  local r=$1 m kind path rel dst deps
+  shift
   deps=$(mktemp "$TMPD/deps.XXXXXX")
   mkdir -p "$r/lib/modules/$KVER"
   for m in "$@"; do
-    [ "$m" = gpio-sim ] && { mkdir -p "$r/lib/modules/$KVER/extra"; cp "$GPIOSIM/gpio-sim.ko" "$r/lib/modules/$KVER/extra/"; continue; }
-    modprobe -d "${SYSROOT:-/}" -S "$KVER" --show-depends "$m" >"$deps" 2>&1 || { cat "$deps" >&2; die "module $m not found for $KVER"; }
+    [ "$m" = gpio-sim ] && {
+      mkdir -p "$r/lib/modules/$KVER/extra"
+      cp "$GPIOSIM/gpio-sim.ko" "$r/lib/modules/$KVER/extra/"
+      continue
+    }
+    modprobe -d "${SYSROOT:-/}" -S "$KVER" --show-depends "$m" >"$deps" 2>&1 || {
+      cat "$deps" >&2
+      die "module $m not found for $KVER"
+    }
     while read -r kind path _; do
       [ "$kind" = insmod ] || continue
-      rel=${path#*/lib/modules/"$KVER"/}; dst=$r/lib/modules/$KVER/$rel
+      rel=${path#*/lib/modules/"$KVER"/}
+      dst=$r/lib/modules/$KVER/$rel
       mkdir -p "$(dirname "$dst")"
       case $path in
-      *.xz) xz -dc "$path" > "${dst%.xz}" ;;
-      *.zst) zstd -qdc "$path" > "${dst%.zst}" ;;
+      *.xz) xz -dc "$path" >"${dst%.xz}" ;;
+      *.zst) zstd -qdc "$path" >"${dst%.zst}" ;;
       *) cp "$path" "$dst" ;;
       esac
     done <"$deps"
@@ -139,15 +163,17 @@ stage_modules() {
 
 # busybox_root DIR ARCH: the skeleton of an initramfs with busybox-static as /bin/busybox.
 busybox_root() {
-  local r=$1 bb; bb=$(fetch_deb busybox-static "$2")
+  local r=$1 bb
+  bb=$(fetch_deb busybox-static "$2")
   mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,mnt,etc,results}
-  dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox > "$r/bin/busybox"; chmod 755 "$r/bin/busybox"
+  dpkg-deb --fsys-tarfile "$bb" | tar -xO ./bin/busybox >"$r/bin/busybox"
+  chmod 755 "$r/bin/busybox"
 }
 
 # cpio_of DIR OUT: DIR as an uncompressed newc archive (under emulation the guest kernel
 # inflates gzip at a few MB/s).
 cpio_of() {
-  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$2.part"
+  (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$2.part"
   mv "$2.part" "$2"
 }
 
@@ -164,7 +190,8 @@ build_base() {
     busybox_root "$r" "$arch"
     # shellcheck disable=SC2046 # one module name a word
     stage_modules "$r" $(module_names "$arch")
-    cpio_of "$r" "$out"; rm -rf "$r"
+    cpio_of "$r" "$out"
+    rm -rf "$r"
     find "$CACHE/$arch" -maxdepth 1 -name 'base-*.cpio*' ! -name "base-$key.cpio" -delete
   fi
   BASE=$out
@@ -174,7 +201,8 @@ build_base() {
 # exist yet are left out; the scenarios that need them skip) into .cache/ARCH/payload.
 build_payload() {
   local arch=$1 p=$CACHE/$1/payload name pkg how
-  rm -rf "$p"; mkdir -p "$p"
+  rm -rf "$p"
+  mkdir -p "$p"
   while read -r name pkg how; do
     # A package not written yet (no Go files) is left out; its scenarios skip.
     if [ "$how" = file ]; then
@@ -183,19 +211,22 @@ build_payload() {
       compgen -G "$REPO_DIR/$pkg/*.go" >/dev/null || continue
     fi
     case $how in
-    test) (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go test -c -o "$p/$name" "$pkg") ||
-            die "go test -c $pkg for $arch failed"
-          # no test files: go test -c writes nothing; the scenario skips
-          if [ -d "$REPO_DIR/$pkg/testdata" ] && [ -f "$p/$name" ]; then
-            mkdir -p "$p/$name.d"; cp -r "$REPO_DIR/$pkg/testdata" "$p/$name.d/"
-          fi ;;
+    test)
+      (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go test -c -o "$p/$name" "$pkg") ||
+        die "go test -c $pkg for $arch failed"
+      # no test files: go test -c writes nothing; the scenario skips
+      if [ -d "$REPO_DIR/$pkg/testdata" ] && [ -f "$p/$name" ]; then
+        mkdir -p "$p/$name.d"
+        cp -r "$REPO_DIR/$pkg/testdata" "$p/$name.d/"
+      fi
+      ;;
     bin) (cd "$REPO_DIR" && CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -o "$p/$name" "$pkg") ||
-            die "go build $pkg for $arch failed" ;;
+      die "go build $pkg for $arch failed" ;;
     file) cp "$REPO_DIR/$pkg" "$p/$name" ;;
     *) die "payload.txt: unknown kind $how for $name" ;;
     esac
   done < <(sed 's/#.*//' "$VM_DIR/payload.txt" | awk 'NF == 3')
-  log "payload for $arch: $(cd "$p" && ls | tr '\n' ' ')"
+  log "payload for $arch: $(cd "$p" && echo *)"
 }
 
 # build_overlay ARCH: /init, the guest helpers, the scenarios and the payload, appended to
@@ -204,14 +235,15 @@ build_overlay() {
   local arch=$1 r
   r=$(mktemp -d "$TMPD/t.XXXXXX")
   mkdir -p "$r/lib/vm" "$r/payload"
-  cp "$VM_DIR/guest/init" "$r/init"; chmod 755 "$r/init"
+  cp "$VM_DIR/guest/init" "$r/init"
+  chmod 755 "$r/init"
   cp "$VM_DIR/guest/vm.sh" "$r/lib/vm/vm.sh"
   cp -r "$VM_DIR/scenarios" "$r/scenarios"
   cp -r "$CACHE/$arch/payload/." "$r/payload/"
-  (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$CACHE/$arch/overlay.cpio"
+  (cd "$r" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$CACHE/$arch/overlay.cpio"
   rm -rf "$r"
-  cat "$BASE" "$CACHE/$arch/overlay.cpio" > "$CACHE/$arch/initrd.img"
-  printf 'KVER=%q\nKVERSION=%q\nKERNEL=%q\nINITRD=%q\n' "$KVER" "$KVERSION" "$KERNEL" "$CACHE/$arch/initrd.img" > "$CACHE/$arch/boot.env"
+  cat "$BASE" "$CACHE/$arch/overlay.cpio" >"$CACHE/$arch/initrd.img"
+  printf 'KVER=%q\nKVERSION=%q\nKERNEL=%q\nINITRD=%q\n' "$KVER" "$KVERSION" "$KERNEL" "$CACHE/$arch/initrd.img" >"$CACHE/$arch/boot.env"
 }
 
 # The systemd guest (amd64): Debian's kernel with a small initramfs that mounts a disk
@@ -227,7 +259,8 @@ MOUNTED=()
 # in_chroot ROOT CMD...: runs CMD in ROOT with /proc, a clean environment and no terminal,
 # as an unattended install would.
 in_chroot() {
-  local r=$1 rc=0; shift
+  local r=$1 rc=0
+  shift
   mount -t proc proc "$r/proc" || die "mounting /proc in $r failed"
   MOUNTED+=("$r/proc")
   chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
@@ -257,7 +290,10 @@ systemd_root() {
   cp -a "$base" "$SROOT.part"
   rm -f "$SROOT.part/.complete"
   cp "$udev" "$SROOT.part/tmp/udev.deb"
-  in_chroot "$SROOT.part" dpkg -i /tmp/udev.deb >"$TMPD/udev.log" 2>&1 || { cat "$TMPD/udev.log" >&2; die "installing udev into the root failed"; }
+  in_chroot "$SROOT.part" dpkg -i /tmp/udev.deb >"$TMPD/udev.log" 2>&1 || {
+    cat "$TMPD/udev.log" >&2
+    die "installing udev into the root failed"
+  }
   rm -f "$SROOT.part/tmp/udev.deb"
   # shellcheck disable=SC2086 # one module name a word
   stage_modules "$SROOT.part" $SYSTEMD_ROOT_MODULES
@@ -272,7 +308,8 @@ systemd_deb() {
   local v d=$CACHE/systemd/deb
   v=$(git -C "$REPO_DIR" describe --tags --always --dirty) || die "git describe failed in $REPO_DIR"
   make -s -C "$REPO_DIR" build-all PLATFORMS=linux/amd64 VERSION="$v" >&2 || die "make build-all for amd64 failed"
-  rm -rf "$d"; mkdir -p "$d"
+  rm -rf "$d"
+  mkdir -p "$d"
   "$REPO_DIR/packaging/build-deb.sh" -a amd64 -o "$d" "$v" >&2 || die "packaging/build-deb.sh failed"
   DEB=$(ls "$d"/voiced_*_amd64.deb)
 }
@@ -288,8 +325,10 @@ systemd_initrd() {
   busybox_root "$r" amd64
   # shellcheck disable=SC2086 # one module name a word
   stage_modules "$r" $SYSTEMD_INITRD_MODULES
-  cp "$SYSTEMD_DIR/init" "$r/init"; chmod 755 "$r/init"
-  cpio_of "$r" "$SINITRD"; rm -rf "$r"
+  cp "$SYSTEMD_DIR/init" "$r/init"
+  chmod 755 "$r/init"
+  cpio_of "$r" "$SINITRD"
+  rm -rf "$r"
   find "$CACHE/systemd" -maxdepth 1 -name 'initrd-*.cpio' ! -name "initrd-$key.cpio" -delete
 }
 
@@ -300,12 +339,18 @@ systemd_image() {
   cp -a "$SROOT" "$r"
   rm -f "$r/.complete"
   cp "$DEB" "$r/tmp/voiced.deb"
-  in_chroot "$r" dpkg -i /tmp/voiced.deb >"$TMPD/dpkg.log" 2>&1 || { cat "$TMPD/dpkg.log" >&2; die "dpkg -i $(basename "$DEB") failed"; }
+  in_chroot "$r" dpkg -i /tmp/voiced.deb >"$TMPD/dpkg.log" 2>&1 || {
+    cat "$TMPD/dpkg.log" >&2
+    die "dpkg -i $(basename "$DEB") failed"
+  }
   rm -f "$r/tmp/voiced.deb"
   # The config, as an admin would edit it: cp keeps the packaged owner and mode.
   cp "$SYSTEMD_DIR/voiced.yaml" "$r/etc/voiced/voiced.yaml"
   in_chroot "$r" voiced check --config /etc/voiced/voiced.yaml >"$TMPD/check.log" 2>&1 ||
-    { cat "$TMPD/check.log" >&2; die "voiced check refuses test/vm/systemd/voiced.yaml"; }
+    {
+      cat "$TMPD/check.log" >&2
+      die "voiced check refuses test/vm/systemd/voiced.yaml"
+    }
   install -D -m 0644 "$u/voiced-vm.conf" "$r/etc/systemd/system/voiced.service.d/voiced-vm.conf"
   install -m 0644 "$u/voiced-sim.service" "$u/voiced-vm-check.service" "$r/etc/systemd/system/"
   ln -sf ../voiced-sim.service "$r/etc/systemd/system/multi-user.target.wants/voiced-sim.service"
@@ -321,10 +366,14 @@ systemd_image() {
   echo voiced-vm >"$r/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 voiced-vm\n' >"$r/etc/hosts"
   # Room for the journal and the daemon's state beside what is there.
-  size=$(( $(du -sm "$r" | cut -f1) + 256 ))
-  rm -f "$img.part"; truncate -s "${size}M" "$img.part"
+  size=$(($(du -sm "$r" | cut -f1) + 256))
+  rm -f "$img.part"
+  truncate -s "${size}M" "$img.part"
   mke2fs -q -F -t ext4 -L voiced-root -d "$r" "$img.part" >"$TMPD/mke2fs.log" 2>&1 ||
-    { cat "$TMPD/mke2fs.log" >&2; die "mke2fs -d failed"; }
+    {
+      cat "$TMPD/mke2fs.log" >&2
+      die "mke2fs -d failed"
+    }
   mv "$img.part" "$img"
   rm -rf --one-file-system "$r"
   IMAGE=$img
@@ -337,7 +386,7 @@ build_systemd() {
   systemd_root
   systemd_deb
   systemd_image
-  printf 'KVER=%q\nKVERSION=%q\nKERNEL=%q\nINITRD=%q\nIMAGE=%q\nDEB=%q\n' "$KVER" "$KVERSION" "$KERNEL" "$SINITRD" "$IMAGE" "$DEB" > "$CACHE/systemd/boot.env"
+  printf 'KVER=%q\nKVERSION=%q\nKERNEL=%q\nINITRD=%q\nIMAGE=%q\nDEB=%q\n' "$KVER" "$KVERSION" "$KERNEL" "$SINITRD" "$IMAGE" "$DEB" >"$CACHE/systemd/boot.env"
 }
 
 TMPD=$(mktemp -d "$CACHE/tmp.XXXXXX")

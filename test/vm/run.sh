@@ -12,7 +12,7 @@ IFS=, read -r -a archs <<<"${VOICED_VM_ARCH:-amd64,arm64}"
 # The systemd guest (scenario "systemd", reported under amd64) boots with the amd64 guest.
 guests=("${archs[@]}")
 if [[ ",${VOICED_VM_ARCH:-amd64}," == *,amd64,* ]] && [[ -z ${VOICED_VM_ONLY:-} || ",$VOICED_VM_ONLY," == *,systemd,* ]]; then
-	guests+=(systemd)
+  guests+=(systemd)
 fi
 ./build.sh "${guests[@]}"
 t1=$(date +%s)
@@ -23,9 +23,9 @@ VOICED_VM=1 VOICED_VM_BUILT=1 go test -count=1 -v -timeout 20m -run '^TestVM$' .
 # run is repeated once; a scenario must fail twice in a row to fail the run. A broken
 # scenario (VOICED_VM_BREAK) is never repeated.
 if [ "$rc" -ne 0 ] && [ -z "${VOICED_VM_BREAK:-}" ] && [ "${VOICED_VM_RETRY:-1}" != 0 ]; then
-	echo "test-vm: a scenario failed (above); repeating the run once, as an emulated guest may have been starved"
-	rc=0
-	VOICED_VM=1 VOICED_VM_BUILT=1 go test -count=1 -v -timeout 20m -run '^TestVM$' . || rc=$?
+  echo "test-vm: a scenario failed (above); repeating the run once, as an emulated guest may have been starved"
+  rc=0
+  VOICED_VM=1 VOICED_VM_BUILT=1 go test -count=1 -v -timeout 20m -run '^TestVM$' . || rc=$?
 fi
 echo "test-vm: build $((t1 - t0)) s, boot and scenarios $(($(date +%s) - t1)) s, total $(($(date +%s) - t0)) s"
 exit "$rc"

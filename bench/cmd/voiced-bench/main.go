@@ -20,8 +20,8 @@
 // lockstep for the first periods of each push-to-talk turn), and ptt_stop sent -> the
 // commit at the server. Latency histograms the daemon exports on /metrics are read too.
 //
-// The micro-benchmarks: the Go benchmarks of internal/pipeline and internal/realtime
-// (ns/op, allocs/op), instructions per operation with valgrind on amd64 (the hardware
+// The micro-benchmarks: the Go benchmarks of internal/dsp, vad, engine, pipeline and
+// realtime (ns/op, allocs/op), instructions per operation with valgrind on amd64 (the hardware
 // counters of `perf stat` are used instead when the machine has them), and the
 // per-period steps under qemu-user for linux/arm64 and linux/arm (ARMv6), as the
 // Raspberry Pi's proxy: ns/op there, and an instruction count from qemu's log of the

@@ -16,7 +16,7 @@ import (
 )
 
 // The packages with the audio path's benchmarks.
-var microPackages = []string{"./internal/pipeline", "./internal/realtime"}
+var microPackages = []string{"./internal/dsp", "./internal/vad", "./internal/engine", "./internal/pipeline", "./internal/realtime"}
 
 // hotStep is a benchmark that stands for one step of the audio path in the table.
 type hotStep struct {
@@ -36,22 +36,22 @@ type hotStep struct {
 var hotSteps = []hotStep{
 	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD, ring", true, 20},
 	{"BenchmarkCaptureIdlePeriod", "./internal/pipeline", "capture period between push-to-talk turns (dormant): 20 ms of 48 kHz stereo, pre-roll kept", true, 100},
-	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/pipeline", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, 0},
-	{"BenchmarkResample/16000-24000", "./internal/pipeline", "resample 16000->24000, 20 ms", true, 0},
-	{"BenchmarkResample/48000-24000", "./internal/pipeline", "resample 48000->24000, 20 ms", false, 0},
-	{"BenchmarkResample/24000-48000", "./internal/pipeline", "resample 24000->48000, 20 ms", false, 0},
-	{"BenchmarkResample/24000-44100", "./internal/pipeline", "resample 24000->44100, 20 ms", false, 0},
-	{"BenchmarkResample/44100-24000", "./internal/pipeline", "resample 44100->24000, 20 ms", false, 0},
-	{"BenchmarkResample/24000-16000", "./internal/pipeline", "resample 24000->16000, 20 ms", false, 0},
-	{"BenchmarkVADProcess/24kHz", "./internal/pipeline", "VAD, one frame at 24 kHz", true, 0},
-	{"BenchmarkVADProcessSilence", "./internal/pipeline", "VAD, one frame of digital silence at 24 kHz (a muted microphone)", false, 0},
-	{"BenchmarkRing", "./internal/pipeline", "ring write+read", true, 0},
+	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/dsp", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, 0},
+	{"BenchmarkResample/16000-24000", "./internal/dsp", "resample 16000->24000, 20 ms", true, 0},
+	{"BenchmarkResample/48000-24000", "./internal/dsp", "resample 48000->24000, 20 ms", false, 0},
+	{"BenchmarkResample/24000-48000", "./internal/dsp", "resample 24000->48000, 20 ms", false, 0},
+	{"BenchmarkResample/24000-44100", "./internal/dsp", "resample 24000->44100, 20 ms", false, 0},
+	{"BenchmarkResample/44100-24000", "./internal/dsp", "resample 44100->24000, 20 ms", false, 0},
+	{"BenchmarkResample/24000-16000", "./internal/dsp", "resample 24000->16000, 20 ms", false, 0},
+	{"BenchmarkVADProcess/24kHz", "./internal/vad", "VAD, one frame at 24 kHz", true, 0},
+	{"BenchmarkVADProcessSilence", "./internal/vad", "VAD, one frame of digital silence at 24 kHz (a muted microphone)", false, 0},
+	{"BenchmarkRing", "./internal/dsp", "ring write+read", true, 0},
 	{"BenchmarkUplinkChunk", "./internal/pipeline", "uplink chunk (ring -> append)", false, 0},
 	{"BenchmarkAppendEncode/20ms", "./internal/realtime", "append encoding, 20 ms", true, 0},
 	{"BenchmarkAppendEncodeJSON/20ms", "./internal/realtime", "append encoding, 20 ms, encoding/json way", true, 0},
 	{"BenchmarkDeltaDecode/50ms", "./internal/realtime", "delta decoding, 50 ms", true, 0},
 	{"BenchmarkDeltaDecodeJSON/50ms", "./internal/realtime", "delta decoding, 50 ms, encoding/json way", true, 0},
-	{"BenchmarkEncodeFrames/S16_LE/2ch", "./internal/pipeline", "playback conversion mono->S16 stereo, 20 ms at 48 kHz", false, 0},
+	{"BenchmarkEncodeFrames/S16_LE/2ch", "./internal/dsp", "playback conversion mono->S16 stereo, 20 ms at 48 kHz", false, 0},
 	{"BenchmarkPlaybackPeriod/48000", "./internal/pipeline", "playback period: 20 ms of 24 kHz mono to 48 kHz stereo", true, 16},
 }
 

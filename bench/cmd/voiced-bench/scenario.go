@@ -4,23 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"syscall"
 	"time"
-
-	"github.com/voiced-project/voiced/internal/wav"
 )
 
 // The conversation's audio format: what the configured microphone delivers and the
@@ -238,7 +229,7 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 			bargeIn := s.Kind == "voiced" && i%4 == 3
 			// The first turns warm up buffers that are made on first use (the
 			// client's 64 append slots); steady-state windows skip them.
-			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, lockstep, bargeIn, i >= 2, &res)
+			replied, lockstep, err = s.pttTurn(base, clock, rec, states, u, turnOptions{Lockstep: lockstep, BargeIn: bargeIn, Warm: i >= 2}, &res)
 		} else {
 			replied, err = s.continuousTurn(clock, states, u)
 		}
@@ -285,10 +276,24 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	return res, nil
 }
 
-// pttTurn: press, speak, release, wait for the reply. The first periods are written in
-// lockstep with the appends they produce, to time microphone -> wire; lockstep goes off
-// for the rest of the conversation if the client never answers a period with an append.
-func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, lockstep, bargeIn, warm bool, res *scenarioResult) (replied, lockstepOut bool, err error) {
+// turnOptions shape one push-to-talk turn.
+type turnOptions struct {
+	// Lockstep writes the first periods one at a time, each waiting for the append it
+	// produces, to time microphone -> wire.
+	Lockstep bool
+	// BargeIn interrupts the reply, as a button press would.
+	BargeIn bool
+	// Warm marks a turn past the first ones, which warm up buffers made on first use:
+	// only warm turns count in the steady-state windows.
+	Warm bool
+}
+
+// pttTurn: press, speak, release, wait for the reply. With o.Lockstep the first periods
+// are written in lockstep with the appends they produce; lockstep goes off (lockstepOut
+// false) for the rest of the conversation if the client never answers a period with an
+// append.
+func (s *scenario) pttTurn(base string, clock *avClock, rec <-chan recEvent, states <-chan string, u []int16, o turnOptions, res *scenarioResult) (replied, lockstepOut bool, err error) {
+	lockstep, bargeIn, warm := o.Lockstep, o.BargeIn, o.Warm
 	drain(rec)
 	if err := control(base, "ptt_start"); err != nil {
 		return false, lockstep, err
@@ -473,161 +478,6 @@ func (s *scenario) continuousTurn(clock *avClock, states <-chan string, u []int1
 	return false, fmt.Errorf("no reply within %v (states seen: %v)", stateTimeout, seen)
 }
 
-// stateTimeout bounds every wait for the client's state.
-const stateTimeout = 30 * time.Second
-
-// avClock is the sound card of the conversation: each tick moves the microphone and the
-// speaker on by one 20 ms period, as one crystal clocks both directions of a real card,
-// Speedup times faster than real time. The microphone hears queued speech, else a quiet
-// room; the speaker is read if the client has written it. The FIFOs are made small so
-// that neither side can run far ahead of the other.
-type avClock struct {
-	mic       *os.File
-	spk       int // non-blocking read end of the speaker FIFO
-	rng       *rand.Rand
-	queue     []int16 // speech still to say
-	micFrames int64
-	spkBytes  int64
-	pcm       []int16
-	buf, sbuf []byte
-	lastRead  []byte        // what the last tick read from the speaker
-	interval  time.Duration // wall time per tick when paced; 0 runs free
-	next      time.Time     // when the next paced tick is due
-}
-
-func newAVClock(micPath, spkPath string, speedup float64) (*avClock, error) {
-	// Read-write, so that opening never blocks, whether or not the client has it open.
-	mic, err := os.OpenFile(micPath, os.O_RDWR, 0)
-	if err != nil {
-		return nil, err
-	}
-	c := &avClock{mic: mic, spk: -1, rng: rand.New(rand.NewPCG(1, 2)), pcm: make([]int16, periodFrames), sbuf: make([]byte, playPeriodB)}
-	if speedup > 0 {
-		c.interval = time.Duration(float64(20*time.Millisecond) / speedup)
-	}
-	fail := func(err error) (*avClock, error) {
-		c.close()
-		return nil, err
-	}
-	if err := setPipeSize(mic.Fd(), 4096); err != nil {
-		return fail(fmt.Errorf("size %s: %w", micPath, err))
-	}
-	if _, err := wav.NewWriter(mic, wav.Header{Channels: 1, Rate: micRate, Bits: 16, Container: 2}); err != nil {
-		return fail(err)
-	}
-	if c.spk, err = openNonblockRead(spkPath); err != nil {
-		return fail(fmt.Errorf("open %s: %w", spkPath, err))
-	}
-	if err := setPipeSize(uintptr(c.spk), 4096); err != nil {
-		return fail(fmt.Errorf("size %s: %w", spkPath, err))
-	}
-	return c, nil
-}
-
-func (c *avClock) close() {
-	c.mic.Close()
-	if c.spk >= 0 {
-		closeFD(c.spk)
-	}
-}
-
-// say queues speech for the microphone.
-func (c *avClock) say(pcm []int16) { c.queue = append(c.queue, pcm...) }
-
-// speaking reports whether queued speech is left.
-func (c *avClock) speaking() bool { return len(c.queue) > 0 }
-
-// frames is the periods that went by, microphone and speaker.
-func (c *avClock) frames() float64 {
-	return float64(c.micFrames)/periodFrames + float64(c.spkBytes)/playPeriodB
-}
-
-// tick moves the clock on by one period.
-func (c *avClock) tick() error {
-	n := copy(c.pcm, c.queue)
-	c.queue = c.queue[n:]
-	for i := n; i < len(c.pcm); i++ {
-		// A quiet room: noise around -60 dBFS, never digital zero.
-		c.pcm[i] = int16(c.rng.NormFloat64() * 30)
-	}
-	c.buf = c.buf[:0]
-	for _, v := range c.pcm {
-		c.buf = binary.LittleEndian.AppendUint16(c.buf, uint16(v))
-	}
-	if _, err := c.mic.Write(c.buf); err != nil {
-		return fmt.Errorf("write microphone: %w", err)
-	}
-	c.micFrames += int64(len(c.pcm))
-	got, err := readNonblock(c.spk, c.sbuf)
-	if err != nil {
-		return fmt.Errorf("read speaker: %w", err)
-	}
-	c.spkBytes += int64(got)
-	c.lastRead = c.sbuf[:got]
-	return nil
-}
-
-// silent reports whether the card played silence in the last tick: what it read, if
-// anything, was digital silence, and like a sound card that fills silence it played
-// silence for whatever was not there to read.
-func (c *avClock) silent() bool {
-	for _, b := range c.lastRead {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-// step waits for the next tick's time, then ticks. A clock that fell behind (the client
-// was slow to read) starts again from now rather than rushing to catch up.
-func (c *avClock) step() error {
-	if c.interval > 0 {
-		now := time.Now()
-		switch {
-		case c.next.IsZero() || now.Sub(c.next) > 100*time.Millisecond:
-			c.next = now
-		case c.next.After(now):
-			time.Sleep(c.next.Sub(now))
-		}
-		c.next = c.next.Add(c.interval)
-	}
-	return c.tick()
-}
-
-// run steps for d of audio.
-func (c *avClock) run(d time.Duration) error {
-	for range int(d / (20 * time.Millisecond)) {
-		if err := c.step(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// waitState ticks until the client reports want; it returns every state seen on the way.
-func (c *avClock) waitState(states <-chan string, want string) (map[string]bool, error) {
-	seen := map[string]bool{}
-	deadline := time.Now().Add(stateTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case st, ok := <-states:
-			if !ok {
-				return seen, errors.New("event stream ended")
-			}
-			seen[st] = true
-			if st == want {
-				return seen, nil
-			}
-		default:
-			if err := c.step(); err != nil {
-				return seen, err
-			}
-		}
-	}
-	return seen, fmt.Errorf("state %s not reached within %v (seen %v)", want, stateTimeout, seen)
-}
-
 // utterances are the turns' speech: cuts of the sample of different lengths, so that
 // heap objects per turn can be split into a fixed part and a part per frame.
 func utterances(speech []int16) [][]int16 {
@@ -697,297 +547,4 @@ func readRecord(r io.Reader, out chan<- recEvent) {
 			return
 		}
 	}
-}
-
-func startSim(ctx context.Context, bin, record, logPath string) (*exec.Cmd, string, error) {
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, "", err
-	}
-	cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--speed", "0", "--record", record, "--api-key", apiKey, "--reply", "parrot")
-	cmd.Stderr = logf
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, "", fmt.Errorf("start %s: %w", bin, err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if err != nil || !ok {
-		stopProcess(cmd)
-		return nil, "", fmt.Errorf("%s did not say where it listens (%q, %v); see %s", bin, line, err, logPath)
-	}
-	return cmd, addr, nil
-}
-
-func (s *scenario) startClient(ctx context.Context, simAddr, mic, speaker string, port int) (*exec.Cmd, error) {
-	url := "ws://" + simAddr + "/v1/realtime"
-	var cmd *exec.Cmd
-	switch s.Kind {
-	case "voiced":
-		cfg := filepath.Join(s.Dir, "voiced.yaml")
-		if err := os.WriteFile(cfg, []byte(voicedConfig(s.Mode, url, mic, speaker, port)), 0o644); err != nil {
-			return nil, err
-		}
-		args := []string{"run", "--config", cfg, "--fast-files"}
-		if s.Profile {
-			args = append(args, "--cpuprofile", filepath.Join(s.Dir, "voiced.pprof"))
-		}
-		if s.AllocProfile {
-			args = append(args, "--allocprofile", filepath.Join(s.Dir, "voiced.allocs.pprof"))
-		}
-		cmd = exec.CommandContext(ctx, s.Voiced, args...)
-	case "reference", "reference-dsp":
-		resampler := "linear"
-		if s.Kind == "reference-dsp" {
-			resampler = "voiced"
-		}
-		cmd = exec.CommandContext(ctx, s.Reference, "--url", url, "--api-key", apiKey, "--resampler", resampler,
-			"--capture", mic, "--playback", speaker, "--mode", s.Mode,
-			"--http", fmt.Sprintf("127.0.0.1:%d", port),
-			"--playback-rate", fmt.Sprint(playRate), "--playback-channels", fmt.Sprint(playChannels))
-	default:
-		return nil, fmt.Errorf("client %q: want voiced, reference or reference-dsp", s.Kind)
-	}
-	logf, err := os.Create(filepath.Join(s.Dir, s.Kind+".log"))
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
-	}
-	return cmd, nil
-}
-
-// voicedConfig is voiced's configuration for the conversation: the FIFO as microphone,
-// a FIFO as speaker, no GPIO, the server's parrot as the assistant. The echo guard is
-// off because the benchmark's microphone does not hear the speaker; earcons are off so
-// that silence after a barge-in is silence.
-func voicedConfig(mode, url, mic, speaker string, port int) string {
-	return fmt.Sprintf(`mode: %s
-realtime:
-  profile: custom
-  url: %s
-  model: voiced-sim
-  api_key: %s
-  connection: always
-  turn_detection:
-    type: local
-audio:
-  capture:
-    device: file:%s
-    rate: %d
-    channels: 1
-    period_ms: 20
-  playback:
-    device: file:%s
-    rate: %d
-    channels: %d
-    period_ms: 20
-vad:
-  silence_ms: 600
-barge_in:
-  echo_guard_ms: 0
-turn:
-  follow_up_ms: 0
-earcons:
-  enabled: false
-gpio:
-  enabled: false
-http:
-  listen: 127.0.0.1:%d
-log:
-  level: warn
-`, mode, url, apiKey, mic, micRate, speaker, playRate, playChannels, port)
-}
-
-func stopProcess(cmd *exec.Cmd) {
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-done
-	}
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
-func control(base, action string) error {
-	resp, err := httpClient.Post(base+"/v1/control", "application/json", strings.NewReader(`{"action":"`+action+`"}`))
-	if err != nil {
-		return fmt.Errorf("control %s: %w", action, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("control %s: %s: %s", action, resp.Status, bytes.TrimSpace(body))
-	}
-	return nil
-}
-
-func scrapeMetrics(base string) (scrape, error) {
-	resp, err := httpClient.Get(base + "/metrics")
-	if err != nil {
-		return scrape{}, fmt.Errorf("get /metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return scrape{}, fmt.Errorf("get /metrics: %s", resp.Status)
-	}
-	return parseMetrics(resp.Body)
-}
-
-// scrapeOverhead is the heap objects one /metrics request costs the client: the mean
-// over many back-to-back requests, because the runtime counts allocations a span of
-// objects at a time and a single difference is too coarse. It returns the last scrape.
-// scrapeWindowEnd ends a window of allocation counting: the scrape, and the cost of one
-// scrape measured right then with a second one. A scrape reads the count part way
-// through its own work, so a window between two scrapes holds one whole scrape's
-// objects; what a scrape costs grows a little as histograms fill, so the cost is taken
-// next to the window rather than once at the start.
-func scrapeWindowEnd(base string) (scrape, float64, error) {
-	const allocs = "voiced_go_heap_allocs_objects_total"
-	w1, err := scrapeMetrics(base)
-	if err != nil {
-		return w1, 0, err
-	}
-	w2, err := scrapeMetrics(base)
-	if err != nil {
-		return w1, 0, err
-	}
-	return w1, w2.Values[allocs] - w1.Values[allocs], nil
-}
-
-func scrapeOverhead(base string) (float64, scrape, error) {
-	const n = 40
-	first, err := scrapeMetrics(base)
-	if err != nil {
-		return 0, first, err
-	}
-	if _, ok := first.Values["voiced_go_heap_allocs_objects_total"]; !ok {
-		return 0, first, errors.New("/metrics has no voiced_go_heap_allocs_objects_total")
-	}
-	last := first
-	for range n {
-		if last, err = scrapeMetrics(base); err != nil {
-			return 0, last, err
-		}
-	}
-	return (last.Values["voiced_go_heap_allocs_objects_total"] - first.Values["voiced_go_heap_allocs_objects_total"]) / n, last, nil
-}
-
-// waitConnected polls /v1/status until the client reports the connected state.
-func waitConnected(ctx context.Context, base string, cmd *exec.Cmd, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if cmd.ProcessState != nil {
-			return fmt.Errorf("%s exited: %v", cmd.Path, cmd.ProcessState)
-		}
-		resp, err := httpClient.Get(base + "/v1/status")
-		if err == nil {
-			var v any
-			_ = json.NewDecoder(resp.Body).Decode(&v)
-			resp.Body.Close()
-			if st, _ := findKey(v, "state").(string); st != "" {
-				last = st
-				if st == "connected" {
-					return nil
-				}
-			}
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("not connected within %v (last: %s)", timeout, last)
-}
-
-// findKey finds the first value under key in decoded JSON, breadth first.
-func findKey(v any, key string) any {
-	queue := []any{v}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		switch m := cur.(type) {
-		case map[string]any:
-			if x, ok := m[key]; ok {
-				return x
-			}
-			for _, x := range m {
-				queue = append(queue, x)
-			}
-		case []any:
-			queue = append(queue, m...)
-		}
-	}
-	return nil
-}
-
-// subscribe follows /v1/events and delivers the state of every state event.
-func subscribe(ctx context.Context, base string) (<-chan string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/events", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := (&http.Client{}).Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("get /v1/events: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, fmt.Errorf("get /v1/events: %s", resp.Status)
-	}
-	out := make(chan string, 1024)
-	go func() {
-		defer close(out)
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		event := ""
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event:"):
-				event = strings.TrimSpace(line[6:])
-			case strings.HasPrefix(line, "data:"):
-				var d struct {
-					Type  string `json:"type"`
-					State string `json:"state"`
-				}
-				if json.Unmarshal([]byte(strings.TrimSpace(line[5:])), &d) == nil && d.State != "" && (event == "state" || d.Type == "state") {
-					out <- d.State
-				}
-			case line == "":
-				event = ""
-			}
-		}
-	}()
-	return out, nil
 }

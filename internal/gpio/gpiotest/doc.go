@@ -1,5 +1,5 @@
-// Package gpiotest provides fakes for code that uses package gpio: a manual Clock,
-// a Line that plays scripted edges and records the levels driven on it with their
-// times, a Button that sends scripted events, and an LED that records patterns.
-// Nothing here touches /dev.
+// Package gpiotest provides fakes for code that uses package gpio: a Line that
+// plays scripted edges and records the levels driven on it with their times, a
+// Button that sends scripted events, and an LED that records patterns. The
+// clock they take is clocktest.Clock. Nothing here touches /dev.
 package gpiotest

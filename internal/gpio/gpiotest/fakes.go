@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/gpio"
 )
 
@@ -31,11 +32,11 @@ func (b *Button) Send(kinds ...gpio.EventKind) {
 	}
 }
 
-// Hold sends Press, advances the clock by d (when it is a *Clock) and sends Release
+// Hold sends Press, advances the clock by d (when it is a *clocktest.Clock) and sends Release
 // with Held set to d.
 func (b *Button) Hold(d time.Duration) {
 	b.Send(gpio.Press)
-	if c, ok := b.clock.(*Clock); ok {
+	if c, ok := b.clock.(*clocktest.Clock); ok {
 		c.Advance(d)
 	}
 	b.events <- gpio.Event{Kind: gpio.Release, Time: b.clock.Now(), Held: d}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voiced-project/voiced/internal/clock/clocktest"
 	"github.com/voiced-project/voiced/internal/gpio"
 )
 
@@ -16,7 +17,7 @@ var (
 )
 
 func TestFakeButton(t *testing.T) {
-	c := NewClock(t0)
+	c := clocktest.NewClock(t0)
 	b := NewButton(c)
 	b.Send(gpio.Press, gpio.DoublePress)
 	b.Hold(300 * time.Millisecond)
@@ -42,7 +43,7 @@ func TestFakeButton(t *testing.T) {
 }
 
 func TestFakeLED(t *testing.T) {
-	c := NewClock(t0)
+	c := clocktest.NewClock(t0)
 	l := NewLED(c)
 	if l.Pattern() != gpio.Off {
 		t.Errorf("new LED shows %v, want off", l.Pattern())

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # REPO_DIR, KABI and others are for the scripts that source this file
 # Shared by the test/vm host scripts (sourced, bash). Finds the Debian kernel to boot,
 # fetches .debs into the cache with a private apt state, and keeps paths in one place.
 # shellcheck shell=bash
@@ -10,7 +11,10 @@ REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
 CACHE=${VOICED_VM_CACHE:-$VM_DIR/.cache}
 mkdir -p "$CACHE"
 
-die() { echo "test/vm: $*" >&2; exit 1; }
+die() {
+  echo "test/vm: $*" >&2
+  exit 1
+}
 log() { echo "test/vm: $*" >&2; }
 
 # host_kernel sets KVER_HOST (e.g. 6.1.0-56-amd64), KABI (6.1.0-56) and KVERSION (the Debian
@@ -19,8 +23,11 @@ log() { echo "test/vm: $*" >&2; }
 host_kernel() {
   local k
   KVER_HOST=""
-  for k in $(ls /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -rV); do
-    if [ -f "/boot/vmlinuz-$k" ] && [ -d "/usr/src/linux-headers-$k" ]; then KVER_HOST=$k; break; fi
+  for k in $(printf '%s\n' /lib/modules/*-amd64 | sed 's|.*/||' | sort -rV); do
+    if [ -f "/boot/vmlinuz-$k" ] && [ -d "/usr/src/linux-headers-$k" ]; then
+      KVER_HOST=$k
+      break
+    fi
   done
   [ -n "$KVER_HOST" ] || die "no Debian amd64 kernel with headers installed (apt-get install linux-image-amd64 linux-headers-amd64)"
   KABI=${KVER_HOST%-amd64}
@@ -41,9 +48,13 @@ apt_opts() {
 }
 apt_update() {
   mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-  local opts; mapfile -t opts < <(apt_opts)
+  local opts
+  mapfile -t opts < <(apt_opts)
   log "apt-get update (private lists for amd64+arm64 in $APT_DIR)"
-  apt-get "${opts[@]}" update >"$APT_DIR/update.log" 2>&1 || { cat "$APT_DIR/update.log" >&2; die "apt-get update failed"; }
+  apt-get "${opts[@]}" update >"$APT_DIR/update.log" 2>&1 || {
+    cat "$APT_DIR/update.log" >&2
+    die "apt-get update failed"
+  }
   touch "$APT_DIR/updated"
 }
 
@@ -54,7 +65,7 @@ fetch_deb() {
   mkdir -p "$d"
   local vpat='*'
   [ -n "$ver" ] && vpat=${ver//:/%3a}
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2012 # vpat is a glob; names of Debian packages have no blanks
   f=$(ls $d/${pkg}_${vpat}_${arch}.deb 2>/dev/null | sort -V | tail -1 || true)
   if [ -z "$f" ]; then
     local opts spec=$pkg:$arch
@@ -63,14 +74,20 @@ fetch_deb() {
     mapfile -t opts < <(apt_opts)
     log "apt-get download $spec"
     # Into a directory of its own first, so an interrupted download leaves no half .deb.
-    local tmp; tmp=$(mktemp -d "$d/.dl.XXXXXX")
+    local tmp
+    tmp=$(mktemp -d "$d/.dl.XXXXXX")
     if ! (cd "$tmp" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$tmp/.err"); then
       apt_update
       (cd "$tmp" && apt-get "${opts[@]}" download "$spec" >/dev/null 2>"$tmp/.err") ||
-        { cat "$tmp/.err" >&2; rm -rf "$tmp"; die "cannot download $spec${FETCH_HINT:+ ($FETCH_HINT)}"; }
+        {
+          cat "$tmp/.err" >&2
+          rm -rf "$tmp"
+          die "cannot download $spec${FETCH_HINT:+ ($FETCH_HINT)}"
+        }
     fi
-    mv "$tmp"/*.deb "$d/"; rm -rf "$tmp"
-    # shellcheck disable=SC2086
+    mv "$tmp"/*.deb "$d/"
+    rm -rf "$tmp"
+    # shellcheck disable=SC2086,SC2012 # as above
     f=$(ls $d/${pkg}_${vpat}_${arch}.deb | sort -V | tail -1)
   fi
   echo "$f"

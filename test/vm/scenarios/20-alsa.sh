@@ -1,8 +1,10 @@
+# shellcheck shell=dash
 # internal/alsa on a real kernel: its TestHW tests play into hw:Loopback,0,N and capture
 # from hw:Loopback,1,N (snd-aloop, card 0, two substreams).
 # Broken on purpose (VOICED_VM_BREAK=alsa): the loopback card comes up under another name
 # (id=Other), as if the configured card were not plugged in: the tests must fail.
 # vm-timeout: 120
+# shellcheck source=../guest/vm.sh
 . /lib/vm/vm.sh
 
 vm_need_payload alsa.test

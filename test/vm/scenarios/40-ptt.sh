@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Push-to-talk through the whole device: voiced run and voiced-sim in the guest, the
 # button on gpio-sim line 17, the LED on line 27, microphone and speaker on snd-aloop.
 # The button is held (its line pulled down) while the question is spoken into the
@@ -8,7 +9,9 @@
 # Broken on purpose (VOICED_VM_BREAK=ptt): voiced drives the LED on line 26, as if the
 # LED were wired to the wrong pin: the LED checks must fail.
 # vm-timeout: 150
+# shellcheck source=../guest/vm.sh
 . /lib/vm/vm.sh
+# shellcheck source=daemon/lib.sh
 . /scenarios/daemon/lib.sh
 
 dm_setup
@@ -25,7 +28,8 @@ dm_say --hold
 dm_wait_event '"prev":"speaking"' 40
 sleep 3 # a CONNECTED stay long enough to judge
 dm_unwatch
-kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
+kill "$CAP_PID" 2>/dev/null
+wait "$CAP_PID"
 dm_logs
 
 vm_check "states went listening, processing, speaking, connected" dm_in_order listening processing speaking connected

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Voice wake through the whole device, without the button: voiced run (mode continuous,
 # the device's own VAD) and voiced-sim in the guest, the question spoken into snd-aloop.
 # Passes when the LED showed LISTENING (solid), PROCESSING (fast blink) and SPEAKING
@@ -6,7 +7,9 @@
 # Broken on purpose (VOICED_VM_BREAK=wake): the question is never spoken, as if the
 # microphone were unplugged: no wake, no reply, and the checks must fail.
 # vm-timeout: 150
+# shellcheck source=../guest/vm.sh
 . /lib/vm/vm.sh
+# shellcheck source=daemon/lib.sh
 . /scenarios/daemon/lib.sh
 
 dm_setup
@@ -19,7 +22,8 @@ if vm_break wake; then sleep 6; else dm_say; fi
 dm_wait_event '"prev":"speaking"' 40
 sleep 3 # a CONNECTED stay long enough to judge
 dm_unwatch
-kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
+kill "$CAP_PID" 2>/dev/null
+wait "$CAP_PID"
 dm_logs
 
 vm_check "states went listening, processing, speaking, connected" dm_in_order listening processing speaking connected

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Barge-in by the button: during a push-to-talk turn's reply (SPEAKING), a press must
 # silence the speaker within 100 ms, measured on the audio captured from the loopback
 # card's other side against the time the button line was pulled, and the server must be
@@ -6,7 +7,9 @@
 # Broken on purpose (VOICED_VM_BREAK=bargein): the press goes to line 16, as if the
 # button were wired to the wrong pin: the reply plays on and the checks must fail.
 # vm-timeout: 150
+# shellcheck source=../guest/vm.sh
 . /lib/vm/vm.sh
+# shellcheck source=daemon/lib.sh
 . /scenarios/daemon/lib.sh
 
 dm_setup
@@ -21,14 +24,15 @@ dm_wait_event '"state":"speaking"' 40
 # Well into the reply: it echoes the question from the press on, 0.6 s of silence, then
 # speech with a pause at 1.2..1.5 s, then speech again to 4.1 s; 2.2 s is in the middle.
 sleep 2.2
-: > button.log
+: >button.log
 dm_button pull-down "$line"
 sleep 0.4
 dm_button pull-up "$line"
 FROM=$(grep -n '"state":"speaking"' events.log | head -1 | cut -d: -f1) dm_wait_event '"prev":"speaking"' 10
 sleep 2
 dm_unwatch
-kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
+kill "$CAP_PID" 2>/dev/null
+wait "$CAP_PID"
 dm_logs
 
 vm_check "the press interrupted the reply" grep -q '"reason":"button press (reply interrupted)"' events.log

@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # Faults the daemon must ride out without a restart, one after the other in one run of
 # voiced (mode continuous, voiced-sim on a fixed port):
 # 1. voiced-sim is killed mid-turn (while the reply plays) and started again 8 s later:
@@ -14,7 +15,9 @@
 # Broken on purpose (VOICED_VM_BREAK=faults): voiced-sim is not started again, as if the
 # server stayed down: no reconnect, no later turn, and the checks must fail.
 # vm-timeout: 240
+# shellcheck source=../guest/vm.sh
 . /lib/vm/vm.sh
+# shellcheck source=daemon/lib.sh
 . /scenarios/daemon/lib.sh
 
 dm_setup
@@ -23,12 +26,14 @@ dm_sim "$SIM"
 export GOTRACEBACK=all # a SIGQUIT shows every goroutine (see part 3)
 dm_voiced continuous
 dm_watch
+# shellcheck disable=SC2317 # called through the checks below
 alive() { kill -0 "$VOICED_PID" 2>/dev/null; }
 
 echo "== 1. voiced-sim killed mid-turn"
 dm_say &
 dm_wait_event '"state":"speaking"' 40
-kill -9 "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
+kill -9 "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null
 echo "$(date +%s) voiced-sim killed"
 dm_wait_event '"state":"disconnected"' 10
 sleep 8
@@ -39,7 +44,9 @@ vm_check "the reconnect was counted" sh -c "\"$P/vmprobe\" get --url $API/v1/sta
 
 echo "== 2. the capture reader stalled into an overrun"
 x0=$("$P/vmprobe" get --url "$API/v1/status" --field devices.microphone.xruns)
-kill -STOP "$VOICED_PID"; sleep 1; kill -CONT "$VOICED_PID"
+kill -STOP "$VOICED_PID"
+sleep 1
+kill -CONT "$VOICED_PID"
 sleep 1
 x1=$("$P/vmprobe" get --url "$API/v1/status" --field devices.microphone.xruns)
 m1=$("$P/vmprobe" get --url "$API/metrics" --metric voiced_capture_xruns_total)
@@ -52,7 +59,10 @@ echo "== 3. the sound card removed and re-added"
 grep -H . /proc/asound/card0/pcm1c/sub0/status /proc/asound/card0/pcm0p/sub1/status 2>/dev/null | grep -E 'state|owner'
 gone=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
-  if rmmod snd-aloop 2>/dev/null; then gone=1; break; fi
+  if rmmod snd-aloop 2>/dev/null; then
+    gone=1
+    break
+  fi
   sleep 0.5
 done
 if [ "$gone" = 0 ]; then
@@ -62,32 +72,44 @@ if [ "$gone" = 0 ]; then
   # holders' files, their threads' kernel stacks, voiced's goroutines) and voiced is
   # stopped, so that the scenario fails instead of hanging the guest.
   echo "snd-aloop busy; unbinding the card first"
-  (echo snd_aloop.0 > /sys/bus/platform/drivers/snd_aloop/unbind) &
+  (echo snd_aloop.0 >/sys/bus/platform/drivers/snd_aloop/unbind) &
   UNBIND_PID=$!
   i=0
   while kill -0 "$UNBIND_PID" 2>/dev/null; do
-    i=$((i + 1)); [ "$i" -gt 300 ] && break; sleep 0.1
+    i=$((i + 1))
+    [ "$i" -gt 300 ] && break
+    sleep 0.1
   done
   unbound=1
   if kill -0 "$UNBIND_PID" 2>/dev/null; then
     unbound=0
     echo "the unbind is still blocked after 30 s; what holds the card:"
     for p in /proc/[0-9]*; do
+      # shellcheck disable=SC2010 # ls -l shows where the descriptors point
       fds=$(ls -l "$p/fd" 2>/dev/null | grep /dev/snd) || continue
-      echo "--- pid ${p#/proc/} ($(cat "$p/comm" 2>/dev/null)) holds:"; echo "$fds"
+      echo "--- pid ${p#/proc/} ($(cat "$p/comm" 2>/dev/null)) holds:"
+      echo "$fds"
       for t in "$p"/task/*; do
         echo "  thread ${t##*/} $(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
         sed 's/^/    /' "$t/stack" 2>/dev/null
       done
     done
-    echo "--- the unbinding shell:"; sed 's/^/    /' "/proc/$UNBIND_PID/stack" 2>/dev/null
-    echo w > /proc/sysrq-trigger 2>/dev/null; dmesg | tail -80 > sysrq-w.log
+    echo "--- the unbinding shell:"
+    sed 's/^/    /' "/proc/$UNBIND_PID/stack" 2>/dev/null
+    echo w >/proc/sysrq-trigger 2>/dev/null
+    dmesg | tail -80 >sysrq-w.log
     kill -QUIT "$VOICED_PID" # Go writes every goroutine's stack to voiced.log and exits
     wait "$UNBIND_PID"
     echo "(voiced's goroutines are in voiced.log, blocked tasks in sysrq-w.log)"
   fi
   vm_check "the unbind returned: voiced closed the card's files" test "$unbound" = 1
-  for i in 1 2 3 4 5 6 7 8 9 10; do rmmod snd-aloop 2>/dev/null && { gone=1; break; }; sleep 0.5; done
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    rmmod snd-aloop 2>/dev/null && {
+      gone=1
+      break
+    }
+    sleep 0.5
+  done
 fi
 vm_check "snd-aloop was removed" test "$gone" = 1
 ls /dev/snd
@@ -101,7 +123,9 @@ vm_aloop || vm_fail "snd-aloop did not load again"
 vm_check "voiced is connected again" "$P/vmprobe" wait --url "$API" --state connected --timeout 40s
 i=0
 until grep -q RUNNING /proc/asound/card0/pcm1c/sub0/status 2>/dev/null; do
-  i=$((i + 1)); [ "$i" -gt 200 ] && break; sleep 0.1
+  i=$((i + 1))
+  [ "$i" -gt 200 ] && break
+  sleep 0.1
 done
 vm_check "voiced captures from the card again" grep -q RUNNING /proc/asound/card0/pcm1c/sub0/status
 vm_check "voiced was never restarted" alive
@@ -109,12 +133,13 @@ sleep 1
 
 echo "== a turn after it all"
 dm_capture 25 reply-after.wav
-FROM=$(($(wc -l < events.log) + 1))
+FROM=$(($(wc -l <events.log) + 1))
 dm_say
 FROM=$FROM dm_wait_event '"prev":"speaking"' 40
 sleep 1.5
 dm_unwatch
-kill "$CAP_PID" 2>/dev/null; wait "$CAP_PID"
+kill "$CAP_PID" 2>/dev/null
+wait "$CAP_PID"
 dm_logs
 vm_check "LED: disconnected while the server was gone, the error pattern while the card was gone, off when connected" \
   "$P/vmprobe" ledcheck --led led.log --events events.log disconnected+connecting=disconnected fault=error connected=off

@@ -1,5 +1,0 @@
-//go:build !race
-
-package alsa
-
-const raceEnabled = false

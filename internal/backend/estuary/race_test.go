@@ -1,0 +1,5 @@
+//go:build race
+
+package estuary
+
+const raceEnabled = true

@@ -1,0 +1,5 @@
+//go:build !race
+
+package selam
+
+const raceEnabled = false

@@ -1,0 +1,5 @@
+//go:build !race
+
+package sio
+
+const raceEnabled = false

@@ -1,8 +1,0 @@
-// Package pipelinetest provides fakes of what the pipeline's conversation engine
-// drives: the realtime connection and its on-demand connector, the capture gate, the
-// player, the VAD's echo guard, the LED, the earcons, and a clock that moves only when
-// told.
-//
-// Every fake writes what it was asked to do into a shared Log, so a test can assert the
-// order of calls across all of them.
-package pipelinetest

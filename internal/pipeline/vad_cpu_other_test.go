@@ -1,8 +1,0 @@
-//go:build !unix
-
-package pipeline
-
-import "time"
-
-// processCPUTime is not measured here; the benchmark then reports wall time only.
-func processCPUTime() time.Duration { return 0 }

@@ -1,0 +1,321 @@
+package vadeval
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/voiced-project/voiced/internal/vad"
+	"github.com/voiced-project/voiced/internal/wav"
+)
+
+// This file scores a VAD against labeled recordings, by the rule of the project's VAD
+// evaluation set: a 10 ms frame grid; frame i is speech in the truth when
+// start_ms/10 <= i < end_ms/10 for a labeled segment; the detector's decision for frame i is
+// the one it held at the frame's centre (i*10+5 ms); counts are pooled over files.
+
+// VADCounts are frame counts of a detector against the truth.
+type Counts struct {
+	TP, FP, FN, TN int
+}
+
+// Add returns the sum of two counts.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{c.TP + o.TP, c.FP + o.FP, c.FN + o.FN, c.TN + o.TN}
+}
+
+// Frames is the number of frames counted.
+func (c Counts) Frames() int { return c.TP + c.FP + c.FN + c.TN }
+
+// Precision is TP/(TP+FP), 0 when nothing was flagged.
+func (c Counts) Precision() float64 { return ratio(c.TP, c.TP+c.FP) }
+
+// Recall is TP/(TP+FN), 0 when there is no speech.
+func (c Counts) Recall() float64 { return ratio(c.TP, c.TP+c.FN) }
+
+// F1 is the harmonic mean of precision and recall.
+func (c Counts) F1() float64 {
+	p, r := c.Precision(), c.Recall()
+	if p+r == 0 {
+		return 0
+	}
+	return 2 * p * r / (p + r)
+}
+
+// FalseAlarm is FP/(FP+TN): the share of non-speech frames flagged as speech.
+func (c Counts) FalseAlarm() float64 { return ratio(c.FP, c.FP+c.TN) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// VADSegment is a labeled span of speech in milliseconds, end exclusive.
+type Segment struct {
+	StartMs, EndMs int
+}
+
+// TruthFrames marks the n frames of the 10 ms grid that the segments cover.
+func TruthFrames(segs []Segment, n int) []bool {
+	t := make([]bool, n)
+	for _, s := range segs {
+		for i := max(s.StartMs/vad.FrameMs, 0); i < s.EndMs/vad.FrameMs && i < n; i++ {
+			t[i] = true
+		}
+	}
+	return t
+}
+
+// HeldDecisions turns the per-frame outputs of a causal detector on 10 ms frames (out[k] is
+// known once frame k, ending at (k+1)*10 ms, has been processed) into the decisions held at
+// the grid frames' centres: frame i gets out[i-1], frame 0 the detector's initial "no speech".
+// lookahead is the detector's fixed lookahead in whole frames: with one frame of lookahead
+// the decision for frame i would be out[i].
+func HeldDecisions(out []bool, lookahead int) []bool {
+	d := make([]bool, len(out))
+	shift := 1 - lookahead
+	for i := range d {
+		if k := i - shift; k >= 0 && k < len(out) {
+			d[i] = out[k]
+		}
+	}
+	return d
+}
+
+// ScoreFrames counts decisions against the truth, frame by frame.
+func ScoreFrames(truth, decision []bool) (Counts, error) {
+	if len(truth) != len(decision) {
+		return Counts{}, fmt.Errorf("score vad frames: %d truth frames but %d decisions", len(truth), len(decision))
+	}
+	var c Counts
+	for i, t := range truth {
+		switch d := decision[i]; {
+		case t && d:
+			c.TP++
+		case t:
+			c.FN++
+		case d:
+			c.FP++
+		default:
+			c.TN++
+		}
+	}
+	return c, nil
+}
+
+// ReadVADLabels reads a labels file: a header line, then "file<TAB>start_ms<TAB>end_ms" lines.
+// Segments are returned per file name.
+func ReadLabels(r io.Reader) (map[string][]Segment, error) {
+	out := map[string][]Segment{}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		f := strings.Fields(text)
+		if line == 1 && len(f) == 3 && f[1] == "start_ms" {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("read vad labels: line %d: want 3 fields (file start_ms end_ms), got %d", line, len(f))
+		}
+		start, err1 := strconv.Atoi(f[1])
+		end, err2 := strconv.Atoi(f[2])
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, fmt.Errorf("read vad labels: line %d: %w", line, err)
+		}
+		if start < 0 || end < start {
+			return nil, fmt.Errorf("read vad labels: line %d: bad segment %d-%d ms", line, start, end)
+		}
+		out[f[0]] = append(out[f[0]], Segment{start, end})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read vad labels: %w", err)
+	}
+	return out, nil
+}
+
+// ReadWAVMono16 reads a PCM16 WAV file with one channel and returns its samples and rate.
+func ReadWAVMono16(r io.Reader) ([]int16, int, error) {
+	pcm, h, err := wav.ReadMono16(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read wav: %w", err)
+	}
+	if h.Channels != 1 {
+		return nil, 0, fmt.Errorf("read wav: %d channels; want 1", h.Channels)
+	}
+	return pcm, h.Rate, nil
+}
+
+// RunVAD feeds samples through a new VAD in 10 ms frames and returns its output per frame.
+// guard, if not nil, says per frame whether the echo guard is on. A partial last frame is
+// dropped.
+func Run(c vad.Config, samples []int16, guard []bool) ([]bool, error) {
+	v, err := vad.New(c)
+	if err != nil {
+		return nil, err
+	}
+	n := len(samples) / v.FrameSize()
+	out := make([]bool, n)
+	for k := 0; k < n; k++ {
+		if guard != nil {
+			v.SetEchoGuard(k < len(guard) && guard[k])
+		}
+		out[k] = v.Process(samples[k*v.FrameSize() : (k+1)*v.FrameSize()])
+	}
+	return out, nil
+}
+
+// VADFileResult is the score of one file.
+type FileResult struct {
+	File   string
+	Counts Counts
+	// Echo files (echo_*) are not pooled; they are scored on their echo-only frames: frames
+	// of the device's own speech (from echo_ref_segments.tsv, else every unlabeled frame)
+	// where the user is silent.
+	Echo              bool
+	EchoOnly          int     // echo-only frames
+	EchoFlagged       float64 // share of them flagged as speech
+	EchoGuardFlagged  float64 // the same with the echo guard on while the device speaks
+	EchoGuardRecall   float64 // recall of the user's speech with that guard
+	EchoGuardMeasured bool    // whether the guarded figures exist (needs the reference segments)
+}
+
+// VADEvalReport is the evaluation of a directory.
+type Report struct {
+	Files  []FileResult // sorted by name
+	Pooled Counts       // over the files that are not echo files
+}
+
+// EvaluateVAD scores every WAV file listed in dir/labels.tsv with a VAD built from c (its
+// SampleRate is taken from each file).
+func Evaluate(dir string, c vad.Config) (*Report, error) {
+	lf, err := os.Open(filepath.Join(dir, "labels.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("evaluate vad: %w", err)
+	}
+	labels, err := ReadLabels(lf)
+	lf.Close()
+	if err != nil {
+		return nil, fmt.Errorf("evaluate vad %s: %w", dir, err)
+	}
+	var ref []Segment
+	if rf, err := os.Open(filepath.Join(dir, "echo_ref_segments.tsv")); err == nil {
+		refs, rerr := readRefSegments(rf)
+		rf.Close()
+		if rerr != nil {
+			return nil, fmt.Errorf("evaluate vad %s: %w", dir, rerr)
+		}
+		ref = refs
+	}
+	names := make([]string, 0, len(labels))
+	for n := range labels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	rep := &Report{}
+	for _, name := range names {
+		r, err := evaluateFile(filepath.Join(dir, name), labels[name], ref, c)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate vad %s: %w", name, err)
+		}
+		r.File = name
+		r.Echo = strings.HasPrefix(name, "echo_")
+		if !r.Echo {
+			rep.Pooled = rep.Pooled.Add(r.Counts)
+		}
+		rep.Files = append(rep.Files, r)
+	}
+	if len(rep.Files) == 0 {
+		return nil, fmt.Errorf("evaluate vad %s: labels.tsv lists no files", dir)
+	}
+	return rep, nil
+}
+
+func evaluateFile(path string, segs, ref []Segment, c vad.Config) (FileResult, error) {
+	var r FileResult
+	f, err := os.Open(path)
+	if err != nil {
+		return r, err
+	}
+	samples, rate, err := ReadWAVMono16(bufio.NewReader(f))
+	f.Close()
+	if err != nil {
+		return r, err
+	}
+	c.SampleRate = rate
+	out, err := Run(c, samples, nil)
+	if err != nil {
+		return r, err
+	}
+	truth := TruthFrames(segs, len(out))
+	dec := HeldDecisions(out, 0)
+	if r.Counts, err = ScoreFrames(truth, dec); err != nil {
+		return r, err
+	}
+	if !strings.HasPrefix(filepath.Base(path), "echo_") {
+		return r, nil
+	}
+	device := make([]bool, len(out))
+	if ref != nil {
+		device = TruthFrames(ref, len(out))
+	} else {
+		for i := range device {
+			device[i] = true
+		}
+	}
+	flagged := 0
+	for i := range truth {
+		if device[i] && !truth[i] {
+			r.EchoOnly++
+			if dec[i] {
+				flagged++
+			}
+		}
+	}
+	r.EchoFlagged = ratio(flagged, r.EchoOnly)
+	if ref == nil {
+		return r, nil
+	}
+	// The guard follows the device's speech, as the engine would drive it from playback.
+	gout, err := Run(c, samples, device)
+	if err != nil {
+		return r, err
+	}
+	gdec := HeldDecisions(gout, 0)
+	gc, _ := ScoreFrames(truth, gdec)
+	flagged = 0
+	for i := range truth {
+		if device[i] && !truth[i] && gdec[i] {
+			flagged++
+		}
+	}
+	r.EchoGuardFlagged = ratio(flagged, r.EchoOnly)
+	r.EchoGuardRecall = gc.Recall()
+	r.EchoGuardMeasured = true
+	return r, nil
+}
+
+// readRefSegments reads "name start_ms end_ms" lines (no header) of the far-end reference.
+func readRefSegments(r io.Reader) ([]Segment, error) {
+	m, err := ReadLabels(r)
+	if err != nil {
+		return nil, fmt.Errorf("read echo reference segments: %w", err)
+	}
+	var segs []Segment
+	for _, s := range m {
+		segs = append(segs, s...)
+	}
+	return segs, nil
+}
