@@ -70,11 +70,15 @@ func (e *Engine) setState(s State, reason string) {
 	e.updateLED()
 }
 
+// publish stores the status snapshot, then tells the subscribers: whoever
+// reads Status on an event sees the state and the counters the event reports
+// (the daemon's --turns count, /v1/status and /v1/events agree at every moment).
 func (e *Engine) publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.clock.Now()
 	}
 	ev.State, ev.Muted, ev.Paused = e.state, e.muted, e.paused
+	e.updateStatus()
 	e.bus.publish(ev)
 }
 
