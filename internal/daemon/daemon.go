@@ -511,6 +511,7 @@ func (d *Daemon) Status() any {
 	st["state_since"] = es.StateSince
 	st["muted"] = es.Muted
 	st["paused"] = es.Paused
+	st["follow_up"] = es.FollowUp
 	st["session_id"] = es.SessionID
 	if !es.ConnectedSince.IsZero() {
 		st["connected_since"] = es.ConnectedSince

@@ -114,6 +114,7 @@ func engineOptions(c config.Config) (engine.Options, error) {
 		VoiceBargeIn:  c.BargeIn.Voice,
 		EchoGuard:     ms(c.BargeIn.EchoGuardMs),
 		FollowUp:      ms(c.Turn.FollowUpMs),
+		Continue:      c.Turn.ContinueConversation == "auto",
 		ListenTimeout: ms(c.Turn.ListenTimeoutMs),
 		MaxTurn:       ms(c.Turn.MaxTurnMs),
 		ReplyTimeout:  ms(c.Turn.ReplyTimeoutMs),

@@ -30,8 +30,14 @@ type Options struct {
 	// guard is on during SPEAKING in any case.
 	EchoGuard time.Duration
 	// FollowUp is the window after a reply (and its echo guard) in which speech starts a
-	// turn without a wake, also in push-to-talk mode; 0 is off.
+	// turn without a wake or a press, in every mode; 0 is off. The voice detector runs
+	// and the LED shows LISTENING's pattern while it is open; it closes with the
+	// listen-end earcon when nothing was said.
 	FollowUp time.Duration
+	// Continue opens a turn by itself after a reply that asks something (its
+	// transcript ends with a question mark, or the model called ExpectAnswer), after
+	// the echo guard; the listening timeout ends it quietly.
+	Continue bool
 	// ListenTimeout without speech after a wake or press gives up the turn.
 	ListenTimeout time.Duration
 	// MaxTurn caps one turn; at the cap the turn is sent.

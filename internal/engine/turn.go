@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"time"
 )
 
 // giveUpReply abandons the pending reply and returns to CONNECTED with an error earcon.
@@ -31,7 +30,9 @@ func (e *Engine) startListening(by trigger, reason string) {
 	// The echo is gone once the reply stopped; a raised threshold would miss the user.
 	e.disarm(tEchoTail)
 	e.setGuard(false)
-	e.followTill = time.Time{}
+	e.closeFollowUp("", noCue)
+	e.disarm(tContinue)
+	e.replyAsks, e.expectAns = false, false
 	e.turn = turn{by: by}
 	e.cfg.Gate.SetStreaming(true)
 	e.arm(tListen, e.cfg.ListenTimeout)

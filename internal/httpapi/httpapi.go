@@ -76,7 +76,8 @@ func (e *ControlError) Error() string { return e.Action + ": " + e.Reason }
 var ErrUnknownAction = errors.New("httpapi: unknown action")
 
 // Actions are the control actions, in the order the docs list them.
-var Actions = []string{"interrupt", "start_listening", "stop_listening", "pause", "resume", "mute", "unmute", "ptt_start", "ptt_stop"}
+var Actions = []string{"interrupt", "start_listening", "stop_listening", "pause_listening", "resume_listening",
+	"pause", "resume", "mute", "unmute", "listen", "ptt_start", "ptt_stop"}
 
 // Options configure a Server.
 type Options struct {
