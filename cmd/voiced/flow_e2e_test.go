@@ -1,0 +1,254 @@
+package main
+
+// End-to-end tests of a conversation that flows: control actions, follow-up turns
+// without a press or a wake, and continue-conversation after a question.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voiced-project/voiced/internal/realtime/realtimetest"
+)
+
+// allEvents collects every /v1/events event: its type and its JSON.
+type allEvents struct {
+	mu  sync.Mutex
+	evs []flowEvent
+}
+
+type flowEvent struct {
+	Type     string `json:"type"`
+	State    string `json:"state"`
+	Reason   string `json:"reason"`
+	Paused   bool   `json:"paused"`
+	FollowUp bool   `json:"follow_up"`
+	Role     string `json:"role"`
+	Text     string `json:"text"`
+	Final    bool   `json:"final"`
+}
+
+func subscribeAll(t *testing.T, base string) *allEvents {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &allEvents{}
+	go func() {
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var e flowEvent
+			if json.Unmarshal([]byte(data), &e) != nil {
+				continue
+			}
+			a.mu.Lock()
+			a.evs = append(a.evs, e)
+			a.mu.Unlock()
+		}
+	}()
+	return a
+}
+
+func (a *allEvents) list() []flowEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]flowEvent(nil), a.evs...)
+}
+
+func (a *allEvents) states() []string {
+	var s []string
+	for _, e := range a.list() {
+		if e.Type == "state" {
+			s = append(s, e.State)
+		}
+	}
+	return s
+}
+
+// count is the number of events that match.
+func (a *allEvents) count(match func(flowEvent) bool) int {
+	n := 0
+	for _, e := range a.list() {
+		if match(e) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitUntil waits for an event that matches; the limit only turns a hang into a failure.
+func (a *allEvents) waitUntil(t *testing.T, what string, limit time.Duration, match func(flowEvent) bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if a.count(match) > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %s within %v; states %v", what, limit, a.states())
+}
+
+// twoQuestions writes a microphone file: lead seconds of silence, the question, gap
+// seconds, the question again, then tail. It returns the path and the length of the
+// question (trimmed) in seconds.
+func twoQuestions(t *testing.T, lead, gap, tail float64) (string, float64) {
+	t.Helper()
+	pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := trimSilence(pcm)
+	sil := func(s float64) []int16 { return make([]int16, int(s*float64(rate))) }
+	out := append(sil(lead), q...)
+	out = append(out, sil(gap)...)
+	out = append(out, q...)
+	out = append(out, sil(tail)...)
+	return writeMic(t, out, rate), float64(len(q)) / float64(rate)
+}
+
+func flowDaemon(t *testing.T, voiced, addr, mic, dir string, args ...string) *daemonProc {
+	t.Helper()
+	base := []string{"--config", "../../examples/demo.yaml",
+		"--set", "realtime.url=ws://" + addr + "/v1/realtime", "--set", "realtime.api_key=test-key",
+		"--set", "audio.capture.device=file:" + mic, "--set", "audio.playback.device=file:" + filepath.Join(dir, "reply.wav"),
+		"--set", "http.listen=127.0.0.1:0", "--set", "paths.state_dir=" + dir}
+	return startDaemon(t, voiced, nil, append(base, args...)...)
+}
+
+// TestEndToEndPauseListening: stop_listening (or pause_listening) keeps the session
+// and lets the first question pass unheard; start_listening (resume_listening) makes
+// the second one a turn.
+func TestEndToEndPauseListening(t *testing.T) {
+	for _, names := range [][2]string{{"stop_listening", "start_listening"}, {"pause_listening", "resume_listening"}} {
+		t.Run(names[0], func(t *testing.T) {
+			voiced, sim := binaries(t)
+			dir := t.TempDir()
+			addr := startSim(t, sim, "--speed", "0")
+			const lead, gap = 4.0, 4.0
+			mic, q := twoQuestions(t, lead, gap, 6)
+			start := time.Now()
+			d := flowDaemon(t, voiced, addr, mic, dir, "--turns", "1", "--timeout", "90s")
+			ev := subscribeAll(t, d.http)
+			waitStatus(t, d.http, "connected")
+			control(t, d.http, names[0])
+			if st := status(t, d.http); st["paused"] != true || st["state"] != "connected" {
+				t.Errorf("after %s: paused %v, state %v; want paused and connected", names[0], st["paused"], st["state"])
+			}
+			// The first question passes unheard.
+			sleepUntil(start, lead+q+1.5)
+			if got := ev.states(); slices.Contains(got, "listening") {
+				t.Fatalf("a turn opened while listening was paused: states %v", got)
+			}
+			control(t, d.http, names[1])
+			if err := d.wait(t, 90*time.Second); err != nil {
+				t.Fatalf("voiced run --turns 1: %v", err)
+			}
+			if got, want := ev.states(), []string{"listening", "processing", "speaking", "connected"}; !inOrder(got, want) {
+				t.Errorf("states %v, want %v in order after %s", got, want, names[1])
+			}
+		})
+	}
+}
+
+func sleepUntil(start time.Time, secs float64) {
+	time.Sleep(time.Until(start.Add(time.Duration(secs * float64(time.Second)))))
+}
+
+// TestEndToEndFollowUp: in every mode, after the first reply the follow-up window
+// opens (the events say so), and the second question, with no press and no wake
+// needed, is the second turn. In push-to-talk nothing else could have heard it.
+func TestEndToEndFollowUp(t *testing.T) {
+	for _, mode := range []string{"push_to_talk", "continuous", "both"} {
+		t.Run(mode, func(t *testing.T) {
+			voiced, sim := binaries(t)
+			dir := t.TempDir()
+			addr := startSim(t, sim, "--speed", "0")
+			const lead = 2.0
+			pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := float64(len(trimSilence(pcm))) / float64(rate)
+			// The reply (the question spoken back) ends about lead+2q+1 s in; the second
+			// question starts 2 s after that, inside the 10 s window.
+			mic, _ := twoQuestions(t, lead, q+3, 8)
+			start := time.Now()
+			d := flowDaemon(t, voiced, addr, mic, dir, "--set", "mode="+mode, "--set", "turn.follow_up_ms=10000",
+				"--turns", "2", "--timeout", "90s")
+			ev := subscribeAll(t, d.http)
+			if mode == "push_to_talk" {
+				waitStatus(t, d.http, "connected")
+				control(t, d.http, "ptt_start")
+				sleepUntil(start, lead+q+0.7)
+				control(t, d.http, "ptt_stop")
+			}
+			if err := d.wait(t, 90*time.Second); err != nil {
+				t.Fatalf("voiced run --turns 2: %v (states %v)", err, ev.states())
+			}
+			if n := ev.count(func(e flowEvent) bool { return e.Type == "flags" && e.FollowUp }); n == 0 {
+				t.Errorf("no event with follow_up true; states %v", ev.states())
+			}
+			want := []string{"listening", "processing", "speaking", "connected", "listening", "processing", "speaking"}
+			if got := ev.states(); !inOrder(got, want) {
+				t.Errorf("states %v, want %v in order", got, want)
+			}
+		})
+	}
+}
+
+// TestEndToEndContinueConversation: the reply ends with a question (voiced-sim
+// --question), so with continue_conversation: auto the next turn opens by itself in
+// push-to-talk, without a press, and the answer is heard.
+func TestEndToEndContinueConversation(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "0", "--question")
+	const lead = 2.0
+	pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := float64(len(trimSilence(pcm))) / float64(rate)
+	mic, _ := twoQuestions(t, lead, q+3, 8)
+	start := time.Now()
+	d := flowDaemon(t, voiced, addr, mic, dir, "--set", "mode=push_to_talk",
+		"--set", "turn.continue_conversation=auto", "--turns", "2", "--timeout", "90s")
+	ev := subscribeAll(t, d.http)
+	waitStatus(t, d.http, "connected")
+	control(t, d.http, "ptt_start")
+	sleepUntil(start, lead+q+0.7)
+	control(t, d.http, "ptt_stop")
+	if err := d.wait(t, 90*time.Second); err != nil {
+		t.Fatalf("voiced run --turns 2: %v (states %v)", err, ev.states())
+	}
+	n := ev.count(func(e flowEvent) bool {
+		return e.Type == "state" && e.State == "listening" && strings.Contains(e.Reason, "continue conversation")
+	})
+	if n != 1 {
+		t.Errorf("%d turns opened by continue conversation, want 1; states %v", n, ev.states())
+	}
+	asked := ev.count(func(e flowEvent) bool {
+		return e.Type == "transcript" && e.Role == "assistant" && e.Final && strings.HasSuffix(e.Text, "?")
+	})
+	if asked == 0 {
+		t.Errorf("no assistant transcript ending with a question")
+	}
+}
