@@ -105,7 +105,8 @@ type Status struct {
 	StateSince     time.Time `json:"state_since"`
 	Muted          bool      `json:"muted"`
 	Paused         bool      `json:"paused"`
-	FollowUp       bool      `json:"follow_up"` // the follow-up window is open
+	FollowUp       bool      `json:"follow_up"`       // the follow-up window is open
+	Alarm          string    `json:"alarm,omitempty"` // what rings, "" when nothing does
 	Mode           Mode      `json:"mode"`
 	TurnEnd        TurnEnd   `json:"turn_end"`
 	SessionID      string    `json:"session_id,omitempty"`
@@ -157,6 +158,7 @@ const (
 	inSync
 	inFault
 	inExpectAnswer
+	inAlarm
 )
 
 // input is one thing for the engine goroutine. A struct, not an interface, so that
@@ -215,6 +217,8 @@ type Engine struct {
 	audioDone  bool
 	idleSince  time.Time // SPEAKING: playback idle since, zero while playing
 	guardOn    bool
+	alarm      string    // what rings ("" when nothing does)
+	alarmUntil time.Time // the alarm stops by itself then
 	followUp   bool      // the follow-up window is open: speech starts a turn in any mode
 	replyAsks  bool      // the reply's transcript ends with a question
 	expectAns  bool      // the model said (expect_answer) that it waits for an answer
@@ -272,6 +276,7 @@ const (
 	tHeartbeat
 	tFollowUp // the follow-up window closes
 	tContinue // the echo guard is over: open the turn that continues the conversation
+	tAlarm    // the alarm earcon again, or the alarm gives up
 	numTimers
 )
 
@@ -400,6 +405,19 @@ func (e *Engine) HandleButton(b ButtonEvent) { e.post(input{kind: inButton, butt
 // returns at once when the engine has stopped.
 func (e *Engine) SetFault(problem string) { e.post(input{kind: inFault, fault: problem}) }
 
+// Alarm starts the alarm earcon, repeated until StopAlarm, a button press or
+// AlarmMax; what says what rings (a timer's label), shown on the EventAlarm. It
+// waits while the engine is behind, and returns at once when the engine has stopped.
+func (e *Engine) Alarm(what string) {
+	if what == "" {
+		what = "alarm"
+	}
+	e.post(input{kind: inAlarm, fault: what})
+}
+
+// StopAlarm stops the alarm, if one rings (the EventAlarm says so).
+func (e *Engine) StopAlarm() { e.post(input{kind: inAlarm}) }
+
 // ExpectAnswer says the reply being made asks the user something (the model's
 // expect_answer tool): with Options.Continue, the microphone opens after it as
 // after a reply ending with a question. It waits while the engine is behind, and
@@ -478,7 +496,7 @@ func (e *Engine) Status() Status {
 func (e *Engine) updateStatus() {
 	s := e.counts
 	s.State, s.StateSince, s.Muted, s.Paused, s.FollowUp = e.state, e.stateSince, e.muted, e.paused, e.followUp
-	s.Mode, s.TurnEnd = e.cfg.Mode, e.cfg.TurnEnd
+	s.Mode, s.TurnEnd, s.Alarm = e.cfg.Mode, e.cfg.TurnEnd, e.alarm
 	s.ResponseActive = e.resp.active
 	s.Fatal, s.LastError, s.LastErrorAt = e.fatal, e.lastErr, e.lastErrAt
 	if e.state.live() {

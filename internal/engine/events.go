@@ -23,10 +23,11 @@ const (
 	EventTranscript                           // Role, Text, Final, ItemID
 	EventError                                // Code, Message
 	EventFault                                // a device problem began (Message) or ended (Message "")
+	EventAlarm                                // the alarm started (Message says what rings) or stopped (Message "", Reason why)
 )
 
 var eventNames = [...]string{"", "state", "flags", "speech_started", "speech_ended", "response_started",
-	"response_done", "transcript", "error", "fault"}
+	"response_done", "transcript", "error", "fault", "alarm"}
 
 func (k EventKind) String() string {
 	if k > 0 && int(k) < len(eventNames) {

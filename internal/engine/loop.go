@@ -29,6 +29,12 @@ func (e *Engine) handle(in input) {
 		close(in.sync)
 	case inExpectAnswer:
 		e.expectAns = true
+	case inAlarm:
+		if in.fault != "" {
+			e.startAlarm(in.fault)
+		} else {
+			e.stopAlarm("stopped")
+		}
 	case inFault:
 		if in.fault != e.fault {
 			if in.fault != "" {
@@ -49,6 +55,12 @@ func (e *Engine) onButton(b ButtonEvent) {
 	case ButtonPress:
 		e.pressAt = e.clock.Now()
 		e.skipRel = false
+		if e.alarm != "" {
+			// The press is for the alarm, not a turn.
+			e.skipRel = true
+			e.stopAlarm("stopped by the button")
+			return
+		}
 		if reason := e.cannotListen(); reason != "" {
 			e.skipRel = true
 			if e.muted {
@@ -442,6 +454,8 @@ func (e *Engine) onTimer(k timerKind) {
 		}
 	case tContinue:
 		e.continueConversation()
+	case tAlarm:
+		e.alarmTick()
 	case tHangup:
 		if e.state != StateConnected {
 			return
