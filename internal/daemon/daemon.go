@@ -25,6 +25,7 @@ import (
 	"github.com/voiced-project/voiced/internal/httpapi"
 	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/sdnotify"
+	"github.com/voiced-project/voiced/internal/timers"
 	"github.com/voiced-project/voiced/internal/version"
 )
 
@@ -75,6 +76,8 @@ type Daemon struct {
 	configError string          // the last rejected reload, in plain words
 	replies     int
 	doneOnce    sync.Once
+
+	timers *timers.Store // set in Run before anything uses it
 }
 
 // New prepares a daemon; nothing is opened until Run.
@@ -129,6 +132,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.resolveSecrets()
+	d.openTimers()
+	timersDone := make(chan struct{})
+	go func() {
+		defer close(timersDone)
+		d.timers.Run(ctx)
+	}()
+	defer func() { stop(); <-timersDone }()
 
 	var httpDone chan error
 	if addr := d.cfg.HTTP.Listen; addr != "" {
@@ -141,7 +151,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.opts.OnListen(ln.Addr().String())
 		}
 		d.mu.Lock()
-		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, Backend: d, Config: d, Log: d.log})
+		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, Backend: d, Config: d, Timers: d.timers, Log: d.log})
 		d.srv = srv
 		d.mu.Unlock()
 		httpDone = make(chan error, 1)
@@ -220,6 +230,7 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.mu.Lock()
 			d.rt = rt
 			d.mu.Unlock()
+			d.ringPending(rt)
 		} else {
 			d.setProblem(err.Error()) // before READY, so that its status names the problem
 		}
@@ -467,6 +478,10 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 				fmt.Fprintf(d.opts.EventLog, "%-9s %q\n", ev.Role.String()+":", ev.Text)
 			}
 		}
+	case engine.EventAlarm:
+		if ev.Message == "" {
+			d.alarmStopped()
+		}
 	case engine.EventError:
 		d.log.Warn("conversation error", "code", ev.Code, "message", ev.Message)
 		if d.opts.EventLog != nil {
@@ -512,6 +527,9 @@ func (d *Daemon) Status() any {
 	st["muted"] = es.Muted
 	st["paused"] = es.Paused
 	st["follow_up"] = es.FollowUp
+	if es.Alarm != "" {
+		st["alarm"] = es.Alarm
+	}
 	st["session_id"] = es.SessionID
 	if !es.ConnectedSince.IsZero() {
 		st["connected_since"] = es.ConnectedSince

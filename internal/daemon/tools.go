@@ -78,6 +78,9 @@ func (rt *runtime) tools() *realtime.Tools {
 			},
 		},
 	}
+	for name, t := range rt.timerTools() {
+		builtin[name] = t
+	}
 	for _, name := range rt.cfg.Realtime.Tools.Builtin {
 		if t, ok := builtin[name]; ok {
 			reg.Add(t)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/engine"
+	"github.com/voiced-project/voiced/internal/timers"
 )
 
 // MaxBody bounds a request body: a full config is a few KB.
@@ -89,6 +90,7 @@ type Options struct {
 	AllowedHosts []string // http.allowed_hosts
 	Backend      Backend
 	Config       ConfigStore
+	Timers       *timers.Store // /v1/timers; nil: 404
 	Log          *slog.Logger
 }
 
@@ -144,6 +146,10 @@ func (s *Server) routes() []route {
 		{"PUT /v1/config", s.putConfig},
 		{"PATCH /v1/config", s.patchConfig},
 		{"POST /v1/control", s.control},
+		{"GET /v1/timers", s.listTimers},
+		{"POST /v1/timers", s.setTimer},
+		{"DELETE /v1/timers/{id}", s.cancelTimer},
+		{"POST /v1/timers/dismiss", s.dismissTimers},
 		{"GET /v1/events", s.events},
 		{"GET /v1/devices", s.devices},
 		{"GET /metrics", s.metrics},
