@@ -7,11 +7,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,6 +36,7 @@ type flowEvent struct {
 	Role     string `json:"role"`
 	Text     string `json:"text"`
 	Final    bool   `json:"final"`
+	Message  string `json:"message"`
 }
 
 func subscribeAll(t *testing.T, base string) *allEvents {
@@ -251,4 +255,70 @@ func TestEndToEndContinueConversation(t *testing.T) {
 	if asked == 0 {
 		t.Errorf("no assistant transcript ending with a question")
 	}
+}
+
+// TestEndToEndTimerAfterRestart: the model sets a timer by a tool call (voiced-sim
+// --tool-call set_timer); voiced stops, and the timer, kept in paths.state_dir, rings
+// in the next voiced once due: the alarm on /v1/events and /v1/status, the timer
+// ringing on /v1/timers, and dismissing it over HTTP stops the alarm.
+func TestEndToEndTimerAfterRestart(t *testing.T) {
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "0", "--tool-call", "set_timer", "--tool-args", `{"duration":"8s","label":"tea"}`)
+	mic, _ := question(t, 1, 2)
+	d := flowDaemon(t, voiced, addr, mic, dir, "--turns", "1", "--timeout", "60s")
+	if err := d.wait(t, 60*time.Second); err != nil {
+		t.Fatalf("voiced run --turns 1: %v", err)
+	}
+	saved, err := os.ReadFile(filepath.Join(dir, "timers.json"))
+	if err != nil || !strings.Contains(string(saved), `"label": "tea"`) {
+		t.Fatalf("timers.json after the tool call: %v\n%s", err, saved)
+	}
+	if !strings.Contains(d.stderr.String(), "tool called") {
+		t.Errorf("voiced's log does not show the tool call")
+	}
+
+	// The next voiced hears nothing; the timer rings once due. Its server makes no
+	// tool call (the announcement would set the timer again).
+	addr2 := startSim(t, sim, "--speed", "0")
+	quiet := writeMic(t, make([]int16, 16000), 16000)
+	d2 := flowDaemon(t, voiced, addr2, quiet, dir, "--timeout", "60s")
+	ev := subscribeAll(t, d2.http)
+	ev.waitUntil(t, "alarm", 30*time.Second, func(e flowEvent) bool { return e.Type == "alarm" && e.Message == "timer tea" })
+	if st := status(t, d2.http); st["alarm"] != "timer tea" {
+		t.Errorf("/v1/status alarm = %v, want timer tea", st["alarm"])
+	}
+	resp, body := httpDo(t, "GET", d2.http+"/v1/timers", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"ringing": true`) {
+		t.Errorf("GET /v1/timers = %d %s, want tea ringing", resp.StatusCode, body)
+	}
+	if resp, body := httpDo(t, "POST", d2.http+"/v1/timers/dismiss", "{}"); resp.StatusCode != 200 || !strings.Contains(body, "tea") {
+		t.Errorf("POST /v1/timers/dismiss = %d %s", resp.StatusCode, body)
+	}
+	ev.waitUntil(t, "alarm stopped", 10*time.Second, func(e flowEvent) bool { return e.Type == "alarm" && e.Message == "" })
+	if _, body := httpDo(t, "GET", d2.http+"/v1/timers", ""); strings.Contains(body, "tea") {
+		t.Errorf("the dismissed timer is still listed: %s", body)
+	}
+	d2.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d2.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
+func httpDo(t *testing.T, method, url, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
 }
