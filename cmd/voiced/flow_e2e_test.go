@@ -5,8 +5,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/realtime/realtimetest"
+	"github.com/voiced-project/voiced/internal/wav"
 )
 
 // allEvents collects every /v1/events event: its type and its JSON.
@@ -53,14 +56,22 @@ func subscribeAll(t *testing.T, base string) *allEvents {
 		defer resp.Body.Close()
 		sc := bufio.NewScanner(resp.Body)
 		sc.Buffer(nil, 1<<20)
+		kind := ""
 		for sc.Scan() {
+			if k, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				kind = k
+				continue
+			}
 			data, ok := strings.CutPrefix(sc.Text(), "data: ")
 			if !ok {
 				continue
 			}
 			var e flowEvent
 			if json.Unmarshal([]byte(data), &e) != nil {
-				continue
+				e = flowEvent{} // a list (timers): only its kind
+			}
+			if e.Type == "" {
+				e.Type = kind
 			}
 			a.mu.Lock()
 			a.evs = append(a.evs, e)
@@ -321,4 +332,151 @@ func httpDo(t *testing.T, method, url, body string) (*http.Response, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// TestEndToEndRolloverNoLoss: sessions that expire every few seconds, in the middle
+// of turns and replies, over 20 turns: every turn gets its reply played, none times
+// out, and each new session gets the history replayed once, no item twice.
+func TestEndToEndRolloverNoLoss(t *testing.T) {
+	for _, max := range []string{"5s", "10s", "30s"} {
+		t.Run(max, func(t *testing.T) {
+			if max != "5s" && testing.Short() {
+				t.Skip("the longer sessions take minutes")
+			}
+			voiced, sim := binaries(t)
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "rec.jsonl")
+			addr := startSim(t, sim, "--speed", "1", "--session-max", max, "--record", rec)
+			pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
+			if err != nil {
+				t.Fatal(err)
+			}
+			speech := trimSilence(pcm)[:rate*6/5]
+			const turns = 20
+			mic := make([]int16, rate)
+			for range turns + 2 { // two spare: a turn cut by a rollover shows as a missing reply
+				mic = append(mic, speech...)
+				mic = append(mic, make([]int16, 4*rate)...)
+			}
+			path := writeMic(t, mic, rate)
+			d := flowDaemon(t, voiced, addr, path, dir, "--set", "realtime.transcription.enabled=true",
+				"--turns", fmt.Sprint(turns), "--timeout", "240s")
+			if err := d.wait(t, 240*time.Second); err != nil {
+				t.Fatalf("voiced run --turns %d: %v", turns, err)
+			}
+			if strings.Contains(d.stderr.String(), "reply_timeout") {
+				t.Errorf("a reply timed out")
+			}
+			sessions, dups := replayedItems(t, rec)
+			t.Logf("%d sessions", sessions)
+			if sessions < 2 && max == "5s" {
+				t.Errorf("%d sessions, want rollovers", sessions)
+			}
+			for _, d := range dups {
+				t.Errorf("replayed twice in one session: %s", d)
+			}
+		})
+	}
+}
+
+// replayedItems reads --record output: the sessions (session.update) and, within
+// each, the replayed items one by one: the conversation alternates user and
+// assistant, so an item replayed twice shows as two of one role in a row (the sim's
+// placeholder transcripts are alike, so the texts cannot tell).
+func replayedItems(t *testing.T, path string) (int, []string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sessions := 0
+	last := ""
+	var dups []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		var ev struct {
+			Type string `json:"type"`
+			Item struct {
+				Role    string `json:"role"`
+				Content []struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"item"`
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil {
+			continue
+		}
+		switch ev.Type {
+		case "session.update":
+			sessions++
+			last = ""
+		case "conversation.item.create":
+			var text strings.Builder
+			for _, c := range ev.Item.Content {
+				text.WriteString(c.Text)
+			}
+			if ev.Item.Role == last {
+				dups = append(dups, fmt.Sprintf("session %d: %s %q follows another %s item", sessions, ev.Item.Role, text.String(), last))
+			}
+			last = ev.Item.Role
+		}
+	}
+	return sessions, dups
+}
+
+// TestEndToEndAnnounce: an announcement of text (the model says it) and one of a WAV
+// (played as it is) each make the device speak without a turn, show on /v1/events,
+// and stop on an interruption as a reply does.
+func TestEndToEndAnnounce(t *testing.T) {
+	tone := realtimetest.Tone(660, 3000, 16000, 6000)
+	var wavBuf bytes.Buffer
+	w, err := wav.NewWriter(&wavBuf, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 2*len(tone))
+	for i, s := range tone {
+		b[2*i], b[2*i+1] = byte(s), byte(uint16(s)>>8)
+	}
+	w.Write(b)
+	w.Close()
+	wavJSON, _ := json.Marshal(map[string]any{"wav": wavBuf.Bytes()})
+	for _, tc := range []struct{ name, body string }{
+		{"text", `{"text":"The tea is ready."}`},
+		{"wav", string(wavJSON)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			voiced, sim := binaries(t)
+			dir := t.TempDir()
+			addr := startSim(t, sim, "--speed", "1", "--reply", "tone") // a real-time reply: SPEAKING lasts
+			quiet := writeMic(t, make([]int16, 16000), 16000)
+			d := flowDaemon(t, voiced, addr, quiet, dir, "--timeout", "60s")
+			ev := subscribeAll(t, d.http)
+			waitStatus(t, d.http, "connected")
+			resp, body := httpDo(t, "POST", d.http+"/v1/announce", tc.body)
+			if resp.StatusCode != http.StatusAccepted {
+				t.Fatalf("POST /v1/announce = %d %s", resp.StatusCode, body)
+			}
+			ev.waitUntil(t, "speaking", 20*time.Second, func(e flowEvent) bool { return e.Type == "state" && e.State == "speaking" })
+			control(t, d.http, "interrupt")
+			ev.waitUntil(t, "interrupted", 5*time.Second, func(e flowEvent) bool {
+				return e.Type == "state" && e.State == "connected" && e.Reason == "interrupted by control"
+			})
+			if n := ev.count(func(e flowEvent) bool { return e.Type == "announce" }); n < 2 {
+				t.Errorf("%d announce events, want queued and started", n)
+			}
+			if resp, body := httpDo(t, "POST", d.http+"/v1/announce", `{"text":"a","url":"file:/etc/passwd"}`); resp.StatusCode != 400 {
+				t.Errorf("two kinds at once = %d %s, want 400", resp.StatusCode, body)
+			}
+			if resp, body := httpDo(t, "POST", d.http+"/v1/announce", `{"url":"file:/etc/passwd"}`); resp.StatusCode != 400 || !strings.Contains(body, "audio_dirs") {
+				t.Errorf("a file outside paths.audio_dirs = %d %s, want 400 naming audio_dirs", resp.StatusCode, body)
+			}
+			d.cmd.Process.Signal(syscall.SIGTERM)
+			if err := d.wait(t, 10*time.Second); err != nil {
+				t.Errorf("exit: %v", err)
+			}
+		})
+	}
 }

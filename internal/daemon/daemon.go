@@ -78,6 +78,7 @@ type Daemon struct {
 	doneOnce    sync.Once
 
 	timers *timers.Store // set in Run before anything uses it
+	announceQ []announcement // guarded by mu
 }
 
 // New prepares a daemon; nothing is opened until Run.
@@ -151,7 +152,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.opts.OnListen(ln.Addr().String())
 		}
 		d.mu.Lock()
-		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, Backend: d, Config: d, Timers: d.timers, Log: d.log})
+		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, Backend: d, Config: d, Timers: d.timers, Announcer: d, Log: d.log})
 		d.srv = srv
 		d.mu.Unlock()
 		httpDone = make(chan error, 1)
@@ -454,6 +455,7 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 	d.metrics.onEvent(ev)
 	switch ev.Kind {
 	case engine.EventState:
+		d.announceState(ev)
 		d.notify.Status(d.statusLine())
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "state %-12s %s\n", ev.State, ev.Reason)

@@ -57,6 +57,8 @@ type runtime struct {
 	client          *realtime.Client
 	engine          *engine.Engine
 
+	announcing bool // an announcement plays; guarded by d.mu
+
 	mu       sync.Mutex // guards following fields
 	lastItem string
 	// connErr is why the last connection or attempt ended; the engine only

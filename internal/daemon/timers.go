@@ -104,12 +104,8 @@ func (rt *runtime) announceTimer(t timers.Timer) {
 	if t.Label != "" {
 		what = fmt.Sprintf("The %q timer", t.Label)
 	}
-	msg := fmt.Sprintf("(device notice, not the user) %s set for %v has just finished. Tell the user so in one short sentence.", what, t.Duration)
-	if err := rt.client.SendText(msg); err != nil {
-		rt.log.Info("timer not announced", "err", err)
-		return
-	}
-	if err := rt.client.CreateResponse(); err != nil {
+	msg := fmt.Sprintf("%s set for %v has just finished. Tell the user so in one short sentence.", what, t.Duration)
+	if err := rt.client.Announce(msg); err != nil {
 		rt.log.Info("timer not announced", "err", err)
 	}
 }

@@ -195,38 +195,39 @@ type Engine struct {
 	status Status
 
 	// Owned by the Run goroutine.
-	state      State
-	stateSince time.Time
-	muted      bool
-	paused     bool
-	fatal      string
-	fault      string // a device problem (SetFault); "" when none
-	everLive   bool
-	sessionID  string
-	liveSince  time.Time
-	lastErr    string
-	lastErrAt  time.Time
-	counts     Status // counter fields only
-	turn       turn
-	pending    pendingTurn // a wake waiting for the connection (on demand)
-	detecting  bool        // the voice detector was last switched on
-	detectSet  bool        // ... and was switched at all
-	hangingUp  bool        // the engine hung up: the disconnect that follows is expected
-	resp       response
-	audioItem  string // output audio item playing, "" when none
-	audioDone  bool
-	idleSince  time.Time // SPEAKING: playback idle since, zero while playing
-	guardOn    bool
-	alarm      string    // what rings ("" when nothing does)
-	alarmUntil time.Time // the alarm stops by itself then
-	followUp   bool      // the follow-up window is open: speech starts a turn in any mode
-	replyAsks  bool      // the reply's transcript ends with a question
-	expectAns  bool      // the model said (expect_answer) that it waits for an answer
-	skipRel    bool      // ignore the next button release
-	pressAt    time.Time // last button press
-	led        LEDPattern
-	ledSet     bool
-	timers     [numTimers]timerSlot
+	state       State
+	stateSince  time.Time
+	muted       bool
+	paused      bool
+	fatal       string
+	fault       string // a device problem (SetFault); "" when none
+	everLive    bool
+	sessionID   string
+	liveSince   time.Time
+	lastErr     string
+	lastErrAt   time.Time
+	counts      Status // counter fields only
+	turn        turn
+	pending     pendingTurn // a wake waiting for the connection (on demand)
+	detecting   bool        // the voice detector was last switched on
+	detectSet   bool        // ... and was switched at all
+	hangingUp   bool        // the engine hung up: the disconnect that follows is expected
+	resp        response
+	audioItem   string // output audio item playing, "" when none
+	audioDone   bool
+	idleSince   time.Time // SPEAKING: playback idle since, zero while playing
+	guardOn     bool
+	alarm       string    // what rings ("" when nothing does)
+	alarmUntil  time.Time // the alarm stops by itself then
+	followUp    bool      // the follow-up window is open: speech starts a turn in any mode
+	replyAsks   bool      // the reply's transcript ends with a question
+	expectAns   bool      // the model said (expect_answer) that it waits for an answer
+	forceListen bool      // ... and the turn opens whatever Options.Continue says
+	skipRel     bool      // ignore the next button release
+	pressAt     time.Time // last button press
+	led         LEDPattern
+	ledSet      bool
+	timers      [numTimers]timerSlot
 }
 
 type trigger int
@@ -417,6 +418,15 @@ func (e *Engine) Alarm(what string) {
 
 // StopAlarm stops the alarm, if one rings (the EventAlarm says so).
 func (e *Engine) StopAlarm() { e.post(input{kind: inAlarm}) }
+
+// LocalItemPrefix starts the item ID of audio the device plays by itself (an
+// announcement's WAV): the engine treats it as a reply, but the server never heard
+// of it, so an interruption does not truncate it there.
+const LocalItemPrefix = "local_"
+
+// ListenAfterReply opens a turn after the next reply (or announcement) has played,
+// whatever Options.Continue says (an announcement with start_conversation).
+func (e *Engine) ListenAfterReply() { e.post(input{kind: inExpectAnswer, gen: 1}) }
 
 // ExpectAnswer says the reply being made asks the user something (the model's
 // expect_answer tool): with Options.Continue, the microphone opens after it as

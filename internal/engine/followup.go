@@ -10,11 +10,12 @@ import (
 // follow-up window opens when FollowUp is set.
 func (e *Engine) afterReply() {
 	asks := e.replyAsks || e.expectAns
-	e.replyAsks, e.expectAns = false, false
+	force := e.forceListen
+	e.replyAsks, e.expectAns, e.forceListen = false, false, false
 	if e.muted || e.paused {
 		return
 	}
-	if asks && e.cfg.Continue {
+	if asks && (e.cfg.Continue || force) {
 		// After the echo guard: the reply's own tail must not be taken for the answer.
 		if e.cfg.EchoGuard > 0 {
 			e.arm(tContinue, e.cfg.EchoGuard)

@@ -29,6 +29,7 @@ func (e *Engine) handle(in input) {
 		close(in.sync)
 	case inExpectAnswer:
 		e.expectAns = true
+		e.forceListen = e.forceListen || in.gen == 1
 	case inAlarm:
 		if in.fault != "" {
 			e.startAlarm(in.fault)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 )
 
 // giveUpReply abandons the pending reply and returns to CONNECTED with an error earcon.
@@ -32,7 +33,7 @@ func (e *Engine) startListening(by trigger, reason string) {
 	e.setGuard(false)
 	e.closeFollowUp("", noCue)
 	e.disarm(tContinue)
-	e.replyAsks, e.expectAns = false, false
+	e.replyAsks, e.expectAns, e.forceListen = false, false, false
 	e.turn = turn{by: by}
 	e.cfg.Gate.SetStreaming(true)
 	e.arm(tListen, e.cfg.ListenTimeout)
@@ -159,7 +160,7 @@ func (e *Engine) interruptReply() {
 	} else if e.state == StateProcessing {
 		e.resp.discardNew = true
 	}
-	if e.audioItem != "" {
+	if e.audioItem != "" && !strings.HasPrefix(e.audioItem, LocalItemPrefix) {
 		// Heard after Stop: nothing more can be played.
 		if ms := e.cfg.Player.Heard(); ms > 0 {
 			if err := e.cfg.Conn.TruncateItem(e.audioItem, 0, ms); err != nil {

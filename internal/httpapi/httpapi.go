@@ -91,6 +91,7 @@ type Options struct {
 	Backend      Backend
 	Config       ConfigStore
 	Timers       *timers.Store // /v1/timers; nil: 404
+	Announcer    Announcer     // /v1/announce; nil: 404
 	Log          *slog.Logger
 }
 
@@ -150,6 +151,7 @@ func (s *Server) routes() []route {
 		{"POST /v1/timers", s.setTimer},
 		{"DELETE /v1/timers/{id}", s.cancelTimer},
 		{"POST /v1/timers/dismiss", s.dismissTimers},
+		{"POST /v1/announce", s.announce},
 		{"GET /v1/events", s.events},
 		{"GET /v1/devices", s.devices},
 		{"GET /metrics", s.metrics},

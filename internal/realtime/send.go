@@ -93,6 +93,20 @@ func (c *Client) TruncateItem(itemID string, contentIndex, audioEndMs int) error
 	return c.send(truncateEvent(itemID, contentIndex, audioEndMs))
 }
 
+// Announce asks for a spoken reply without a user turn (response.create with
+// instructions for this reply only): the model says what instructions ask. The
+// reply's events come as any reply's do, and it joins the conversation, so the
+// model knows what it said: conversation "none" would keep it out, but both
+// published schemas declare that field as a free string or "auto"/"none", which
+// "none" matches twice, and a strict validator refuses it.
+func (c *Client) Announce(instructions string) error {
+	return c.send(announceEvent(instructions))
+}
+
+func announceEvent(instructions string) clientEvent {
+	return clientEvent{Type: typeResponseCreate, Response: &wireResp{Instructions: instructions}}
+}
+
 // SendText adds a user text message to the conversation (follow with
 // CreateResponse for a reply).
 func (c *Client) SendText(text string) error {
