@@ -77,7 +77,7 @@ type Daemon struct {
 	replies     int
 	doneOnce    sync.Once
 
-	timers *timers.Store // set in Run before anything uses it
+	timers    *timers.Store  // set in Run before anything uses it
 	announceQ []announcement // guarded by mu
 }
 
