@@ -128,6 +128,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, dl downlink, r
 	// session.update and the replayed history go first, in order.
 	c.mu.Lock()
 	sess := c.sessionLocked()
+	c.hist.settle() // replies the last session cut short count as far as they went
 	turns := c.hist.tail()
 	c.activeResp = ""
 	clear(c.calls)

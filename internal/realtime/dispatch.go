@@ -121,6 +121,15 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		c.mu.Lock()
 		c.hist.add(e.ItemID, roleUser, "")
 		c.mu.Unlock()
+	case *AudioTranscriptDelta:
+		c.mu.Lock()
+		c.hist.said(e.ItemID, e.Delta)
+		c.mu.Unlock()
+	case *AudioTranscriptDone:
+		c.mu.Lock()
+		c.hist.add(e.ItemID, roleAssistant, e.Transcript)
+		c.hist.done(e.ItemID)
+		c.mu.Unlock()
 	case *InputTranscriptionCompleted:
 		c.mu.Lock()
 		c.hist.add(e.ItemID, roleUser, e.Transcript)
@@ -143,6 +152,7 @@ func (c *Client) responseDone(r *Response) {
 		it := &r.Output[i]
 		if it.Type == itemMessage && it.Role == roleAssistant {
 			c.hist.add(it.ID, roleAssistant, it.Text())
+			c.hist.done(it.ID)
 		}
 	}
 	again := false
