@@ -3,7 +3,8 @@
 //
 //	voiced-sim [--addr 127.0.0.1:8089] [--dialect ga|beta] [--api-key KEY]
 //	           [--reply parrot|tone|FILE.wav] [--speed X] [--record FILE]
-//	           [--session-max DURATION] [--fail-after N] [--tool-call NAME]
+//	           [--session-max DURATION] [--fail-after N] [--question]
+//	           [--tool-call NAME [--tool-args JSON]]
 //	           [--refuse STATUS] [--malformed N] [--big-delta BYTES]
 //
 // It serves WebSocket upgrades at /v1/realtime and prints
@@ -24,7 +25,10 @@
 // plays one second of 440 Hz; a WAV file (16-bit PCM) is played as given.
 // The input transcription, sent when the session asks for one, is a
 // placeholder describing the audio's length, such as "(1.2 s of audio)",
-// and the reply transcript is a placeholder too.
+// and the reply transcript is a placeholder too; --question ends it with
+// "Anything else?", as an assistant that expects an answer would.
+// --tool-call makes the first response of each session a call of that
+// tool with --tool-args; the spoken reply follows its output.
 //
 // Some flags make it misbehave on purpose, to show what a broken or hostile
 // server costs voiced: --fail-after drops each connection after N events

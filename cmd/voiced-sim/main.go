@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	record := fs.String("record", "", "write every client event received to this file, one JSON object per line")
 	sessionMax := fs.Duration("session-max", time.Hour, "session length before error session_expired and close 1001")
 	failAfter := fs.Int("fail-after", 0, "drop each connection after this many server events (0: never)")
+	question := fs.Bool("question", false, "end every reply's transcript with a question (\"Anything else?\")")
 	toolCall := fs.String("tool-call", "", "make the first response a call of this tool")
 	toolArgs := fs.String("tool-args", "{}", "arguments of the --tool-call call (JSON)")
 	verbose := fs.Bool("v", false, "log each connection to stderr")
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := realtimetest.Config{
 		Dialect: d, APIKey: *apiKey, Reply: *reply, Speed: *speed, SessionMax: *sessionMax,
-		FailAfter: *failAfter, ToolCall: *toolCall, ToolArguments: *toolArgs,
+		FailAfter: *failAfter, Question: *question, ToolCall: *toolCall, ToolArguments: *toolArgs,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 		Refuse: *refuse, Extra: misbehaviour(*malformed, *bigDelta),
 	}

@@ -831,10 +831,9 @@ func TestReconnectChurn(t *testing.T) {
 	}
 	t.Logf("server gone after one session: %d goroutines, %d file descriptors", g0, f0)
 
-	// Each session ends after a second (session_expired, then close 1001; voiced would
-	// replace it first if the room is quiet, but a session this short is not rolled over:
-	// it is a disconnection with backoff) or after 30 server events (the TCP connection
-	// just closes), whichever comes first.
+	// Each session ends after a second (session_expired, then close 1001; voiced rolls it
+	// over, or replaces it first if the room is quiet) or after 30 server events (the TCP
+	// connection just closes: a disconnection with backoff), whichever comes first.
 	sessions := func() float64 {
 		return metricValue(t, d.http, "voiced_reconnects_total") + metricValue(t, d.http, "voiced_session_rollovers_total")
 	}

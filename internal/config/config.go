@@ -74,7 +74,8 @@ type TurnDetection struct {
 
 // Tools the model may call.
 type Tools struct {
-	// Builtin device tools to offer: time, volume, mute, status.
+	// Builtin device tools to offer: time, volume, mute, status, set_timer,
+	// cancel_timer, list_timers, expect_answer.
 	Builtin  []string  `yaml:"builtin" json:"builtin"`
 	Webhooks []Webhook `yaml:"webhooks" json:"webhooks"`
 	// Server tools are passed to the session as written (e.g. MCP tools).
@@ -131,8 +132,12 @@ type Turn struct {
 	ListenTimeoutMs int `yaml:"listen_timeout_ms" json:"listen_timeout_ms"`
 	// MaxTurnMs caps one spoken turn.
 	MaxTurnMs int `yaml:"max_turn_ms" json:"max_turn_ms"`
-	// FollowUpMs after a reply the device listens again without a wake; 0 turns it off.
+	// FollowUpMs after a reply the device listens again without a wake or a press, in
+	// every mode; 0 turns it off.
 	FollowUpMs int `yaml:"follow_up_ms" json:"follow_up_ms"`
+	// ContinueConversation is auto (a reply that ends with a question, or whose model
+	// said it expects an answer, opens a turn by itself) or off.
+	ContinueConversation string `yaml:"continue_conversation" json:"continue_conversation"`
 	// ReplyTimeoutMs without a reply after a turn gives up with an error earcon.
 	ReplyTimeoutMs int `yaml:"reply_timeout_ms" json:"reply_timeout_ms"`
 }
@@ -196,6 +201,9 @@ type Paths struct {
 	// SecretDirs hold the files an HTTP change may name as realtime.api_key_file or
 	// http.token_file.
 	SecretDirs []string `yaml:"secret_dirs" json:"secret_dirs"`
+	// StateDir keeps what must outlive a restart (timers); "" keeps it in memory only.
+	// The systemd unit's StateDirectory makes /var/lib/voiced.
+	StateDir string `yaml:"state_dir" json:"state_dir"`
 	// HTTPChanges lets PUT and PATCH /v1/config change file: devices, api_key_file and
 	// token_file at all (within the directories above). Off by default.
 	HTTPChanges bool `yaml:"http_changes" json:"http_changes"`
@@ -234,7 +242,7 @@ func Default() Config {
 				Eagerness: "auto", CreateResponse: true, InterruptResponse: true,
 			},
 			Connection: "always",
-			Tools:      Tools{Builtin: []string{"time", "volume", "mute", "status"}, TimeoutMs: 5000},
+			Tools:      Tools{Builtin: []string{"time", "volume", "mute", "status", "set_timer", "cancel_timer", "list_timers", "expect_answer"}, TimeoutMs: 5000},
 		},
 		Audio: Audio{
 			Capture:   Device{Device: "default", Rate: 16000, Channels: 1, Channel: "mix", PeriodMs: 20, BufferMs: 100, Volume: 100},
@@ -242,7 +250,7 @@ func Default() Config {
 			PreRollMs: 300,
 		},
 		VAD:     VAD{Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
-		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000},
+		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000, ContinueConversation: "off"},
 		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},
 		GPIO: GPIO{
 			Enabled: true, Chip: "gpiochip0",
@@ -252,6 +260,6 @@ func Default() Config {
 		HTTP:    HTTP{Listen: "127.0.0.1:8088"},
 		Earcons: Earcons{Enabled: true, Volume: 100},
 		Log:     Log{Level: "info"},
-		Paths:   Paths{AudioDirs: []string{"/var/lib/voiced"}, SecretDirs: []string{"/etc/voiced"}},
+		Paths:   Paths{AudioDirs: []string{"/var/lib/voiced"}, SecretDirs: []string{"/etc/voiced"}, StateDir: "/var/lib/voiced"},
 	}
 }

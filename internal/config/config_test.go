@@ -121,6 +121,10 @@ func TestValidation(t *testing.T) {
 		{"listen syntax", []string{"http.listen=8088"}, "http.listen", "not HOST:PORT"},
 		{"http off", []string{"http.listen="}, "", ""},
 		{"log level", []string{"log.level=verbose"}, "log.level", "not one of debug"},
+		{"continue auto", []string{"turn.continue_conversation=auto"}, "", ""},
+		{"continue bad", []string{"turn.continue_conversation=always"}, "turn.continue_conversation", `"always" is not one of off, auto`},
+		{"state dir relative", []string{"paths.state_dir=state"}, "paths.state_dir", "not an absolute path"},
+		{"state dir off", []string{"paths.state_dir="}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -76,7 +76,7 @@ var Keys = func() []Key {
 		{Path: "realtime.turn_detection.interrupt_response", Kind: Bool, Help: "The server stops its reply when you speak."},
 		{Path: "realtime.turn_detection.idle_timeout_ms", Kind: Int, ZeroOff: true, Unit: "ms", Help: "server_vad: silence after which the server prompts; 0 is off."},
 		{Path: "realtime.connection", Kind: String, Choices: []string{"always", "on_demand"}, Help: "Stay connected, or connect at the wake (audio meanwhile is buffered)."},
-		{Path: "realtime.tools.builtin", Kind: List, Choices: []string{"time", "volume", "mute", "status"}, Help: "Device tools the model may call, one a line."},
+		{Path: "realtime.tools.builtin", Kind: List, Choices: []string{"time", "volume", "mute", "status", "set_timer", "cancel_timer", "list_timers", "expect_answer"}, Help: "Device tools the model may call, one a line."},
 		{Path: "realtime.tools.webhooks", Kind: Objects, Help: "Tools that POST their arguments to a URL: a JSON list of {name, description, url, parameters, timeout_ms}."},
 		{Path: "realtime.tools.server", Kind: Objects, Help: "Tools passed to the session as written (e.g. MCP): a JSON list of objects with a type."},
 		{Path: "realtime.tools.timeout_ms", Kind: Int, Unit: "ms", Help: "How long a tool may take."},
@@ -101,6 +101,7 @@ var Keys = func() []Key {
 		{Path: "turn.listen_timeout_ms", Kind: Int, Unit: "ms", Help: "Without speech after a wake or press, back to waiting."},
 		{Path: "turn.max_turn_ms", Kind: Int, Unit: "ms", Help: "The longest spoken turn."},
 		{Path: "turn.follow_up_ms", Kind: Int, Unit: "ms", Help: "After a reply, listen again without a wake for this long; 0 is off."},
+		{Path: "turn.continue_conversation", Kind: String, Choices: []string{"off", "auto"}, Help: "auto: when a reply asks you something, listen again without a wake or a press."},
 		{Path: "turn.reply_timeout_ms", Kind: Int, Unit: "ms", Help: "Without a reply after a turn, give up with an error tone."},
 		{Path: "barge_in.voice", Kind: Bool, Help: "Your voice may stop a reply (off: without echo cancellation the device may hear itself)."},
 		{Path: "barge_in.echo_guard_ms", Kind: Int, Unit: "ms", Help: "After a reply, voice wake stays off this long."},
@@ -125,6 +126,7 @@ var Keys = func() []Key {
 		{Path: "log.transcripts", Kind: Bool, Help: "Log what was said (private: off by default)."},
 		{Path: "paths.audio_dirs", Kind: List, Fixed: true, Help: "Where file: devices named over HTTP may be (only the config file sets this)."},
 		{Path: "paths.secret_dirs", Kind: List, Fixed: true, Help: "Where key and token files named over HTTP may be (only the config file sets this)."},
+		{Path: "paths.state_dir", Kind: String, Fixed: true, Help: "Where timers are kept across restarts (absolute; only the config file sets this)."},
 		{Path: "paths.http_changes", Kind: Bool, Fixed: true, Help: "Whether HTTP may change file devices and secret files at all (only the config file sets this)."},
 	}
 	ranges := map[string][2]float64{

@@ -96,7 +96,7 @@ func pathsEqual(a, b Paths) bool {
 		}
 		return true
 	}
-	return a.HTTPChanges == b.HTTPChanges && eq(a.AudioDirs, b.AudioDirs) && eq(a.SecretDirs, b.SecretDirs)
+	return a.HTTPChanges == b.HTTPChanges && a.StateDir == b.StateDir && eq(a.AudioDirs, b.AudioDirs) && eq(a.SecretDirs, b.SecretDirs)
 }
 
 // underAny reports whether path, with symbolic links resolved as far as it exists, lies

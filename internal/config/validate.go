@@ -103,6 +103,9 @@ func (c *Config) Validate() error {
 	}
 	v.dirs("paths.audio_dirs", c.Paths.AudioDirs)
 	v.dirs("paths.secret_dirs", c.Paths.SecretDirs)
+	if d := c.Paths.StateDir; d != "" && !filepath.IsAbs(d) {
+		v.add("paths.state_dir", "%q is not an absolute path", d)
+	}
 	if len(v.errs) > 0 {
 		return v.errs
 	}

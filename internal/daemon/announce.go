@@ -1,64 +1,201 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
-	"net"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 
-	"github.com/voiced-project/voiced/internal/config"
-	"github.com/voiced-project/voiced/internal/discovery"
-	"github.com/voiced-project/voiced/internal/version"
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/engine"
+	"github.com/voiced-project/voiced/internal/httpapi"
+	"github.com/voiced-project/voiced/internal/wav"
 )
 
-// onNetwork reports whether http.listen accepts connections from other machines.
-func onNetwork(listen string) bool {
-	host, _, err := net.SplitHostPort(listen)
-	return listen != "" && err == nil && !config.IsLoopback(host)
+// Limits of an announcement.
+const (
+	maxAnnounceText  = 2000     // bytes of text for the model to say
+	maxAnnounceAudio = 10 << 20 // bytes of WAV
+	maxAnnounceQueue = 8
+)
+
+var announceSeq atomic.Uint64
+
+// announcement is one queued announcement: text for the model to say, or audio to
+// play as it is (at the reply rate).
+type announcement struct {
+	id     string
+	text   string
+	pcm    []int16
+	listen bool // start_conversation: a turn opens after it
 }
 
-// mdnsHost is the NAME.local the device announces when it listens on the network, an
-// allowed Host of the endpoint; "" on loopback.
-func (d *Daemon) mdnsHost() string {
-	if !onNetwork(d.cfg.HTTP.Listen) || d.announcer == nil {
-		return ""
-	}
-	return d.announcer.Host()
-}
-
-// announce starts the mDNS announcement when the endpoint listens on the network. The
-// returned channel is closed once the announcer stopped, after ctx ends; a failure to
-// announce is logged and the daemon runs on without it (the page is still reachable by
-// address).
-func (d *Daemon) announce(ctx context.Context) <-chan struct{} {
-	done := make(chan struct{})
-	a := d.announcer
-	if a == nil {
-		close(done)
-		return done
-	}
-	go func() {
-		defer close(done)
-		if err := a.Run(ctx); err != nil {
-			d.log.Warn("not announced over mDNS; reach the page by address", "err", err)
+// Announce is POST /v1/announce: it checks a, queues it behind whatever the device
+// is saying, and starts it when the conversation is idle.
+func (d *Daemon) Announce(_ context.Context, a httpapi.Announcement) (string, error) {
+	n := 0
+	for _, set := range []bool{a.Text != "", a.WAV != nil, a.URL != ""} {
+		if set {
+			n++
 		}
-	}()
-	return done
+	}
+	if n != 1 {
+		return "", &httpapi.AnnounceError{Msg: "give exactly one of text, wav (base64 WAV) and url (file:PATH)"}
+	}
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	an := announcement{id: fmt.Sprintf("announce_%d", announceSeq.Add(1)), text: strings.TrimSpace(a.Text), listen: a.StartConversation}
+	switch {
+	case a.Text != "":
+		if len(an.text) > maxAnnounceText {
+			return "", &httpapi.AnnounceError{Msg: fmt.Sprintf("text is %d bytes, at most %d", len(an.text), maxAnnounceText)}
+		}
+	default:
+		b := a.WAV
+		if a.URL != "" {
+			var err error
+			if b, err = readAnnounceFile(a.URL, cfg.Paths.AudioDirs); err != nil {
+				return "", &httpapi.AnnounceError{Msg: err.Error()}
+			}
+		}
+		pcm, err := decodeAnnounceWAV(b, cfg.Realtime.OutputRate)
+		if err != nil {
+			return "", &httpapi.AnnounceError{Msg: err.Error()}
+		}
+		an.pcm = pcm
+	}
+	d.mu.Lock()
+	if len(d.announceQ) >= maxAnnounceQueue {
+		d.mu.Unlock()
+		return "", fmt.Errorf("%d announcements wait already", maxAnnounceQueue)
+	}
+	d.announceQ = append(d.announceQ, an)
+	d.mu.Unlock()
+	d.hub.publish(httpapi.Event{Type: "announce", Data: map[string]string{"id": an.id, "status": "queued"}})
+	d.nextAnnouncement()
+	return an.id, nil
 }
 
-// newAnnouncer prepares the mDNS announcement of the endpoint listening at bound (as
-// cfg's http.listen asked, with the port it got), or returns nil on loopback.
-func (d *Daemon) newAnnouncer(cfg config.Config, bound net.Addr) *discovery.Announcer {
-	host, _, err := net.SplitHostPort(cfg.HTTP.Listen)
-	if !onNetwork(cfg.HTTP.Listen) || err != nil {
-		return nil
+// nextAnnouncement starts the first queued announcement when the conversation is
+// idle (CONNECTED); otherwise the state event that makes it idle calls again.
+func (d *Daemon) nextAnnouncement() {
+	d.mu.Lock()
+	rt := d.rt
+	if rt == nil || len(d.announceQ) == 0 || rt.engine.Status().State != engine.StateConnected || rt.announcing {
+		d.mu.Unlock()
+		return
 	}
-	_, port, err := net.SplitHostPort(bound.String())
+	an := d.announceQ[0]
+	d.announceQ = d.announceQ[1:]
+	rt.announcing = true // until the engine leaves CONNECTED and comes back
+	d.mu.Unlock()
+	if an.listen {
+		rt.engine.ListenAfterReply()
+	}
+	var err error
+	if an.pcm != nil {
+		item := engine.LocalItemPrefix + an.id
+		rt.playback.WriteItem(item, an.pcm)
+		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: item})
+	} else {
+		err = rt.client.Announce("Say this to the user now, as it is, in the language it is written in, and nothing else: " + an.text)
+	}
+	status := "started"
 	if err != nil {
-		return nil
+		status = "failed: " + err.Error()
+		d.mu.Lock()
+		rt.announcing = false
+		d.mu.Unlock()
 	}
-	a, err := discovery.New(discovery.Options{Name: cfg.HTTP.MDNSName, Listen: net.JoinHostPort(host, port), Version: version.Version, Log: d.log})
+	d.log.Info("announcement", "id", an.id, "status", status)
+	d.hub.publish(httpapi.Event{Type: "announce", Data: map[string]string{"id": an.id, "status": status}})
+}
+
+// announceState follows the engine: an announcement started is over when the engine
+// is back in CONNECTED, and then the next one may start.
+func (d *Daemon) announceState(ev engine.Event) {
+	d.mu.Lock()
+	rt := d.rt
+	if rt != nil && rt.announcing && ev.State != engine.StateConnected {
+		rt.announcing = false
+	}
+	d.mu.Unlock()
+	if ev.State == engine.StateConnected {
+		d.nextAnnouncement()
+	}
+}
+
+// readAnnounceFile reads url (file:PATH) if PATH lies under one of dirs.
+func readAnnounceFile(url string, dirs []string) ([]byte, error) {
+	p, ok := strings.CutPrefix(url, "file:")
+	if !ok || !filepath.IsAbs(p) {
+		return nil, fmt.Errorf("url %q: want file:/absolute/path.wav", url)
+	}
+	real, err := filepath.EvalSymlinks(filepath.Clean(p))
 	if err != nil {
-		d.log.Warn("not announced over mDNS; reach the page by address", "err", err)
-		return nil
+		return nil, fmt.Errorf("url %q: %w", url, err)
 	}
-	return a
+	allowed := false
+	for _, d := range dirs {
+		if rd, err := filepath.EvalSymlinks(d); err == nil {
+			if rel, err := filepath.Rel(rd, real); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+				allowed = true
+			}
+		}
+	}
+	if !allowed {
+		return nil, fmt.Errorf("url %q is not under paths.audio_dirs (%s)", url, strings.Join(dirs, ", "))
+	}
+	f, err := os.Open(real)
+	if err != nil {
+		return nil, fmt.Errorf("url %q: %w", url, err)
+	}
+	defer f.Close()
+	b := make([]byte, maxAnnounceAudio+1)
+	n, err := f.Read(b)
+	for err == nil && n < len(b) {
+		var m int
+		m, err = f.Read(b[n:])
+		n += m
+	}
+	if n > maxAnnounceAudio {
+		return nil, fmt.Errorf("url %q: larger than %d bytes", url, maxAnnounceAudio)
+	}
+	return b[:n], nil
+}
+
+// decodeAnnounceWAV reads a 16-bit PCM WAV, mono or not, at the reply rate.
+func decodeAnnounceWAV(b []byte, rate int) ([]int16, error) {
+	if len(b) > maxAnnounceAudio {
+		return nil, fmt.Errorf("wav is larger than %d bytes", maxAnnounceAudio)
+	}
+	pcm, h, err := wav.ReadMono16(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("wav: %w", err)
+	}
+	if len(pcm) == 0 {
+		return nil, errors.New("wav: no audio")
+	}
+	if h.Rate == rate {
+		return pcm, nil
+	}
+	rs, err := dsp.NewResampler(h.Rate, rate)
+	if err != nil {
+		return nil, fmt.Errorf("wav: %d Hz: %w", h.Rate, err)
+	}
+	out := make([]int16, rs.MaxOutput(len(pcm))+rs.Taps())
+	used, made := rs.Process(pcm, out)
+	for used < len(pcm) {
+		u, m := rs.Process(pcm[used:], out[made:])
+		if u == 0 && m == 0 {
+			break
+		}
+		used, made = used+u, made+m
+	}
+	return out[:made], nil
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/voiced-project/voiced/internal/httpapi"
 	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/sdnotify"
-	"github.com/voiced-project/voiced/internal/version"
+	"github.com/voiced-project/voiced/internal/timers"
 )
 
 // Options configure the daemon.
@@ -78,6 +78,9 @@ type Daemon struct {
 	configError string               // the last rejected reload, in plain words
 	replies     int
 	doneOnce    sync.Once
+
+	timers    *timers.Store  // set in Run before anything uses it
+	announceQ []announcement // guarded by mu
 }
 
 // New prepares a daemon; nothing is opened until Run.
@@ -132,6 +135,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.resolveSecrets()
+	d.openTimers()
+	timersDone := make(chan struct{})
+	go func() {
+		defer close(timersDone)
+		d.timers.Run(ctx)
+	}()
+	defer func() { stop(); <-timersDone }()
 
 	var httpDone chan error
 	if addr := d.cfg.HTTP.Listen; addr != "" {
@@ -145,7 +155,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.opts.OnListen(ln.Addr().String())
 		}
 		d.mu.Lock()
-		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, MDNSHost: d.mdnsHost(), Backend: d, Config: d, Log: d.log})
+		srv := httpapi.New(httpapi.Options{Token: d.secrets.HTTPToken, Listen: addr, AllowedHosts: d.cfg.HTTP.AllowedHosts, MDNSHost: d.mdnsHost(), Backend: d, Config: d, Timers: d.timers, Announcer: d, Log: d.log})
 		d.srv = srv
 		d.mu.Unlock()
 		httpDone = make(chan error, 1)
@@ -254,6 +264,7 @@ func (d *Daemon) superviseRuntime(ctx context.Context) {
 			d.mu.Lock()
 			d.rt = rt
 			d.mu.Unlock()
+			d.ringPending(rt)
 		} else {
 			d.setProblem(err.Error()) // before READY, so that its status names the problem
 		}
@@ -477,6 +488,7 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 	d.metrics.onEvent(ev)
 	switch ev.Kind {
 	case engine.EventState:
+		d.announceState(ev)
 		d.notify.Status(d.statusLine())
 		if d.announcer != nil {
 			d.announcer.SetState(ev.State.String())
@@ -504,67 +516,16 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 				fmt.Fprintf(d.opts.EventLog, "%-9s %q\n", ev.Role.String()+":", ev.Text)
 			}
 		}
+	case engine.EventAlarm:
+		if ev.Message == "" {
+			d.alarmStopped()
+		}
 	case engine.EventError:
 		d.log.Warn("conversation error", "code", ev.Code, "message", ev.Message)
 		if d.opts.EventLog != nil {
 			fmt.Fprintf(d.opts.EventLog, "error     %s: %s\n", ev.Code, ev.Message)
 		}
 	}
-}
-
-// Status is GET /v1/status.
-func (d *Daemon) Status() any {
-	d.mu.Lock()
-	cfg, rt, problem, cfgErr, replies, secrets := d.cfg, d.rt, d.problem, d.configError, d.replies, d.secrets
-	d.mu.Unlock()
-	st := map[string]any{
-		"version":      version.Version,
-		"uptime_s":     int(time.Since(d.started).Seconds()),
-		"mode":         cfg.Mode,
-		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": cfg.Realtime.URL, "model": cfg.Realtime.Model},
-		"api_key":      secrets.APIKeySrc,
-		"replies":      replies,
-		"config_error": cfgErr,
-		"gpio":         d.gpio.Status(),
-	}
-	if secrets.APIKey == "" {
-		st["api_key"] = "missing: set VOICED_API_KEY in /etc/default/voiced or realtime.api_key_file"
-	}
-	if rt == nil {
-		st["state"] = "STARTING"
-		if problem != "" {
-			st["state"] = "WAITING"
-			st["problem"] = problem
-		}
-		return st
-	}
-	rs := rt.status()
-	es := rs.Engine
-	st["state"] = es.State.String()
-	st["state_since"] = es.StateSince
-	st["muted"] = es.Muted
-	st["paused"] = es.Paused
-	st["session_id"] = es.SessionID
-	if !es.ConnectedSince.IsZero() {
-		st["connected_since"] = es.ConnectedSince
-	}
-	st["last_error"] = es.LastError
-	if es.Fatal != "" {
-		st["fatal"] = es.Fatal
-	}
-	st["devices"] = map[string]any{"microphone": rs.Microphone, "speaker": rs.Speaker}
-	if p := goneProblem(rs.Microphone.Device, rs.Speaker.Device, rs.Microphone.Gone, rs.Speaker.Gone); p != "" {
-		st["problem"] = p
-	}
-	st["counters"] = map[string]any{
-		"turns": es.Turns, "replies": es.Replies, "interrupts": es.Interrupts,
-		"listen_timeouts": es.ListenTimeouts, "reply_timeouts": es.ReplyTimeouts,
-		"echo_suppressed": es.EchoSuppressed, "reconnects": es.Reconnects, "errors": es.Errors,
-		"audio_sent_samples": rs.Realtime.AudioQueued, "audio_dropped_appends": rs.Realtime.AudioDropped,
-		"audio_received_samples": rs.Realtime.AudioReceived, "unknown_events": rs.Realtime.UnknownEvents,
-		"bad_events": rs.Realtime.BadEvents, "session_rollovers": rs.Realtime.Rollovers,
-	}
-	return st
 }
 
 // Devices is GET /v1/devices.

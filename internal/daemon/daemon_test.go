@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -135,5 +136,21 @@ func TestGoneProblem(t *testing.T) {
 		if got := goneProblem("hw:1,0", "hw:2,0", tc.mic, tc.spk); got != tc.want {
 			t.Errorf("goneProblem(%v, %v) = %q, want %q", tc.mic, tc.spk, got, tc.want)
 		}
+	}
+}
+
+func TestStatusClipsLongURL(t *testing.T) {
+	cfg := config.Default()
+	cfg.Realtime.URL = "wss://example.com/v1/realtime?x=" + strings.Repeat("a", 200<<10)
+	d := New(Options{Config: cfg})
+	b, err := json.Marshal(d.Status())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 4<<10 {
+		t.Errorf("status with a 200 KB URL is %d bytes, want under 4 KiB", len(b))
+	}
+	if !strings.Contains(string(b), "wss://example.com/v1/realtime?x=aaa") {
+		t.Errorf("status lost the URL's start: %.300s", b)
 	}
 }

@@ -57,6 +57,8 @@ type runtime struct {
 	client          *realtime.Client
 	engine          *engine.Engine
 
+	announcing bool // an announcement plays; guarded by d.mu
+
 	mu       sync.Mutex // guards following fields
 	lastItem string
 	// connErr is why the last connection or attempt ended; the engine only
@@ -114,6 +116,7 @@ func engineOptions(c config.Config) (engine.Options, error) {
 		VoiceBargeIn:  c.BargeIn.Voice,
 		EchoGuard:     ms(c.BargeIn.EchoGuardMs),
 		FollowUp:      ms(c.Turn.FollowUpMs),
+		Continue:      c.Turn.ContinueConversation == "auto",
 		ListenTimeout: ms(c.Turn.ListenTimeoutMs),
 		MaxTurn:       ms(c.Turn.MaxTurnMs),
 		ReplyTimeout:  ms(c.Turn.ReplyTimeoutMs),

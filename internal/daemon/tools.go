@@ -62,6 +62,14 @@ func (rt *runtime) tools() *realtime.Tools {
 				return "done", nil
 			},
 		},
+		"expect_answer": {
+			Def: realtime.ToolDef{Name: "expect_answer", Description: "Call this when your reply asks the user something and you wait for the answer: the microphone opens by itself after you finish speaking, without a wake or a button press.",
+				Parameters: json.RawMessage(`{"type":"object","properties":{}}`)},
+			Run: func(context.Context, json.RawMessage) (string, error) {
+				rt.engine.ExpectAnswer()
+				return "ok", nil
+			},
+		},
 		"status": {
 			Def: realtime.ToolDef{Name: "status", Description: "The device's state: connection, microphone, speaker, counters.",
 				Parameters: json.RawMessage(`{"type":"object","properties":{}}`)},
@@ -69,6 +77,9 @@ func (rt *runtime) tools() *realtime.Tools {
 				return rt.engine.Status().Summary(), nil
 			},
 		},
+	}
+	for name, t := range rt.timerTools() {
+		builtin[name] = t
 	}
 	for _, name := range rt.cfg.Realtime.Tools.Builtin {
 		if t, ok := builtin[name]; ok {

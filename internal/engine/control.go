@@ -4,27 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Action is a control request (POST /v1/control {"action": ...}).
 type Action string
 
-// Control actions.
+// Control actions. Two families: the voice detector (start, stop, pause and resume
+// listening: whether speech may open a turn; the session stays) and turns
+// (listen, ptt_start and ptt_stop: open one now, end it now).
 const (
-	ActionInterrupt      Action = "interrupt"       // stop the reply (SPEAKING) or drop the pending one (PROCESSING)
-	ActionStartListening Action = "start_listening" // open a turn that the VAD (local or server) ends
-	ActionStopListening  Action = "stop_listening"  // end the turn now: send it if speech was heard, else drop it
-	ActionPause          Action = "pause"           // voice wake off; the button still works
-	ActionResume         Action = "resume"
-	ActionMute           Action = "mute" // microphone gated: nothing is heard or sent
-	ActionUnmute         Action = "unmute"
-	ActionPTTStart       Action = "ptt_start" // as pressing the button
-	ActionPTTStop        Action = "ptt_stop"  // as releasing it: commit and ask for the reply
+	ActionInterrupt Action = "interrupt" // stop the reply (SPEAKING) or drop the pending one (PROCESSING)
+	// ActionStartListening is resume_listening, by the name other voice satellites use.
+	ActionStartListening Action = "start_listening"
+	// ActionStopListening is pause_listening, by the name other voice satellites use.
+	ActionStopListening   Action = "stop_listening"
+	ActionPauseListening  Action = "pause_listening"  // voice detection off: speech opens no turn; the button still works
+	ActionResumeListening Action = "resume_listening" // voice detection on again
+	ActionPause           Action = "pause"            // pause_listening, refused when already paused
+	ActionResume          Action = "resume"           // resume_listening, refused when not paused
+	ActionMute            Action = "mute"             // microphone gated: nothing is heard or sent
+	ActionUnmute          Action = "unmute"
+	ActionListen          Action = "listen"    // open a turn that the VAD (local or server) ends, as a wake does
+	ActionPTTStart        Action = "ptt_start" // open a turn, as pressing the button: ptt_stop ends it
+	ActionPTTStop         Action = "ptt_stop"  // end the open turn: send it and ask for the reply (dropped if nothing was said)
 )
 
 // Actions lists every control action, in the order of the documentation.
-var Actions = []Action{ActionInterrupt, ActionStartListening, ActionStopListening, ActionPause,
-	ActionResume, ActionMute, ActionUnmute, ActionPTTStart, ActionPTTStop}
+var Actions = []Action{ActionInterrupt, ActionStartListening, ActionStopListening, ActionPauseListening,
+	ActionResumeListening, ActionPause, ActionResume, ActionMute, ActionUnmute, ActionListen, ActionPTTStart, ActionPTTStop}
 
 // ErrUnknownAction is returned for an action that is not one of Actions.
 var ErrUnknownAction = errors.New("pipeline: unknown control action")
@@ -39,7 +47,11 @@ func ParseAction(s string) (Action, error) {
 			return a, nil
 		}
 	}
-	return "", fmt.Errorf("parse action %q: %w (want one of interrupt, start_listening, stop_listening, pause, resume, mute, unmute, ptt_start, ptt_stop)", s, ErrUnknownAction)
+	names := make([]string, len(Actions))
+	for i, a := range Actions {
+		names[i] = string(a)
+	}
+	return "", fmt.Errorf("parse action %q: %w (want one of %s)", s, ErrUnknownAction, strings.Join(names, ", "))
 }
 
 // RefusedError says why a control action was not executed in the engine's current
@@ -92,17 +104,17 @@ func (e *Engine) control(a Action) error {
 			e.setState(StateConnected, "interrupted by control")
 			return nil
 		case StateListening:
-			return refuse("the device is listening, not replying; use stop_listening")
+			return refuse("the device is listening, not replying; use ptt_stop")
 		}
 		return refuse("there is no reply to interrupt")
-	case ActionStartListening, ActionPTTStart:
+	case ActionListen, ActionPTTStart:
 		if reason := e.cannotListen(); reason != "" {
 			return refuse(reason)
 		}
 		if e.state == StateListening || e.pending.by != 0 {
 			return refuse("already listening")
 		}
-		by, why := trigControl, "start_listening"
+		by, why := trigControl, "listen"
 		if a == ActionPTTStart {
 			by, why = trigPTTControl, "ptt_start"
 		}
@@ -116,29 +128,29 @@ func (e *Engine) control(a Action) error {
 		}
 		e.startListening(by, why)
 		return nil
-	case ActionStopListening:
+	case ActionPTTStop:
 		if e.pending.by != 0 {
-			e.cancelPending("stop_listening while connecting", CueListenEnd)
+			if e.pending.by == trigPTTControl || e.pending.heard {
+				e.pending.end = true // sent once the session is up
+			} else {
+				e.cancelPending("ptt_stop while connecting, before any speech", CueListenEnd)
+			}
 			return nil
 		}
 		if e.state != StateListening {
-			return refuse("not listening")
+			return refuse("no turn is open")
 		}
-		if e.turn.heard {
-			e.commitTurn("stop_listening")
+		if e.turn.heard || e.turn.by == trigPTTControl {
+			e.commitTurn("ptt_stop")
 		} else {
-			e.abortTurn("stop_listening before any speech", CueListenEnd)
+			e.abortTurn("ptt_stop before any speech", CueListenEnd)
 		}
 		return nil
-	case ActionPTTStop:
-		if e.pending.by == trigPTTControl {
-			e.pending.end = true
-			return nil
-		}
-		if e.state != StateListening || e.turn.by != trigPTTControl {
-			return refuse("no push-to-talk turn started by ptt_start is open")
-		}
-		e.commitTurn("ptt_stop")
+	case ActionStartListening, ActionResumeListening:
+		e.setPaused(false, string(a))
+		return nil
+	case ActionStopListening, ActionPauseListening:
+		e.setPaused(true, string(a))
 		return nil
 	case ActionPause:
 		if e.paused {

@@ -18,13 +18,17 @@ func TestControlRefusals(t *testing.T) {
 	}{
 		{"interrupt with nothing playing", (*harness).connect, engine.ActionInterrupt, "there is no reply to interrupt"},
 		{"interrupt while listening", func(h *harness) { h.connect(); h.button(engine.ButtonPress) },
-			engine.ActionInterrupt, "the device is listening, not replying; use stop_listening"},
-		{"start_listening disconnected", func(*harness) {}, engine.ActionStartListening, "not connected to the server"},
-		{"start_listening twice", func(h *harness) { h.connect(); h.button(engine.ButtonPress) },
-			engine.ActionStartListening, "already listening"},
-		{"stop_listening when not", (*harness).connect, engine.ActionStopListening, "not listening"},
-		{"ptt_stop without ptt_start", func(h *harness) { h.connect(); h.button(engine.ButtonPress) },
-			engine.ActionPTTStop, "no push-to-talk turn started by ptt_start is open"},
+			engine.ActionInterrupt, "the device is listening, not replying; use ptt_stop"},
+		{"listen disconnected", func(*harness) {}, engine.ActionListen, "not connected to the server"},
+		{"listen twice", func(h *harness) { h.connect(); h.button(engine.ButtonPress) },
+			engine.ActionListen, "already listening"},
+		{"ptt_stop when no turn", (*harness).connect, engine.ActionPTTStop, "no turn is open"},
+		{"ptt_stop ends a pressed turn", func(h *harness) { h.connect(); h.button(engine.ButtonPress) },
+			engine.ActionPTTStop, ""},
+		{"stop_listening twice", func(h *harness) { h.connect(); _ = h.control(engine.ActionStopListening) },
+			engine.ActionStopListening, ""},
+		{"start_listening when not paused", (*harness).connect, engine.ActionStartListening, ""},
+		{"resume_listening when not paused", (*harness).connect, engine.ActionResumeListening, ""},
 		{"resume when not paused", (*harness).connect, engine.ActionResume, "not paused"},
 		{"unmute when not muted", (*harness).connect, engine.ActionUnmute, "not muted"},
 		{"pause twice", func(h *harness) { h.connect(); _ = h.control(engine.ActionPause) }, engine.ActionPause, "already paused"},
@@ -81,7 +85,7 @@ func TestControlPushToTalk(t *testing.T) {
 		"input_audio_buffer.clear", "stream on", "earcon listen-start"})
 }
 
-func TestControlStopListening(t *testing.T) {
+func TestControlPTTStopEndsAnyTurn(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		speech bool
@@ -96,15 +100,15 @@ func TestControlStopListening(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.connect()
-			if err := h.control(engine.ActionStartListening); err != nil {
-				t.Fatalf("start_listening: %v", err)
+			if err := h.control(engine.ActionListen); err != nil {
+				t.Fatalf("listen: %v", err)
 			}
 			if tc.speech {
 				h.speech(true)
 			}
 			h.expect("start", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on", "earcon listen-start"})
-			if err := h.control(engine.ActionStopListening); err != nil {
-				t.Fatalf("stop_listening: %v", err)
+			if err := h.control(engine.ActionPTTStop); err != nil {
+				t.Fatalf("ptt_stop: %v", err)
 			}
 			h.expect("stop", tc.states, tc.calls)
 		})

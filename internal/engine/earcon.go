@@ -20,6 +20,9 @@ var earconScores = [...][]earconNote{
 	CueListenEnd:   {{990, 70}, {660, 90}},
 	CueError:       {{330, 110}, {0, 60}, {311, 160}},
 	CueMuted:       {{440, 80}},
+	// Three bright beeps and a rest, repeated while a timer rings: a kitchen timer,
+	// well above speech, nothing like the other cues.
+	CueAlarm: {{1760, 120}, {0, 80}, {1760, 120}, {0, 80}, {1760, 120}, {0, 500}},
 }
 
 // EarconCount is the number of cues with a sound: Earcon takes 0 <= c < EarconCount.

@@ -105,6 +105,8 @@ type Status struct {
 	StateSince     time.Time `json:"state_since"`
 	Muted          bool      `json:"muted"`
 	Paused         bool      `json:"paused"`
+	FollowUp       bool      `json:"follow_up"`       // the follow-up window is open
+	Alarm          string    `json:"alarm,omitempty"` // what rings, "" when nothing does
 	Mode           Mode      `json:"mode"`
 	TurnEnd        TurnEnd   `json:"turn_end"`
 	SessionID      string    `json:"session_id,omitempty"`
@@ -155,6 +157,8 @@ const (
 	inTimer
 	inSync
 	inFault
+	inExpectAnswer
+	inAlarm
 )
 
 // input is one thing for the engine goroutine. A struct, not an interface, so that
@@ -191,34 +195,39 @@ type Engine struct {
 	status Status
 
 	// Owned by the Run goroutine.
-	state      State
-	stateSince time.Time
-	muted      bool
-	paused     bool
-	fatal      string
-	fault      string // a device problem (SetFault); "" when none
-	everLive   bool
-	sessionID  string
-	liveSince  time.Time
-	lastErr    string
-	lastErrAt  time.Time
-	counts     Status // counter fields only
-	turn       turn
-	pending    pendingTurn // a wake waiting for the connection (on demand)
-	detecting  bool        // the voice detector was last switched on
-	detectSet  bool        // ... and was switched at all
-	hangingUp  bool        // the engine hung up: the disconnect that follows is expected
-	resp       response
-	audioItem  string // output audio item playing, "" when none
-	audioDone  bool
-	idleSince  time.Time // SPEAKING: playback idle since, zero while playing
-	guardOn    bool
-	followTill time.Time
-	skipRel    bool      // ignore the next button release
-	pressAt    time.Time // last button press
-	led        LEDPattern
-	ledSet     bool
-	timers     [numTimers]timerSlot
+	state       State
+	stateSince  time.Time
+	muted       bool
+	paused      bool
+	fatal       string
+	fault       string // a device problem (SetFault); "" when none
+	everLive    bool
+	sessionID   string
+	liveSince   time.Time
+	lastErr     string
+	lastErrAt   time.Time
+	counts      Status // counter fields only
+	turn        turn
+	pending     pendingTurn // a wake waiting for the connection (on demand)
+	detecting   bool        // the voice detector was last switched on
+	detectSet   bool        // ... and was switched at all
+	hangingUp   bool        // the engine hung up: the disconnect that follows is expected
+	resp        response
+	audioItem   string // output audio item playing, "" when none
+	audioDone   bool
+	idleSince   time.Time // SPEAKING: playback idle since, zero while playing
+	guardOn     bool
+	alarm       string    // what rings ("" when nothing does)
+	alarmUntil  time.Time // the alarm stops by itself then
+	followUp    bool      // the follow-up window is open: speech starts a turn in any mode
+	replyAsks   bool      // the reply's transcript ends with a question
+	expectAns   bool      // the model said (expect_answer) that it waits for an answer
+	forceListen bool      // ... and the turn opens whatever Options.Continue says
+	skipRel     bool      // ignore the next button release
+	pressAt     time.Time // last button press
+	led         LEDPattern
+	ledSet      bool
+	timers      [numTimers]timerSlot
 }
 
 type trigger int
@@ -227,8 +236,9 @@ const (
 	trigButton     trigger = iota + 1 // held button: the release ends it
 	trigTap                           // tapped button: the VAD ends it
 	trigVoice                         // VAD wake or follow-up
-	trigControl                       // start_listening
+	trigControl                       // listen
 	trigPTTControl                    // ptt_start: ptt_stop ends it
+	trigContinue                      // the reply asked a question: the VAD ends it
 )
 
 // held reports whether the turn ends by a release (button or ptt_stop), not the VAD.
@@ -265,6 +275,9 @@ const (
 	tHangup
 	tConnect
 	tHeartbeat
+	tFollowUp // the follow-up window closes
+	tContinue // the echo guard is over: open the turn that continues the conversation
+	tAlarm    // the alarm earcon again, or the alarm gives up
 	numTimers
 )
 
@@ -344,16 +357,17 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // updateDetect turns the voice detector on while its decisions are used: voice wake,
-// barge-in by voice, and any turn being listened to (speech during a button hold is
-// what tells a long press-to-talk turn from a silent long press that mutes, and a tap
-// from a turn). In push-to-talk mode between turns it is off, saving the detector's
-// CPU.
+// barge-in by voice, a follow-up window, and any turn being listened to (speech during
+// a button hold is what tells a long press-to-talk turn from a silent long press that
+// mutes, and a tap from a turn). In push-to-talk mode between turns, and while
+// listening is paused, it is off, saving the detector's CPU.
 func (e *Engine) updateDetect() {
 	d, ok := e.cfg.Gate.(voiceDetector)
 	if !ok {
 		return
 	}
-	want := e.cfg.Mode != ModePushToTalk || e.cfg.VoiceBargeIn || e.state == StateListening || e.pending.by != 0
+	wake := !e.paused && (e.cfg.Mode != ModePushToTalk || e.cfg.VoiceBargeIn || e.followUp)
+	want := wake || e.state == StateListening || e.pending.by != 0
 	if e.detectSet && want == e.detecting {
 		return
 	}
@@ -391,6 +405,34 @@ func (e *Engine) HandleButton(b ButtonEvent) { e.post(input{kind: inButton, butt
 // until it clears, whatever the state. It waits while the engine is behind, and
 // returns at once when the engine has stopped.
 func (e *Engine) SetFault(problem string) { e.post(input{kind: inFault, fault: problem}) }
+
+// Alarm starts the alarm earcon, repeated until StopAlarm, a button press or
+// AlarmMax; what says what rings (a timer's label), shown on the EventAlarm. It
+// waits while the engine is behind, and returns at once when the engine has stopped.
+func (e *Engine) Alarm(what string) {
+	if what == "" {
+		what = "alarm"
+	}
+	e.post(input{kind: inAlarm, fault: what})
+}
+
+// StopAlarm stops the alarm, if one rings (the EventAlarm says so).
+func (e *Engine) StopAlarm() { e.post(input{kind: inAlarm}) }
+
+// LocalItemPrefix starts the item ID of audio the device plays by itself (an
+// announcement's WAV): the engine treats it as a reply, but the server never heard
+// of it, so an interruption does not truncate it there.
+const LocalItemPrefix = "local_"
+
+// ListenAfterReply opens a turn after the next reply (or announcement) has played,
+// whatever Options.Continue says (an announcement with start_conversation).
+func (e *Engine) ListenAfterReply() { e.post(input{kind: inExpectAnswer, gen: 1}) }
+
+// ExpectAnswer says the reply being made asks the user something (the model's
+// expect_answer tool): with Options.Continue, the microphone opens after it as
+// after a reply ending with a question. It waits while the engine is behind, and
+// returns at once when the engine has stopped.
+func (e *Engine) ExpectAnswer() { e.post(input{kind: inExpectAnswer}) }
 
 // HandleRealtime reports an event of the realtime connection. It waits while the
 // engine is behind, and returns at once when the engine has stopped.
@@ -463,8 +505,8 @@ func (e *Engine) Status() Status {
 // updateStatus publishes the loop's state to Status.
 func (e *Engine) updateStatus() {
 	s := e.counts
-	s.State, s.StateSince, s.Muted, s.Paused = e.state, e.stateSince, e.muted, e.paused
-	s.Mode, s.TurnEnd = e.cfg.Mode, e.cfg.TurnEnd
+	s.State, s.StateSince, s.Muted, s.Paused, s.FollowUp = e.state, e.stateSince, e.muted, e.paused, e.followUp
+	s.Mode, s.TurnEnd, s.Alarm = e.cfg.Mode, e.cfg.TurnEnd, e.alarm
 	s.ResponseActive = e.resp.active
 	s.Fatal, s.LastError, s.LastErrorAt = e.fatal, e.lastErr, e.lastErrAt
 	if e.state.live() {

@@ -261,9 +261,9 @@ func TestListeningTimeout(t *testing.T) {
 			h.advance(100 * time.Millisecond)
 			h.button(engine.ButtonRelease)
 		}},
-		{"start_listening", func(h *harness) {
-			if err := h.control(engine.ActionStartListening); err != nil {
-				h.t.Fatalf("start_listening: %v", err)
+		{"listen", func(h *harness) {
+			if err := h.control(engine.ActionListen); err != nil {
+				h.t.Fatalf("listen: %v", err)
 			}
 		}},
 	} {
@@ -342,8 +342,8 @@ func TestMute(t *testing.T) {
 	if err := h.control(engine.ActionMute); !errors.As(err, &refused) || refused.Reason != "already muted" {
 		t.Errorf("mute while muted = %v, want refused: already muted", err)
 	}
-	if err := h.control(engine.ActionStartListening); !errors.As(err, &refused) || !contains(refused.Reason, "muted") {
-		t.Errorf("start_listening while muted = %v, want refused naming mute", err)
+	if err := h.control(engine.ActionListen); !errors.As(err, &refused) || !contains(refused.Reason, "muted") {
+		t.Errorf("listen while muted = %v, want refused naming mute", err)
 	}
 	if err := h.control(engine.ActionUnmute); err != nil {
 		t.Fatalf("unmute = %v", err)

@@ -15,7 +15,7 @@ type EventKind int
 // Kinds of events the engine publishes.
 const (
 	EventState           EventKind = iota + 1 // State changed from Prev; Reason says why
-	EventFlags                                // Muted or Paused changed; Reason says why
+	EventFlags                                // Muted, Paused or FollowUp changed; Reason says why
 	EventSpeechStarted                        // the user started speaking (Source local or server)
 	EventSpeechEnded                          // the user stopped speaking
 	EventResponseStarted                      // the server started a reply: ResponseID
@@ -23,10 +23,11 @@ const (
 	EventTranscript                           // Role, Text, Final, ItemID
 	EventError                                // Code, Message
 	EventFault                                // a device problem began (Message) or ended (Message "")
+	EventAlarm                                // the alarm started (Message says what rings) or stopped (Message "", Reason why)
 )
 
 var eventNames = [...]string{"", "state", "flags", "speech_started", "speech_ended", "response_started",
-	"response_done", "transcript", "error", "fault"}
+	"response_done", "transcript", "error", "fault", "alarm"}
 
 func (k EventKind) String() string {
 	if k > 0 && int(k) < len(eventNames) {
@@ -40,7 +41,7 @@ func (k EventKind) MarshalText() ([]byte, error) { return []byte(k.String()), ni
 
 // Event is one thing the engine reports to its subscribers (LED, /v1/events,
 // sd_notify STATUS, logs). Only the fields its Kind names are set, apart from State,
-// Muted and Paused, which always tell where the engine is.
+// Muted, Paused and FollowUp, which always tell where the engine is.
 type Event struct {
 	Kind EventKind
 	Seq  uint64 // 1, 2, 3... in publication order
@@ -53,7 +54,9 @@ type Event struct {
 	Prev   State
 	Muted  bool
 	Paused bool
-	Reason string
+	// FollowUp: the follow-up window is open (speech starts a turn without a wake).
+	FollowUp bool
+	Reason   string
 
 	Source     string        // speech events: local (the device's VAD) or server
 	Length     time.Duration // local speech events: the speech heard (see SpeechEdge)
@@ -96,6 +99,8 @@ func (e Event) AppendJSON(b []byte) []byte {
 	b = strconv.AppendBool(b, e.Muted)
 	b = append(b, `,"paused":`...)
 	b = strconv.AppendBool(b, e.Paused)
+	b = append(b, `,"follow_up":`...)
+	b = strconv.AppendBool(b, e.FollowUp)
 	b = appendJSONField(b, "reason", e.Reason)
 	b = appendJSONField(b, "source", e.Source)
 	if ms := e.Length.Milliseconds(); ms != 0 {

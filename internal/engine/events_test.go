@@ -56,13 +56,13 @@ func TestEventJSON(t *testing.T) {
 	}{
 		{"state", engine.Event{Kind: engine.EventState, Seq: 3, Time: at, State: engine.StateListening,
 			Prev: engine.StateConnected, Reason: "button press"},
-			`{"type":"state","seq":3,"time":"2026-05-06T07:08:09Z","state":"listening","prev":"connected","muted":false,"paused":false,"reason":"button press"}`},
+			`{"type":"state","seq":3,"time":"2026-05-06T07:08:09Z","state":"listening","prev":"connected","muted":false,"paused":false,"follow_up":false,"reason":"button press"}`},
 		{"transcript", engine.Event{Kind: engine.EventTranscript, Seq: 4, Time: at, State: engine.StateSpeaking,
 			Role: engine.RoleAssistant, Text: "Hi", Final: true, ItemID: "item_1"},
-			`{"type":"transcript","seq":4,"time":"2026-05-06T07:08:09Z","state":"speaking","muted":false,"paused":false,"role":"assistant","text":"Hi","final":true,"item_id":"item_1"}`},
+			`{"type":"transcript","seq":4,"time":"2026-05-06T07:08:09Z","state":"speaking","muted":false,"paused":false,"follow_up":false,"role":"assistant","text":"Hi","final":true,"item_id":"item_1"}`},
 		{"error", engine.Event{Kind: engine.EventError, Seq: 5, Time: at, State: engine.StateConnected, Muted: true,
 			Code: "reply_timeout", Message: "no reply within 15s"},
-			`{"type":"error","seq":5,"time":"2026-05-06T07:08:09Z","state":"connected","muted":true,"paused":false,"code":"reply_timeout","message":"no reply within 15s"}`},
+			`{"type":"error","seq":5,"time":"2026-05-06T07:08:09Z","state":"connected","muted":true,"paused":false,"follow_up":false,"code":"reply_timeout","message":"no reply within 15s"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, err := json.Marshal(tc.ev)
@@ -165,6 +165,7 @@ func refEventJSON(e engine.Event) ([]byte, error) {
 		Prev       *engine.State    `json:"prev,omitempty"`
 		Muted      bool             `json:"muted"`
 		Paused     bool             `json:"paused"`
+		FollowUp   bool             `json:"follow_up"`
 		Reason     string           `json:"reason,omitempty"`
 		Source     string           `json:"source,omitempty"`
 		LengthMs   int64            `json:"length_ms,omitempty"`
@@ -178,7 +179,7 @@ func refEventJSON(e engine.Event) ([]byte, error) {
 		Message    string           `json:"message,omitempty"`
 	}
 	w := wire{Type: e.Kind, Seq: e.Seq, Time: e.Time, Missed: e.Missed, State: e.State, Muted: e.Muted,
-		Paused: e.Paused, Reason: e.Reason, Source: e.Source, LengthMs: e.Length.Milliseconds(), ItemID: e.ItemID,
+		Paused: e.Paused, FollowUp: e.FollowUp, Reason: e.Reason, Source: e.Source, LengthMs: e.Length.Milliseconds(), ItemID: e.ItemID,
 		ResponseID: e.ResponseID, Status: e.Status, Code: e.Code, Message: e.Message}
 	switch e.Kind {
 	case engine.EventState:
@@ -202,6 +203,7 @@ func TestEventAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{Kind: engine.EventError, Seq: 7, Time: at, Code: "invalid_api_key", Message: tricky},
 		{Kind: engine.EventFault, Seq: 8, Time: at, Message: "the microphone hw:1,0 disappeared"},
 		{Kind: engine.EventFault, Seq: 9, Time: at},
+		{Kind: engine.EventFlags, Seq: 11, Time: at, State: engine.StateConnected, FollowUp: true, Reason: "follow-up window open"},
 		{Kind: engine.EventState, Seq: 10, Time: time.Time{}, State: engine.StateIdle},
 	}
 	buf := make([]byte, 0, 4096)

@@ -13,7 +13,7 @@ import (
 )
 
 // numOps is how many different things runOps can do to an engine.
-const numOps = 36
+const numOps = 27 + 12 // the last 12: the control actions
 
 // runOps drives an engine with an arbitrary sequence of inputs, checks the invariants
 // after each, then lets the world settle (the connection comes back, playback ends,
@@ -89,7 +89,7 @@ func runOps(t *testing.T, ops []byte, onDemand bool) {
 			h.player.SetHeard(int(op))
 		case 26:
 			h.rt(engine.RealtimeEvent{Kind: engine.RealtimeTranscript, Text: "x", Final: op%2 == 0})
-		default: // 27..35: the control actions
+		default: // 27..38: the control actions
 			err := h.control(engine.Actions[int(op%numOps)-27])
 			var refused *engine.RefusedError
 			if err != nil && !errors.As(err, &refused) {
@@ -118,8 +118,8 @@ func runOps(t *testing.T, ops []byte, onDemand bool) {
 		t.Fatalf("after settling: state %v, gate on %v, echo guard on %v; want %v, both off (ops %v)",
 			s.State, h.gate.On(), h.vad.On(), want, ops)
 	}
-	if err := h.e.Control(ctx, engine.ActionStartListening); err != nil && !s.Muted {
-		t.Fatalf("start_listening after settling = %v (ops %v)", err, ops)
+	if err := h.e.Control(ctx, engine.ActionListen); err != nil && !s.Muted {
+		t.Fatalf("listen after settling = %v (ops %v)", err, ops)
 	}
 }
 

@@ -27,6 +27,15 @@ func (e *Engine) handle(in input) {
 		}
 	case inSync:
 		close(in.sync)
+	case inExpectAnswer:
+		e.expectAns = true
+		e.forceListen = e.forceListen || in.gen == 1
+	case inAlarm:
+		if in.fault != "" {
+			e.startAlarm(in.fault)
+		} else {
+			e.stopAlarm("stopped")
+		}
 	case inFault:
 		if in.fault != e.fault {
 			if in.fault != "" {
@@ -47,6 +56,12 @@ func (e *Engine) onButton(b ButtonEvent) {
 	case ButtonPress:
 		e.pressAt = e.clock.Now()
 		e.skipRel = false
+		if e.alarm != "" {
+			// The press is for the alarm, not a turn.
+			e.skipRel = true
+			e.stopAlarm("stopped by the button")
+			return
+		}
 		if reason := e.cannotListen(); reason != "" {
 			e.skipRel = true
 			if e.muted {
@@ -184,7 +199,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.counts.EchoSuppressed++
 			return
 		}
-		if e.cfg.Mode == ModePushToTalk && !e.clock.Now().Before(e.followTill) {
+		if e.cfg.Mode == ModePushToTalk && !e.followUp {
 			return
 		}
 		e.publishSpeech(EventSpeechStarted, s)
@@ -224,7 +239,8 @@ func (e *Engine) onRealtime(ev RealtimeEvent) {
 		e.sessionID = ev.SessionID
 		if e.state.live() {
 			// A new session replaced the old one (roll-over) without a gap.
-			e.log.Info("session replaced", "session", ev.SessionID)
+			e.log.Info("session replaced", "session", ev.SessionID, "state", e.state.String())
+			e.sessionReplaced()
 			return
 		}
 		e.liveSince = e.clock.Now()
@@ -288,6 +304,9 @@ func (e *Engine) onRealtime(ev RealtimeEvent) {
 			e.audioDone = true
 		}
 	case RealtimeTranscript:
+		if ev.Role == RoleAssistant && ev.Final {
+			e.replyAsks = asksQuestion(ev.Text)
+		}
 		e.publish(Event{Kind: EventTranscript, Role: ev.Role, Text: ev.Text, Final: ev.Final, ItemID: ev.ItemID})
 	case RealtimeResponseDone:
 		e.onResponseDone(ev)
@@ -430,6 +449,14 @@ func (e *Engine) onTimer(k timerKind) {
 		}
 	case tEchoTail:
 		e.setGuard(false)
+	case tFollowUp:
+		if e.followUp {
+			e.closeFollowUp("nothing said in the follow-up window", CueListenEnd)
+		}
+	case tContinue:
+		e.continueConversation()
+	case tAlarm:
+		e.alarmTick()
 	case tHangup:
 		if e.state != StateConnected {
 			return
@@ -463,10 +490,8 @@ func (e *Engine) checkDrained() {
 		e.audioItem = ""
 		e.startEchoTail()
 		e.counts.Played++
-		if e.cfg.FollowUp > 0 {
-			e.followTill = e.clock.Now().Add(e.cfg.EchoGuard + e.cfg.FollowUp)
-		}
 		e.setState(StateConnected, "reply played")
+		e.afterReply()
 		return
 	}
 	now := e.clock.Now()

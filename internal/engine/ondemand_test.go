@@ -97,14 +97,14 @@ func TestOnDemandConnectFails(t *testing.T) {
 
 func TestOnDemandCancelWhileConnecting(t *testing.T) {
 	h := onDemand(t, engine.ModeBoth)
-	if err := h.control(engine.ActionStartListening); err != nil {
-		t.Fatalf("start_listening in idle: %v", err)
+	if err := h.control(engine.ActionListen); err != nil {
+		t.Fatalf("listen in idle: %v", err)
 	}
-	if err := h.control(engine.ActionStartListening); err == nil {
-		t.Errorf("second start_listening while connecting = nil, want refused")
+	if err := h.control(engine.ActionListen); err == nil {
+		t.Errorf("second listen while connecting = nil, want refused")
 	}
-	if err := h.control(engine.ActionStopListening); err != nil {
-		t.Fatalf("stop_listening while connecting: %v", err)
+	if err := h.control(engine.ActionPTTStop); err != nil {
+		t.Fatalf("ptt_stop while connecting: %v", err)
 	}
 	h.expect("cancelled", []string{"connecting"}, []string{"stream on", "earcon listen-start", "dial", "stream off", "earcon listen-end"})
 	h.rt(engine.RealtimeEvent{Kind: engine.RealtimeConnected, SessionID: "s"})

@@ -16,6 +16,7 @@ const (
 	DefaultDrainPoll      = 50 * time.Millisecond
 	DefaultHeartbeat      = time.Second
 	DefaultIdleHangup     = time.Minute
+	DefaultAlarmMax       = time.Minute
 )
 
 // Options are the engine's behaviour; Reconfigure changes them while it runs. A
@@ -30,8 +31,16 @@ type Options struct {
 	// guard is on during SPEAKING in any case.
 	EchoGuard time.Duration
 	// FollowUp is the window after a reply (and its echo guard) in which speech starts a
-	// turn without a wake, also in push-to-talk mode; 0 is off.
+	// turn without a wake or a press, in every mode; 0 is off. The voice detector runs
+	// and the LED shows LISTENING's pattern while it is open; it closes with the
+	// listen-end earcon when nothing was said.
 	FollowUp time.Duration
+	// AlarmMax is how long an alarm rings when nobody stops it (default 1 min).
+	AlarmMax time.Duration
+	// Continue opens a turn by itself after a reply that asks something (its
+	// transcript ends with a question mark, or the model called ExpectAnswer), after
+	// the echo guard; the listening timeout ends it quietly.
+	Continue bool
 	// ListenTimeout without speech after a wake or press gives up the turn.
 	ListenTimeout time.Duration
 	// MaxTurn caps one turn; at the cap the turn is sent.
@@ -69,6 +78,7 @@ func (o Options) check() (Options, []error) {
 	}{
 		{"EchoGuard", &o.EchoGuard, 0},
 		{"FollowUp", &o.FollowUp, 0},
+		{"AlarmMax", &o.AlarmMax, DefaultAlarmMax},
 		{"ListenTimeout", &o.ListenTimeout, DefaultListenTimeout},
 		{"MaxTurn", &o.MaxTurn, DefaultMaxTurn},
 		{"ReplyTimeout", &o.ReplyTimeout, DefaultReplyTimeout},

@@ -58,6 +58,12 @@ func (e *Engine) setState(s State, reason string) {
 	prev := e.state
 	e.state = s
 	e.stateSince = e.clock.Now()
+	if s != StateConnected {
+		// The window and a pending continuation belong to CONNECTED after a reply.
+		e.followUp = false
+		e.disarm(tFollowUp)
+		e.disarm(tContinue)
+	}
 	if e.cfg.Connector != nil {
 		if s == StateConnected {
 			e.arm(tHangup, e.cfg.IdleHangup)
@@ -70,11 +76,15 @@ func (e *Engine) setState(s State, reason string) {
 	e.updateLED()
 }
 
+// publish stores the status snapshot, then tells the subscribers: whoever
+// reads Status on an event sees the state and the counters the event reports
+// (the daemon's --turns count, /v1/status and /v1/events agree at every moment).
 func (e *Engine) publish(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.clock.Now()
 	}
-	ev.State, ev.Muted, ev.Paused = e.state, e.muted, e.paused
+	ev.State, ev.Muted, ev.Paused, ev.FollowUp = e.state, e.muted, e.paused, e.followUp
+	e.updateStatus()
 	e.bus.publish(ev)
 }
 
@@ -102,6 +112,9 @@ func (e *Engine) updateLED() {
 		return
 	}
 	p := ledFor(e.state, e.muted, e.fatal != "" || e.fault != "")
+	if p == LEDConnected && e.followUp {
+		p = LEDListening // the microphone is open for a follow-up
+	}
 	if e.ledSet && p == e.led {
 		return
 	}

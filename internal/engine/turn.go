@@ -2,7 +2,7 @@ package engine
 
 import (
 	"fmt"
-	"time"
+	"strings"
 )
 
 // giveUpReply abandons the pending reply and returns to CONNECTED with an error earcon.
@@ -31,7 +31,9 @@ func (e *Engine) startListening(by trigger, reason string) {
 	// The echo is gone once the reply stopped; a raised threshold would miss the user.
 	e.disarm(tEchoTail)
 	e.setGuard(false)
-	e.followTill = time.Time{}
+	e.closeFollowUp("", noCue)
+	e.disarm(tContinue)
+	e.replyAsks, e.expectAns, e.forceListen = false, false, false
 	e.turn = turn{by: by}
 	e.cfg.Gate.SetStreaming(true)
 	e.arm(tListen, e.cfg.ListenTimeout)
@@ -158,7 +160,7 @@ func (e *Engine) interruptReply() {
 	} else if e.state == StateProcessing {
 		e.resp.discardNew = true
 	}
-	if e.audioItem != "" {
+	if e.audioItem != "" && !strings.HasPrefix(e.audioItem, LocalItemPrefix) {
 		// Heard after Stop: nothing more can be played.
 		if ms := e.cfg.Player.Heard(); ms > 0 {
 			if err := e.cfg.Conn.TruncateItem(e.audioItem, 0, ms); err != nil {

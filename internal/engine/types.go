@@ -132,9 +132,10 @@ const (
 	CueListenEnd              // listening ended: turn sent, or given up after the listening timeout
 	CueError                  // something went wrong: nothing heard, no reply, not connected
 	CueMuted                  // the microphone is muted (also when the button is pressed while muted)
+	CueAlarm                  // a timer rings: repeated until the button (or HTTP) stops it
 )
 
-var cueNames = [...]string{"listen-start", "listen-end", "error", "muted"}
+var cueNames = [...]string{"listen-start", "listen-end", "error", "muted", "alarm"}
 
 func (c Cue) String() string {
 	if c >= 0 && int(c) < len(cueNames) {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/engine"
+	"github.com/voiced-project/voiced/internal/timers"
 )
 
 // MaxBody bounds a request body: a full config is a few KB.
@@ -84,7 +85,8 @@ func (e *ControlError) Error() string { return e.Action + ": " + e.Reason }
 var ErrUnknownAction = errors.New("httpapi: unknown action")
 
 // Actions are the control actions, in the order the docs list them.
-var Actions = []string{"interrupt", "start_listening", "stop_listening", "pause", "resume", "mute", "unmute", "ptt_start", "ptt_stop"}
+var Actions = []string{"interrupt", "start_listening", "stop_listening", "pause_listening", "resume_listening",
+	"pause", "resume", "mute", "unmute", "listen", "ptt_start", "ptt_stop"}
 
 // Options configure a Server.
 type Options struct {
@@ -97,10 +99,12 @@ type Options struct {
 	// MDNSHost is the NAME.local the device announces (an allowed Host); "" for none.
 	MDNSHost string
 	// Keys are the config keys the settings form shows; nil means config.Keys.
-	Keys    []config.Key
-	Backend Backend
-	Config  ConfigStore
-	Log     *slog.Logger
+	Keys      []config.Key
+	Backend   Backend
+	Config    ConfigStore
+	Timers    *timers.Store // /v1/timers; nil: 404
+	Announcer Announcer     // /v1/announce; nil: 404
+	Log       *slog.Logger
 }
 
 // Server is the HTTP endpoint.
@@ -155,6 +159,11 @@ func (s *Server) routes() []route {
 		{"PUT /v1/config", s.putConfig},
 		{"PATCH /v1/config", s.patchConfig},
 		{"POST /v1/control", s.control},
+		{"GET /v1/timers", s.listTimers},
+		{"POST /v1/timers", s.setTimer},
+		{"DELETE /v1/timers/{id}", s.cancelTimer},
+		{"POST /v1/timers/dismiss", s.dismissTimers},
+		{"POST /v1/announce", s.announce},
 		{"GET /v1/events", s.events},
 		{"GET /v1/devices", s.devices},
 		{"GET /metrics", s.metrics},

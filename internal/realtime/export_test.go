@@ -27,6 +27,7 @@ func ClientEvents(d Dialect, s Session) ([][]byte, error) {
 		{Type: typeCommit},
 		{Type: typeClear},
 		{Type: typeResponseCreate},
+		announceEvent("Say: the tea is ready."),
 		{Type: typeResponseCancel},
 		truncateEvent("item_abc", 0, 1530),
 		{Type: typeItemCreate, Item: messageItem(d, roleUser, "what time is it?")},

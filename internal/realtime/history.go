@@ -14,6 +14,8 @@ type history struct {
 	maxTurns int
 	maxChars int
 	turns    []turn
+	partial  map[string]string // assistant items streaming: their transcript so far
+	order    []string          // partial's items in the order they began
 }
 
 // add records a turn, or fills the text of one seen before (a user item
@@ -31,6 +33,39 @@ func (h *history) add(itemID, role, text string) {
 	if over := len(h.turns) - 4*h.maxTurns; over > 0 {
 		h.turns = append(h.turns[:0], h.turns[over:]...)
 	}
+}
+
+// said adds a piece of an assistant item's transcript as it streams: a reply
+// cut short by the end of its session never gets to response.done, and
+// without what it said so far the next session's history would hold the
+// user's question twice in a row, unanswered.
+func (h *history) said(itemID, delta string) {
+	if itemID == "" || delta == "" {
+		return
+	}
+	if h.partial == nil {
+		h.partial = map[string]string{}
+	}
+	if _, ok := h.partial[itemID]; !ok {
+		h.order = append(h.order, itemID)
+	}
+	h.partial[itemID] += delta
+}
+
+// settle records the assistant items still streaming as they stand, when
+// their session has ended.
+func (h *history) settle() {
+	for _, id := range h.order {
+		if text, ok := h.partial[id]; ok {
+			h.add(id, roleAssistant, text)
+		}
+	}
+	h.partial, h.order = nil, nil
+}
+
+// done forgets the streamed text of an item the server finished.
+func (h *history) done(itemID string) {
+	delete(h.partial, itemID)
 }
 
 // tail returns the last turns with text, oldest first, within the bounds.

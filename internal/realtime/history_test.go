@@ -31,3 +31,30 @@ func TestHistoryTail(t *testing.T) {
 		t.Errorf("history holds %d turns, want at most %d", len(h.turns), 4*h.maxTurns)
 	}
 }
+
+// A reply cut short by the end of its session is replayed as far as it went, after
+// its question: the items alternate one by one, none twice.
+func TestHistoryCutReply(t *testing.T) {
+	h := history{maxTurns: 16, maxChars: 8000}
+	h.add("u1", roleUser, "what is the time?")
+	h.said("a1", "It is ")
+	h.said("a1", "noon.")
+	h.add("a1", roleAssistant, "It is noon.") // response.done
+	h.done("a1")
+	h.add("u2", roleUser, "and the weather?")
+	h.said("a2", "Sunny")
+	h.said("a2", " and")
+	h.settle() // the session ended
+	h.settle() // twice changes nothing
+	want := []turn{{"u1", roleUser, "what is the time?"}, {"a1", roleAssistant, "It is noon."},
+		{"u2", roleUser, "and the weather?"}, {"a2", roleAssistant, "Sunny and"}}
+	got := h.tail()
+	if len(got) != len(want) {
+		t.Fatalf("tail() = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("item %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

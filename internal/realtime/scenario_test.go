@@ -428,10 +428,9 @@ func TestScenarioSessionRollover(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := start(t, realtimetest.Config{SessionMax: 2 * time.Second, HideExpiry: tc.hideExpiry}, ptt,
-				func(o *realtime.Options) {
-					o.RolloverLead = 800 * time.Millisecond
-					o.StableAfter = 500 * time.Millisecond // 2 s sessions count as good ones
-				})
+				// StableAfter stays at its 30 s: an expiry is a rollover
+				// however short the session.
+				func(o *realtime.Options) { o.RolloverLead = 800 * time.Millisecond })
 			first := h.connected()
 			h.send(speech(300))
 			check(t, h.client.CommitAudio())
@@ -710,5 +709,19 @@ func TestScenarioUplinkLatencyHook(t *testing.T) {
 	case d := <-got:
 		t.Errorf("OnAudioWritten called again (%v); want once, for the timed append only", d)
 	default:
+	}
+}
+
+// A server that expires each session within minSessionLife is broken, not
+// busy: its expiry is a disconnection with backoff, not a rollover loop.
+func TestScenarioInstantExpiryIsDisconnection(t *testing.T) {
+	h := start(t, realtimetest.Config{SessionMax: 200 * time.Millisecond, HideExpiry: true}, ptt)
+	h.connected()
+	d := h.waitFor("Disconnected", is[*realtime.Disconnected]).(*realtime.Disconnected)
+	if d.Err == nil || !strings.Contains(d.Err.Error(), "ended the session after only") {
+		t.Errorf("Disconnected(%v), want the short session named", d.Err)
+	}
+	if d.RetryIn <= 0 {
+		t.Errorf("Disconnected.RetryIn = %v, want a backoff", d.RetryIn)
 	}
 }

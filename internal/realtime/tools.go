@@ -128,3 +128,66 @@ func toolOutput(out string, err error) string {
 	b, _ := json.Marshal(map[string]string{"error": err.Error()})
 	return string(b)
 }
+
+// startTool runs a call on its own goroutine, bounded by the tool's
+// timeout and the connection's life; its output, or an error object, goes
+// back to the model.
+func (c *Client) startTool(ctx context.Context, e *FunctionCallArgumentsDone) {
+	c.mu.Lock()
+	rc := c.calls[e.ResponseID]
+	if rc == nil {
+		rc = &respCalls{}
+		c.calls[e.ResponseID] = rc
+	}
+	rc.pending++
+	c.mu.Unlock()
+	tool, ok := c.opts.Tools.Lookup(e.Name)
+	c.toolWG.Add(1)
+	go func() {
+		defer c.toolWG.Done()
+		start := c.clock.Now()
+		var out string
+		var err error
+		if !ok {
+			err = fmt.Errorf("unknown tool %q", e.Name)
+		} else {
+			timeout := tool.Timeout
+			if timeout <= 0 {
+				timeout = c.opts.ToolTimeout
+			}
+			tctx, cancel := context.WithTimeout(ctx, timeout)
+			out, err = runTool(tctx, tool, json.RawMessage(e.Arguments))
+			cancel()
+		}
+		if err != nil {
+			c.log.Warn("realtime tool call failed", "tool", e.Name, "err", err)
+		}
+		output := toolOutput(out, err)
+		c.sendOrLog(clientEvent{Type: typeItemCreate, Item: functionOutputItem(e.CallID, output)})
+		c.emit(ctx, &ToolResult{Name: e.Name, CallID: e.CallID, Output: output, Err: err, Duration: c.clock.Now().Sub(start)})
+		c.mu.Lock()
+		rc.pending--
+		again := rc.done && rc.pending == 0
+		if again {
+			delete(c.calls, e.ResponseID)
+		}
+		c.mu.Unlock()
+		if again {
+			c.sendOrLog(clientEvent{Type: typeResponseCreate})
+		}
+	}()
+}
+
+// runTool calls a tool, turning a panic into an error: a broken tool must
+// not take the daemon down.
+func runTool(ctx context.Context, t Tool, args json.RawMessage) (out string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("tool %s panicked: %v", t.Def.Name, p)
+		}
+	}()
+	if len(args) == 0 {
+		args = json.RawMessage("{}")
+	}
+	return t.Run(ctx, args)
+}

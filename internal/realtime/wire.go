@@ -227,6 +227,12 @@ type clientEvent struct {
 	ItemID         string    `json:"item_id,omitempty"`
 	ContentIndex   *int      `json:"content_index,omitempty"`
 	AudioEndMs     *int      `json:"audio_end_ms,omitempty"`
+	Response       *wireResp `json:"response,omitempty"`
+}
+
+// wireResp is response.create's response: a reply made as these parameters say.
+type wireResp struct {
+	Instructions string `json:"instructions,omitempty"`
 }
 
 type wireContent struct {

@@ -296,6 +296,9 @@ func (c *session) replyAudio() ([]int16, string, int) {
 		pcm = Resample(c.lastUser, inputRate, rate)
 		text = fmt.Sprintf("(echo of %.1f s of your audio)", float64(len(c.lastUser))/inputRate)
 	}
+	if cfg.Question {
+		text += " Anything else?"
+	}
 	if c.toolState == 2 {
 		text = fmt.Sprintf("(tool %s said: %s) %s", cfg.ToolCall, c.toolOutput, text)
 		c.toolState = 3

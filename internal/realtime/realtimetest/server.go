@@ -50,6 +50,9 @@ type Config struct {
 	HideExpiry bool
 	// FailAfter drops the connection after this many server events (0: never).
 	FailAfter int
+	// Question ends every spoken reply's transcript with a question, as an
+	// assistant that expects an answer does (continue-conversation tests).
+	Question bool
 	// ToolCall makes the first response of a session a call of this tool;
 	// the spoken reply follows once its output arrives.
 	ToolCall      string

@@ -339,3 +339,14 @@ func TestSilenceBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestQuestion(t *testing.T) {
+	ws, _ := dial(t, Config{Question: true, Reply: ReplyTone, Speed: 0}, nil)
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"response.create"}`)); err != nil {
+		t.Fatal(err)
+	}
+	ev := next(t, ws, "response.output_audio_transcript.done")
+	if tr, _ := ev["transcript"].(string); !strings.HasSuffix(tr, "?") {
+		t.Errorf("transcript = %q, want a question", tr)
+	}
+}
