@@ -66,6 +66,9 @@ func (e *Engine) setState(s State, reason string) {
 		}
 	}
 	e.log.Info("state", "state", s.String(), "prev", prev.String(), "reason", reason)
+	// Status before the event: a subscriber may read it on the event (--turns reads
+	// Played), and must not find the state and counts from before it.
+	e.updateStatus()
 	e.publish(Event{Kind: EventState, Prev: prev, Reason: reason})
 	e.updateLED()
 }
