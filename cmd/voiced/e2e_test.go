@@ -519,6 +519,7 @@ func TestEndToEndVoiceWake(t *testing.T) {
 			if err := d.wait(t, 60*time.Second); err != nil {
 				t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
 			}
+			ev.ended(t, 10*time.Second)
 			if got, want := ev.list(), []string{"listening", "processing", "speaking"}; !inOrder(got, want) {
 				t.Errorf("/v1/events states %v, want %v in order", got, want)
 			}
