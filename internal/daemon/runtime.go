@@ -54,8 +54,10 @@ type runtime struct {
 	capture         *pipeline.Capture
 	uplink          *pipeline.Uplink
 	playback        *pipeline.Playback
-	client          *realtime.Client
+	client          *realtime.Client // nil with a Socket.IO service
+	svc             *service         // nil with the Realtime protocol
 	engine          *engine.Engine
+	played          uint64 // engine's Played count, as last seen by forwardEngine
 
 	mu       sync.Mutex // guards following fields
 	lastItem string
@@ -250,28 +252,51 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	rt.playback.SetVolume(float64(c.Audio.Playback.Volume) / 100)
 	rt.playback.SetEarconVolume(float64(c.Earcons.Volume) / 100)
 
-	co, err := clientOptions(c, s, rt.rlog.With("part", "realtime"))
-	if err != nil {
-		return nil, err
-	}
-	co.Audio = rt.onAudio
-	co.Tools = rt.tools()
-	co.OnDemand = c.Realtime.Connection == "on_demand"
-	co.OnWritten = d.metrics.written
-	co.OnAudioWritten = func(t time.Duration) { d.metrics.uplink.Observe(seconds(t)) }
-	rt.client, err = realtime.New(co)
-	if err != nil {
-		return nil, err
-	}
 	// Five seconds of speech may wait for the socket (dialling on demand, a reconnect)
 	// before the oldest is dropped.
 	rt.ring, err = dsp.NewRing(5*pipeline.CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		return nil, err
 	}
-	rt.uplink, err = pipeline.NewUplink(rt.ring, rt.client, pipeline.UplinkConfig{})
-	if err != nil {
-		return nil, err
+	var conn interface {
+		CommitAudio() error
+		ClearAudio() error
+		CreateResponse() error
+		CancelResponse() error
+		TruncateItem(itemID string, contentIndex, audioEndMs int) error
+	}
+	onDemand := c.Realtime.Connection == "on_demand"
+	if isSocketIO(c.Realtime.Profile) {
+		rs := &rateSink{rate: c.Realtime.OutputRate, write: rt.onAudio, log: rt.rlog}
+		rt.svc, err = newService(c, s, rs.sink, rt.rlog.With("part", c.Realtime.Profile))
+		if err != nil {
+			return nil, err
+		}
+		up, err := newRateUplink(rt.svc.b)
+		if err != nil {
+			return nil, err
+		}
+		if rt.uplink, err = pipeline.NewUplink(rt.ring, up, pipeline.UplinkConfig{}); err != nil {
+			return nil, err
+		}
+		conn, onDemand = rt.svc, false
+	} else {
+		co, err := clientOptions(c, s, rt.rlog.With("part", "realtime"))
+		if err != nil {
+			return nil, err
+		}
+		co.Audio = rt.onAudio
+		co.Tools = rt.tools()
+		co.OnDemand = onDemand
+		co.OnWritten = d.metrics.written
+		co.OnAudioWritten = func(t time.Duration) { d.metrics.uplink.Observe(seconds(t)) }
+		if rt.client, err = realtime.New(co); err != nil {
+			return nil, err
+		}
+		if rt.uplink, err = pipeline.NewUplink(rt.ring, rt.client, pipeline.UplinkConfig{}); err != nil {
+			return nil, err
+		}
+		conn = rt.client
 	}
 	gate := &pipeline.UplinkGate{Uplink: rt.uplink}
 	opts, err := engineOptions(c)
@@ -280,7 +305,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	}
 	ec := engine.Config{
 		Options:   opts,
-		Conn:      rt.client,
+		Conn:      conn,
 		Gate:      gate,
 		Player:    rt.playback,
 		VAD:       rt.vad,
@@ -293,7 +318,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if rt.led != nil {
 		ec.LED = ledAdapter{rt.led}
 	}
-	if co.OnDemand {
+	if onDemand {
 		ec.Connector = rt.client
 	}
 	rt.engine, err = engine.New(ec)
@@ -324,6 +349,9 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 // the first audio of each item reported to the engine. It runs on the socket reader.
 func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	rt.playback.WriteItem(itemID, pcm)
+	if rt.svc != nil {
+		rt.svc.heardReply(itemID)
+	}
 	rt.mu.Lock()
 	first := itemID != rt.lastItem
 	if first {
@@ -356,6 +384,9 @@ func (rt *runtime) run(ctx context.Context) error {
 	if rt.secrets.APIKey == "" && rt.cfg.Realtime.Profile != "custom" {
 		// Dialling without a key only collects refusals: stay IDLE and say what is missing.
 		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeFatal, Err: errNoKey})
+	} else if rt.svc != nil {
+		start(rt.cfg.Realtime.Profile, rt.svc.b.Run)
+		start(rt.cfg.Realtime.Profile+" events", rt.forwardService)
 	} else {
 		start("realtime", rt.client.Run)
 		start("realtime events", rt.forwardRealtime)
@@ -487,6 +518,14 @@ func (rt *runtime) forwardEngine(ctx context.Context, events <-chan engine.Event
 				return nil
 			}
 			rt.d.onEngineEvent(ev)
+			if rt.svc != nil {
+				// A reply counts as played when playback ran dry after its last
+				// audio: that is when the speaker has really played it.
+				if p := rt.engine.Status().Played; p != rt.played {
+					rt.played = p
+					rt.svc.played()
+				}
+			}
 		}
 	}
 }
@@ -523,7 +562,7 @@ func (rt *runtime) applyLive(old, next config.Config) bool {
 	if !reflect.DeepEqual(withoutLive(old), withoutLive(next)) {
 		return false
 	}
-	if !reflect.DeepEqual(old.Realtime, next.Realtime) {
+	if !reflect.DeepEqual(old.Realtime, next.Realtime) && rt.client != nil {
 		if err := rt.client.UpdateSession(sessionFor(next)); err != nil {
 			rt.log.Warn("session update not sent; it applies on the next connection", "err", err)
 		}
@@ -567,8 +606,21 @@ func (rt *runtime) status() runtimeStatus {
 	rt.withConnError(&st.Engine)
 	st.Microphone = deviceStatus{Device: rt.cfg.Audio.Capture.Device, Granted: rt.capDev.Params().String(), Xruns: rt.capDev.Xruns(), Gone: rt.capDev.Gone()}
 	st.Speaker = deviceStatus{Device: rt.cfg.Audio.Playback.Device, Granted: rt.playDev.Params().String(), Xruns: rt.playDev.Xruns(), Gone: rt.playDev.Gone()}
-	st.Realtime = rt.client.Stats()
+	st.Realtime = rt.rtStats()
 	return st
+}
+
+// rtStats are the connection's counters, whichever protocol it speaks.
+func (rt *runtime) rtStats() realtime.Stats {
+	if rt.client != nil {
+		return rt.client.Stats()
+	}
+	if rt.svc == nil {
+		return realtime.Stats{}
+	}
+	rt.svc.mu.Lock()
+	defer rt.svc.mu.Unlock()
+	return realtime.Stats{AudioDropped: rt.svc.dropped(), Reconnects: rt.svc.reconnect}
 }
 
 type deviceStatus struct {

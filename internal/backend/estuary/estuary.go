@@ -51,6 +51,7 @@ type Options struct {
 	Header       http.Header
 	BackoffMin   time.Duration // see sio.ClientOptions
 	BackoffMax   time.Duration
+	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
 	AudioSlots   int
 	Rand         func() float64
 }
@@ -184,7 +185,7 @@ func New(o Options) (*Client, error) {
 	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), acks: map[int]pending{}, sessionRate: o.OutputRate}
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Auth: auth, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, AudioSlots: o.AudioSlots, Rand: o.Rand,
+		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
 		SetupTimeout: o.SetupTimeout,
 		Classify:     c.classify,
 	}, (*handler)(c))

@@ -60,6 +60,7 @@ type Options struct {
 	Header       http.Header
 	BackoffMin   time.Duration
 	BackoffMax   time.Duration
+	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
 	AudioSlots   int
 	Rand         func() float64
 }
@@ -252,7 +253,7 @@ func New(o Options) (*Client, error) {
 		silence: make([]int16, InputRate/10)}
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Query: q, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, AudioSlots: o.AudioSlots, Rand: o.Rand,
+		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
 		SetupTimeout: o.SetupTimeout,
 		Classify:     c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
 	}, (*handler)(c))
