@@ -109,6 +109,11 @@ func engineOptions(c config.Config) (engine.Options, error) {
 	if err != nil {
 		return engine.Options{}, err
 	}
+	if isSocketIO(c.Realtime.Profile) {
+		// Estuary and Selam find the end of speech themselves and reply at once:
+		// the turn ends when they say, and audio flows until then.
+		te = engine.TurnEndServer
+	}
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	return engine.Options{
 		Mode:          mode,

@@ -38,6 +38,10 @@ type Options struct {
 	// OutputRate is the audio_sample_rate asked for TTS audio (default 16000).
 	OutputRate int
 	PushToTalk bool
+	// TrailingSilence is what EndTurn streams in continuous mode (default
+	// 600 ms): voiced sends only speech, so the service's endpointing
+	// would otherwise wait for audio that never comes.
+	TrailingSilence time.Duration
 	// Audio receives reply audio; required.
 	Audio  backend.AudioSink
 	Logger *slog.Logger
@@ -105,11 +109,12 @@ type pending struct {
 
 // Client is an Estuary voice client. Create it with New, start it with Run.
 type Client struct {
-	o      Options
-	sc     *sio.Client
-	log    *slog.Logger
-	events chan backend.Event
-	ctx    context.Context // Run's
+	o       Options
+	silence []int16 // 100 ms, for TrailingSilence
+	sc      *sio.Client
+	log     *slog.Logger
+	events  chan backend.Event
+	ctx     context.Context // Run's
 
 	dropped, received atomic.Uint64
 	live              atomic.Bool // session_info seen on this link
@@ -171,6 +176,9 @@ func New(o Options) (*Client, error) {
 	if o.FatalRetry <= 0 {
 		o.FatalRetry = 10 * time.Minute
 	}
+	if o.TrailingSilence <= 0 {
+		o.TrailingSilence = 600 * time.Millisecond
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -182,7 +190,8 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), acks: map[int]pending{}, sessionRate: o.OutputRate}
+	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), acks: map[int]pending{}, sessionRate: o.OutputRate,
+		silence: make([]int16, InputRate/10)}
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Auth: auth, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
 		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
@@ -340,6 +349,11 @@ func (c *Client) StartTurn() error {
 // server's endpointing ends continuous turns.
 func (c *Client) EndTurn() error {
 	if !c.o.PushToTalk {
+		for d := time.Duration(0); d < c.o.TrailingSilence; d += 100 * time.Millisecond {
+			if err := c.AppendAudio(c.silence); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	c.upMu.Lock()
