@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 		v.rangeInt("realtime.turn_detection.idle_timeout_ms", td.IdleTimeoutMs, 5000, 30000)
 	}
 	v.oneOf("realtime.connection", r.Connection, "always", "on_demand")
+	if socketIO && r.Connection == "on_demand" {
+		v.add("realtime.connection", "on_demand is not available with profile %s (its session starts with the connection); use always", r.Profile)
+	}
 	for i, b := range r.Tools.Builtin {
 		v.oneOf(fmt.Sprintf("realtime.tools.builtin[%d]", i), b, "time", "volume", "mute", "status")
 	}
