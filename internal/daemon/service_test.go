@@ -23,7 +23,7 @@ type fakeBackend struct {
 }
 
 func (f *fakeBackend) Run(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
-func (f *fakeBackend) Events() <-chan backend.Event { return nil }
+func (f *fakeBackend) Events() <-chan backend.Event  { return nil }
 func (f *fakeBackend) InputRate() int                { return 16000 }
 func (f *fakeBackend) StartTurn() error              { f.calls = append(f.calls, "start"); return nil }
 func (f *fakeBackend) EndTurn() error                { f.calls = append(f.calls, "end"); return nil }
