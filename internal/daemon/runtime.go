@@ -274,7 +274,10 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	rt.playback.WriteItem(itemID, pcm)
 	if rt.svc != nil {
-		rt.svc.heardReply(itemID)
+		if rt.svc.heardReply(itemID) {
+			rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: itemID})
+		}
+		return
 	}
 	rt.mu.Lock()
 	first := itemID != rt.lastItem

@@ -42,6 +42,8 @@ type service struct {
 	reply     string     // reply under way, "" between replies
 	cut       string     // reply already interrupted
 	heard     string     // reply whose audio reached the player last
+	started   string     // reply last reported to the engine as created
+	announced string     // reply whose first audio was reported to the engine
 	reconnect uint64
 }
 
@@ -142,11 +144,33 @@ func (s *service) control(a engine.Action) error {
 	return err
 }
 
-// heardReply notes the reply whose audio the player got last.
-func (s *service) heardReply(id string) {
+// heardReply notes the reply whose audio the player got last, and reports
+// whether the engine should now hear that its audio started. Audio comes on
+// the reader goroutine and the reply's start through Events, so either may
+// reach the engine first; the audio start is reported once, after the start
+// of its reply.
+func (s *service) heardReply(id string) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.heard = id
-	s.mu.Unlock()
+	return s.announceLocked()
+}
+
+// replyStarted notes that the engine was told reply id began, and reports
+// whether its audio start is now due.
+func (s *service) replyStarted(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.started = id
+	return s.announceLocked()
+}
+
+func (s *service) announceLocked() bool {
+	if s.heard == "" || s.heard != s.started || s.announced == s.heard {
+		return false
+	}
+	s.announced = s.heard
+	return true
 }
 
 // played says the speaker has played the last reply to its end.
@@ -277,6 +301,9 @@ func (rt *runtime) forwardService(ctx context.Context) error {
 			out, n := translateBackend(ev)
 			for _, pe := range out[:n] {
 				rt.engine.HandleRealtime(pe)
+			}
+			if ev.Kind == backend.ReplyStarted && rt.svc.replyStarted(ev.ReplyID) {
+				rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: ev.ReplyID})
 			}
 		}
 	}

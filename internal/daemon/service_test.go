@@ -53,7 +53,12 @@ func TestServiceMapsTheEngineVerbs(t *testing.T) {
 	s.note(backend.Event{Kind: backend.ReplyStarted, ReplyID: "m2"})
 	s.note(backend.Event{Kind: backend.ReplyDone, ReplyID: "m2"})
 	s.TruncateItem("m2", 0, 400) // done sending, still playing: barge-in all the same
-	s.heardReply("m2")
+	if s.heardReply("m2") {
+		t.Error("audio of m2 announced before the engine heard m2 started")
+	}
+	if !s.replyStarted("m2") || s.heardReply("m2") || s.replyStarted("m2") {
+		t.Error("the audio start of m2 is not announced exactly once")
+	}
 	s.played()
 	want := []string{"start", "end", "interrupt m1 -1", "interrupt m2 400", "played m2"}
 	if !slices.Equal(f.calls, want) {

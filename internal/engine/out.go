@@ -75,6 +75,9 @@ func (e *Engine) publish(ev Event) {
 		ev.Time = e.clock.Now()
 	}
 	ev.State, ev.Muted, ev.Paused = e.state, e.muted, e.paused
+	// A subscriber that reads Status on an event (--turns, the playback-complete
+	// notice) must find the counts the event follows from.
+	e.updateStatus()
 	e.bus.publish(ev)
 }
 
