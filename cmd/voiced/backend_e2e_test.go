@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -125,15 +126,13 @@ func TestSocketIOVoiceWake(t *testing.T) {
 			reply := filepath.Join(dir, "reply.wav")
 			d := startDaemon(t, voiced, nil, append(sioArgs(b, addr),
 				"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
-				"--turns", "1", "--timeout", "60s")...)
+				"--timeout", "60s")...)
 			ev := subscribe(t, d.http)
-			if err := d.wait(t, 60*time.Second); err != nil {
-				t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
-			}
+			ev.waitFor(t, "speaking", 30*time.Second)
+			ev.waitFor(t, "connected", 30*time.Second)
 			if got, want := ev.list(), []string{"listening", "processing", "speaking", "connected"}; !inOrder(got, want) {
 				t.Errorf("/v1/events states %v, want %v in order", got, want)
 			}
-			checkReply(t, reply, want)
 			switch b {
 			case "estuary":
 				// The reply was played to its end: the service hears so.
@@ -144,6 +143,8 @@ func TestSocketIOVoiceWake(t *testing.T) {
 					t.Errorf("audio_chunk sample_rate %d, want 16000", r)
 				}
 			}
+			stop(t, d)
+			checkReply(t, reply, want)
 		})
 	}
 }
@@ -161,7 +162,7 @@ func TestSocketIOPushToTalk(t *testing.T) {
 			reply := filepath.Join(dir, "reply.wav")
 			d := startDaemon(t, voiced, nil, append(sioArgs(b, addr), "--set", "mode=push_to_talk",
 				"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
-				"--turns", "1", "--timeout", "60s")...)
+				"--timeout", "60s")...)
 			// The microphone file starts when the devices open, just after HTTP listens.
 			start := time.Now()
 			ev := subscribe(t, d.http)
@@ -172,18 +173,18 @@ func TestSocketIOPushToTalk(t *testing.T) {
 			// release, not their detector, ends the turn.
 			time.Sleep(time.Until(start.Add(time.Duration((lead + 0.6 + qlen + 0.4) * float64(time.Second)))))
 			control(t, d.http, "ptt_stop")
-			if err := d.wait(t, 60*time.Second); err != nil {
-				t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
-			}
+			ev.waitFor(t, "speaking", 30*time.Second)
+			ev.waitFor(t, "connected", 30*time.Second)
 			if got, want := ev.list(), []string{"listening", "processing", "speaking", "connected"}; !inOrder(got, want) {
 				t.Errorf("/v1/events states %v, want %v in order", got, want)
 			}
-			checkReply(t, reply, want)
 			if b == "estuary" {
 				waitSIORecord(t, rec, "start_voice", "stream_audio", "stop_voice", "audio_playback_complete")
 			} else {
 				waitSIORecord(t, rec, "start_session", "audio_chunk")
 			}
+			stop(t, d)
+			checkReply(t, reply, want)
 		})
 	}
 }
@@ -222,6 +223,15 @@ func TestSocketIOBargeIn(t *testing.T) {
 	}
 }
 
+// stop ends voiced with SIGTERM, which closes the speaker's WAV file.
+func stop(t *testing.T, d *daemonProc) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+}
+
 func hasControl(recs []sioRecord, action string) bool {
 	for _, r := range recs {
 		if r.Event == "control" && strings.Contains(string(r.Arg), `"`+action+`"`) {
@@ -247,10 +257,13 @@ func TestSelamControlActions(t *testing.T) {
 	for _, a := range []string{"pause", "resume", "start_listening", "stop_listening"} {
 		control(t, d.http, a)
 	}
-	recs := waitSIORecord(t, rec, "control")
 	for _, a := range []string{"pause", "resume", "start_listening", "stop_listening"} {
-		if !hasControl(recs, a) {
-			t.Errorf("the service received no control %s", a)
+		deadline := time.Now().Add(5 * time.Second)
+		for !hasControl(waitSIORecord(t, rec, "control"), a) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the service received no control %s", a)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
 	}
 	// The acks come back at once; give a missing one time to show (the wait is 5 s).
@@ -267,7 +280,7 @@ func TestSelamControlActions(t *testing.T) {
 func TestSocketIOErrors(t *testing.T) {
 	kinds := map[string]map[string]string{
 		"estuary": {
-			"error": "estuary", "voice_error": "voice", "voice_timeout": "voice",
+			"error": "server reported", "voice_error": "speech-to-text", "voice_timeout": "voice input",
 			"session_timeout": "idle", "session_rejected": "concurrency", "quota_exceeded": "quota",
 			"auth_error": "refused",
 		},
@@ -322,8 +335,12 @@ func TestSocketIOErrors(t *testing.T) {
 					break // fatal: no session to inject into any more
 				}
 				if k == "session_timeout" || k == "session_rejected" {
-					control(t, d.http, "ptt_start") // the next turn reopens the session
-					control(t, d.http, "ptt_stop")
+					// The service closed the session; the next press reopens it.
+					resp, err := http.Post(d.http+"/v1/control", "application/json", strings.NewReader(`{"action":"ptt_start"}`))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
 				}
 			}
 		})

@@ -564,6 +564,9 @@ func (d *Daemon) Control(ctx context.Context, action string) error {
 		}
 		return &httpapi.ControlError{Action: action, Reason: reason}
 	}
+	if rt.svc != nil && (a == engine.ActionPTTStart || a == engine.ActionStartListening) {
+		rt.svc.wake()
+	}
 	err = rt.engine.Control(ctx, a)
 	var refused *engine.RefusedError
 	if errors.As(err, &refused) {

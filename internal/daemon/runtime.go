@@ -259,7 +259,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		Channel:      channel,
 		PreRollMs:    c.Audio.PreRollMs,
 		Gain:         float64(c.Audio.Capture.Volume) / 100,
-		OnVoice:      rt.engine.VoiceEdges(ep, frameMs*time.Millisecond),
+		OnVoice:      rt.onVoice(rt.engine.VoiceEdges(ep, frameMs*time.Millisecond)),
 	})
 	if err != nil {
 		return nil, err
@@ -287,6 +287,20 @@ func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	rt.mu.Unlock()
 	if first {
 		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: itemID})
+	}
+}
+
+// onVoice is the engine's voice input, which also wakes a Socket.IO session the
+// service closed (speech is a user turn).
+func (rt *runtime) onVoice(edges func(vad.Decision)) func(vad.Decision) {
+	if rt.svc == nil {
+		return edges
+	}
+	return func(v vad.Decision) {
+		if v.Speech {
+			rt.svc.wake()
+		}
+		edges(v)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/estuary"
@@ -37,6 +38,9 @@ type service struct {
 	// forward are the /v1/control actions the service carries out itself
 	// beside the engine's own (Selam's control events).
 	forward map[engine.Action]backend.Action
+	// held: the service closed the session and the client waits for a user
+	// turn to open a new one (Estuary's session_timeout, session_rejected).
+	held atomic.Bool
 
 	mu        sync.Mutex // guards following fields
 	reply     string     // reply under way, "" between replies
@@ -208,6 +212,23 @@ func (s *service) note(ev backend.Event) {
 	case backend.Disconnected:
 		s.reply = ""
 		s.reconnect++
+	case backend.Fatal:
+		s.reply = ""
+		// Not the key: a session closed for idleness or a limit, reopened by the
+		// next user turn, which the engine cannot start while the link is down.
+		k := backend.KindOf(ev.Err)
+		s.held.Store(ev.RetryIn == 0 && (k == backend.KindTimeout || k == backend.KindSession))
+	case backend.Connected:
+		s.held.Store(false)
+	}
+}
+
+// wake is a sign of a user turn (a press, start_listening, speech): a session
+// the service closed is opened again. It does not block or allocate (it runs
+// on the capture goroutine too).
+func (s *service) wake() {
+	if s.held.Load() {
+		s.b.StartTurn() // while not connected: redials, and says so
 	}
 }
 
