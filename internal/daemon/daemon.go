@@ -483,7 +483,7 @@ func (d *Daemon) Status() any {
 		"version":      version.Version,
 		"uptime_s":     int(time.Since(d.started).Seconds()),
 		"mode":         cfg.Mode,
-		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": cfg.Realtime.URL, "model": cfg.Realtime.Model},
+		"backend":      backendStatus(cfg.Realtime),
 		"api_key":      secrets.APIKeySrc,
 		"replies":      replies,
 		"config_error": cfgErr,

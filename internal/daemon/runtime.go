@@ -112,16 +112,19 @@ func engineOptions(c config.Config) (engine.Options, error) {
 		// the turn ends when they say, and audio flows until then.
 		te = engine.TurnEndServer
 	}
+	// Selam has no commit: its detector ends a held turn too.
+	serverEndsHeld := c.Realtime.Profile == "selam"
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	return engine.Options{
-		Mode:          mode,
-		TurnEnd:       te,
-		VoiceBargeIn:  c.BargeIn.Voice,
-		EchoGuard:     ms(c.BargeIn.EchoGuardMs),
-		FollowUp:      ms(c.Turn.FollowUpMs),
-		ListenTimeout: ms(c.Turn.ListenTimeoutMs),
-		MaxTurn:       ms(c.Turn.MaxTurnMs),
-		ReplyTimeout:  ms(c.Turn.ReplyTimeoutMs),
+		Mode:           mode,
+		TurnEnd:        te,
+		VoiceBargeIn:   c.BargeIn.Voice,
+		EchoGuard:      ms(c.BargeIn.EchoGuardMs),
+		FollowUp:       ms(c.Turn.FollowUpMs),
+		ListenTimeout:  ms(c.Turn.ListenTimeoutMs),
+		MaxTurn:        ms(c.Turn.MaxTurnMs),
+		ReplyTimeout:   ms(c.Turn.ReplyTimeoutMs),
+		ServerEndsHeld: serverEndsHeld,
 	}, nil
 }
 

@@ -51,6 +51,17 @@ type service struct {
 	reconnect uint64
 }
 
+// backendStatus is what /v1/status says of the service in use.
+func backendStatus(r config.Realtime) map[string]string {
+	switch r.Profile {
+	case "estuary":
+		return map[string]string{"profile": r.Profile, "url": r.Estuary.ServerURL, "character_id": r.Estuary.CharacterID, "player_id": r.Estuary.PlayerID}
+	case "selam":
+		return map[string]string{"profile": r.Profile, "url": r.Selam.ServerURL, "voice": r.Selam.Voice, "language": r.Selam.Language}
+	}
+	return map[string]string{"profile": r.Profile, "url": r.URL, "model": r.Model}
+}
+
 // newService builds the client of profile from the config. sink gets reply
 // audio on the client's reader goroutine.
 func newService(c config.Config, s config.Secrets, sink backend.AudioSink, log *slog.Logger) (*service, error) {
