@@ -42,5 +42,6 @@
 // every event received), and beside it POST /sim/inject?kind=KIND sends an
 // error kind of the protocol, POST /sim/drop closes every connection and
 // POST /sim/down?on=1 (or 0) refuses upgrades, to play failures by hand or
-// from a test. The Realtime-only flags do not apply there.
+// from a test. --speed 0 sends the reply at once instead of in real time; the
+// other Realtime-only flags do not apply there.
 package main

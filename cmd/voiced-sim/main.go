@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	if *dialect == "estuary" || *dialect == "selam" {
-		return serveSocketIO(ctx, *dialect, *addr, *apiKey, *record, *verbose, stdout, stderr)
+		return serveSocketIO(ctx, *dialect, *addr, *apiKey, *record, *speed != 0, *verbose, stdout, stderr)
 	}
 	d, err := realtime.ParseDialect(*dialect)
 	if err != nil {

@@ -24,10 +24,10 @@ type fake interface {
 }
 
 // serveSocketIO serves the fake of Estuary or SelamGPT on addr until ctx is
-// done. Beside the service, POST /sim/inject?kind=K sends an error kind of the
+// done; pace sends reply audio in real time (--speed other than 0), else at once. Beside the service, POST /sim/inject?kind=K sends an error kind of the
 // protocol, POST /sim/drop closes every connection and POST /sim/down?on=1|0
 // refuses upgrades, so a demo or a test can play each failure.
-func serveSocketIO(ctx context.Context, dialect, addr, apiKey, record string, verbose bool, stdout, stderr io.Writer) error {
+func serveSocketIO(ctx context.Context, dialect, addr, apiKey, record string, pace, verbose bool, stdout, stderr io.Writer) error {
 	var rec io.Writer
 	if record != "" {
 		f, err := os.Create(record)
@@ -40,9 +40,9 @@ func serveSocketIO(ctx context.Context, dialect, addr, apiKey, record string, ve
 	var srv fake
 	switch dialect {
 	case "estuary":
-		srv = estuarytest.New(estuarytest.Options{Record: rec, APIKey: apiKey, Pace: true})
+		srv = estuarytest.New(estuarytest.Options{Record: rec, APIKey: apiKey, Pace: pace})
 	default:
-		srv = selamtest.New(selamtest.Options{Record: rec, APIKey: apiKey, Pace: true})
+		srv = selamtest.New(selamtest.Options{Record: rec, APIKey: apiKey, Pace: pace})
 	}
 	level := slog.LevelWarn
 	if verbose {
