@@ -6,6 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X $(MODULE)/internal/version.Version=$(VERSION)
 CMDS := voiced voiced-sim
 PLATFORMS := linux/amd64 linux/arm64 linux/arm
+BACKEND ?= realtime
 
 .DEFAULT_GOAL := help
 .PHONY: help build build-all test test-unit test-cross lint fmt bench demo deb test-deb test-vm clean
@@ -51,8 +52,8 @@ test-cross: ## unit tests for GOARCH=arm (GOARM=6, on an emulated ARM1176) and a
 bench: ## benchmarks and the scenario benchmark table (build/bench.json)
 	bench/run.sh
 
-demo: build ## the daemon end to end against a local Realtime server, WAV files as mic and speaker
-	scripts/demo.sh
+demo: build ## the daemon end to end against a local fake service (BACKEND=realtime|estuary|selam), WAV files as mic and speaker
+	BACKEND=$(BACKEND) scripts/demo.sh
 
 deb: build-all ## .deb packages for arm64, armhf and amd64 into dist/
 	packaging/build-deb.sh $(VERSION)

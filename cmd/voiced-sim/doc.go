@@ -1,7 +1,8 @@
 // Command voiced-sim is a local server of the Realtime speech-to-speech
-// protocol: the backend of `make demo` and the peer of voiced's tests.
+// protocol, or of the Socket.IO services Estuary and SelamGPT: the backend of
+// `make demo` and the peer of voiced's tests.
 //
-//	voiced-sim [--addr 127.0.0.1:8089] [--dialect ga|beta] [--api-key KEY]
+//	voiced-sim [--addr 127.0.0.1:8089] [--dialect ga|beta|estuary|selam] [--api-key KEY]
 //	           [--reply parrot|tone|FILE.wav] [--speed X] [--record FILE]
 //	           [--session-max DURATION] [--fail-after N] [--question]
 //	           [--tool-call NAME [--tool-args JSON]]
@@ -38,4 +39,13 @@
 //
 // The engine lives in internal/realtime/realtimetest, so Go tests run the
 // same server in-process.
+//
+// With --dialect estuary or selam it serves the fake of that service
+// (internal/backend/estuary/estuarytest, selam/selamtest: Socket.IO over
+// WebSocket at /socket.io/, the parrot reply paced in real time, --record of
+// every event received), and beside it POST /sim/inject?kind=KIND sends an
+// error kind of the protocol, POST /sim/drop closes every connection and
+// POST /sim/down?on=1 (or 0) refuses upgrades, to play failures by hand or
+// from a test. --speed 0 sends the reply at once instead of in real time; the
+// other Realtime-only flags do not apply there.
 package main

@@ -36,7 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("voiced-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8089", "listen address (:0 picks a port)")
-	dialect := fs.String("dialect", "ga", "protocol dialect: ga or beta")
+	dialect := fs.String("dialect", "ga", "protocol: ga or beta (OpenAI Realtime), estuary or selam (Socket.IO fakes)")
 	apiKey := fs.String("api-key", "", "require this API key (others get HTTP 401)")
 	reply := fs.String("reply", realtimetest.ReplyParrot, "reply: parrot (the user's audio), tone, or a 16-bit PCM WAV file")
 	speed := fs.Float64("speed", 1, "audio pacing: 1 is real time, 0 as fast as possible")
@@ -55,6 +55,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if *dialect == "estuary" || *dialect == "selam" {
+		return serveSocketIO(ctx, *dialect, *addr, *apiKey, *record, *speed != 0, *verbose, stdout, stderr)
 	}
 	d, err := realtime.ParseDialect(*dialect)
 	if err != nil {

@@ -1,7 +1,5 @@
-// Package backend is the draft of the one interface through which the engine
-// talks to a voice service, whatever its protocol: [Backend]. The Realtime
-// client (internal/realtime) is meant to become one implementation; the
-// Socket.IO services are two more, in subpackages:
+// Package backend is the interface of a voice service, whatever its
+// protocol: [Backend]. The Socket.IO services implement it, in subpackages:
 //
 //   - estuary: Estuary AI characters (namespace /sdk, stream_audio up,
 //     stt_response, bot_response and bot_voice down, audio_playback_complete);
@@ -15,7 +13,11 @@
 //
 // # How the Realtime client maps onto Backend
 //
-// The engine today uses realtime.Client through CommitAudio, ClearAudio,
+// The engine keeps one connection interface, the Realtime client's verbs,
+// which realtime.Client satisfies directly (nothing it does is lost:
+// truncation, rollover, tools, on_demand); internal/daemon adapts a Backend
+// to those verbs (service.go), the table below read from right to left. The
+// engine uses realtime.Client through CommitAudio, ClearAudio,
 // CreateResponse, CancelResponse, TruncateItem, Dial/Hangup (on_demand), the
 // uplink's AppendAudioAt, the AudioSink callback and the Events channel that
 // internal/daemon translates into engine.RealtimeEvent. Against Backend:

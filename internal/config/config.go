@@ -26,7 +26,10 @@ type Config struct {
 
 // Realtime configures the speech-to-speech backend.
 type Realtime struct {
-	// Profile fills the URL, auth header and limits: openai, azure, yandex or custom.
+	// Profile names the service. openai, azure, yandex and custom speak the OpenAI
+	// Realtime protocol and fill its URL, auth header and limits; estuary and selam are
+	// the Socket.IO voice-agent services, set up by the section of their name. The API
+	// key (api_key, api_key_file, $VOICED_API_KEY) is the key of whichever it names.
 	Profile string `yaml:"profile" json:"profile"`
 	// URL of the WebSocket endpoint; empty takes the profile's default (openai only).
 	URL   string `yaml:"url" json:"url"`
@@ -49,6 +52,31 @@ type Realtime struct {
 	// wake; audio captured meanwhile is buffered).
 	Connection string `yaml:"connection" json:"connection"`
 	Tools      Tools  `yaml:"tools" json:"tools"`
+	// Estuary and Selam are read only with the profile of their name.
+	Estuary Estuary `yaml:"estuary" json:"estuary"`
+	Selam   Selam   `yaml:"selam" json:"selam"`
+}
+
+// Estuary is an Estuary AI character (profile estuary).
+type Estuary struct {
+	// ServerURL is the service's http(s) base URL; the Socket.IO path and namespace are
+	// added by voiced.
+	ServerURL   string `yaml:"server_url" json:"server_url"`
+	CharacterID string `yaml:"character_id" json:"character_id"`
+	// PlayerID names this device to the character's memory.
+	PlayerID string `yaml:"player_id" json:"player_id"`
+}
+
+// Selam is SelamGPT's Voice Agent (profile selam).
+type Selam struct {
+	ServerURL string `yaml:"server_url" json:"server_url"`
+	Voice     string `yaml:"voice" json:"voice"`
+	// Language is en, am, so, ti or om; empty lets the service detect it.
+	Language string `yaml:"language" json:"language"`
+	// VADThreshold and InterruptThreshold are the service's own; 0 keeps its
+	// defaults (600 and 8).
+	VADThreshold       int `yaml:"vad_threshold" json:"vad_threshold"`
+	InterruptThreshold int `yaml:"interrupt_threshold" json:"interrupt_threshold"`
 }
 
 // Transcription of the user's speech (shown in logs and /v1/events).
@@ -243,6 +271,8 @@ func Default() Config {
 			},
 			Connection: "always",
 			Tools:      Tools{Builtin: []string{"time", "volume", "mute", "status", "set_timer", "cancel_timer", "list_timers", "expect_answer"}, TimeoutMs: 5000},
+			Estuary:    Estuary{ServerURL: "https://api.estuary-ai.com", PlayerID: "voiced"},
+			Selam:      Selam{ServerURL: "https://api.selamgpt.com", Voice: "mekdes"},
 		},
 		Audio: Audio{
 			Capture:   Device{Device: "default", Rate: 16000, Channels: 1, Channel: "mix", PeriodMs: 20, BufferMs: 100, Volume: 100},

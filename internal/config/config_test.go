@@ -125,6 +125,20 @@ func TestValidation(t *testing.T) {
 		{"continue bad", []string{"turn.continue_conversation=always"}, "turn.continue_conversation", `"always" is not one of off, auto`},
 		{"state dir relative", []string{"paths.state_dir=state"}, "paths.state_dir", "not an absolute path"},
 		{"state dir off", []string{"paths.state_dir="}, "", ""},
+		{"estuary", []string{"realtime.profile=estuary", "realtime.estuary.character_id=c-1"}, "", ""},
+		{"estuary needs character", []string{"realtime.profile=estuary"}, "realtime.estuary.character_id", "must be set for profile estuary"},
+		{"estuary needs player", []string{"realtime.profile=estuary", "realtime.estuary.character_id=c", "realtime.estuary.player_id="}, "realtime.estuary.player_id", "must be set"},
+		{"estuary url", []string{"realtime.profile=estuary", "realtime.estuary.character_id=c", "realtime.estuary.server_url=ftp://x"}, "realtime.estuary.server_url", "scheme must be http, https, ws or wss"},
+		{"estuary no url", []string{"realtime.profile=estuary", "realtime.estuary.character_id=c", "realtime.estuary.server_url="}, "realtime.estuary.server_url", "must be set"},
+		{"estuary on demand", []string{"realtime.profile=estuary", "realtime.estuary.character_id=c", "realtime.connection=on_demand"}, "realtime.connection", "not available with profile estuary"},
+		{"estuary ignores realtime url", []string{"realtime.profile=estuary", "realtime.estuary.character_id=c", "realtime.url=", "realtime.model="}, "", ""},
+		{"selam", []string{"realtime.profile=selam", "realtime.selam.language=am", "realtime.selam.vad_threshold=700"}, "", ""},
+		{"selam language", []string{"realtime.profile=selam", "realtime.selam.language=fr"}, "realtime.selam.language", `"fr" is not one of`},
+		{"selam voice", []string{"realtime.profile=selam", "realtime.selam.voice="}, "realtime.selam.voice", "must be set for profile selam"},
+		{"selam vad", []string{"realtime.profile=selam", "realtime.selam.vad_threshold=-1"}, "realtime.selam.vad_threshold", "out of range"},
+		{"selam interrupt", []string{"realtime.profile=selam", "realtime.selam.interrupt_threshold=5000"}, "realtime.selam.interrupt_threshold", "out of range"},
+		{"selam url", []string{"realtime.profile=selam", "realtime.selam.server_url=nohost"}, "realtime.selam.server_url", "not an http"},
+		{"bad profile", []string{"realtime.profile=acme"}, "realtime.profile", "not one of openai, azure, yandex, custom, estuary, selam"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

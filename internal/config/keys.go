@@ -54,7 +54,7 @@ func rng(lo, hi float64) (float64, float64, bool) { return lo, hi, true }
 var Keys = func() []Key {
 	ks := []Key{
 		{Path: "mode", Kind: String, Choices: []string{"push_to_talk", "continuous", "both"}, Help: "How a turn starts: the button, the voice (local VAD wake), or both."},
-		{Path: "realtime.profile", Kind: String, Choices: []string{"openai", "azure", "yandex", "custom"}, Help: "Who answers; fills the URL, auth header and session limits."},
+		{Path: "realtime.profile", Kind: String, Choices: []string{"openai", "azure", "yandex", "custom", "estuary", "selam"}, Help: "Who answers; fills the URL, auth header and session limits."},
 		{Path: "realtime.url", Kind: String, Help: "The WebSocket endpoint (ws:// or wss://); empty takes the profile's default (openai only). It is where the API key is sent."},
 		{Path: "realtime.model", Kind: String, Help: "The model (or deployment) name."},
 		{Path: "realtime.dialect", Kind: String, Choices: []string{"", "ga", "beta"}, Help: "Protocol dialect; empty takes the profile's."},
@@ -80,6 +80,14 @@ var Keys = func() []Key {
 		{Path: "realtime.tools.webhooks", Kind: Objects, Help: "Tools that POST their arguments to a URL: a JSON list of {name, description, url, parameters, timeout_ms}."},
 		{Path: "realtime.tools.server", Kind: Objects, Help: "Tools passed to the session as written (e.g. MCP): a JSON list of objects with a type."},
 		{Path: "realtime.tools.timeout_ms", Kind: Int, Unit: "ms", Help: "How long a tool may take."},
+		{Path: "realtime.estuary.server_url", Kind: String, Help: "Estuary (profile estuary): the service's http(s) base URL."},
+		{Path: "realtime.estuary.character_id", Kind: String, Help: "Estuary: the character's id, from the Estuary dashboard."},
+		{Path: "realtime.estuary.player_id", Kind: String, Help: "Estuary: the name this device goes by in the character's memory."},
+		{Path: "realtime.selam.server_url", Kind: String, Help: "SelamGPT (profile selam): the service's http(s) base URL."},
+		{Path: "realtime.selam.voice", Kind: String, Help: "SelamGPT: the voice that answers, e.g. mekdes."},
+		{Path: "realtime.selam.language", Kind: String, Choices: []string{"", "en", "am", "so", "ti", "om"}, Help: "SelamGPT: English, Amharic, Somali, Tigrinya or Oromo; empty lets the service detect it."},
+		{Path: "realtime.selam.vad_threshold", Kind: Int, Help: "SelamGPT: the service's own speech threshold; 0 keeps its default (600)."},
+		{Path: "realtime.selam.interrupt_threshold", Kind: Int, Help: "SelamGPT: how readily your voice interrupts a reply; 0 keeps its default (8)."},
 		{Path: "audio.capture.device", Kind: String, File: true, Sound: "capture", Help: "The microphone: default, hw:CARD=Name,DEV=0, plughw:1,0 or file:PATH.wav."},
 		{Path: "audio.capture.rate", Kind: Int, Unit: "Hz", Help: "Sample rate asked of the microphone."},
 		{Path: "audio.capture.channels", Kind: Int, Help: "Channels asked of the microphone."},

@@ -17,14 +17,35 @@ func (c *Config) Validate() error {
 	v.checkKeys(c, Keys) // the ranges and choices Keys describes
 
 	r := &c.Realtime
-	if r.URL == "" {
+	socketIO := r.Profile == "estuary" || r.Profile == "selam"
+	switch r.Profile {
+	case "estuary":
+		v.httpURL("realtime.estuary.server_url", r.Estuary.ServerURL)
+		if strings.TrimSpace(r.Estuary.CharacterID) == "" {
+			v.add("realtime.estuary.character_id", "must be set for profile estuary (the character's id, from the Estuary dashboard)")
+		}
+		if strings.TrimSpace(r.Estuary.PlayerID) == "" {
+			v.add("realtime.estuary.player_id", "must be set for profile estuary (any name for this device, e.g. voiced)")
+		}
+	case "selam":
+		v.httpURL("realtime.selam.server_url", r.Selam.ServerURL)
+		if strings.TrimSpace(r.Selam.Voice) == "" {
+			v.add("realtime.selam.voice", "must be set for profile selam (e.g. mekdes)")
+		}
+		v.oneOf("realtime.selam.language", r.Selam.Language, "", "en", "am", "so", "ti", "om")
+		v.rangeInt("realtime.selam.vad_threshold", r.Selam.VADThreshold, 0, 10000)
+		v.rangeInt("realtime.selam.interrupt_threshold", r.Selam.InterruptThreshold, 0, 1000)
+	}
+	// realtime.url and realtime.model are the Realtime protocol's; a Socket.IO
+	// service's own section says where to connect.
+	if !socketIO && r.URL == "" {
 		if r.Profile != "openai" && r.Profile != "" {
 			v.add("realtime.url", "must be set for profile %s (e.g. %s)", r.Profile, urlExample(r.Profile))
 		}
-	} else if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+	} else if u, err := url.Parse(r.URL); !socketIO && (err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "") {
 		v.add("realtime.url", "%q is not a ws:// or wss:// URL", r.URL)
 	}
-	if r.Model == "" && r.Profile != "custom" {
+	if r.Model == "" && r.Profile != "custom" && !socketIO {
 		v.add("realtime.model", "must be set")
 	}
 	if r.APIKey != "" && r.APIKeyFile != "" {
@@ -34,6 +55,9 @@ func (c *Config) Validate() error {
 		v.add("realtime.api_key", "is the placeholder %s, not a key; send the real key, or leave the field out to keep the one in force", Redaction)
 	} else if strings.ContainsAny(r.APIKey, " \t\r\n") {
 		v.add("realtime.api_key", "contains white space; paste the key alone")
+	}
+	if socketIO && r.Connection == "on_demand" {
+		v.add("realtime.connection", "on_demand is not available with profile %s (its session starts with the connection); use always", r.Profile)
 	}
 	names := map[string]bool{}
 	for i, w := range r.Tools.Webhooks {
@@ -180,6 +204,19 @@ func (v *validator) add(path, format string, args ...any) {
 func (v *validator) rangeInt(path string, x, lo, hi int) {
 	if x < lo || x > hi {
 		v.add(path, "%d is out of range %d..%d", x, lo, hi)
+	}
+}
+
+// httpURL checks the base URL of a Socket.IO service.
+func (v *validator) httpURL(path, x string) {
+	u, err := url.Parse(x)
+	switch {
+	case x == "":
+		v.add(path, "must be set (an http:// or https:// URL)")
+	case err != nil || u.Host == "":
+		v.add(path, "%q is not an http:// or https:// URL", x)
+	case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "ws" && u.Scheme != "wss":
+		v.add(path, "%q: the scheme must be http, https, ws or wss", x)
 	}
 }
 

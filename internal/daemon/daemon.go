@@ -563,10 +563,20 @@ func (d *Daemon) Control(ctx context.Context, action string) error {
 		}
 		return &httpapi.ControlError{Action: action, Reason: reason}
 	}
+	if rt.svc != nil && (a == engine.ActionPTTStart || a == engine.ActionStartListening) {
+		rt.svc.wake()
+	}
 	err = rt.engine.Control(ctx, a)
 	var refused *engine.RefusedError
 	if errors.As(err, &refused) {
 		return &httpapi.ControlError{Action: action, Reason: refused.Error()}
+	}
+	if err == nil && rt.svc != nil {
+		// The service's own switch; its control_ack (or its absence) comes back as
+		// an event, and a missing one is an error in /v1/status.
+		if ferr := rt.svc.control(a); ferr != nil {
+			return &httpapi.ControlError{Action: action, Reason: "the service did not take it: " + ferr.Error()}
+		}
 	}
 	return err
 }

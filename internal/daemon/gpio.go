@@ -106,6 +106,9 @@ func (d *Daemon) forwardButton(events <-chan gpio.Event, stop <-chan struct{}) {
 				d.metrics.released()
 			}
 			if rt := d.current(); known && rt != nil {
+				if rt.svc != nil && b == engine.ButtonPress {
+					rt.svc.wake()
+				}
 				rt.engine.HandleButton(b)
 			}
 		}

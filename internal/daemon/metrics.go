@@ -64,18 +64,18 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 			return 0
 		}
 	}
-	r.CounterFunc("voiced_reconnects_total", "Reconnections of the realtime client.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().Reconnects }))
-	r.CounterFunc("voiced_session_rollovers_total", "Sessions replaced ahead of their expiry while the room was quiet, without a disconnect.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().Rollovers }))
+	r.CounterFunc("voiced_reconnects_total", "Reconnections of the realtime client.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().Reconnects }))
+	r.CounterFunc("voiced_session_rollovers_total", "Sessions replaced ahead of their expiry while the room was quiet, without a disconnect.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().Rollovers }))
 	r.CounterFunc("voiced_capture_xruns_total", "Microphone overruns (recovered).", fromRT(func(rt *runtime) uint64 { return rt.capDev.Xruns() }))
 	r.CounterFunc("voiced_playback_xruns_total", "Speaker underruns (recovered).", fromRT(func(rt *runtime) uint64 { return rt.playDev.Xruns() }))
 	r.CounterFunc("voiced_capture_dropped_samples_total", "Captured samples dropped because the uplink fell behind.", fromRT(func(rt *runtime) uint64 { return rt.ring.Dropped() }))
-	r.CounterFunc("voiced_audio_sent_samples_total", "Samples handed to the WebSocket writer.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().AudioQueued }))
-	r.CounterFunc("voiced_audio_dropped_appends_total", "Audio appends dropped (not connected, or the socket was behind).", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().AudioDropped }))
-	r.CounterFunc("voiced_audio_received_samples_total", "Reply samples received.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().AudioReceived }))
-	r.CounterFunc("voiced_websocket_sent_bytes_total", "WebSocket message bytes written.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().BytesSent }))
-	r.CounterFunc("voiced_websocket_received_bytes_total", "WebSocket message bytes read.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().BytesReceived }))
-	r.CounterFunc("voiced_unknown_events_total", "Server events of unknown type (ignored).", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().UnknownEvents }))
-	r.CounterFunc("voiced_bad_events_total", "Server messages that could not be decoded.", fromRT(func(rt *runtime) uint64 { return rt.client.Stats().BadEvents }))
+	r.CounterFunc("voiced_audio_sent_samples_total", "Samples handed to the WebSocket writer.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().AudioQueued }))
+	r.CounterFunc("voiced_audio_dropped_appends_total", "Audio appends dropped (not connected, or the socket was behind).", fromRT(func(rt *runtime) uint64 { return rt.rtStats().AudioDropped }))
+	r.CounterFunc("voiced_audio_received_samples_total", "Reply samples received.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().AudioReceived }))
+	r.CounterFunc("voiced_websocket_sent_bytes_total", "WebSocket message bytes written.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().BytesSent }))
+	r.CounterFunc("voiced_websocket_received_bytes_total", "WebSocket message bytes read.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().BytesReceived }))
+	r.CounterFunc("voiced_unknown_events_total", "Server events of unknown type (ignored).", fromRT(func(rt *runtime) uint64 { return rt.rtStats().UnknownEvents }))
+	r.CounterFunc("voiced_bad_events_total", "Server messages that could not be decoded.", fromRT(func(rt *runtime) uint64 { return rt.rtStats().BadEvents }))
 	return m
 }
 

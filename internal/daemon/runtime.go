@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/gpio"
 	"github.com/voiced-project/voiced/internal/pipeline"
-	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/realtime"
 	"github.com/voiced-project/voiced/internal/vad"
 )
@@ -54,8 +52,10 @@ type runtime struct {
 	capture         *pipeline.Capture
 	uplink          *pipeline.Uplink
 	playback        *pipeline.Playback
-	client          *realtime.Client
+	client          *realtime.Client // nil with a Socket.IO service
+	svc             *service         // nil with the Realtime protocol
 	engine          *engine.Engine
+	played          uint64 // engine's Played count, as last seen by forwardEngine
 
 	announcing bool // an announcement plays; guarded by d.mu
 
@@ -109,97 +109,26 @@ func engineOptions(c config.Config) (engine.Options, error) {
 	if err != nil {
 		return engine.Options{}, err
 	}
+	if isSocketIO(c.Realtime.Profile) {
+		// Estuary and Selam find the end of speech themselves and reply at once:
+		// the turn ends when they say, and audio flows until then.
+		te = engine.TurnEndServer
+	}
+	// Selam has no commit: its detector ends a held turn too.
+	serverEndsHeld := c.Realtime.Profile == "selam"
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	return engine.Options{
-		Mode:          mode,
-		TurnEnd:       te,
-		VoiceBargeIn:  c.BargeIn.Voice,
-		EchoGuard:     ms(c.BargeIn.EchoGuardMs),
-		FollowUp:      ms(c.Turn.FollowUpMs),
-		Continue:      c.Turn.ContinueConversation == "auto",
-		ListenTimeout: ms(c.Turn.ListenTimeoutMs),
-		MaxTurn:       ms(c.Turn.MaxTurnMs),
-		ReplyTimeout:  ms(c.Turn.ReplyTimeoutMs),
+		Mode:           mode,
+		TurnEnd:        te,
+		VoiceBargeIn:   c.BargeIn.Voice,
+		EchoGuard:      ms(c.BargeIn.EchoGuardMs),
+		FollowUp:       ms(c.Turn.FollowUpMs),
+		Continue:       c.Turn.ContinueConversation == "auto",
+		ListenTimeout:  ms(c.Turn.ListenTimeoutMs),
+		MaxTurn:        ms(c.Turn.MaxTurnMs),
+		ReplyTimeout:   ms(c.Turn.ReplyTimeoutMs),
+		ServerEndsHeld: serverEndsHeld,
 	}, nil
-}
-
-// sessionFor is the session voiced asks the server for.
-func sessionFor(c config.Config) realtime.Session {
-	r := c.Realtime
-	s := realtime.Session{
-		Model:          r.Model,
-		Instructions:   r.Instructions,
-		Voice:          r.Voice,
-		InputRate:      pipeline.CaptureRate,
-		OutputRate:     r.OutputRate,
-		NoiseReduction: r.NoiseReduction,
-	}
-	if s.NoiseReduction == "none" {
-		s.NoiseReduction = ""
-	}
-	if r.Transcription.Enabled {
-		s.Transcription = &realtime.Transcription{Model: r.Transcription.Model, Language: r.Language}
-	}
-	td := r.TurnDetection
-	// Push-to-talk and local end of turn: the device commits (turn_detection null).
-	if c.Mode != "push_to_talk" && (td.Type == "server_vad" || td.Type == "semantic_vad") {
-		t := &realtime.TurnDetection{
-			CreateResponse:    &td.CreateResponse,
-			InterruptResponse: &td.InterruptResponse,
-		}
-		if td.Type == "server_vad" {
-			t.Type = realtime.ServerVAD
-			t.Threshold = td.Threshold
-			t.PrefixPaddingMs = td.PrefixPaddingMs
-			t.SilenceDurationMs = td.SilenceDurationMs
-			t.IdleTimeoutMs = td.IdleTimeoutMs
-		} else {
-			t.Type = realtime.SemanticVAD
-			t.Eagerness = td.Eagerness
-		}
-		s.TurnDetection = t
-	}
-	for _, raw := range r.Tools.Server {
-		if b, err := json.Marshal(raw); err == nil {
-			s.RawTools = append(s.RawTools, b)
-		}
-	}
-	return s
-}
-
-// clientOptions maps the config onto the realtime client.
-func clientOptions(c config.Config, s config.Secrets, log *slog.Logger) (realtime.Options, error) {
-	r := c.Realtime
-	prof, err := realtime.ParseProfile(r.Profile)
-	if err != nil {
-		return realtime.Options{}, err
-	}
-	def := prof.Defaults()
-	dialect := def.Dialect
-	if r.Dialect != "" {
-		if dialect, err = realtime.ParseDialect(r.Dialect); err != nil {
-			return realtime.Options{}, err
-		}
-	}
-	url := r.URL
-	if url == "" {
-		if url, err = prof.URL(r.Model, "", ""); err != nil {
-			return realtime.Options{}, fmt.Errorf("realtime.url: %w", err)
-		}
-	}
-	if err := def.CheckRates(pipeline.CaptureRate, r.OutputRate); err != nil {
-		return realtime.Options{}, fmt.Errorf("realtime.output_rate: %w", err)
-	}
-	o := realtime.Options{
-		URL:         url,
-		Profile:     prof,
-		Dialect:     dialect,
-		APIKey:      s.APIKey,
-		Session:     sessionFor(c),
-		Logger:      log,
-		ToolTimeout: time.Duration(r.Tools.TimeoutMs) * time.Millisecond,
-	}
-	return o, nil
 }
 
 // build opens and wires every part. On error, what was opened is closed again.
@@ -253,28 +182,51 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	rt.playback.SetVolume(float64(c.Audio.Playback.Volume) / 100)
 	rt.playback.SetEarconVolume(float64(c.Earcons.Volume) / 100)
 
-	co, err := clientOptions(c, s, rt.rlog.With("part", "realtime"))
-	if err != nil {
-		return nil, err
-	}
-	co.Audio = rt.onAudio
-	co.Tools = rt.tools()
-	co.OnDemand = c.Realtime.Connection == "on_demand"
-	co.OnWritten = d.metrics.written
-	co.OnAudioWritten = func(t time.Duration) { d.metrics.uplink.Observe(seconds(t)) }
-	rt.client, err = realtime.New(co)
-	if err != nil {
-		return nil, err
-	}
 	// Five seconds of speech may wait for the socket (dialling on demand, a reconnect)
 	// before the oldest is dropped.
 	rt.ring, err = dsp.NewRing(5*pipeline.CaptureRate, dsp.RingOverwrite)
 	if err != nil {
 		return nil, err
 	}
-	rt.uplink, err = pipeline.NewUplink(rt.ring, rt.client, pipeline.UplinkConfig{})
-	if err != nil {
-		return nil, err
+	var conn interface {
+		CommitAudio() error
+		ClearAudio() error
+		CreateResponse() error
+		CancelResponse() error
+		TruncateItem(itemID string, contentIndex, audioEndMs int) error
+	}
+	onDemand := c.Realtime.Connection == "on_demand"
+	if isSocketIO(c.Realtime.Profile) {
+		rs := &rateSink{rate: c.Realtime.OutputRate, write: rt.onAudio, log: rt.rlog}
+		rt.svc, err = newService(c, s, rs.sink, rt.rlog.With("part", c.Realtime.Profile))
+		if err != nil {
+			return nil, err
+		}
+		up, err := newRateUplink(rt.svc.b)
+		if err != nil {
+			return nil, err
+		}
+		if rt.uplink, err = pipeline.NewUplink(rt.ring, up, pipeline.UplinkConfig{}); err != nil {
+			return nil, err
+		}
+		conn, onDemand = rt.svc, false
+	} else {
+		co, err := clientOptions(c, s, rt.rlog.With("part", "realtime"))
+		if err != nil {
+			return nil, err
+		}
+		co.Audio = rt.onAudio
+		co.Tools = rt.tools()
+		co.OnDemand = onDemand
+		co.OnWritten = d.metrics.written
+		co.OnAudioWritten = func(t time.Duration) { d.metrics.uplink.Observe(seconds(t)) }
+		if rt.client, err = realtime.New(co); err != nil {
+			return nil, err
+		}
+		if rt.uplink, err = pipeline.NewUplink(rt.ring, rt.client, pipeline.UplinkConfig{}); err != nil {
+			return nil, err
+		}
+		conn = rt.client
 	}
 	gate := &pipeline.UplinkGate{Uplink: rt.uplink}
 	opts, err := engineOptions(c)
@@ -283,7 +235,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	}
 	ec := engine.Config{
 		Options:   opts,
-		Conn:      rt.client,
+		Conn:      conn,
 		Gate:      gate,
 		Player:    rt.playback,
 		VAD:       rt.vad,
@@ -296,7 +248,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if rt.led != nil {
 		ec.LED = ledAdapter{rt.led}
 	}
-	if co.OnDemand {
+	if onDemand {
 		ec.Connector = rt.client
 	}
 	rt.engine, err = engine.New(ec)
@@ -313,7 +265,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		Channel:      channel,
 		PreRollMs:    c.Audio.PreRollMs,
 		Gain:         float64(c.Audio.Capture.Volume) / 100,
-		OnVoice:      rt.engine.VoiceEdges(ep, frameMs*time.Millisecond),
+		OnVoice:      rt.onVoice(rt.engine.VoiceEdges(ep, frameMs*time.Millisecond)),
 		Level:        &d.level,
 	})
 	if err != nil {
@@ -328,6 +280,12 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 // the first audio of each item reported to the engine. It runs on the socket reader.
 func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	rt.playback.WriteItem(itemID, pcm)
+	if rt.svc != nil {
+		if rt.svc.heardReply(itemID) {
+			rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: itemID})
+		}
+		return
+	}
 	rt.mu.Lock()
 	first := itemID != rt.lastItem
 	if first {
@@ -336,6 +294,20 @@ func (rt *runtime) onAudio(itemID string, pcm []int16) {
 	rt.mu.Unlock()
 	if first {
 		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: itemID})
+	}
+}
+
+// onVoice is the engine's voice input, which also wakes a Socket.IO session the
+// service closed (speech is a user turn).
+func (rt *runtime) onVoice(edges func(vad.Decision)) func(vad.Decision) {
+	if rt.svc == nil {
+		return edges
+	}
+	return func(v vad.Decision) {
+		if v.Speech {
+			rt.svc.wake()
+		}
+		edges(v)
 	}
 }
 
@@ -360,6 +332,9 @@ func (rt *runtime) run(ctx context.Context) error {
 	if rt.secrets.APIKey == "" && rt.cfg.Realtime.Profile != "custom" {
 		// Dialling without a key only collects refusals: stay IDLE and say what is missing.
 		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeFatal, Err: errNoKey})
+	} else if rt.svc != nil {
+		start(rt.cfg.Realtime.Profile, rt.svc.b.Run)
+		start(rt.cfg.Realtime.Profile+" events", rt.forwardService)
 	} else {
 		start("realtime", rt.client.Run)
 		start("realtime events", rt.forwardRealtime)
@@ -380,105 +355,6 @@ func (rt *runtime) run(ctx context.Context) error {
 	return nil
 }
 
-func (rt *runtime) forwardRealtime(ctx context.Context) error {
-	evs := rt.client.Events()
-	lost := false // a session was lost and not yet regained
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-evs:
-			if !ok {
-				return nil
-			}
-			rt.noteRealtime(ev)
-			switch e := ev.(type) {
-			case *realtime.Disconnected:
-				lost = !errors.Is(e.Err, realtime.ErrHangup) // an on_demand hang-up is not a loss
-			case *realtime.Connected:
-				lost = false
-			case *realtime.Connecting:
-				if lost {
-					// Each retry is not news: the LED keeps saying DISCONNECTED until a
-					// session is back, instead of flickering to CONNECTING and back.
-					rt.uplink.SetHold(true)
-					continue
-				}
-			}
-			switch ev.(type) {
-			case *realtime.Connecting, *realtime.Disconnected, *realtime.Fatal:
-				// Speech while there is no session waits in the ring instead of being
-				// appended to a closed socket and lost.
-				rt.uplink.SetHold(true)
-			case *realtime.Connected:
-				rt.uplink.SetHold(false)
-			}
-			if pe, ok := translate(ev); ok {
-				rt.engine.HandleRealtime(pe)
-			}
-		}
-	}
-}
-
-// serverLogger is l throttled per kind of line (ratelog's defaults: 5 at
-// once, then one per 10 s) with long values clipped: a server can repeat a
-// failure thousands of times a second, and a config value can be huge.
-func serverLogger(l *slog.Logger) *slog.Logger {
-	return ratelog.Wrap(l, ratelog.Options{})
-}
-
-// noteRealtime logs and counts what the engine does not see.
-func (rt *runtime) noteRealtime(ev realtime.Event) {
-	m := rt.d.metrics
-	log := rt.rlog
-	switch e := ev.(type) {
-	case *realtime.Connected:
-		log.Info("connected", "session", e.SessionID, "model", e.Model, "expires", e.ExpiresAt, "rollover", e.Rollover)
-	case *realtime.Disconnected:
-		m.disconnects.Inc()
-		if !errors.Is(e.Err, realtime.ErrHangup) {
-			rt.noteConnError(e.Err)
-		}
-		log.Warn("connection lost; reconnecting", "err", e.Err, "retry_in", e.RetryIn)
-	case *realtime.Fatal:
-		rt.noteConnError(e.Err)
-		log.Error("the server refused voiced; not retrying soon", "err", e.Err, "retry_in", e.RetryIn)
-	case *realtime.ProtocolError:
-		log.Warn("server message not understood; ignored", "err", e.Err)
-	case *realtime.ToolResult:
-		if e.Err != nil {
-			log.Warn("tool call failed", "tool", e.Name, "err", e.Err, "took", e.Duration)
-		} else {
-			log.Info("tool called", "tool", e.Name, "took", e.Duration)
-		}
-	case *realtime.InputTranscriptionFailed:
-		log.Warn("transcription of your speech failed (the reply still comes)", "err", e.Error.Message)
-	case *realtime.ServerError:
-		log.Warn("server error", "code", e.Error.Code, "message", e.Error.Message)
-	}
-}
-
-// noteConnError keeps why the connection failed for the status.
-func (rt *runtime) noteConnError(err error) {
-	if err == nil {
-		return
-	}
-	rt.mu.Lock()
-	rt.connErr, rt.connErrAt = ratelog.Clip(err.Error(), 1000), time.Now()
-	rt.mu.Unlock()
-}
-
-// withConnError puts the last connection failure in s's last_error when it is
-// newer than the engine's own: reconnects that fail (HTTP 500, a timeout, a
-// name not found) never reach a session the engine could record as lost.
-func (rt *runtime) withConnError(s *engine.Status) {
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.connErr != "" && rt.connErrAt.After(s.LastErrorAt) {
-		s.LastError, s.LastErrorAt = "connect: "+rt.connErr, rt.connErrAt
-	}
-}
-
 // forwardEngine publishes the engine's events to HTTP subscribers, the log, systemd and
 // the turn counter.
 func (rt *runtime) forwardEngine(ctx context.Context, events <-chan engine.Event) error {
@@ -491,6 +367,14 @@ func (rt *runtime) forwardEngine(ctx context.Context, events <-chan engine.Event
 				return nil
 			}
 			rt.d.onEngineEvent(ev)
+			if rt.svc != nil {
+				// A reply counts as played when playback ran dry after its last
+				// audio: that is when the speaker has really played it.
+				if p := rt.engine.Status().Played; p != rt.played {
+					rt.played = p
+					rt.svc.played()
+				}
+			}
 		}
 	}
 }
@@ -527,7 +411,7 @@ func (rt *runtime) applyLive(old, next config.Config) bool {
 	if !reflect.DeepEqual(withoutLive(old), withoutLive(next)) {
 		return false
 	}
-	if !reflect.DeepEqual(old.Realtime, next.Realtime) {
+	if !reflect.DeepEqual(old.Realtime, next.Realtime) && rt.client != nil {
 		if err := rt.client.UpdateSession(sessionFor(next)); err != nil {
 			rt.log.Warn("session update not sent; it applies on the next connection", "err", err)
 		}
@@ -571,8 +455,21 @@ func (rt *runtime) status() runtimeStatus {
 	rt.withConnError(&st.Engine)
 	st.Microphone = deviceStatus{Device: rt.cfg.Audio.Capture.Device, Granted: rt.capDev.Params().String(), Xruns: rt.capDev.Xruns(), Gone: rt.capDev.Gone()}
 	st.Speaker = deviceStatus{Device: rt.cfg.Audio.Playback.Device, Granted: rt.playDev.Params().String(), Xruns: rt.playDev.Xruns(), Gone: rt.playDev.Gone()}
-	st.Realtime = rt.client.Stats()
+	st.Realtime = rt.rtStats()
 	return st
+}
+
+// rtStats are the connection's counters, whichever protocol it speaks.
+func (rt *runtime) rtStats() realtime.Stats {
+	if rt.client != nil {
+		return rt.client.Stats()
+	}
+	if rt.svc == nil {
+		return realtime.Stats{}
+	}
+	rt.svc.mu.Lock()
+	defer rt.svc.mu.Unlock()
+	return realtime.Stats{AudioDropped: rt.svc.dropped(), Reconnects: rt.svc.reconnect}
 }
 
 type deviceStatus struct {

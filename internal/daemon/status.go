@@ -3,7 +3,6 @@ package daemon
 import (
 	"time"
 
-	"github.com/voiced-project/voiced/internal/ratelog"
 	"github.com/voiced-project/voiced/internal/version"
 )
 
@@ -20,7 +19,7 @@ func (d *Daemon) Status() any {
 		"version":      version.Version,
 		"uptime_s":     int(time.Since(d.started).Seconds()),
 		"mode":         cfg.Mode,
-		"backend":      map[string]string{"profile": cfg.Realtime.Profile, "url": ratelog.Clip(cfg.Realtime.URL, maxURLInStatus), "model": cfg.Realtime.Model},
+		"backend":      backendStatus(cfg.Realtime),
 		"api_key":      secrets.APIKeySrc,
 		"replies":      replies,
 		"config_error": cfgErr,

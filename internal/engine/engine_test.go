@@ -668,3 +668,20 @@ func TestSpeechEventTiming(t *testing.T) {
 		t.Errorf("speech_started = %+v, want local at %v with 120ms", ev, onset)
 	}
 }
+
+// TestServerEndsHeldTurn: with a service that has no commit (ServerEndsHeld), its end of
+// the turn and its reply are taken while the button is still held, not cancelled.
+func TestServerEndsHeldTurn(t *testing.T) {
+	for _, ends := range []bool{false, true} {
+		h := newHarness(t, func(c *engine.Config) { c.TurnEnd, c.ServerEndsHeld = engine.TurnEndServer, ends })
+		h.connect()
+		h.button(engine.ButtonPress)
+		h.expect("press", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on", "earcon listen-start"})
+		h.rt(engine.RealtimeEvent{Kind: engine.RealtimeResponseCreated, ResponseID: "resp_1"})
+		if ends {
+			h.expect("reply while held", []string{"processing"}, []string{"stream off", "earcon listen-end"})
+		} else {
+			h.expect("reply while held", nil, []string{"response.cancel"})
+		}
+	}
+}

@@ -292,7 +292,7 @@ func (e *Engine) onRealtime(ev RealtimeEvent) {
 		if ev.Kind == RealtimeSpeechStopped {
 			e.publish(Event{Kind: EventSpeechEnded, Source: "server", ItemID: ev.ItemID})
 		}
-		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndServer {
+		if (!e.turn.by.held() || e.cfg.ServerEndsHeld) && e.cfg.TurnEnd == TurnEndServer {
 			e.endTurnByServer()
 		}
 	case RealtimeResponseCreated:
@@ -329,7 +329,7 @@ func (e *Engine) onResponseCreated(ev RealtimeEvent) {
 		e.arm(tReply, e.cfg.ReplyTimeout)
 		e.setState(StateProcessing, "reply started")
 	case StateListening:
-		if !e.turn.by.held() && e.cfg.TurnEnd == TurnEndServer {
+		if (!e.turn.by.held() || e.cfg.ServerEndsHeld) && e.cfg.TurnEnd == TurnEndServer {
 			e.endTurnByServer() // the server heard the end first
 			return
 		}

@@ -60,6 +60,9 @@ type Options struct {
 	DrainPoll time.Duration
 	// IdleHangup: with a Connector, this long in CONNECTED hangs up (back to IDLE).
 	IdleHangup time.Duration
+	// ServerEndsHeld: the server ends turns even while the button is held (a service
+	// with no commit, such as SelamGPT's): its end and its reply are taken, not refused.
+	ServerEndsHeld bool
 }
 
 // check validates o and fills in the defaults.

@@ -16,7 +16,8 @@
 //
 // Continuous mode (the default): start_voice without payload right after
 // session_info, audio streams while the engine lets it, the server's
-// endpointing ends turns; EndTurn does nothing. Push-to-talk (Options.PushToTalk):
+// endpointing ends turns; EndTurn streams Options.TrailingSilence of silence (600 ms) so
+// that endpointing sees the end at once: voiced sends only speech. Push-to-talk (Options.PushToTalk):
 // StartTurn sends start_voice {turn_mode:"push_to_talk"} with an ack id,
 // EndTurn sends stop_voice with an ack id; a missing ack after AckTimeout
 // (10 s, as the TypeScript SDK) drops the link, and a voice_error fails the

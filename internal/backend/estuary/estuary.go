@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +37,10 @@ type Options struct {
 	// OutputRate is the audio_sample_rate asked for TTS audio (default 16000).
 	OutputRate int
 	PushToTalk bool
+	// TrailingSilence is what EndTurn streams in continuous mode (default
+	// 600 ms): voiced sends only speech, so the service's endpointing
+	// would otherwise wait for audio that never comes.
+	TrailingSilence time.Duration
 	// Audio receives reply audio; required.
 	Audio  backend.AudioSink
 	Logger *slog.Logger
@@ -51,6 +54,7 @@ type Options struct {
 	Header       http.Header
 	BackoffMin   time.Duration // see sio.ClientOptions
 	BackoffMax   time.Duration
+	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
 	AudioSlots   int
 	Rand         func() float64
 }
@@ -104,11 +108,12 @@ type pending struct {
 
 // Client is an Estuary voice client. Create it with New, start it with Run.
 type Client struct {
-	o      Options
-	sc     *sio.Client
-	log    *slog.Logger
-	events chan backend.Event
-	ctx    context.Context // Run's
+	o       Options
+	silence []int16 // 100 ms, for TrailingSilence
+	sc      *sio.Client
+	log     *slog.Logger
+	events  chan backend.Event
+	ctx     context.Context // Run's
 
 	dropped, received atomic.Uint64
 	live              atomic.Bool // session_info seen on this link
@@ -170,6 +175,9 @@ func New(o Options) (*Client, error) {
 	if o.FatalRetry <= 0 {
 		o.FatalRetry = 10 * time.Minute
 	}
+	if o.TrailingSilence <= 0 {
+		o.TrailingSilence = 600 * time.Millisecond
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -181,10 +189,11 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), acks: map[int]pending{}, sessionRate: o.OutputRate}
+	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), acks: map[int]pending{}, sessionRate: o.OutputRate,
+		silence: make([]int16, InputRate/10)}
 	c.sc, err = sio.NewClient(sio.ClientOptions{
 		URL: o.URL, Namespace: Namespace, Auth: auth, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, AudioSlots: o.AudioSlots, Rand: o.Rand,
+		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
 		SetupTimeout: o.SetupTimeout,
 		Classify:     c.classify,
 	}, (*handler)(c))
@@ -303,423 +312,4 @@ func (c *Client) stopAcksLocked() {
 	for id := range c.acks {
 		c.dropAckLocked(id)
 	}
-}
-
-// StartTurn implements backend.Backend. After session_timeout or
-// session_rejected it is the user intent that reconnects.
-func (c *Client) StartTurn() error {
-	if !c.Connected() {
-		c.sc.Redial()
-		return backend.ErrNotConnected
-	}
-	if c.o.PushToTalk {
-		c.upMu.Lock()
-		c.holding, c.endLater = true, false
-		if c.pend == nil {
-			c.pend = make([]int16, 0, holdSamples)
-		}
-		c.pend = c.pend[:0]
-		c.upMu.Unlock()
-		err := c.emitCmd("start_voice", map[string]string{"turn_mode": "push_to_talk"}, true)
-		if err != nil {
-			c.release(false)
-		}
-		return err
-	}
-	c.mu.Lock()
-	on := c.voiceOn
-	c.mu.Unlock()
-	if !on { // after voice_timeout
-		return c.emitCmd("start_voice", nil, false)
-	}
-	return nil
-}
-
-// EndTurn implements backend.Backend: stop_voice in push-to-talk mode; the
-// server's endpointing ends continuous turns.
-func (c *Client) EndTurn() error {
-	if !c.o.PushToTalk {
-		return nil
-	}
-	c.upMu.Lock()
-	if c.holding { // stop_voice follows the held audio
-		c.endLater = true
-		c.upMu.Unlock()
-		return nil
-	}
-	c.upMu.Unlock()
-	return c.emitCmd("stop_voice", nil, true)
-}
-
-// release ends the hold: on start_voice's ack (send true) the held audio
-// goes out, then stop_voice if EndTurn came meanwhile; on a failure it is
-// dropped.
-func (c *Client) release(send bool) {
-	c.upMu.Lock()
-	if !c.holding {
-		c.upMu.Unlock()
-		return
-	}
-	c.holding = false
-	end := c.endLater
-	if send {
-		for i := 0; i < len(c.pend); i += InputRate / 10 {
-			c.appendLocked(c.pend[i:min(i+InputRate/10, len(c.pend))])
-		}
-	}
-	c.pend = c.pend[:0]
-	c.upMu.Unlock()
-	if send && end {
-		if err := c.emitCmd("stop_voice", nil, true); err != nil {
-			c.log.Warn("estuary: stop_voice not sent", "err", err)
-		}
-	}
-}
-
-// AppendAudio implements backend.Backend. Call it from one goroutine.
-func (c *Client) AppendAudio(pcm []int16) error {
-	if !c.Connected() {
-		c.dropped.Add(1)
-		return backend.ErrNotConnected
-	}
-	c.upMu.Lock()
-	defer c.upMu.Unlock()
-	if c.holding {
-		n := min(len(pcm), cap(c.pend)-len(c.pend))
-		c.pend = append(c.pend, pcm[:n]...)
-		if n < len(pcm) {
-			c.dropped.Add(1)
-			return backend.ErrDropped
-		}
-		return nil
-	}
-	return c.appendLocked(pcm)
-}
-
-// appendLocked frames pcm as stream_audio into a free buffer and queues it.
-func (c *Client) appendLocked(pcm []int16) error {
-	b := c.sc.AudioBuf()
-	if b == nil {
-		c.dropped.Add(1)
-		return backend.ErrDropped
-	}
-	m := sio.AppendEventHead(b.B[:0], Namespace, -1, "stream_audio")
-	m = append(m, `,{"audio":"`...)
-	m, c.upScratch = backend.AppendBase64PCM(m, c.upScratch, pcm)
-	b.B = append(m, `"}]`...)
-	if !c.sc.SendAudio(b) {
-		c.dropped.Add(1)
-		return backend.ErrDropped
-	}
-	return nil
-}
-
-// Interrupt implements backend.Backend: client_interrupt, and the late
-// chunks of the reply are dropped.
-func (c *Client) Interrupt(replyID string, heardMs int) error {
-	c.mu.Lock()
-	if replyID == "" {
-		replyID = c.playing
-	}
-	c.cutMsg = replyID
-	c.mu.Unlock()
-	var id any
-	if replyID != "" {
-		id = replyID
-	}
-	return c.emitCmd("client_interrupt", map[string]any{"message_id": id}, false)
-}
-
-// SendText implements backend.TextSender: a typed message, answered with
-// voice.
-func (c *Client) SendText(text string) error {
-	if !c.Connected() {
-		return backend.ErrNotConnected
-	}
-	// textOnly is camelCase on the wire.
-	return c.emitCmd("text", map[string]any{"text": text, "textOnly": false}, false)
-}
-
-var _ backend.TextSender = (*Client)(nil)
-
-// PlaybackDone implements backend.Backend: audio_playback_complete.
-func (c *Client) PlaybackDone(replyID string) error {
-	return c.emitCmd("audio_playback_complete", map[string]string{"message_id": replyID}, false)
-}
-
-// Control implements backend.Backend.
-func (c *Client) Control(a backend.Action) error {
-	switch a {
-	case backend.ActionInterrupt:
-		return c.Interrupt("", 0)
-	case backend.ActionStartListening:
-		return c.emitCmd("start_voice", nil, false)
-	case backend.ActionStopListening:
-		return c.emitCmd("stop_voice", nil, false)
-	case backend.ActionPause, backend.ActionResume:
-		return backend.ErrUnsupported
-	}
-	return fmt.Errorf("estuary: control action %q: unknown", a)
-}
-
-// handler is the sio.Handler side of Client.
-type handler Client
-
-func (h *handler) Connecting() {
-	(*Client)(h).emit(backend.Event{Kind: backend.Connecting})
-}
-
-func (h *handler) Open() error { return nil } // the auth object went with CONNECT
-
-func (h *handler) Closed(err error, retryIn time.Duration) {
-	c := (*Client)(h)
-	c.live.Store(false)
-	c.release(false)
-	c.mu.Lock()
-	c.stopAcksLocked()
-	c.voiceOn = false
-	c.playing, c.cutMsg = "", ""
-	c.mu.Unlock()
-	c.curMsg, c.heard = "", false
-	if c.ctx.Err() != nil {
-		return
-	}
-	var be backend.Classified
-	if errors.As(err, &be) && (be.Fatal() || be.Kind() == backend.KindTimeout || be.Kind() == backend.KindSession) {
-		c.emit(backend.Event{Kind: backend.Fatal, Err: err, RetryIn: retryIn})
-		return
-	}
-	c.emit(backend.Event{Kind: backend.Disconnected, Err: err, RetryIn: retryIn})
-}
-
-func (h *handler) Packet(p sio.Packet) error {
-	c := (*Client)(h)
-	switch p.Type {
-	case sio.TypeAck:
-		c.mu.Lock()
-		name := c.acks[p.ID].name
-		c.dropAckLocked(p.ID)
-		c.mu.Unlock()
-		if name == "start_voice" {
-			c.release(true)
-		}
-		return nil
-	case sio.TypeEvent:
-	default:
-		return nil
-	}
-	name, arg, err := sio.SplitEvent(p.Data)
-	if err != nil {
-		c.log.Warn("estuary: bad event", "err", err)
-		return nil
-	}
-	if string(name) == "bot_voice" { // the audio fast path: no encoding/json
-		c.voice(arg)
-		return nil
-	}
-	return c.event(string(name), arg)
-}
-
-// voice handles a bot_voice chunk.
-func (c *Client) voice(arg []byte) {
-	if string(sio.Field(arg, "is_livekit")) == "true" { // metadata of the WebRTC transport
-		return
-	}
-	id, _ := sio.Str(sio.Field(arg, "message_id"))
-	if c.cut(id) {
-		return
-	}
-	if len(id) > 0 && string(id) != c.curMsg {
-		c.newReply(string(id))
-	}
-	rate := c.sessionRate
-	if r := sio.Field(arg, "sample_rate"); len(r) > 0 {
-		if n, err := strconv.Atoi(string(r)); err == nil && n >= 8000 && n <= 48000 {
-			rate = n
-		}
-	}
-	raw := sio.Field(arg, "audio")
-	b64, ok := sio.Str(raw)
-	if !ok && len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			b64, ok = []byte(s), true
-		}
-	}
-	if ok && len(b64) > 0 {
-		var pcm []int16
-		var err error
-		pcm, c.scratch, c.pcm, err = backend.DecodeBase64PCM(b64, c.scratch, c.pcm)
-		if err != nil {
-			c.log.Warn("estuary: bad bot_voice audio", "err", err)
-		} else if len(pcm) > 0 {
-			c.received.Add(uint64(len(pcm)))
-			c.o.Audio(c.curMsg, pcm, rate)
-		}
-	}
-	if string(sio.Field(arg, "is_final")) == "true" && !c.voiceDone {
-		c.voiceDone = true
-		c.emit(backend.Event{Kind: backend.ReplyDone, ReplyID: c.curMsg})
-	}
-}
-
-// cut reports whether message id was interrupted (by the server or by
-// Interrupt): its late chunks are dropped.
-func (c *Client) cut(id []byte) bool {
-	if len(id) == 0 {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return string(id) == c.cutMsg
-}
-
-func (c *Client) newReply(id string) {
-	c.curMsg = id
-	c.textDone, c.voiceDone = false, false
-	c.heard = false
-	c.mu.Lock()
-	c.playing, c.cutMsg = id, ""
-	c.mu.Unlock()
-	c.emit(backend.Event{Kind: backend.ReplyStarted, ReplyID: id})
-}
-
-// wire shapes of the events decoded with encoding/json.
-type (
-	sessionInfo struct {
-		SessionID      string `json:"session_id"`
-		ConversationID string `json:"conversation_id"`
-	}
-	sttResponse struct {
-		Text    string `json:"text"`
-		IsFinal bool   `json:"is_final"`
-	}
-	botResponse struct {
-		Text      string `json:"text"`
-		IsFinal   bool   `json:"is_final"`
-		MessageID string `json:"message_id"`
-	}
-	interruptMsg struct {
-		MessageID string `json:"message_id"`
-		Reason    string `json:"reason"`
-	}
-	errorMsg struct {
-		Error   string `json:"error"`
-		Message string `json:"message"`
-		Reason  string `json:"reason"`
-	}
-)
-
-func (e errorMsg) text() string {
-	switch {
-	case e.Message != "":
-		return e.Message
-	case e.Error != "":
-		return e.Error
-	}
-	return e.Reason
-}
-
-func (c *Client) event(name string, arg []byte) error {
-	dec := func(v any) bool {
-		if len(arg) == 0 || string(arg) == "null" {
-			return true
-		}
-		if err := json.Unmarshal(arg, v); err != nil {
-			c.log.Warn("estuary: bad event payload", "event", name, "err", err)
-			return false
-		}
-		return true
-	}
-	switch name {
-	case "session_info":
-		var s sessionInfo
-		dec(&s)
-		c.live.Store(true)
-		c.sc.Ready()
-		c.emit(backend.Event{Kind: backend.Connected, SessionID: s.SessionID})
-		if !c.o.PushToTalk {
-			return c.emitCmd("start_voice", nil, false)
-		}
-	case "auth_error":
-		var e errorMsg
-		dec(&e)
-		return &sio.StopError{Err: &Error{Event: name, Message: e.text(), kind: backend.KindAuth, fatal: true}, Wait: c.o.FatalRetry}
-	case "voice_started":
-		c.mu.Lock()
-		c.voiceOn = true
-		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.ControlAck, Action: backend.ActionStartListening})
-	case "voice_stopped":
-		c.mu.Lock()
-		c.voiceOn = false
-		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.ControlAck, Action: backend.ActionStopListening})
-	case "voice_error":
-		var e errorMsg
-		dec(&e)
-		c.mu.Lock()
-		c.stopAcksLocked() // the command it answers has failed
-		c.mu.Unlock()
-		c.release(false)
-		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text(), kind: backend.KindAudio}})
-	case "stt_response":
-		var s sttResponse
-		if !dec(&s) {
-			return nil
-		}
-		if !c.heard {
-			c.heard = true
-			c.emit(backend.Event{Kind: backend.SpeechStarted})
-		}
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.User, Text: s.Text, Final: s.IsFinal})
-		if s.IsFinal {
-			c.heard = false
-			c.emit(backend.Event{Kind: backend.SpeechStopped})
-			c.emit(backend.Event{Kind: backend.Committed})
-		}
-	case "bot_response":
-		var b botResponse
-		if !dec(&b) || c.cut([]byte(b.MessageID)) {
-			return nil
-		}
-		if b.MessageID != "" && b.MessageID != c.curMsg {
-			c.newReply(b.MessageID)
-		}
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.curMsg, Text: b.Text, Final: b.IsFinal})
-		if b.IsFinal {
-			c.textDone = true
-		}
-	case "interrupt":
-		var m interruptMsg
-		dec(&m)
-		id := m.MessageID
-		if id == "" {
-			id = c.curMsg
-		}
-		c.mu.Lock()
-		c.cutMsg = id
-		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.Interrupted, ReplyID: id})
-	case "error":
-		var e errorMsg
-		dec(&e)
-		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text()}})
-	case "quota_exceeded":
-		var e errorMsg
-		dec(&e)
-		return &sio.StopError{Err: &Error{Event: name, Message: e.text(), kind: backend.KindQuota, fatal: true}, Wait: c.o.FatalRetry}
-	case "session_timeout":
-		return &sio.StopError{Err: &Error{Event: name, Message: "idle " + string(sio.Field(arg, "idle_seconds")) + " s", kind: backend.KindTimeout}}
-	case "session_rejected":
-		var e errorMsg
-		dec(&e)
-		return &sio.StopError{Err: &Error{Event: name, Message: e.text(), kind: backend.KindSession}}
-	case "voice_timeout":
-		c.mu.Lock()
-		c.voiceOn = false
-		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: "idle " + string(sio.Field(arg, "idle_seconds")) + " s", kind: backend.KindTimeout}})
-	}
-	return nil
 }

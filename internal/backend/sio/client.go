@@ -75,11 +75,16 @@ type ClientOptions struct {
 	// SetupTimeout bounds the time from the namespace join to the
 	// handler's Ready call (the session is live); default 10 s, as the
 	// services' own SDKs wait.
-	SetupTimeout   time.Duration
-	BackoffMin     time.Duration // default 100 ms
-	BackoffMax     time.Duration // default 1.5 s, as the Realtime client
-	AudioSlots     int           // audio messages that may wait for the socket (default 64)
-	MaxMessageSize int64         // read limit (default 16 MiB)
+	SetupTimeout time.Duration
+	BackoffMin   time.Duration // default 100 ms
+	// BackoffMax caps the wait (default 10 s) and StableAfter is how long a
+	// session must stay live for the backoff to start again from BackoffMin
+	// (default 30 s): the Realtime client's rules, so a service that accepts
+	// and then drops every session is not redialled in a tight loop.
+	BackoffMax     time.Duration
+	StableAfter    time.Duration
+	AudioSlots     int   // audio messages that may wait for the socket (default 64)
+	MaxMessageSize int64 // read limit (default 16 MiB)
 	Rand           func() float64
 }
 
@@ -106,7 +111,8 @@ type Client struct {
 
 	running   atomic.Bool
 	connected atomic.Bool
-	ready     atomic.Bool // Ready called on this link
+	ready     atomic.Bool  // Ready called on this link
+	readyAt   atomic.Int64 // when, in unix nanoseconds
 
 	mu   sync.Mutex // guards following fields
 	conn *Conn
@@ -129,7 +135,8 @@ func NewClient(o ClientOptions, h Handler) (*Client, error) {
 	def(&o.GoodbyeWait, time.Second)
 	def(&o.SetupTimeout, 10*time.Second)
 	def(&o.BackoffMin, 100*time.Millisecond)
-	def(&o.BackoffMax, 1500*time.Millisecond)
+	def(&o.BackoffMax, 10*time.Second)
+	def(&o.StableAfter, 30*time.Second)
 	if o.BackoffMax < o.BackoffMin {
 		o.BackoffMax = o.BackoffMin
 	}
@@ -161,7 +168,12 @@ func NewClient(o ClientOptions, h Handler) (*Client, error) {
 func (c *Client) Connected() bool { return c.connected.Load() }
 
 // Ready tells the client the session set up on this link is live.
-func (c *Client) Ready() { c.ready.Store(true) }
+func (c *Client) Ready() {
+	if !c.ready.Load() {
+		c.readyAt.Store(time.Now().UnixNano())
+	}
+	c.ready.Store(true)
+}
 
 // ErrSetupTimeout is the link error when the session did not come up in time.
 var ErrSetupTimeout = errors.New("sio: the session was not set up in time")
@@ -246,7 +258,7 @@ func (c *Client) Run(ctx context.Context) error {
 		if errors.As(err, &stop) {
 			wait, attempt = stop.Wait, 0
 		} else {
-			if established {
+			if established && c.ready.Load() && time.Since(time.Unix(0, c.readyAt.Load())) >= c.o.StableAfter {
 				attempt = 0
 			}
 			wait = c.backoff(attempt)

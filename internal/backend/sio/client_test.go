@@ -205,3 +205,33 @@ func TestClientNoLeaks(t *testing.T) {
 	}
 	t.Error("a goroutine of the Client outlived Run")
 }
+
+// TestClientBackoffGrowsUntilStable: a session that goes live and ends at once keeps
+// the backoff growing, as the Realtime client does; one that stayed up StableAfter
+// starts it again from BackoffMin.
+func TestClientBackoffGrowsUntilStable(t *testing.T) {
+	for _, tc := range []struct {
+		stable time.Duration
+		want   []time.Duration
+	}{
+		{time.Hour, []time.Duration{10, 20, 40}},
+		{time.Nanosecond, []time.Duration{10, 10, 10}},
+	} {
+		ts := server(t, nil)
+		h := &recHandler{}
+		h.onEvent = func(name string) error {
+			h.c.Ready() // the session is live...
+			time.Sleep(time.Millisecond)
+			return errors.New("and gone") // ...and ends at once
+		}
+		stop := run(t, ClientOptions{URL: ts.URL, Namespace: "/n", BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond,
+			StableAfter: tc.stable, Rand: func() float64 { return 1 }}, h)
+		waits, _ := h.waitClosed(t, 3)
+		stop()
+		for i, w := range tc.want {
+			if waits[i] != w*time.Millisecond {
+				t.Errorf("StableAfter %v: wait %d = %v, want %v", tc.stable, i, waits[i], w*time.Millisecond)
+			}
+		}
+	}
+}
