@@ -165,15 +165,17 @@ func TestSocketIOPushToTalk(t *testing.T) {
 			d := startDaemon(t, voiced, nil, append(sioArgs(b, addr), "--set", "mode=push_to_talk",
 				"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
 				"--timeout", "60s")...)
-			// The microphone file starts when the devices open, just after HTTP listens.
-			start := time.Now()
 			ev := subscribe(t, d.http)
 			waitStatus(t, d.http, "connected")
 			control(t, d.http, "ptt_start")
-			// Release 0.4 s after the question ends (it begins 0.6 s into question.wav):
-			// sooner than the services' own end of speech (0.5 s of quiet), so that the
-			// release, not their detector, ends the turn.
-			time.Sleep(time.Until(start.Add(time.Duration((lead + 0.6 + qlen + 0.4) * float64(time.Second)))))
+			// Release just after the question ends, sooner than the services' own end
+			// of speech (0.5 s of quiet), so that the release, not their detector, ends
+			// the turn. The time is counted from voiced's speech_started, which follows
+			// the microphone's own clock: that clock starts when voiced first reads the
+			// file, which a busy machine delays by a second or more, so a release timed
+			// from the test's start could cut the question short.
+			ev.waitOther(t, "speech_started", 30*time.Second)
+			time.Sleep(time.Duration((qlen + 0.25) * float64(time.Second)))
 			control(t, d.http, "ptt_stop")
 			ev.waitFor(t, "speaking", 30*time.Second)
 			ev.waitFor(t, "connected", 30*time.Second)
@@ -239,7 +241,7 @@ func checkSIOReply(t *testing.T, backend, path string, want []int16) {
 	if err != nil {
 		t.Fatalf("reply WAV: %v", err)
 	}
-	if c := bestCorrelation(got, want, rate); rate != 24000 || c < 0.75 {
+	if c := replyCorrelation(trimSilence(got), want, rate); rate != 24000 || c < 0.75 {
 		t.Errorf("reply WAV at %d Hz correlates %.3f with the question, want 24000 Hz and >= 0.75 (the parrot reply)", rate, c)
 	}
 }
