@@ -85,6 +85,8 @@ func (c *Config) Validate() error {
 	v.rangeInt("vad.min_speech_ms", c.VAD.MinSpeechMs, 30, 1000)
 	v.rangeInt("vad.silence_ms", c.VAD.SilenceMs, 200, 5000)
 
+	v.wake(&c.Wake)
+
 	v.rangeInt("turn.listen_timeout_ms", c.Turn.ListenTimeoutMs, 1000, 60000)
 	v.rangeInt("turn.max_turn_ms", c.Turn.MaxTurnMs, 2000, 300000)
 	v.rangeInt("turn.follow_up_ms", c.Turn.FollowUpMs, 0, 30000)
