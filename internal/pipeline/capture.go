@@ -48,6 +48,14 @@ type CaptureConfig struct {
 	// gate; the endpointer runs here and posts its turn edges to the
 	// engine. It must not block: the microphone does not wait.
 	OnVoice func(vad.Decision)
+	// OnFrame, if set, is called on the capture goroutine with every 10 ms
+	// frame at CaptureRate and the stream position at its end, after the
+	// voice detector; the wake-word listener runs here. With it the loop
+	// never sleeps. It must not block, and the frame is reused.
+	OnFrame func(frame []int16, end uint64)
+	// KeepMs is how much audio the pre-roll holds for OpenFrom when that is
+	// more than PreRollMs; an ordinary opening still sends PreRollMs.
+	KeepMs int
 }
 
 // CaptureStats are running totals for metrics.
@@ -96,6 +104,11 @@ type Capture struct {
 	frame []int16 // the 10 ms frame being filled
 	fill  int
 	pre   *dsp.PreRoll
+	// preSend is how much of the pre-roll an opening sends; from, when not
+	// 0, is the stream position OpenFrom asked the next opening to start at.
+	preSend int
+	from    atomic.Uint64
+	onFrame func([]int16, uint64)
 
 	// Dormant state (see Capture): the newest device-rate audio, enough for
 	// the pre-roll and the resampler's window, and scratch to replay it.
@@ -156,7 +169,7 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 	case preMs < 0:
 		preMs = 0
 	}
-	pre, err := dsp.NewPreRoll(preMs, CaptureRate)
+	pre, err := dsp.NewPreRoll(max(preMs, c.KeepMs), CaptureRate)
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
 	}
@@ -192,6 +205,8 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 		rs:      make([]int16, res.MaxOutput(c.PeriodFrames)),
 		frame:   make([]int16, frame),
 		pre:     pre,
+		preSend: preMs * CaptureRate / 1000,
+		onFrame: c.OnFrame,
 		onVoice: c.OnVoice,
 		now:     func() int64 { return time.Now().UnixNano() },
 	}, nil
@@ -228,7 +243,7 @@ func (c *Capture) process(raw []byte) {
 	if c.gain != dsp.UnityGain {
 		dsp.ApplyGain(in, c.gain)
 	}
-	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load())
+	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load()) && c.onFrame == nil
 	if c.dormant && !asleep {
 		c.wake()
 	}
@@ -331,6 +346,9 @@ func (c *Capture) handleFrame(f []int16) {
 	// With detection off every frame reads as silence, so a turn the
 	// endpointer saw starting still ends.
 	c.decided(len(f), c.det != nil && !c.detectOff.Load() && c.det.Process(f))
+	if c.onFrame != nil {
+		c.onFrame(f, c.pos)
+	}
 	c.pre.Write(f)
 	c.unsent = min(c.unsent+len(f), c.pre.Len())
 
@@ -343,7 +361,7 @@ func (c *Capture) handleFrame(f []int16) {
 		// A new opening: send the pre-roll, which ends with this frame,
 		// but nothing that an earlier opening already sent.
 		c.sentGen = gen
-		n = c.pre.WriteTo(c.out, c.unsent)
+		n = c.pre.WriteTo(c.out, c.opening())
 	} else {
 		c.sentGen = gen
 		n = c.out.Write(f)
