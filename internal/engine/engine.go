@@ -155,6 +155,7 @@ const (
 	inTimer
 	inSync
 	inFault
+	inWakeWord
 )
 
 // input is one thing for the engine goroutine. A struct, not an interface, so that
@@ -170,6 +171,7 @@ type input struct {
 	gen    uint64
 	sync   chan struct{}
 	fault  string
+	wake   WakeWord
 }
 
 const inputQueue = 256
@@ -229,6 +231,7 @@ const (
 	trigVoice                         // VAD wake or follow-up
 	trigControl                       // start_listening
 	trigPTTControl                    // ptt_start: ptt_stop ends it
+	trigWord                          // wake word: the VAD ends it
 )
 
 // held reports whether the turn ends by a release (button or ptt_stop), not the VAD.
@@ -353,7 +356,7 @@ func (e *Engine) updateDetect() {
 	if !ok {
 		return
 	}
-	want := e.cfg.Mode != ModePushToTalk || e.cfg.VoiceBargeIn || e.state == StateListening || e.pending.by != 0
+	want := e.voiceWakes() || e.cfg.VoiceBargeIn || e.state == StateListening || e.pending.by != 0
 	if e.detectSet && want == e.detecting {
 		return
 	}

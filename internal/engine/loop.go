@@ -27,6 +27,8 @@ func (e *Engine) handle(in input) {
 		}
 	case inSync:
 		close(in.sync)
+	case inWakeWord:
+		e.onWakeWord(in.wake)
 	case inFault:
 		if in.fault != e.fault {
 			if in.fault != "" {
@@ -164,7 +166,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.publishSpeech(EventSpeechStarted, s)
 			return
 		}
-		if e.muted || e.paused || e.cfg.Mode == ModePushToTalk || !e.canDial() {
+		if e.muted || e.paused || !e.voiceWakes() || !e.canDial() {
 			return
 		}
 		e.publishSpeech(EventSpeechStarted, s)
@@ -184,7 +186,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.counts.EchoSuppressed++
 			return
 		}
-		if e.cfg.Mode == ModePushToTalk && !e.clock.Now().Before(e.followTill) {
+		if !e.voiceWakes() && !e.clock.Now().Before(e.followTill) {
 			return
 		}
 		e.publishSpeech(EventSpeechStarted, s)
