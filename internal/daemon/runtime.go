@@ -117,6 +117,7 @@ func engineOptions(c config.Config) (engine.Options, error) {
 		ListenTimeout: ms(c.Turn.ListenTimeoutMs),
 		MaxTurn:       ms(c.Turn.MaxTurnMs),
 		ReplyTimeout:  ms(c.Turn.ReplyTimeoutMs),
+		WakeWordOnly:  c.Wake.Mode == "word",
 	}, nil
 }
 
@@ -304,6 +305,10 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if cc := c.Audio.Capture.Channel; cc != "mix" {
 		channel, _ = strconv.Atoi(cc) // validated
 	}
+	onFrame, keepMs, err := rt.buildWake(c)
+	if err != nil {
+		return nil, err
+	}
 	rt.capture, err = pipeline.NewCapture(rt.mic, rt.vad, rt.ring, pipeline.CaptureConfig{
 		Device:       capFmt,
 		PeriodFrames: rt.capDev.Params().PeriodFrames,
@@ -311,6 +316,8 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		PreRollMs:    c.Audio.PreRollMs,
 		Gain:         float64(c.Audio.Capture.Volume) / 100,
 		OnVoice:      rt.engine.VoiceEdges(ep, frameMs*time.Millisecond),
+		OnFrame:      onFrame,
+		KeepMs:       keepMs,
 	})
 	if err != nil {
 		return nil, err
