@@ -130,3 +130,24 @@ func TestNewWakeListenerErrors(t *testing.T) {
 		t.Error("NewWakeListener(nil callback) = nil error")
 	}
 }
+
+// BenchmarkWakeListener is one 10 ms frame through the listener: resampling to 16 kHz
+// and the okay_nabu detector (one model step every third frame).
+func BenchmarkWakeListener(b *testing.B) {
+	clip := wakeClip(b)
+	wl, err := NewWakeListener(newWakeDetector(b), func(Wake) {})
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := make([]int16, CaptureRate/100)
+	for j := range frame {
+		frame[j] = clip[WakeRate+j*2/3]
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(2 * len(frame)))
+	pos := uint64(0)
+	for b.Loop() {
+		pos += uint64(len(frame))
+		wl.Listen(frame, pos)
+	}
+}
