@@ -12,9 +12,9 @@ import (
 // WordWakes reports whether the wake word wakes the device (wake.mode word or both).
 func (w Wake) WordWakes() bool { return w.Mode == "word" || w.Mode == "both" }
 
-// IsModelPath reports whether a wake word names a model file rather than a built-in
+// isModelPath reports whether a wake word names a model file rather than a built-in
 // model: it has a directory or a .tflite or .json extension.
-func IsModelPath(word string) bool {
+func isModelPath(word string) bool {
 	return strings.ContainsRune(word, filepath.Separator) || strings.ContainsRune(word, '/') ||
 		strings.HasSuffix(word, ".tflite") || strings.HasSuffix(word, ".json")
 }
@@ -31,7 +31,7 @@ func (v *validator) wake(w *Wake) {
 		switch {
 		case ww.Word == "":
 			v.add(p+".word", "must be set: a built-in word (%s) or a model file", strings.Join(wakeword.BuiltinNames(), ", "))
-		case IsModelPath(ww.Word):
+		case isModelPath(ww.Word):
 			if ext := filepath.Ext(ww.Word); ext != ".tflite" && ext != ".json" {
 				v.add(p+".word", "%q: a model file must end in .tflite or .json (the other beside it)", ww.Word)
 			}
@@ -51,7 +51,7 @@ func (v *validator) wake(w *Wake) {
 
 // wordName is the name a detection reports: the built-in name or the file's base name.
 func wordName(word string) string {
-	if !IsModelPath(word) {
+	if !isModelPath(word) {
 		return word
 	}
 	return strings.TrimSuffix(filepath.Base(word), filepath.Ext(word))
@@ -79,7 +79,7 @@ func (w Wake) LoadWakeModels() ([]*wakeword.Model, error) {
 func loadWord(ww WakeWord) (*wakeword.Model, error) {
 	var m *wakeword.Model
 	var err error
-	if IsModelPath(ww.Word) {
+	if isModelPath(ww.Word) {
 		m, err = wakeword.LoadModel(ww.Word)
 	} else {
 		m, err = wakeword.Builtin(ww.Word)
@@ -99,7 +99,7 @@ func loadWord(ww WakeWord) (*wakeword.Model, error) {
 func (c *Config) checkWordFiles() Errors {
 	var errs Errors
 	for i, ww := range c.Wake.Words {
-		if !IsModelPath(ww.Word) {
+		if !isModelPath(ww.Word) {
 			continue
 		}
 		if _, err := wakeword.LoadModel(ww.Word); err != nil {
@@ -115,7 +115,7 @@ func (c *Config) checkWordFiles() Errors {
 func checkRemoteWords(cur, next Config) Errors {
 	var errs Errors
 	for i, ww := range next.Wake.Words {
-		if !IsModelPath(ww.Word) || slices.ContainsFunc(cur.Wake.Words, func(o WakeWord) bool { return o.Word == ww.Word }) {
+		if !isModelPath(ww.Word) || slices.ContainsFunc(cur.Wake.Words, func(o WakeWord) bool { return o.Word == ww.Word }) {
 			continue
 		}
 		p := fmt.Sprintf("wake.words[%d].word", i)
