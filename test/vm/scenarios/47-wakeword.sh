@@ -44,6 +44,7 @@ vm_check "exactly one turn, begun by the word" one '"reason":"wake word okay_nab
 vm_check "no turn began otherwise" one_turn
 vm_check "one wake_word event, for okay_nabu" one '"word":"okay_nabu"' events.log
 vm_check "the server saw one turn committed" one '"type":"input_audio_buffer.commit"' sim.jsonl
-vm_check "the speaker played the parrot reply (the turn's audio as the server got it)" "$P/vmprobe" correlate --got reply.wav --record sim.jsonl
+# The turn holds "what time is it?" alone, 0.8 s of sound, not the word before it.
+vm_check "the speaker played the parrot reply (the turn's audio as the server got it)" "$P/vmprobe" correlate --got reply.wav --record sim.jsonl --ref-sound 0.6
 vm_check "/v1/status agrees with /v1/events" "$P/vmprobe" agree --url "$API" --events events.log
 vm_done
