@@ -15,6 +15,7 @@ type Config struct {
 	Realtime Realtime `yaml:"realtime" json:"realtime"`
 	Audio    Audio    `yaml:"audio" json:"audio"`
 	VAD      VAD      `yaml:"vad" json:"vad"`
+	Wake     Wake     `yaml:"wake" json:"wake"`
 	Turn     Turn     `yaml:"turn" json:"turn"`
 	BargeIn  BargeIn  `yaml:"barge_in" json:"barge_in"`
 	GPIO     GPIO     `yaml:"gpio" json:"gpio"`
@@ -154,6 +155,28 @@ type VAD struct {
 	SilenceMs int `yaml:"silence_ms" json:"silence_ms"`
 }
 
+// Wake is what wakes the device hands-free.
+type Wake struct {
+	// Mode is vad (any speech, when mode is continuous or both), word (only a wake word,
+	// in every mode) or both.
+	Mode string `yaml:"mode" json:"mode"`
+	// Words are listened for when Mode is word or both; any of them wakes the device.
+	Words []WakeWord `yaml:"words" json:"words"`
+	// SendWord sends the wake word itself to the server with the question; by default
+	// only what follows it is sent.
+	SendWord bool `yaml:"send_word" json:"send_word"`
+}
+
+// WakeWord is one wake word. In YAML a bare string is the Word alone.
+type WakeWord struct {
+	// Word is a built-in model (okay_nabu, hey_jarvis, hey_mycroft, alexa) or the path
+	// of a microWakeWord v2 model's .tflite or .json file, the other beside it.
+	Word string `yaml:"word" json:"word"`
+	// Cutoff overrides the model's probability cutoff (0..1, higher wakes less often);
+	// 0 keeps the model's.
+	Cutoff float64 `yaml:"cutoff" json:"cutoff"`
+}
+
 // Turn timing.
 type Turn struct {
 	// ListenTimeoutMs without speech after a wake or press returns to waiting.
@@ -280,6 +303,7 @@ func Default() Config {
 			PreRollMs: 300,
 		},
 		VAD:     VAD{Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
+		Wake:    Wake{Mode: "vad", Words: []WakeWord{{Word: "okay_nabu"}}},
 		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000, ContinueConversation: "off"},
 		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},
 		GPIO: GPIO{

@@ -138,6 +138,10 @@ func (d *decoder) value(path string, n *yaml.Node, v reflect.Value) {
 	}
 	switch v.Kind() {
 	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[WakeWord]() && n.Kind == yaml.ScalarNode {
+			v.Set(reflect.ValueOf(WakeWord{Word: n.Value})) // [okay_nabu] is short for [{word: okay_nabu}]
+			return
+		}
 		d.structure(path, n, v)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {

@@ -107,6 +107,7 @@ func (c Config) Clone() Config {
 		out.Realtime.Tools.Webhooks[i].Parameters = cloneMap(out.Realtime.Tools.Webhooks[i].Parameters)
 	}
 	out.HTTP.AllowedHosts = slices.Clone(c.HTTP.AllowedHosts)
+	out.Wake.Words = slices.Clone(c.Wake.Words)
 	out.Paths.AudioDirs = slices.Clone(c.Paths.AudioDirs)
 	out.Paths.SecretDirs = slices.Clone(c.Paths.SecretDirs)
 	out.Realtime.Tools.Server = nil

@@ -20,6 +20,7 @@ func (c *Config) ValidateAt(configPath string) error {
 			return err
 		}
 	}
+	errs = append(errs, c.checkWordFiles()...)
 	if configPath != "" {
 		for _, f := range c.files() {
 			if f.value != "" && sameFile(f.value, configPath) {
@@ -64,6 +65,7 @@ func CheckRemote(cur, next Config) error {
 	if !pathsEqual(cur.Paths, next.Paths) {
 		errs = append(errs, &FieldError{Path: "paths", Msg: "can only be changed in the config file"})
 	}
+	errs = append(errs, checkRemoteWords(cur, next)...)
 	old := cur.files()
 	for i, f := range next.files() {
 		if f.value == "" || f.value == old[i].value {

@@ -83,6 +83,7 @@ func (c *Config) Validate() error {
 
 	v.device("audio.capture", &c.Audio.Capture)
 	v.device("audio.playback", &c.Audio.Playback)
+	v.wake(&c.Wake)
 
 	g := &c.GPIO
 	if g.Enabled {

@@ -25,6 +25,7 @@ type daemonMetrics struct {
 	uplink      *metrics.Histogram // captured audio into the uplink ring to its append on the socket
 	downlink    *metrics.Histogram // reply audio received to its first frame on the speaker
 	bargeIn     *metrics.Histogram // barge-in to the speaker's queue thrown away
+	wakeWords   *metrics.CounterVec
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
@@ -55,6 +56,7 @@ func newDaemonMetrics(d *Daemon) *daemonMetrics {
 	m.uplink = r.Histogram("voiced_uplink_latency_seconds", "From the capture loop putting audio into the uplink ring to the append holding its newest sample written on the socket.", metrics.AudioLatencyBuckets...)
 	m.downlink = r.Histogram("voiced_downlink_latency_seconds", "From reply audio received while nothing was queued (a reply's first delta) to its first frame written to the speaker.", metrics.AudioLatencyBuckets...)
 	m.bargeIn = r.Histogram("voiced_bargein_latency_seconds", "From a barge-in (button, voice or control) stopping playback to the speaker's queue thrown away.", metrics.AudioLatencyBuckets...)
+	m.wakeWords = r.CounterVec("voiced_wake_words_total", "Wake words heard (while not muted), by word.", "word")
 	m.turnSeconds = r.Histogram("voiced_response_latency_seconds", "From the end of the user's speech to the reply starting.", metrics.LatencyBuckets...)
 	fromRT := func(f func(rt *runtime) uint64) func() uint64 {
 		return func() uint64 {
@@ -99,5 +101,7 @@ func (m *daemonMetrics) onEvent(ev engine.Event) {
 		}
 	case engine.EventError:
 		m.errors.Inc()
+	case engine.EventWakeWord:
+		m.wakeWords.Inc(ev.Word)
 	}
 }

@@ -128,6 +128,7 @@ func engineOptions(c config.Config) (engine.Options, error) {
 		MaxTurn:        ms(c.Turn.MaxTurnMs),
 		ReplyTimeout:   ms(c.Turn.ReplyTimeoutMs),
 		ServerEndsHeld: serverEndsHeld,
+		WakeWordOnly:   c.Wake.Mode == "word",
 	}, nil
 }
 
@@ -259,6 +260,10 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if cc := c.Audio.Capture.Channel; cc != "mix" {
 		channel, _ = strconv.Atoi(cc) // validated
 	}
+	onFrame, keepMs, err := rt.buildWake(c)
+	if err != nil {
+		return nil, err
+	}
 	rt.capture, err = pipeline.NewCapture(rt.mic, rt.vad, rt.ring, pipeline.CaptureConfig{
 		Device:       capFmt,
 		PeriodFrames: rt.capDev.Params().PeriodFrames,
@@ -267,6 +272,8 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		Gain:         float64(c.Audio.Capture.Volume) / 100,
 		OnVoice:      rt.onVoice(rt.engine.VoiceEdges(ep, frameMs*time.Millisecond)),
 		Level:        &d.level,
+		OnFrame:      onFrame,
+		KeepMs:       keepMs,
 	})
 	if err != nil {
 		return nil, err

@@ -159,6 +159,7 @@ const (
 	inFault
 	inExpectAnswer
 	inAlarm
+	inWakeWord
 )
 
 // input is one thing for the engine goroutine. A struct, not an interface, so that
@@ -174,6 +175,7 @@ type input struct {
 	gen    uint64
 	sync   chan struct{}
 	fault  string
+	wake   WakeWord
 }
 
 const inputQueue = 256
@@ -239,6 +241,7 @@ const (
 	trigControl                       // listen
 	trigPTTControl                    // ptt_start: ptt_stop ends it
 	trigContinue                      // the reply asked a question: the VAD ends it
+	trigWord                          // wake word: the VAD ends it
 )
 
 // held reports whether the turn ends by a release (button or ptt_stop), not the VAD.
@@ -366,7 +369,7 @@ func (e *Engine) updateDetect() {
 	if !ok {
 		return
 	}
-	wake := !e.paused && (e.cfg.Mode != ModePushToTalk || e.cfg.VoiceBargeIn || e.followUp)
+	wake := !e.paused && (e.voiceWakes() || e.cfg.VoiceBargeIn || e.followUp)
 	want := wake || e.state == StateListening || e.pending.by != 0
 	if e.detectSet && want == e.detecting {
 		return

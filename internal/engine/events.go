@@ -24,10 +24,11 @@ const (
 	EventError                                // Code, Message
 	EventFault                                // a device problem began (Message) or ended (Message "")
 	EventAlarm                                // the alarm started (Message says what rings) or stopped (Message "", Reason why)
+	EventWakeWord                             // a wake word was heard: Word, Score
 )
 
 var eventNames = [...]string{"", "state", "flags", "speech_started", "speech_ended", "response_started",
-	"response_done", "transcript", "error", "fault", "alarm"}
+	"response_done", "transcript", "error", "fault", "alarm", "wake_word"}
 
 func (k EventKind) String() string {
 	if k > 0 && int(k) < len(eventNames) {
@@ -68,6 +69,8 @@ type Event struct {
 	Status     string
 	Code       string
 	Message    string
+	Word       string  // wake_word: the word's name
+	Score      float64 // wake_word: the detector's score, 0..1
 }
 
 // MarshalJSON writes the event as /v1/events sends it: {"type": kind, ...}, leaving
@@ -120,6 +123,11 @@ func (e Event) AppendJSON(b []byte) []byte {
 	b = appendJSONField(b, "status", e.Status)
 	b = appendJSONField(b, "code", e.Code)
 	b = appendJSONField(b, "message", e.Message)
+	if e.Kind == EventWakeWord {
+		b = appendJSONField(b, "word", e.Word)
+		b = append(b, `,"score":`...)
+		b = strconv.AppendFloat(b, e.Score, 'f', 3, 64)
+	}
 	return append(b, '}')
 }
 

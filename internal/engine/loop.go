@@ -36,6 +36,8 @@ func (e *Engine) handle(in input) {
 		} else {
 			e.stopAlarm("stopped")
 		}
+	case inWakeWord:
+		e.onWakeWord(in.wake)
 	case inFault:
 		if in.fault != e.fault {
 			if in.fault != "" {
@@ -179,7 +181,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.publishSpeech(EventSpeechStarted, s)
 			return
 		}
-		if e.muted || e.paused || e.cfg.Mode == ModePushToTalk || !e.canDial() {
+		if e.muted || e.paused || !e.voiceWakes() || !e.canDial() {
 			return
 		}
 		e.publishSpeech(EventSpeechStarted, s)
@@ -199,7 +201,7 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 			e.counts.EchoSuppressed++
 			return
 		}
-		if e.cfg.Mode == ModePushToTalk && !e.followUp {
+		if !e.voiceWakes() && !e.followUp {
 			return
 		}
 		e.publishSpeech(EventSpeechStarted, s)

@@ -27,6 +27,9 @@ type Options struct {
 	// VoiceBargeIn lets user speech (a VAD onset that passes the raised echo-guard
 	// threshold) stop a reply.
 	VoiceBargeIn bool
+	// WakeWordOnly: speech no longer wakes the device in any mode, only a wake word
+	// (HandleWakeWord) does (wake.mode word). Follow-up and barge-in are unchanged.
+	WakeWordOnly bool
 	// EchoGuard is how long after a reply voice wake stays off (echo_guard_ms). The
 	// guard is on during SPEAKING in any case.
 	EchoGuard time.Duration

@@ -90,3 +90,24 @@ func TestScrapeCostConstant(t *testing.T) {
 		t.Errorf("a scrape allocates %v objects, want at most 2 (runtime/metrics.Read)", small)
 	}
 }
+
+func TestCounterVec(t *testing.T) {
+	var r Registry
+	v := r.CounterVec("voiced_wake_words_total", "Wake words heard.", "word")
+	v.Inc("okay_nabu")
+	v.Inc(`a"b`)
+	v.Inc("okay_nabu")
+	var b strings.Builder
+	r.WriteText(&b)
+	for _, want := range []string{
+		"# TYPE voiced_wake_words_total counter\n",
+		"voiced_wake_words_total{word=\"a\\\"b\"} 1\nvoiced_wake_words_total{word=\"okay_nabu\"} 2\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("WriteText = %q, want it to contain %q", b.String(), want)
+		}
+	}
+	if got := v.Load("okay_nabu"); got != 2 {
+		t.Errorf("Load(okay_nabu) = %d, want 2", got)
+	}
+}

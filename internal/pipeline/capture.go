@@ -50,6 +50,14 @@ type CaptureConfig struct {
 	OnVoice func(vad.Decision)
 	// Level, if set, measures the microphone (after the gain) while it is active.
 	Level *Level
+	// OnFrame, if set, is called on the capture goroutine with every 10 ms
+	// frame at CaptureRate and the stream position at its end, after the
+	// voice detector; the wake-word listener runs here. With it the loop
+	// never sleeps. It must not block, and the frame is reused.
+	OnFrame func(frame []int16, end uint64)
+	// KeepMs is how much audio the pre-roll holds for OpenFrom when that is
+	// more than PreRollMs; an ordinary opening still sends PreRollMs.
+	KeepMs int
 }
 
 // CaptureStats are running totals for metrics.
@@ -98,6 +106,11 @@ type Capture struct {
 	frame []int16 // the 10 ms frame being filled
 	fill  int
 	pre   *dsp.PreRoll
+	// preSend is how much of the pre-roll an opening sends; from, when not
+	// 0, is the stream position OpenFrom asked the next opening to start at.
+	preSend int
+	from    atomic.Uint64
+	onFrame func([]int16, uint64)
 
 	// Dormant state (see Capture): the newest device-rate audio, enough for
 	// the pre-roll and the resampler's window, and scratch to replay it.
@@ -159,7 +172,7 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 	case preMs < 0:
 		preMs = 0
 	}
-	pre, err := dsp.NewPreRoll(preMs, CaptureRate)
+	pre, err := dsp.NewPreRoll(max(preMs, c.KeepMs), CaptureRate)
 	if err != nil {
 		return nil, fmt.Errorf("new capture: %w", err)
 	}
@@ -195,6 +208,8 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 		rs:      make([]int16, res.MaxOutput(c.PeriodFrames)),
 		frame:   make([]int16, frame),
 		pre:     pre,
+		preSend: preMs * CaptureRate / 1000,
+		onFrame: c.OnFrame,
 		onVoice: c.OnVoice,
 		level:   c.Level,
 		now:     func() int64 { return time.Now().UnixNano() },
@@ -235,7 +250,7 @@ func (c *Capture) process(raw []byte) {
 	if c.level != nil {
 		c.level.add(in, c.format.Rate)
 	}
-	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load())
+	asleep := c.gate.Load()&captureMask == captureClosed && (c.det == nil || c.detectOff.Load()) && c.onFrame == nil
 	if c.dormant && !asleep {
 		c.wake()
 	}
@@ -338,6 +353,9 @@ func (c *Capture) handleFrame(f []int16) {
 	// With detection off every frame reads as silence, so a turn the
 	// endpointer saw starting still ends.
 	c.decided(len(f), c.det != nil && !c.detectOff.Load() && c.det.Process(f))
+	if c.onFrame != nil {
+		c.onFrame(f, c.pos)
+	}
 	c.pre.Write(f)
 	c.unsent = min(c.unsent+len(f), c.pre.Len())
 
@@ -350,7 +368,7 @@ func (c *Capture) handleFrame(f []int16) {
 		// A new opening: send the pre-roll, which ends with this frame,
 		// but nothing that an earlier opening already sent.
 		c.sentGen = gen
-		n = c.pre.WriteTo(c.out, c.unsent)
+		n = c.pre.WriteTo(c.out, c.opening())
 	} else {
 		c.sentGen = gen
 		n = c.out.Write(f)

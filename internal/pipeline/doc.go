@@ -13,6 +13,7 @@
 //
 //	mic → Capture: dsp.DecodeMono → dsp.Resampler → 10 ms frames → vad.Detector (OnVoice)
 //	                                               → dsp.PreRoll → gate → uplink dsp.Ring
+//	                                               → WakeListener (OnFrame): 16 kHz → wakeword.Detector
 //	uplink Ring → Uplink → AppendAudio (realtime client)
 //	audio deltas → Playback.WriteItem → Ring → Resampler → volume, earcons
 //	             → dsp.EncodeFrames → speaker
@@ -35,6 +36,15 @@
 // looking at the device twice a second; it queues two periods of silence
 // ahead of the next reply, as it keeps queued for a device that cannot fill
 // silence.
+//
+// # Wake word
+//
+// With a WakeListener on its frames (CaptureConfig.OnFrame) the capture loop
+// never sleeps: the listener is the wake source. A word it hears is reported
+// with its end on the capture clock, and Capture.OpenFrom makes the opening
+// that follows send from there: what was said after the word, however long
+// the engine took to open the gate (the pre-roll holds CaptureConfig.KeepMs
+// for it), and not the word itself.
 //
 // # Allocation
 //
