@@ -238,3 +238,40 @@ func TestBypassPassesThrough(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipKeepsAlignment: a canceller that skips a stretch of microphone audio
+// (the capture loop asleep) while the reference goes on playing cancels again
+// after it, with its latency unchanged.
+func TestSkipKeepsAlignment(t *testing.T) {
+	const rate, frame = 16000, 160
+	c, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := speechLike(16*rate, rate, 7, 0.3)
+	delay := rate * 50 / 1000
+	mic := make([]float32, len(ref))
+	for i := delay; i < len(mic); i++ {
+		mic[i] = 0.5 * ref[i-delay]
+	}
+	out := make([]float32, len(mic))
+	skipFrom, skipTo := 6*rate, 9*rate
+	for k := 0; k+frame <= len(mic); k += frame {
+		// The player runs ahead of the microphone by 20 ms, as a device buffer would.
+		c.Playback(ref[k:k+frame], 320)
+		if k >= skipFrom && k < skipTo {
+			c.Skip(frame)
+			continue
+		}
+		if err := c.Process(mic[k:k+frame], out[k:k+frame]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Latency() != 256 {
+		t.Errorf("latency = %d, want 256", c.Latency())
+	}
+	lat := c.Latency()
+	if e := erle(mic[:len(mic)-lat], out[lat:], 12*rate, 15*rate); e < 15 {
+		t.Errorf("ERLE 3 s after a 3 s skip = %.1f dB, want >= 15", e)
+	}
+}
