@@ -25,3 +25,7 @@ func (a *Canceller) Skip(n int) {
 	clear(a.px)
 	a.xPrevSilent = true
 }
+
+// Residual is Stats().Residual: the mean square of the echo estimated to be left
+// in the last frame's output. Capture side only.
+func (a *Canceller) Residual() float32 { return a.stats.Residual }

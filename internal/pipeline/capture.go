@@ -48,6 +48,9 @@ type CaptureConfig struct {
 	// gate; the endpointer runs here and posts its turn edges to the
 	// engine. It must not block: the microphone does not wait.
 	OnVoice func(vad.Decision)
+	// Echo, if set, cancels the speaker's echo in every frame before the
+	// detector, the pre-roll and the uplink (echo.go).
+	Echo EchoCanceller
 }
 
 // CaptureStats are running totals for metrics.
@@ -112,6 +115,8 @@ type Capture struct {
 	pos     uint64 // samples at CaptureRate processed
 
 	onVoice   func(vad.Decision)
+	echo      EchoCanceller
+	echoPos   uint64 // stream position the canceller expects next
 	gate      atomic.Uint64 // generation<<2 | state
 	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
@@ -193,6 +198,7 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 		frame:   make([]int16, frame),
 		pre:     pre,
 		onVoice: c.OnVoice,
+		echo:    c.Echo,
 		now:     func() int64 { return time.Now().UnixNano() },
 	}, nil
 }
@@ -328,6 +334,9 @@ func (c *Capture) cut(s []int16) {
 // handleFrame runs one frame through the detector, the pre-roll and the
 // gate.
 func (c *Capture) handleFrame(f []int16) {
+	if c.echo != nil {
+		c.cancelEcho(f)
+	}
 	// With detection off every frame reads as silence, so a turn the
 	// endpointer saw starting still ends.
 	c.decided(len(f), c.det != nil && !c.detectOff.Load() && c.det.Process(f))
