@@ -116,7 +116,7 @@ type Capture struct {
 
 	onVoice   func(vad.Decision)
 	echo      EchoCanceller
-	echoPos   uint64 // stream position the canceller expects next
+	echoPos   uint64        // stream position the canceller expects next
 	gate      atomic.Uint64 // generation<<2 | state
 	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
