@@ -90,6 +90,8 @@ func (c *Config) Validate() error {
 	v.rangeInt("turn.follow_up_ms", c.Turn.FollowUpMs, 0, 30000)
 	v.rangeInt("turn.reply_timeout_ms", c.Turn.ReplyTimeoutMs, 2000, 120000)
 	v.rangeInt("barge_in.echo_guard_ms", c.BargeIn.EchoGuardMs, 0, 5000)
+	v.oneOf("aec.mode", c.AEC.Mode, "software", "hardware")
+	v.rangeInt("aec.tail_ms", c.AEC.TailMs, 32, 512)
 
 	g := &c.GPIO
 	if g.Enabled {

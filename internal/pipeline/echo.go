@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/voiced-project/voiced/internal/dsp"
 )
@@ -38,6 +39,7 @@ type echoTap struct {
 	out    []int16
 	rate   int // device rate
 	resLag int // the resampler's delay, in samples at CaptureRate
+	quiet  bool // the last period was digital silence
 }
 
 func newEchoTap(sink EchoSink, level func(float64), devRate, period int) (*echoTap, error) {
@@ -67,6 +69,17 @@ func (t *echoTap) played(mono []int16, queued int) {
 	}
 	if t.sink == nil {
 		return
+	}
+	// Silence after silence (an idle device kept running) is not handed over: the
+	// canceller's reference reads as silence where nothing was written, and it
+	// re-anchors on the delay of the next audio.
+	silent := !slices.ContainsFunc(mono, func(v int16) bool { return v != 0 })
+	if silent && t.quiet {
+		return
+	}
+	t.quiet = silent
+	if silent && t.res != nil {
+		t.res.Reset()
 	}
 	q := -1
 	if queued >= 0 {
