@@ -37,8 +37,8 @@ type echoTap struct {
 	level  func(meanSquare float64)
 	res    *dsp.Resampler // nil when the device runs at CaptureRate
 	out    []int16
-	rate   int // device rate
-	resLag int // the resampler's delay, in samples at CaptureRate
+	rate   int  // device rate
+	resLag int  // the resampler's delay, in samples at CaptureRate
 	quiet  bool // the last period was digital silence
 }
 
