@@ -275,3 +275,29 @@ func TestSkipKeepsAlignment(t *testing.T) {
 		t.Errorf("ERLE 3 s after a 3 s skip = %.1f dB, want >= 15", e)
 	}
 }
+
+// Per 20 ms at 24 kHz in the capture loop's 10 ms frames, 128 ms tail: what
+// voiced runs (make bench counts its instructions).
+func BenchmarkProcess24kHz(b *testing.B) {
+	const rate, frame = 24000, 240
+	a, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref := speechLike(rate*4, rate, 3, 0.1)
+	mic := make([]float32, frame)
+	b.ReportAllocs()
+	b.SetBytes(2 * frame * 4)
+	i := 0
+	for b.Loop() {
+		for range 2 {
+			f := ref[i : i+frame]
+			a.Playback(f, -1)
+			for j, v := range f {
+				mic[j] = 0.3 * v
+			}
+			_ = a.Process(mic, mic)
+			i = (i + frame) % (len(ref) - frame)
+		}
+	}
+}
