@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"fmt"
-	"slices"
 
+	"github.com/voiced-project/voiced/internal/aec"
 	"github.com/voiced-project/voiced/internal/dsp"
 )
 
@@ -21,7 +21,7 @@ type EchoSink interface {
 type EchoCanceller interface {
 	ProcessInt16(mic, out []int16) error
 	Skip(n int)
-	Residual() float32
+	Stats() aec.Stats
 }
 
 // echoLevel is a detector whose echo guard measures against a level that
@@ -37,9 +37,8 @@ type echoTap struct {
 	level  func(meanSquare float64)
 	res    *dsp.Resampler // nil when the device runs at CaptureRate
 	out    []int16
-	rate   int  // device rate
-	resLag int  // the resampler's delay, in samples at CaptureRate
-	quiet  bool // the last period was digital silence
+	rate   int // device rate
+	resLag int // the resampler's delay, in samples at CaptureRate
 }
 
 func newEchoTap(sink EchoSink, level func(float64), devRate, period int) (*echoTap, error) {
@@ -70,17 +69,6 @@ func (t *echoTap) played(mono []int16, queued int) {
 	if t.sink == nil {
 		return
 	}
-	// Silence after silence (an idle device kept running) is not handed over: the
-	// canceller's reference reads as silence where nothing was written, and it
-	// re-anchors on the delay of the next audio.
-	silent := !slices.ContainsFunc(mono, func(v int16) bool { return v != 0 })
-	if silent && t.quiet {
-		return
-	}
-	t.quiet = silent
-	if silent && t.res != nil {
-		t.res.Reset()
-	}
 	q := -1
 	if queued >= 0 {
 		// The device holds queued frames, the ones just written last.
@@ -106,8 +94,11 @@ func (t *echoTap) played(mono []int16, queued int) {
 }
 
 // cancelEcho cleans frame f in place, first skipping what the loop did not
-// process since the last frame (it slept), and hands the residual echo's level
-// to the detector: the echo guard's floor follows what the canceller left.
+// process since the last frame (it slept), and hands the detector the level of
+// the echo it estimated in the microphone: the echo guard's floor follows it
+// times what it learns is left after cancelling. (The canceller's own residual
+// estimate and its ERLE move with a user's voice during double talk; the echo
+// estimate, from the filter it keeps, does not.)
 func (c *Capture) cancelEcho(f []int16) {
 	if c.echoPos != c.pos {
 		c.echo.Skip(int(c.pos - c.echoPos))
@@ -115,6 +106,6 @@ func (c *Capture) cancelEcho(f []int16) {
 	_ = c.echo.ProcessInt16(f, f) // the frame's length is fixed at construction
 	c.echoPos = c.pos + uint64(len(f))
 	if l, ok := c.det.(echoLevel); ok {
-		l.NoteReference(float64(c.echo.Residual()))
+		l.NoteReference(float64(c.echo.Stats().Echo))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/voiced-project/voiced/internal/aec"
 	"github.com/voiced-project/voiced/internal/dsp"
 	"github.com/voiced-project/voiced/internal/dsp/dsptest"
 	"github.com/voiced-project/voiced/internal/race"
@@ -74,8 +75,8 @@ func (e *echoFakeCanceller) ProcessInt16(mic, out []int16) error {
 	e.frames++
 	return nil
 }
-func (e *echoFakeCanceller) Skip(n int)        { e.skipped += n }
-func (e *echoFakeCanceller) Residual() float32 { return 0 }
+func (e *echoFakeCanceller) Skip(n int)       { e.skipped += n }
+func (e *echoFakeCanceller) Stats() aec.Stats { return aec.Stats{} }
 
 // TestCaptureCancelsBeforeDetectorAndUplink: the detector and the uplink see the
 // canceller's output; frames the loop slept through are skipped, not lost.

@@ -103,7 +103,7 @@ func (v *Detector) refFloor(b int, noise, ls float64) float64 {
 	r := &v.ref
 	r.gap[b] = ls - r.peak
 	e := r.couple[b] + r.peak
-	if r.learned == 0 {
+	if r.learned == 0 && r.active {
 		e = ls // nothing learnt yet: the echo is assumed to be all there is
 	}
 	r.est[b] = max(noise, e-refMargin)
