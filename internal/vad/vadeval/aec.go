@@ -69,8 +69,9 @@ func runGuarded(c vad.Config, samples []int16, guard []bool, levels []float64) (
 
 // cancel runs the echo canceller over mic with the reference ref played in step
 // with it, as the capture loop does, and returns the cleaned signal realigned
-// with mic (the canceller's latency taken out) and the residual echo level it
-// estimated for each 10 ms frame.
+// with mic (the canceller's latency taken out) and the level of the echo it
+// estimated in each 10 ms frame, which the echo guard follows as the capture
+// loop has it do.
 func cancel(mic, ref []int16, rate int) ([]int16, []float64, error) {
 	hop := rate * vad.FrameMs / 1000
 	c, err := aec.New(aec.Config{SampleRate: rate, FrameSize: hop})
@@ -95,10 +96,10 @@ func cancel(mic, ref []int16, rate int) ([]int16, []float64, error) {
 			return nil, nil, err
 		}
 		copy(out[k*hop:], dst)
-		// The frame's residual is about the output just made, which is lat samples
+		// The frame's estimate is about the output just made, which is lat samples
 		// late: it belongs to the frame lat earlier.
 		if j := (k*hop - lat) / hop; k*hop >= lat && j < len(residual) {
-			residual[j] = float64(c.Stats().Residual)
+			residual[j] = float64(c.Stats().Echo)
 		}
 		if len(out)-k*hop <= hop {
 			break
