@@ -301,3 +301,37 @@ func BenchmarkProcess24kHz(b *testing.B) {
 		}
 	}
 }
+
+// TestIdle: idle before anything is played, not while the reference or its
+// echo may be in the filter's reach, idle again once it has passed.
+func TestIdle(t *testing.T) {
+	const rate, frame = 16000, 160
+	c, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic := make([]float32, frame)
+	step := func(ref []float32) {
+		c.Playback(ref, -1)
+		if err := c.Process(mic, mic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		step(make([]float32, frame))
+	}
+	if !c.Idle() {
+		t.Error("Idle() = false with only silence played, want true")
+	}
+	step(speechLike(frame, rate, 1, 0.1))
+	if c.Idle() {
+		t.Error("Idle() = true just after audio was played, want false")
+	}
+	// The reach: delay (up to 400 ms), tail (128 ms) and a margin.
+	for range 60 {
+		step(make([]float32, frame))
+	}
+	if !c.Idle() {
+		t.Error("Idle() = false 600 ms after the last audio, want true")
+	}
+}

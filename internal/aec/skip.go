@@ -10,8 +10,10 @@ func (a *Canceller) Skip(n int) {
 	if n <= 0 {
 		return
 	}
-	for i := range a.inLen {
-		a.out[(a.outHead+a.outLen+i)&(len(a.out)-1)] = 0
+	// What was processed and not yet output is dropped too: after a gap it
+	// would be out of place.
+	for i := range a.outLen + a.inLen {
+		a.out[(a.outHead+i)&(len(a.out)-1)] = 0
 	}
 	a.outLen += a.inLen
 	a.pos += int64(a.inLen + n)
@@ -29,3 +31,13 @@ func (a *Canceller) Skip(n int) {
 // Residual is Stats().Residual: the mean square of the echo estimated to be left
 // in the last frame's output. Capture side only.
 func (a *Canceller) Residual() float32 { return a.stats.Residual }
+
+// Idle reports that nothing but silence has been handed to Playback that the
+// filter could still be reading or will read: Process would pass the
+// microphone through. A capture loop can then leave its frames as they are and
+// call Skip instead, which costs nothing (and takes the Latency out while idle).
+// Capture side only.
+func (a *Canceller) Idle() bool {
+	reach := int64(a.dref+a.parts+preBlocks+1) * int64(a.n)
+	return a.ring.loud.Load()+reach < a.pos
+}

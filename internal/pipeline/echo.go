@@ -21,6 +21,7 @@ type EchoSink interface {
 type EchoCanceller interface {
 	ProcessInt16(mic, out []int16) error
 	Skip(n int)
+	Idle() bool
 	Stats() aec.Stats
 }
 
@@ -94,7 +95,8 @@ func (t *echoTap) played(mono []int16, queued int) {
 }
 
 // cancelEcho cleans frame f in place, first skipping what the loop did not
-// process since the last frame (it slept), and hands the detector the level of
+// process since the last frame (it slept) and leaving it alone while nothing was
+// played, and hands the detector the level of
 // the echo it estimated in the microphone: the echo guard's floor follows it
 // times what it learns is left after cancelling. (The canceller's own residual
 // estimate and its ERLE move with a user's voice during double talk; the echo
@@ -103,8 +105,14 @@ func (c *Capture) cancelEcho(f []int16) {
 	if c.echoPos != c.pos {
 		c.echo.Skip(int(c.pos - c.echoPos))
 	}
-	_ = c.echo.ProcessInt16(f, f) // the frame's length is fixed at construction
 	c.echoPos = c.pos + uint64(len(f))
+	if c.echo.Idle() {
+		// Nothing played within the filter's reach: the frame stays as it is, at
+		// no cost (between replies, most of the time).
+		c.echo.Skip(len(f))
+		return
+	}
+	_ = c.echo.ProcessInt16(f, f) // the frame's length is fixed at construction
 	if l, ok := c.det.(echoLevel); ok {
 		l.NoteReference(float64(c.echo.Stats().Echo))
 	}

@@ -66,6 +66,7 @@ func TestPlaybackEchoReference(t *testing.T) {
 // echoFakeCanceller halves every frame and counts what it skipped.
 type echoFakeCanceller struct {
 	frames, skipped int
+	idle            bool
 }
 
 func (e *echoFakeCanceller) ProcessInt16(mic, out []int16) error {
@@ -76,6 +77,7 @@ func (e *echoFakeCanceller) ProcessInt16(mic, out []int16) error {
 	return nil
 }
 func (e *echoFakeCanceller) Skip(n int)       { e.skipped += n }
+func (e *echoFakeCanceller) Idle() bool       { return false }
 func (e *echoFakeCanceller) Stats() aec.Stats { return aec.Stats{} }
 
 // TestCaptureCancelsBeforeDetectorAndUplink: the detector and the uplink see the
@@ -132,5 +134,31 @@ func TestCaptureEchoAllocs(t *testing.T) {
 	raw := captureSignal(f, make([]int16, 240))
 	if n := testing.AllocsPerRun(100, func() { r.c.process(raw) }); n != 0 {
 		t.Errorf("a period with the canceller allocates %v times, want 0", n)
+	}
+}
+
+// TestCaptureIdleCancellerLeavesFrames: with nothing played the canceller is
+// not run; the frames go on unchanged and its position moves with them.
+func TestCaptureIdleCancellerLeavesFrames(t *testing.T) {
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: CaptureRate}
+	sig := make([]int16, CaptureRate)
+	for i := range sig {
+		sig[i] = 4000
+	}
+	r := newCaptureRig(t, f, 240, sig, -1)
+	ec := &echoFakeCanceller{idle: true}
+	r.c.echo = ec
+	r.c.SetStreaming(true)
+	for range 10 {
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := drainRing(r.ring, nil)
+	if len(got) == 0 || slices.ContainsFunc(got, func(v int16) bool { return v != 4000 }) {
+		t.Errorf("uplink got %d samples, not all 4000: want the microphone as it was", len(got))
+	}
+	if ec.frames != 0 || ec.skipped != 2400 {
+		t.Errorf("idle canceller: %d frames processed, %d samples skipped; want 0 and 2400", ec.frames, ec.skipped)
 	}
 }
