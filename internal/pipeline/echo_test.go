@@ -77,7 +77,7 @@ func (e *echoFakeCanceller) ProcessInt16(mic, out []int16) error {
 	return nil
 }
 func (e *echoFakeCanceller) Skip(n int)       { e.skipped += n }
-func (e *echoFakeCanceller) Idle() bool       { return false }
+func (e *echoFakeCanceller) Idle() bool       { return e.idle }
 func (e *echoFakeCanceller) Stats() aec.Stats { return aec.Stats{} }
 
 // TestCaptureCancelsBeforeDetectorAndUplink: the detector and the uplink see the
