@@ -83,6 +83,9 @@ func writeVADReport(w io.Writer, rep *vadeval.Report) {
 			fmt.Fprintf(w, "; with the echo guard on while the device speaks %.3f (user speech recall %.3f)", f.EchoGuardFlagged, f.EchoGuardRecall)
 		}
 		fmt.Fprintln(w, " (not pooled)")
+		if f.AECMeasured {
+			fmt.Fprintf(w, "%s: aec echo-only-flagged %.3f user-recall %.3f erle %.1f dB\n", f.File, f.AECFlagged, f.AECRecall, f.ERLE)
+		}
 	}
 	p := rep.Pooled
 	fmt.Fprintf(w, "\npooled F1 %.3f false-alarm %.3f frames %d\n", p.F1(), p.FalseAlarm(), p.Frames())

@@ -238,3 +238,100 @@ func TestBypassPassesThrough(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipKeepsAlignment: a canceller that skips a stretch of microphone audio
+// (the capture loop asleep) while the reference goes on playing cancels again
+// after it, with its latency unchanged.
+func TestSkipKeepsAlignment(t *testing.T) {
+	const rate, frame = 16000, 160
+	c, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := speechLike(16*rate, rate, 7, 0.3)
+	delay := rate * 50 / 1000
+	mic := make([]float32, len(ref))
+	for i := delay; i < len(mic); i++ {
+		mic[i] = 0.5 * ref[i-delay]
+	}
+	out := make([]float32, len(mic))
+	skipFrom, skipTo := 6*rate, 9*rate
+	for k := 0; k+frame <= len(mic); k += frame {
+		// The player runs ahead of the microphone by 20 ms, as a device buffer would.
+		c.Playback(ref[k:k+frame], 320)
+		if k >= skipFrom && k < skipTo {
+			c.Skip(frame)
+			continue
+		}
+		if err := c.Process(mic[k:k+frame], out[k:k+frame]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Latency() != 256 {
+		t.Errorf("latency = %d, want 256", c.Latency())
+	}
+	lat := c.Latency()
+	if e := erle(mic[:len(mic)-lat], out[lat:], 12*rate, 15*rate); e < 15 {
+		t.Errorf("ERLE 3 s after a 3 s skip = %.1f dB, want >= 15", e)
+	}
+}
+
+// Per 20 ms at 24 kHz in the capture loop's 10 ms frames, 128 ms tail: what
+// voiced runs (make bench counts its instructions).
+func BenchmarkProcess24kHz(b *testing.B) {
+	const rate, frame = 24000, 240
+	a, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref := speechLike(rate*4, rate, 3, 0.1)
+	mic := make([]float32, frame)
+	b.ReportAllocs()
+	b.SetBytes(2 * frame * 4)
+	i := 0
+	for b.Loop() {
+		for range 2 {
+			f := ref[i : i+frame]
+			a.Playback(f, -1)
+			for j, v := range f {
+				mic[j] = 0.3 * v
+			}
+			_ = a.Process(mic, mic)
+			i = (i + frame) % (len(ref) - frame)
+		}
+	}
+}
+
+// TestIdle: idle before anything is played, not while the reference or its
+// echo may be in the filter's reach, idle again once it has passed.
+func TestIdle(t *testing.T) {
+	const rate, frame = 16000, 160
+	c, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic := make([]float32, frame)
+	step := func(ref []float32) {
+		c.Playback(ref, -1)
+		if err := c.Process(mic, mic); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		step(make([]float32, frame))
+	}
+	if !c.Idle() {
+		t.Error("Idle() = false with only silence played, want true")
+	}
+	step(speechLike(frame, rate, 1, 0.1))
+	if c.Idle() {
+		t.Error("Idle() = true just after audio was played, want false")
+	}
+	// The reach: delay (up to 400 ms), tail (128 ms) and a margin.
+	for range 60 {
+		step(make([]float32, frame))
+	}
+	if !c.Idle() {
+		t.Error("Idle() = false 600 ms after the last audio, want true")
+	}
+}

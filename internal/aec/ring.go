@@ -1,6 +1,9 @@
 package aec
 
-import "sync/atomic"
+import (
+	"math"
+	"sync/atomic"
+)
 
 // refRing carries the reference from the playback goroutine (the only writer) to
 // the capture goroutine (the only reader) without a lock. Samples are indexed by
@@ -17,6 +20,7 @@ type refRing struct {
 	w       atomic.Int64  // next position to write; slots below it are valid
 	r       atomic.Int64  // reader's position; the writer never writes below it
 	dropped atomic.Uint64 // samples not written because the reader stalled
+	loud    atomic.Int64  // position after the last sample written that was not zero
 }
 
 func newRefRing(capacity int, keep int) *refRing {
@@ -24,7 +28,9 @@ func newRefRing(capacity int, keep int) *refRing {
 	for n < capacity {
 		n <<= 1
 	}
-	return &refRing{buf: make([]float32, n), mask: int64(n - 1), keep: int64(keep)}
+	g := &refRing{buf: make([]float32, n), mask: int64(n - 1), keep: int64(keep)}
+	g.loud.Store(math.MinInt64 / 2) // nothing ever played
+	return g
 }
 
 // jumpTolerance is how far (in samples) the writer's position may trail where the
@@ -59,8 +65,15 @@ func (g *refRing) write(p []float32, queued int) {
 		g.dropped.Add(uint64(int64(len(p)) - free))
 		p = p[:free]
 	}
+	last := -1
 	for i, v := range p {
 		g.buf[(w+int64(i))&g.mask] = v
+		if v != 0 {
+			last = i
+		}
+	}
+	if last >= 0 {
+		g.loud.Store(w + int64(last) + 1)
 	}
 	g.w.Store(w + int64(len(p)))
 }

@@ -18,6 +18,7 @@ type Config struct {
 	Wake     Wake     `yaml:"wake" json:"wake"`
 	Turn     Turn     `yaml:"turn" json:"turn"`
 	BargeIn  BargeIn  `yaml:"barge_in" json:"barge_in"`
+	AEC      AEC      `yaml:"aec" json:"aec"`
 	GPIO     GPIO     `yaml:"gpio" json:"gpio"`
 	HTTP     HTTP     `yaml:"http" json:"http"`
 	Earcons  Earcons  `yaml:"earcons" json:"earcons"`
@@ -202,6 +203,18 @@ type BargeIn struct {
 	EchoGuardMs int `yaml:"echo_guard_ms" json:"echo_guard_ms"`
 }
 
+// AEC is the echo canceller: what the speaker plays is taken out of what the
+// microphone hears, before the voice detector and before the uplink.
+type AEC struct {
+	// Enabled turns it on (the default); it runs only when a playback device is open.
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Mode is software (voiced cancels) or hardware (the codec already does, and
+	// voiced trusts it: no canceller, no echo guard).
+	Mode string `yaml:"mode" json:"mode"`
+	// TailMs is the echo tail the filter covers after the direct path, 32..512.
+	TailMs int `yaml:"tail_ms" json:"tail_ms"`
+}
+
 // GPIO is the push button and the state LED.
 type GPIO struct {
 	Enabled bool      `yaml:"enabled" json:"enabled"`
@@ -306,6 +319,7 @@ func Default() Config {
 		Wake:    Wake{Mode: "vad", Words: []WakeWord{{Word: "okay_nabu"}}},
 		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000, ContinueConversation: "off"},
 		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},
+		AEC:     AEC{Enabled: true, Mode: "software", TailMs: 128},
 		GPIO: GPIO{
 			Enabled: true, Chip: "gpiochip0",
 			Button: GPIOInput{Line: "GPIO17", ActiveLow: true, Pull: "up", DebounceMs: 20, LongPressMs: 1500, DoublePressMs: 400},

@@ -169,14 +169,22 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if err != nil {
 		return nil, err
 	}
-	rt.playback, err = pipeline.NewPlayback(rt.playDev, pipeline.PlaybackConfig{
+	pc := pipeline.PlaybackConfig{
 		Device:       playFmt,
 		PeriodFrames: rt.playDev.Params().PeriodFrames,
 		InputRate:    c.Realtime.OutputRate,
 		Earcons:      c.Earcons.Enabled,
 		OnStarted:    func(t time.Duration) { d.metrics.downlink.Observe(seconds(t)) },
 		OnSilenced:   func(t time.Duration) { d.metrics.bargeIn.Observe(seconds(t)) },
-	})
+	}
+	echo, err := echoParts(&c, rt.vad, &pc)
+	if err != nil {
+		return nil, err
+	}
+	if echo != nil {
+		d.log.Info("echo canceller on", "tail_ms", c.AEC.TailMs, "latency_ms", echo.Latency()*1000/pipeline.CaptureRate)
+	}
+	rt.playback, err = pipeline.NewPlayback(rt.playDev, pc)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +247,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		Conn:      conn,
 		Gate:      gate,
 		Player:    rt.playback,
-		VAD:       rt.vad,
+		VAD:       echoGuardFor(&c, rt.vad),
 		Earcons:   rt.playback,
 		Heartbeat: d.notify.Watchdog,
 		// The notifier pings systemd at half the watchdog time; beat twice as often.
@@ -264,7 +272,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if err != nil {
 		return nil, err
 	}
-	rt.capture, err = pipeline.NewCapture(rt.mic, rt.vad, rt.ring, pipeline.CaptureConfig{
+	cc := pipeline.CaptureConfig{
 		Device:       capFmt,
 		PeriodFrames: rt.capDev.Params().PeriodFrames,
 		Channel:      channel,
@@ -274,7 +282,11 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		Level:        &d.level,
 		OnFrame:      onFrame,
 		KeepMs:       keepMs,
-	})
+	}
+	if echo != nil {
+		cc.Echo = echo
+	}
+	rt.capture, err = pipeline.NewCapture(rt.mic, rt.vad, rt.ring, cc)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,9 @@ type CaptureConfig struct {
 	// KeepMs is how much audio the pre-roll holds for OpenFrom when that is
 	// more than PreRollMs; an ordinary opening still sends PreRollMs.
 	KeepMs int
+	// Echo, if set, cancels the speaker's echo in every frame before the
+	// detector, the pre-roll and the uplink (echo.go).
+	Echo EchoCanceller
 }
 
 // CaptureStats are running totals for metrics.
@@ -127,7 +130,9 @@ type Capture struct {
 	pos     uint64 // samples at CaptureRate processed
 
 	onVoice   func(vad.Decision)
-	level     *Level        // nil: no meter
+	level     *Level // nil: no meter
+	echo      EchoCanceller
+	echoPos   uint64        // stream position the canceller expects next
 	gate      atomic.Uint64 // generation<<2 | state
 	detectOff atomic.Bool   // SetDetecting(false): the detector is skipped
 
@@ -212,6 +217,7 @@ func NewCapture(dev frameReader, det captureDetector, out *dsp.Ring, c CaptureCo
 		onFrame: c.OnFrame,
 		onVoice: c.OnVoice,
 		level:   c.Level,
+		echo:    c.Echo,
 		now:     func() int64 { return time.Now().UnixNano() },
 	}, nil
 }
@@ -350,6 +356,9 @@ func (c *Capture) cut(s []int16) {
 // handleFrame runs one frame through the detector, the pre-roll and the
 // gate.
 func (c *Capture) handleFrame(f []int16) {
+	if c.echo != nil {
+		c.cancelEcho(f)
+	}
 	// With detection off every frame reads as silence, so a turn the
 	// endpointer saw starting still ends.
 	c.decided(len(f), c.det != nil && !c.detectOff.Load() && c.det.Process(f))

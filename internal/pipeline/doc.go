@@ -11,12 +11,19 @@
 //
 // # Data flow
 //
-//	mic → Capture: dsp.DecodeMono → dsp.Resampler → 10 ms frames → vad.Detector (OnVoice)
-//	                                               → dsp.PreRoll → gate → uplink dsp.Ring
-//	                                               → WakeListener (OnFrame): 16 kHz → wakeword.Detector
+//	mic → Capture: dsp.DecodeMono → dsp.Resampler → 10 ms frames → echo canceller
+//	               → vad.Detector (OnVoice) → dsp.PreRoll → gate → uplink dsp.Ring
+//	               → WakeListener (OnFrame): 16 kHz → wakeword.Detector
 //	uplink Ring → Uplink → AppendAudio (realtime client)
 //	audio deltas → Playback.WriteItem → Ring → Resampler → volume, earcons
 //	             → dsp.EncodeFrames → speaker
+//	             → back to 24 kHz, with the device's delay → echo canceller's reference
+//
+// The echo canceller (internal/aec, CaptureConfig.Echo and PlaybackConfig.Echo)
+// is the one part both loops touch: the playback loop hands it what the speaker
+// is given, through its own lock-free ring, and the capture loop cleans each
+// frame before anything else sees it, so the detector and the server hear the
+// user rather than the reply.
 //
 // Each arrow out of a loop crosses goroutines through a Ring or an atomic;
 // no audio path blocks on another. One goroutine owns each device (the

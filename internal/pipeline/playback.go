@@ -80,6 +80,12 @@ type PlaybackConfig struct {
 	// since Stop: how long a barge-in takes to silence the speaker. It must
 	// not block.
 	OnSilenced func(time.Duration)
+	// Echo, if set, is handed what is written to the device (after volume and
+	// earcons), at CaptureRate and with the device's delay: the echo canceller's
+	// reference. OnLevel, if set, gets its mean square each period: an echo
+	// guard's reference level. Both run on the Run goroutine (echo.go).
+	Echo    EchoSink
+	OnLevel func(meanSquare float64)
 }
 
 // PlaybackStats are running totals for metrics.
@@ -131,6 +137,7 @@ type Playback struct {
 
 	onStarted  func(time.Duration)
 	onSilenced func(time.Duration)
+	tap        *echoTap
 
 	// Owned by the Run goroutine.
 	stopSeen     uint64
@@ -224,6 +231,11 @@ func NewPlayback(dev frameWriter, c PlaybackConfig) (*Playback, error) {
 		wake:       make(chan struct{}, 1),
 	}
 	p.timer.Stop()
+	if c.Echo != nil || c.OnLevel != nil {
+		if p.tap, err = newEchoTap(c.Echo, c.OnLevel, c.Device.Rate, c.PeriodFrames); err != nil {
+			return nil, fmt.Errorf("new playback: %w", err)
+		}
+	}
 	p.filler, _ = dev.(silenceFiller)
 	for e := range p.earcons {
 		p.earcons[e] = engine.Earcon(engine.Cue(e), c.Device.Rate)
@@ -483,7 +495,10 @@ func (p *Playback) step(ctx context.Context) error {
 		p.silenceSince = 0
 	}
 	p.silenceSince += done - played
-	p.readDelay()
+	d := p.readDelay()
+	if p.tap != nil {
+		p.tap.played(p.mono[:done], d)
+	}
 	return nil
 }
 

@@ -89,6 +89,8 @@ type Detector struct {
 	echoLive       bool        // the echo levels below have been seeded since the guard went on
 	echoBand       [vadBands]float64
 	echoBin        []float64
+	refIn          atomic.Uint64 // NoteReference's mailbox: the largest mean square since the last frame, as float64 bits
+	ref            refState
 
 	fft      *vadFFT
 	hist     []float64 // last win samples, scaled to ±1
@@ -225,6 +227,7 @@ func New(c Config) (*Detector, error) {
 		}
 		v.winACF[m] = s / sumSq
 	}
+	v.initRef()
 	v.Reset()
 	return v, nil
 }
@@ -241,7 +244,9 @@ func (v *Detector) SampleRate() int { return v.rate }
 // is raised by EchoSensitivityDrop steps, so the device's own voice picked up by the
 // microphone rarely counts as speech. Without echo cancellation the price is that a user
 // speaking over the device is mostly not heard either, except where louder than the echo.
-// It may be called from any goroutine; the change takes effect at the next frame.
+// With the level of what the device plays (NoteReference) the floor follows the echo that
+// level predicts and never the user (see echoref.go); without it, a peak follower of the
+// microphone stands in. It may be called from any goroutine; the change takes effect at the next frame.
 func (v *Detector) SetEchoGuard(on bool) { v.guardWant.Store(on) }
 
 // syncEchoGuard applies the last SetEchoGuard on the processing goroutine.
@@ -284,6 +289,7 @@ func (v *Detector) Reset() {
 	v.prob = 0
 	v.speech, v.out = false, false
 	v.hang = 0
+	v.ref.reset()
 }
 
 // Probability is the model's speech probability for the last frame (before threshold and
@@ -308,7 +314,9 @@ func (v *Detector) Process(frame []int16) bool {
 	z := vadModelForward(&v.feat, &v.hidden)
 	v.prob = 1 / (1 + math.Exp(-z))
 	on, off := v.thrOn, v.thrOff
-	if v.echoGuard {
+	if v.echoGuard && !v.ref.seen {
+		// Measured against the echo the reference predicts, the frame needs no
+		// higher threshold: that is for the microphone-only follower.
 		on, off = v.echoOn, v.echoOf
 	}
 	if v.speech {
@@ -347,6 +355,7 @@ func (v *Detector) analyse(frame []int16) bool {
 		v.power[k] = (f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]) * v.powNorm
 	}
 	const floor = 1e-11 // about -110 dBFS per bin: keeps logs finite on digital silence
+	v.refFrame()
 
 	v.frames++
 	if v.frames < vadWindowMs/FrameMs {
@@ -371,7 +380,10 @@ func (v *Detector) analyse(frame []int16) bool {
 			v.curMin[b] = ls
 		}
 		noise := min(v.curMin[b], v.ringMin[b])
-		if v.echoGuard {
+		switch {
+		case v.echoGuard && v.ref.seen:
+			noise = v.refFloor(b, noise, ls)
+		case v.echoGuard:
 			noise = v.echoFloor(&v.echoBand[b], noise, ls)
 		}
 		snr := math.Log10(p) - noise
@@ -394,7 +406,10 @@ func (v *Detector) analyse(frame []int16) bool {
 		}
 		v.binMin[k] = min(v.binMin[k], v.binP[k])
 		noise := min(v.binMin[k], v.binRing[k])
-		if v.echoGuard {
+		switch {
+		case v.echoGuard && v.ref.seen:
+			noise = v.refFloorLin(k, noise)
+		case v.echoGuard:
 			noise = v.echoFloorLin(&v.echoBin[k], noise, v.binP[k])
 		}
 		if k >= v.harmLo && k < v.harmHi {
@@ -414,6 +429,9 @@ func (v *Detector) analyse(frame []int16) bool {
 	sumLog += math.Log(prod)
 	if v.echoGuard {
 		v.echoLive = true
+		if v.ref.seen {
+			v.refLearn()
+		}
 	}
 	// Flatness of the a-posteriori SNR spectrum over 250 Hz-4 kHz.
 	nb := float64(v.flatHi - v.flatLo)

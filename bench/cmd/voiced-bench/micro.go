@@ -16,7 +16,7 @@ import (
 )
 
 // The packages with the audio path's benchmarks.
-var microPackages = []string{"./internal/dsp", "./internal/vad", "./internal/engine", "./internal/pipeline", "./internal/realtime", "./internal/wakeword"}
+var microPackages = []string{"./internal/dsp", "./internal/vad", "./internal/engine", "./internal/pipeline", "./internal/realtime", "./internal/wakeword", "./internal/aec"}
 
 // hotStep is a benchmark that stands for one step of the audio path in the table.
 type hotStep struct {
@@ -54,6 +54,8 @@ var hotSteps = []hotStep{
 	{"BenchmarkEncodeFrames/S16_LE/2ch", "./internal/dsp", "playback conversion mono->S16 stereo, 20 ms at 48 kHz", false, 0},
 	{"BenchmarkPlaybackPeriod/48000", "./internal/pipeline", "playback period: 20 ms of 24 kHz mono to 48 kHz stereo", true, 16},
 	{"BenchmarkDetectorStep/okay_nabu", "./internal/wakeword", "wake word okay_nabu: one 10 ms step, front end and model", true, 20},
+	{"BenchmarkProcess24kHz", "./internal/aec", "echo canceller: 20 ms at 24 kHz in 10 ms frames, 128 ms tail, far end playing", true, 5},
+	{"BenchmarkProcessQuiet", "./internal/aec", "echo canceller with nothing played (passes through): 20 ms at 16 kHz", true, 50},
 	{"BenchmarkDetectorStep/all4", "./internal/wakeword", "wake words, all four built-ins on one front end: one 10 ms step", true, 10},
 }
 
@@ -62,7 +64,7 @@ var zeroAllocFamilies = []string{
 	"BenchmarkCapturePeriod", "BenchmarkCaptureIdlePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
 	"BenchmarkResample", "BenchmarkVADProcess", "BenchmarkRing", "BenchmarkPreRoll",
 	"BenchmarkUplinkChunk", "BenchmarkPlaybackPeriod", "BenchmarkAppendEncode/", "BenchmarkDeltaDecode/",
-	"BenchmarkDetectorStep", "BenchmarkFrontendStep",
+	"BenchmarkDetectorStep", "BenchmarkFrontendStep", "BenchmarkProcess",
 }
 
 // runGoBench runs the packages' benchmarks on this machine.

@@ -190,6 +190,12 @@ type FileResult struct {
 	EchoGuardFlagged  float64 // the same with the echo guard on while the device speaks
 	EchoGuardRecall   float64 // recall of the user's speech with that guard
 	EchoGuardMeasured bool    // whether the guarded figures exist (needs the reference segments)
+	// With the far-end reference (echo_ref.wav beside the echo file): the detector
+	// on the echo canceller's output, its echo guard following the residual echo.
+	AECMeasured bool
+	AECFlagged  float64 // echo-only frames flagged
+	AECRecall   float64 // recall of the user's speech
+	ERLE        float64 // echo return loss enhancement over the echo-only frames, dB
 }
 
 // VADEvalReport is the evaluation of a directory.
@@ -288,8 +294,17 @@ func evaluateFile(path string, segs, ref []Segment, c vad.Config) (FileResult, e
 	if ref == nil {
 		return r, nil
 	}
-	// The guard follows the device's speech, as the engine would drive it from playback.
-	gout, err := Run(c, samples, device)
+	// The guard follows the device's speech, as the engine would drive it from
+	// playback, and the floor the level of what it played when that is known.
+	refPCM, err := readRef(filepath.Join(filepath.Dir(path), "echo_ref.wav"), rate)
+	if err != nil {
+		return r, err
+	}
+	var levels []float64
+	if refPCM != nil {
+		levels = refLevels(refPCM, rate*vad.FrameMs/1000, len(out))
+	}
+	gout, err := runGuarded(c, samples, device, levels)
 	if err != nil {
 		return r, err
 	}
@@ -304,6 +319,11 @@ func evaluateFile(path string, segs, ref []Segment, c vad.Config) (FileResult, e
 	r.EchoGuardFlagged = ratio(flagged, r.EchoOnly)
 	r.EchoGuardRecall = gc.Recall()
 	r.EchoGuardMeasured = true
+	if refPCM != nil {
+		if err := scoreAEC(&r, c, samples, refPCM, truth, device); err != nil {
+			return r, err
+		}
+	}
 	return r, nil
 }
 

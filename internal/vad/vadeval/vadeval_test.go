@@ -234,3 +234,39 @@ func frameString(b []bool) string {
 	}
 	return s.String()
 }
+
+// TestEvaluateWithReference: an echo file with its reference beside it gets the
+// canceller's line; the echo is the reference, 60 ms late and 10 dB down.
+func TestEvaluateWithReference(t *testing.T) {
+	dir := t.TempDir()
+	const rate = 16000
+	ref := vadtest.SynthVoice(rate, 6, 0, 6, 1500, 8000, 4) // broadband under the voice, as speech has
+	mic := vadtest.SynthVoice(rate, 6, 0, 0, 30, 0, 5)
+	for i := range ref {
+		if j := i + rate*60/1000; j < len(mic) {
+			mic[j] += ref[i] / 3
+		}
+	}
+	write := func(name string, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("echo_x.wav", wavBytes(1, 1, rate, 16, mic, false))
+	write("echo_ref.wav", wavBytes(1, 1, rate, 16, ref, false))
+	write("echo_ref_segments.tsv", []byte("far\t0\t6000\n"))
+	write("labels.tsv", []byte("file\tstart_ms\tend_ms\necho_x.wav\t5990\t6000\n"))
+	rep, err := Evaluate(dir, vad.Config{Sensitivity: vad.DefaultSensitivity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := rep.Files[0]
+	if !e.AECMeasured || e.ERLE < 15 || e.AECFlagged > 0.05 {
+		t.Errorf("canceller on a linear echo: measured %v, ERLE %.1f dB, flagged %.3f; want true, >= 15 dB, <= 0.05", e.AECMeasured, e.ERLE, e.AECFlagged)
+	}
+
+	write("echo_ref.wav", wavBytes(1, 1, 24000, 16, ref, false))
+	if _, err := Evaluate(dir, vad.Config{}); err == nil || !strings.Contains(err.Error(), "echo_ref.wav") {
+		t.Errorf("reference at another rate: error %v, want one naming echo_ref.wav", err)
+	}
+}
