@@ -531,35 +531,6 @@ const (
 	vadEchoFall = 0.02 // log10 units per frame (0.2 dB, 20 dB/s)
 )
 
-func (v *Detector) echoFloor(e *float64, noise, level float64) float64 {
-	if !v.echoLive {
-		*e = noise + vadEchoSeed
-	}
-	floor := max(noise, *e)
-	if level > *e {
-		*e += vadEchoRise * (level - *e)
-	} else {
-		*e = max(*e-vadEchoFall, noise)
-	}
-	return floor
-}
-
-// echoFloorLin is echoFloor on linear powers.
-func (v *Detector) echoFloorLin(e *float64, noise, level float64) float64 {
-	if !v.echoLive {
-		*e = noise * math.Pow(10, vadEchoSeed)
-	}
-	floor := max(noise, *e)
-	if level > *e {
-		*e += vadEchoRise * (level - *e)
-	} else {
-		*e = max(*e*vadEchoFallLin, noise) // never below the noise: no denormals in long replies
-	}
-	return floor
-}
-
-var vadEchoFallLin = math.Pow(10, -vadEchoFall)
-
 // setSmoothed stores a band SNR and updates its two smoothed copies.
 func (v *Detector) setSmoothed(i int, x float64, first bool) {
 	fe := &v.feat
