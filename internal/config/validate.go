@@ -81,6 +81,7 @@ func (c *Config) Validate() error {
 	v.device("audio.playback", &c.Audio.Playback)
 	v.rangeInt("audio.pre_roll_ms", c.Audio.PreRollMs, 0, 1000)
 
+	v.oneOf("vad.engine", c.VAD.Engine, "silero", "classic")
 	v.rangeInt("vad.sensitivity", c.VAD.Sensitivity, 0, 3)
 	v.rangeInt("vad.min_speech_ms", c.VAD.MinSpeechMs, 30, 1000)
 	v.rangeInt("vad.silence_ms", c.VAD.SilenceMs, 200, 5000)
