@@ -19,10 +19,16 @@ func init() {
 func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("vad-eval", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	sens := fs.Int("sensitivity", vad.DefaultSensitivity, "VAD sensitivity 0..3")
+	var cf configFlags
+	cf.register(fs)
+	sens := fs.Int("sensitivity", vad.DefaultSensitivity, "VAD sensitivity 0..3 (the classic detector's; default vad.sensitivity)")
+	engine := fs.String("engine", "", "detector to score: silero or classic (default vad.engine)")
+	gate := fs.Bool("gate", false, "silero: the classic detector lets the network sleep (default vad.gate)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: voiced vad-eval [-sensitivity N] DIR")
+		fmt.Fprintln(env.stderr, "usage: voiced vad-eval [-engine silero|classic] [-sensitivity N] [-gate] [-config FILE] DIR")
 		fmt.Fprintln(env.stderr, "Scores the VAD (frame decisions, hangover included) on DIR/labels.tsv: file start_ms end_ms.")
+		fmt.Fprintln(env.stderr, "The classic detector is scored with no lookahead; silero with one 32 ms step, as each step's")
+		fmt.Fprintln(env.stderr, "decision covers its own audio (the pooled score without lookahead is printed too).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -35,15 +41,41 @@ func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: want one directory, got %d arguments", errUsage, fs.NArg())
 	}
-	if *sens < 0 || *sens > 3 {
-		return fmt.Errorf("%w: -sensitivity %d: want 0..3", errUsage, *sens)
-	}
-	rep, err := vadeval.Evaluate(fs.Arg(0), vad.Config{Sensitivity: *sens})
+	cfg, err := cf.load(flagGiven(fs, "config"))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "VAD sensitivity %d, hangover %d ms, no lookahead: frame i is scored with the decision held at its centre, made at the end of frame i-1\n\n",
-		*sens, vad.DefaultHangoverMs)
+	if !flagGiven(fs, "sensitivity") {
+		*sens = cfg.VAD.Sensitivity
+	}
+	if !flagGiven(fs, "engine") {
+		*engine = cfg.VAD.Engine
+	}
+	if !flagGiven(fs, "gate") {
+		*gate = cfg.VAD.Gate
+	}
+	if *sens < 0 || *sens > 3 {
+		return fmt.Errorf("%w: -sensitivity %d: want 0..3", errUsage, *sens)
+	}
+	if *engine != vad.EngineSilero && *engine != vad.EngineClassic {
+		return fmt.Errorf("%w: -engine %q: want silero or classic", errUsage, *engine)
+	}
+	o := vadeval.Options{Engine: *engine, Classic: vad.Config{Sensitivity: *sens}, Gate: *gate}
+	rep, err := vadeval.EvaluateWith(fs.Arg(0), o)
+	if err != nil {
+		return err
+	}
+	if *engine == vad.EngineClassic {
+		fmt.Fprintf(env.stdout, "VAD sensitivity %d, hangover %d ms, no lookahead: frame i is scored with the decision held at its centre, made at the end of frame i-1\n\n",
+			*sens, vad.DefaultHangoverMs)
+	} else {
+		gated := "always awake"
+		if *gate {
+			gated = fmt.Sprintf("asleep while the classic detector (sensitivity %d) hears nothing", *sens)
+		}
+		fmt.Fprintf(env.stdout, "VAD silero v6.2, on %.2f off %.2f, no hangover, %s; lookahead %d ms: each 32 ms step's decision covers its own audio (frame i is scored with the decision made when the step holding its centre is complete)\n\n",
+			vad.NeuralOn, vad.NeuralOff, gated, rep.LookaheadMs)
+	}
 	writeVADReport(env.stdout, rep)
 	return nil
 }
@@ -85,6 +117,10 @@ func writeVADReport(w io.Writer, rep *vadeval.Report) {
 		fmt.Fprintln(w, " (not pooled)")
 	}
 	p := rep.Pooled
+	if rep.LookaheadMs != 0 {
+		q := rep.PooledNoLookahead
+		fmt.Fprintf(w, "\nwithout lookahead (frame i scored with the decision made at the end of frame i-1): pooled P %.3f R %.3f F1 %.3f false-alarm %.3f", q.Precision(), q.Recall(), q.F1(), q.FalseAlarm())
+	}
 	fmt.Fprintf(w, "\npooled F1 %.3f false-alarm %.3f frames %d\n", p.F1(), p.FalseAlarm(), p.Frames())
 }
 

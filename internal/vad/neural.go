@@ -215,10 +215,11 @@ func (n *Neural) run(step *[silero.StepSamples]int16) {
 	}
 }
 
-// wake starts the network afresh on the steps kept while it slept.
+// wake runs the network over the steps kept while it slept. It goes on from
+// the state it fell asleep with, that of a quiet room: a network reset to zero
+// flags more noise as speech in its first steps.
 func (n *Neural) wake() {
 	n.asleep = false
-	n.net.Reset()
 	for i := range n.preN {
 		n.run(&n.pre[(n.preEnd-n.preN+i+neuralPreSteps)%neuralPreSteps])
 	}
