@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -77,7 +79,35 @@ func runVADEval(_ context.Context, env *cmdEnv, args []string) error {
 			vad.NeuralOn, vad.NeuralOff, gated, rep.LookaheadMs)
 	}
 	writeVADReport(env.stdout, rep)
+	if _, err := os.Stat(filepath.Join(fs.Arg(0), "turns.tsv")); err != nil {
+		return nil
+	}
+	silences := []int{cfg.VAD.SilenceMs}
+	for ms := 200; ms <= 800; ms += 50 {
+		if ms != cfg.VAD.SilenceMs {
+			silences = append(silences, ms)
+		}
+	}
+	sort.Ints(silences)
+	turns, err := vadeval.EndOfTurn(fs.Arg(0), o, cfg.VAD.MinSpeechMs, silences)
+	if err != nil {
+		return err
+	}
+	writeTurnReport(env.stdout, turns, cfg.VAD.SilenceMs)
 	return nil
+}
+
+// writeTurnReport prints end of turn per silence setting, the configured one marked.
+func writeTurnReport(w io.Writer, reps []vadeval.TurnReport, configured int) {
+	fmt.Fprintf(w, "\nend of turn (turns.tsv, at %d Hz): end of speech to end of turn, and turns cut in a pause inside the sentence\n", vadeval.TurnRate)
+	fmt.Fprintf(w, "%-12s %7s %7s %9s %6s %6s\n", "silence_ms", "p50_ms", "p95_ms", "cut", "missed", "turns")
+	for _, r := range reps {
+		mark := ""
+		if r.SilenceMs == configured {
+			mark = " (vad.silence_ms)"
+		}
+		fmt.Fprintf(w, "%-12d %7d %7d %8.1f%% %6d %6d%s\n", r.SilenceMs, r.Percentile(0.5), r.Percentile(0.95), 100*r.CutShare(), r.Missed, r.Turns, mark)
+	}
 }
 
 // writeVADReport prints one row per file, one per condition (the file name without its

@@ -478,8 +478,9 @@ func BenchmarkCapturePeriod(b *testing.B) {
 	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}
 	r := newCaptureRig(b, f, 960, captureSilenceThenTone(48000, 0, 1000), 0)
 	r.mic.err = nil
-	// The daemon's detector, not the rig's stand-in: it is most of a period's work.
-	det, err := vad.New(vad.Config{SampleRate: CaptureRate, Sensitivity: vad.DefaultSensitivity})
+	// The daemon's default detector, not the rig's stand-in: it is most of a period's
+	// work (the network runs on 32 ms steps, 0.625 a period on average).
+	det, err := vad.NewNeural(vad.NeuralConfig{SampleRate: CaptureRate, Classic: vad.Config{Sensitivity: vad.DefaultSensitivity}})
 	if err != nil {
 		b.Fatal(err)
 	}
