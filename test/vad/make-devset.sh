@@ -2,7 +2,7 @@
 # make-devset.sh DIR: builds voiced's own VAD development set, harder than ../shared/vad:
 # speech in other voices and languages over real recorded music, game and TV-like sound,
 # appliance and water noise, and level jumps; and a set of turns with pauses inside a
-# sentence for the end-of-turn figures. 16 kHz mono PCM16, about 14 minutes.
+# sentence for the end-of-turn figures. 16 kHz mono PCM16, about 26 minutes.
 #
 #   DIR/labels.tsv  file start_ms end_ms (header first), as `voiced vad-eval DIR` reads it
 #   DIR/turns.tsv   file a_start a_end b_start b_end: a sentence said in two parts with a
