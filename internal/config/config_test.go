@@ -121,6 +121,8 @@ func TestValidation(t *testing.T) {
 		{"listen syntax", []string{"http.listen=8088"}, "http.listen", "not HOST:PORT"},
 		{"http off", []string{"http.listen="}, "", ""},
 		{"log level", []string{"log.level=verbose"}, "log.level", "not one of debug"},
+		{"vad engine", []string{"vad.engine=webrtc"}, "vad.engine", "not one of silero"},
+		{"vad classic gated", []string{"vad.engine=classic", "vad.gate=true"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
