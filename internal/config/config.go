@@ -121,7 +121,7 @@ type VAD struct {
 	// default) or classic (the smaller detector of package vad).
 	Engine string `yaml:"engine" json:"engine"`
 	// Gate lets the classic detector put the network to sleep while it hears
-	// nothing (silero only): less CPU in a quiet room.
+	// nothing (silero only): less CPU in a quiet room. On by default.
 	Gate bool `yaml:"gate" json:"gate"`
 	// Sensitivity 0 (fewest false wakes) .. 3 (catches the quietest speech).
 	Sensitivity int `yaml:"sensitivity" json:"sensitivity"`
@@ -244,7 +244,7 @@ func Default() Config {
 			Playback:  Device{Device: "default", Rate: 48000, Channels: 2, Channel: "mix", PeriodMs: 20, BufferMs: 80, Volume: 80},
 			PreRollMs: 300,
 		},
-		VAD:     VAD{Engine: "silero", Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
+		VAD:     VAD{Engine: "silero", Gate: true, Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
 		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000},
 		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},
 		GPIO: GPIO{

@@ -498,6 +498,41 @@ func BenchmarkCapturePeriod(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20, "ns/audio-ms")
 }
 
+// BenchmarkCaptureQuietPeriod is one 20 ms period of 48 kHz stereo S16 in a quiet
+// room while the device waits for speech (continuous mode): the default detector
+// with its gate, whose network sleeps while the classic detector hears nothing.
+func BenchmarkCaptureQuietPeriod(b *testing.B) {
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 2, Rate: 48000}
+	room := make([]int16, 2*48000)
+	seed := uint32(26)
+	for i := range room {
+		seed = seed*1664525 + 1013904223
+		room[i] = int16(int32(seed) >> 26) // about -60 dBFS of white noise
+	}
+	r := newCaptureRig(b, f, 960, room, 0)
+	r.mic.err = nil
+	det, err := vad.NewNeural(vad.NeuralConfig{SampleRate: CaptureRate, Gate: true, Classic: vad.Config{Sensitivity: vad.DefaultSensitivity}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.c.det = det
+	for range 100 { // two seconds for the gate to settle
+		if err := r.c.step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	steps := det.Steps()
+	b.SetBytes(int64(960 * f.FrameBytes()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.c.step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(det.Steps()-steps)/float64(b.N), "network-steps/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20, "ns/audio-ms")
+}
+
 // BenchmarkCaptureIdlePeriod is one 20 ms period of 48 kHz stereo S16 between
 // push-to-talk turns: the gate closed and the detector off, so the loop is dormant.
 func BenchmarkCaptureIdlePeriod(b *testing.B) {

@@ -35,6 +35,7 @@ type hotStep struct {
 
 var hotSteps = []hotStep{
 	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD (silero and classic), ring", true, 20},
+	{"BenchmarkCaptureQuietPeriod", "./internal/pipeline", "capture period in a quiet room waiting for speech: 20 ms of 48 kHz stereo, silero asleep behind its gate", true, 20},
 	{"BenchmarkCaptureIdlePeriod", "./internal/pipeline", "capture period between push-to-talk turns (dormant): 20 ms of 48 kHz stereo, pre-roll kept", true, 100},
 	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/dsp", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, 0},
 	{"BenchmarkResample/16000-24000", "./internal/dsp", "resample 16000->24000, 20 ms", true, 0},
@@ -61,7 +62,7 @@ var hotSteps = []hotStep{
 
 // The zero-allocation families: every case of these must report 0 allocs/op.
 var zeroAllocFamilies = []string{
-	"BenchmarkCapturePeriod", "BenchmarkCaptureIdlePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
+	"BenchmarkCapturePeriod", "BenchmarkCaptureQuietPeriod", "BenchmarkCaptureIdlePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
 	"BenchmarkResample", "BenchmarkVADProcess", "BenchmarkNeuralProcess", "BenchmarkRing", "BenchmarkPreRoll",
 	"BenchmarkUplinkChunk", "BenchmarkPlaybackPeriod", "BenchmarkAppendEncode/", "BenchmarkDeltaDecode/",
 	"BenchmarkDetectorStep", "BenchmarkFrontendStep",
