@@ -53,9 +53,26 @@ func TestVADEvalCommand(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "labels.tsv"), []byte(labels), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for _, engine := range []string{"classic", "silero"} {
+		t.Run(engine, func(t *testing.T) { checkVADEval(t, dir, engine) })
+	}
+}
+
+func checkVADEval(t *testing.T, dir, engine string) {
 	var out, errOut bytes.Buffer
-	if code := mainRun([]string{"vad-eval", dir}, &out, &errOut); code != 0 {
+	if code := mainRun([]string{"vad-eval", "-config", filepath.Join(dir, "none.yaml"), "-engine", engine, dir}, &out, &errOut); code != 1 {
+		t.Fatalf("vad-eval with a missing -config: exit %d, want 1", code)
+	}
+	out.Reset()
+	if code := mainRun([]string{"vad-eval", "-engine", engine, dir}, &out, &errOut); code != 0 {
 		t.Fatalf("vad-eval exit %d, stderr %q", code, errOut.String())
+	}
+	head := map[string]string{"classic": "VAD sensitivity 1, hangover 20 ms, no lookahead", "silero": "VAD silero v6.2, on 0.50 off 0.35, no hangover, always awake; lookahead 32 ms"}[engine]
+	if !strings.HasPrefix(out.String(), head) {
+		t.Errorf("output starts %q, want %q", strings.SplitN(out.String(), "\n", 2)[0], head)
+	}
+	if got := strings.Contains(out.String(), "\nwithout lookahead"); got != (engine == "silero") {
+		t.Errorf("line without lookahead printed: %v, want %v", got, engine == "silero")
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	last := lines[len(lines)-1]
@@ -79,6 +96,7 @@ func TestVADEvalCommandErrors(t *testing.T) {
 		{"two directories", []string{"vad-eval", "a", "b"}, 2},
 		{"bad flag", []string{"vad-eval", "-nope", "a"}, 2},
 		{"bad sensitivity", []string{"vad-eval", "-sensitivity", "9", t.TempDir()}, 2},
+		{"bad engine", []string{"vad-eval", "-engine", "webrtc", t.TempDir()}, 2},
 		{"no labels", []string{"vad-eval", t.TempDir()}, 1},
 	}
 	for _, tt := range tests {

@@ -148,6 +148,12 @@ type Device struct {
 
 // VAD is the local voice activity detector.
 type VAD struct {
+	// Engine makes the speech decisions: silero (a neural network, the
+	// default) or classic (the smaller detector of package vad).
+	Engine string `yaml:"engine" json:"engine"`
+	// Gate lets the classic detector put the network to sleep while it hears
+	// nothing (silero only): less CPU in a quiet room. On by default.
+	Gate bool `yaml:"gate" json:"gate"`
 	// Sensitivity 0 (fewest false wakes) .. 3 (catches the quietest speech).
 	Sensitivity int `yaml:"sensitivity" json:"sensitivity"`
 	// MinSpeechMs of speech wakes the device.
@@ -315,7 +321,7 @@ func Default() Config {
 			Playback:  Device{Device: "default", Rate: 48000, Channels: 2, Channel: "mix", PeriodMs: 20, BufferMs: 80, Volume: 80},
 			PreRollMs: 300,
 		},
-		VAD:     VAD{Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
+		VAD:     VAD{Engine: "silero", Gate: true, Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
 		Wake:    Wake{Mode: "vad", Words: []WakeWord{{Word: "okay_nabu"}}},
 		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000, ContinueConversation: "off"},
 		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},

@@ -143,6 +143,8 @@ func TestValidation(t *testing.T) {
 		{"selam interrupt", []string{"realtime.profile=selam", "realtime.selam.interrupt_threshold=5000"}, "realtime.selam.interrupt_threshold", "out of range"},
 		{"selam url", []string{"realtime.profile=selam", "realtime.selam.server_url=nohost"}, "realtime.selam.server_url", "not an http"},
 		{"bad profile", []string{"realtime.profile=acme"}, "realtime.profile", "not one of openai, azure, yandex, custom, estuary, selam"},
+		{"vad engine", []string{"vad.engine=webrtc"}, "vad.engine", "not one of silero"},
+		{"vad classic gated", []string{"vad.engine=classic", "vad.gate=true"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -103,6 +103,8 @@ var Keys = func() []Key {
 		{Path: "audio.playback.buffer_ms", Kind: Int, Unit: "ms", Help: "Playback buffer: at least two periods."},
 		{Path: "audio.playback.volume", Kind: Int, Unit: "%", Help: "The speaker's volume."},
 		{Path: "audio.pre_roll_ms", Kind: Int, Unit: "ms", Help: "Audio before the wake sent too, so the first syllable is not lost."},
+		{Path: "vad.engine", Kind: String, Choices: []string{"silero", "classic"}, Help: "What decides that someone speaks: silero (a neural network, hears people and not music or the kitchen) or classic (cheaper, fooled by music)."},
+		{Path: "vad.gate", Kind: Bool, Help: "silero: the classic detector lets the network sleep in a quiet room, saving CPU."},
 		{Path: "vad.sensitivity", Kind: Int, Help: "0 gives the fewest false wakes, 3 catches the quietest speech."},
 		{Path: "vad.min_speech_ms", Kind: Int, Unit: "ms", Help: "Speech that wakes the device."},
 		{Path: "vad.silence_ms", Kind: Int, Unit: "ms", Help: "Silence that ends a turn (turn_detection.type local)."},

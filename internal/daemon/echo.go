@@ -13,7 +13,7 @@ import (
 // by the playback loop (returned, for the capture loop); with it off, the
 // playback loop's level for the echo guard, whose floor then follows what is
 // played; in hardware mode nothing, the codec having cancelled already.
-func echoParts(c *config.Config, det *vad.Detector, pc *pipeline.PlaybackConfig) (*aec.Canceller, error) {
+func echoParts(c *config.Config, det voiceDetector, pc *pipeline.PlaybackConfig) (*aec.Canceller, error) {
 	switch {
 	case c.AEC.Enabled && c.AEC.Mode == "hardware":
 		return nil, nil
@@ -36,7 +36,7 @@ func echoParts(c *config.Config, det *vad.Detector, pc *pipeline.PlaybackConfig)
 
 // echoGuardFor is the echo guard the engine drives: the detector's, except
 // where a hardware canceller is trusted to have left no echo.
-func echoGuardFor(c *config.Config, det *vad.Detector) interface{ SetEchoGuard(bool) } {
+func echoGuardFor(c *config.Config, det voiceDetector) interface{ SetEchoGuard(bool) } {
 	if c.AEC.Enabled && c.AEC.Mode == "hardware" {
 		return trustedEcho{}
 	}

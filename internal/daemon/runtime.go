@@ -48,7 +48,7 @@ type runtime struct {
 	led             *gpio.LED // the daemon's; nil without one
 	mic             micDevice // capDev, or capDev made endless for a file
 	ring            *dsp.Ring
-	vad             *vad.Detector
+	vad             voiceDetector
 	capture         *pipeline.Capture
 	uplink          *pipeline.Uplink
 	playback        *pipeline.Playback
@@ -161,7 +161,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 		"microphone", c.Audio.Capture.Device, "granted", rt.capDev.Params().String(),
 		"speaker", c.Audio.Playback.Device, "granted_speaker", rt.playDev.Params().String())
 
-	rt.vad, err = vad.New(vad.Config{SampleRate: pipeline.CaptureRate, Sensitivity: c.VAD.Sensitivity})
+	rt.vad, err = newVoiceDetector(c.VAD)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 // table of figures against the budgets of the design, also written as JSON.
 //
 //	voiced-bench [--minutes 10] [--speedup 30] [--bin bin] [--reference PATH] [--work build/bench]
-//	             [--out build/bench.json] [--skip scenario,micro,valgrind,qemu,size]
+//	             [--out build/bench.json] [--skip scenario,micro,valgrind,qemu,size,turns]
 //	             [--clients voiced,reference,reference-dsp]
 //
 // # What it measures
@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&c.profile, "profile", false, "voiced writes a CPU profile of each conversation to <work>/voiced-<mode>/voiced.pprof (it costs a few per cent of CPU)")
 	fs.BoolVar(&c.allocProfile, "allocprofile", false, "voiced records every heap allocation to <work>/voiced-<mode>/voiced.allocs.pprof (slow: for finding allocations, not for figures)")
 	fs.StringVar(&clients, "clients", "voiced,reference,reference-dsp", "clients of the scenario: voiced, reference, reference-dsp")
-	fs.StringVar(&skip, "skip", "", "parts to leave out: scenario, micro, valgrind, qemu, size")
+	fs.StringVar(&skip, "skip", "", "parts to leave out: scenario, micro, valgrind, qemu, size, turns")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,10 +97,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for p := range strings.SplitSeq(skip, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			switch p {
-			case "scenario", "micro", "valgrind", "qemu", "size":
+			case "scenario", "micro", "valgrind", "qemu", "size", "turns":
 				c.skip[p] = true
 			default:
-				return fmt.Errorf("--skip %q: parts are scenario, micro, valgrind, qemu, size", p)
+				return fmt.Errorf("--skip %q: parts are scenario, micro, valgrind, qemu, size, turns", p)
 			}
 		}
 	}
@@ -140,6 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	part("scenario", "scenario", func() error { return scenarios(ctx, c, &t, stderr) })
 	part("micro", "micro-benchmarks", func() error { return micro(ctx, c, &t, stderr) })
 	part("size", "binary size", func() error { return binarySize(ctx, c, &t) })
+	part("turns", "end of turn", func() error { return endOfTurn(ctx, c, &t, stderr) })
 	t.add(row{Figure: "make bench wall time", Value: ptr(time.Since(start).Seconds()), Unit: "s", Budget: ptr("< 600 s"), OK: ptr(time.Since(start) < 10*time.Minute)})
 
 	t.print(stdout)

@@ -16,7 +16,7 @@ import (
 )
 
 // The packages with the audio path's benchmarks.
-var microPackages = []string{"./internal/dsp", "./internal/vad", "./internal/engine", "./internal/pipeline", "./internal/realtime", "./internal/wakeword", "./internal/aec"}
+var microPackages = []string{"./internal/dsp", "./internal/vad", "./internal/vad/silero", "./internal/engine", "./internal/pipeline", "./internal/realtime", "./internal/wakeword", "./internal/aec"}
 
 // hotStep is a benchmark that stands for one step of the audio path in the table.
 type hotStep struct {
@@ -34,7 +34,8 @@ type hotStep struct {
 }
 
 var hotSteps = []hotStep{
-	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD, ring", true, 20},
+	{"BenchmarkCapturePeriod", "./internal/pipeline", "capture period: 20 ms of 48 kHz stereo to 24 kHz mono, VAD (silero and classic), ring", true, 20},
+	{"BenchmarkCaptureQuietPeriod", "./internal/pipeline", "capture period in a quiet room waiting for speech: 20 ms of 48 kHz stereo, silero asleep behind its gate", true, 20},
 	{"BenchmarkCaptureIdlePeriod", "./internal/pipeline", "capture period between push-to-talk turns (dormant): 20 ms of 48 kHz stereo, pre-roll kept", true, 100},
 	{"BenchmarkDecodeMono/S16_LE/2ch/channel-1", "./internal/dsp", "capture conversion S16 stereo->mono, 20 ms at 48 kHz", false, 0},
 	{"BenchmarkResample/16000-24000", "./internal/dsp", "resample 16000->24000, 20 ms", true, 0},
@@ -44,6 +45,8 @@ var hotSteps = []hotStep{
 	{"BenchmarkResample/44100-24000", "./internal/dsp", "resample 44100->24000, 20 ms", false, 0},
 	{"BenchmarkResample/24000-16000", "./internal/dsp", "resample 24000->16000, 20 ms", false, 0},
 	{"BenchmarkVADProcess/24kHz", "./internal/vad", "VAD, one frame at 24 kHz", true, 0},
+	{"BenchmarkNeuralProcess", "./internal/vad", "VAD silero, one 10 ms frame at 24 kHz: to 16 kHz, classic detector, network (a 32 ms step every 3.2 frames)", true, 10},
+	{"BenchmarkProcess", "./internal/vad/silero", "Silero network, one 32 ms step at 16 kHz", true, 5},
 	{"BenchmarkVADProcessSilence", "./internal/vad", "VAD, one frame of digital silence at 24 kHz (a muted microphone)", false, 0},
 	{"BenchmarkRing", "./internal/dsp", "ring write+read", true, 0},
 	{"BenchmarkUplinkChunk", "./internal/pipeline", "uplink chunk (ring -> append)", false, 0},
@@ -61,8 +64,8 @@ var hotSteps = []hotStep{
 
 // The zero-allocation families: every case of these must report 0 allocs/op.
 var zeroAllocFamilies = []string{
-	"BenchmarkCapturePeriod", "BenchmarkCaptureIdlePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
-	"BenchmarkResample", "BenchmarkVADProcess", "BenchmarkRing", "BenchmarkPreRoll",
+	"BenchmarkCapturePeriod", "BenchmarkCaptureQuietPeriod", "BenchmarkCaptureIdlePeriod", "BenchmarkDecodeMono", "BenchmarkEncodeFrames", "BenchmarkApplyGain",
+	"BenchmarkResample", "BenchmarkVADProcess", "BenchmarkNeuralProcess", "BenchmarkRing", "BenchmarkPreRoll",
 	"BenchmarkUplinkChunk", "BenchmarkPlaybackPeriod", "BenchmarkAppendEncode/", "BenchmarkDeltaDecode/",
 	"BenchmarkDetectorStep", "BenchmarkFrontendStep", "BenchmarkProcess",
 }

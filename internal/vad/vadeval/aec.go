@@ -47,25 +47,6 @@ func refLevels(ref []int16, hop, frames int) []float64 {
 	return out
 }
 
-// runGuarded is Run with the echo guard on where guard says and, when levels is
-// not nil, the level of what the device played (or of the echo left after the
-// canceller) noted before each frame.
-func runGuarded(c vad.Config, samples []int16, guard []bool, levels []float64) ([]bool, error) {
-	v, err := vad.New(c)
-	if err != nil {
-		return nil, err
-	}
-	hop := v.FrameSize()
-	out := make([]bool, len(samples)/hop)
-	for k := range out {
-		v.SetEchoGuard(k < len(guard) && guard[k])
-		if k < len(levels) {
-			v.NoteReference(levels[k])
-		}
-		out[k] = v.Process(samples[k*hop : (k+1)*hop])
-	}
-	return out, nil
-}
 
 // cancel runs the echo canceller over mic with the reference ref played in step
 // with it, as the capture loop does, and returns the cleaned signal realigned
@@ -109,18 +90,18 @@ func cancel(mic, ref []int16, rate int) ([]int16, []float64, error) {
 }
 
 // scoreAEC fills r's canceller figures for an echo file.
-func scoreAEC(r *FileResult, c vad.Config, samples, ref []int16, truth, device []bool) error {
-	clean, residual, err := cancel(samples, ref, c.SampleRate)
+func scoreAEC(r *FileResult, o Options, rate int, samples, ref []int16, truth, device []bool) error {
+	clean, residual, err := cancel(samples, ref, rate)
 	if err != nil {
 		return err
 	}
-	out, err := runGuarded(c, clean, device, residual)
+	out, err := o.run(rate, clean, device, residual)
 	if err != nil {
 		return err
 	}
-	dec := HeldDecisions(out, 0)
+	dec := o.held(out, rate)
 	gc, _ := ScoreFrames(truth, dec)
-	hop := c.SampleRate * vad.FrameMs / 1000
+	hop := rate * vad.FrameMs / 1000
 	var flagged int
 	var em, eo float64
 	for i := range truth {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/voiced-project/voiced/internal/vad"
+	"github.com/voiced-project/voiced/internal/vad/silero"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -162,15 +163,92 @@ func ReadWAVMono16(r io.Reader) ([]int16, int, error) {
 // guard, if not nil, says per frame whether the echo guard is on. A partial last frame is
 // dropped.
 func Run(c vad.Config, samples []int16, guard []bool) ([]bool, error) {
-	v, err := vad.New(c)
+	return Options{Classic: c}.run(c.SampleRate, samples, guard, nil)
+}
+
+// Options chooses the detector that Evaluate scores.
+type Options struct {
+	// Engine is vad.EngineClassic (also the zero value) or vad.EngineSilero.
+	Engine string
+	// Classic configures the classic detector, on its own or beside the network
+	// (its SampleRate is taken from each file).
+	Classic vad.Config
+	// Gate lets the classic detector put the network to sleep (silero only).
+	Gate bool
+}
+
+// detector is what a file is run through.
+type detector interface {
+	FrameSize() int
+	Process(frame []int16) bool
+	SetEchoGuard(on bool)
+}
+
+// LookaheadMs is the detector's stated lookahead: 0 for the classic detector;
+// for the network one step, vad.NeuralStepMs, as each 32 ms step's decision is
+// taken to cover the step's own audio (see StepHeld).
+func (o Options) LookaheadMs() int {
+	if o.Engine == vad.EngineSilero {
+		return vad.NeuralStepMs
+	}
+	return 0
+}
+
+// held turns a detector's per-frame outputs into the decisions scored.
+func (o Options) held(out []bool, rate int) []bool {
+	if o.LookaheadMs() == 0 {
+		return HeldDecisions(out, 0)
+	}
+	return StepHeld(out, rate*vad.FrameMs/1000, rate)
+}
+
+// StepHeld turns the per-frame outputs of the silero engine (out[k] is known once frame k
+// of frame samples has been processed) into the decisions held at the grid frames'
+// centres when each 32 ms step's decision covers that step's own audio: frame i gets the
+// output of the frame that completed the step its centre falls in. That is a lookahead
+// of at most one step; at 16 kHz it is exact, at other rates it ignores the resampler's
+// few samples of delay.
+func StepHeld(out []bool, frame, rate int) []bool {
+	d := make([]bool, len(out))
+	step := silero.StepSamples * rate / 16000
+	for i := range d {
+		c := i*frame + frame/2
+		end := (c/step + 1) * step // the stream position at which that step is complete
+		if k := (end - 1) / frame; k < len(out) {
+			d[i] = out[k]
+		}
+	}
+	return d
+}
+
+func (o Options) newDetector(rate int) (detector, error) {
+	c := o.Classic
+	c.SampleRate = rate
+	switch o.Engine {
+	case "", vad.EngineClassic:
+		return vad.New(c)
+	case vad.EngineSilero:
+		return vad.NewNeural(vad.NeuralConfig{SampleRate: rate, Gate: o.Gate, Classic: c})
+	}
+	return nil, fmt.Errorf("vad engine %q: want silero or classic", o.Engine)
+}
+
+// run runs samples through the detector, with the echo guard on in the frames guard
+// marks and, when levels is set, the level of what was played noted in each frame.
+func (o Options) run(rate int, samples []int16, guard []bool, levels []float64) ([]bool, error) {
+	v, err := o.newDetector(rate)
 	if err != nil {
 		return nil, err
 	}
+	noter, _ := v.(interface{ NoteReference(float64) })
 	n := len(samples) / v.FrameSize()
 	out := make([]bool, n)
 	for k := 0; k < n; k++ {
 		if guard != nil {
 			v.SetEchoGuard(k < len(guard) && guard[k])
+		}
+		if noter != nil && k < len(levels) {
+			noter.NoteReference(levels[k])
 		}
 		out[k] = v.Process(samples[k*v.FrameSize() : (k+1)*v.FrameSize()])
 	}
@@ -202,11 +280,24 @@ type FileResult struct {
 type Report struct {
 	Files  []FileResult // sorted by name
 	Pooled Counts       // over the files that are not echo files
+	// LookaheadMs is the lookahead the decisions were scored with; when it is not 0,
+	// PooledNoLookahead is the pooled score without any.
+	LookaheadMs       int
+	PooledNoLookahead Counts
 }
 
 // EvaluateVAD scores every WAV file listed in dir/labels.tsv with a VAD built from c (its
 // SampleRate is taken from each file).
 func Evaluate(dir string, c vad.Config) (*Report, error) {
+	return EvaluateWith(dir, Options{Classic: c})
+}
+
+// EvaluateWith scores every WAV file listed in dir/labels.tsv with the detector o
+// describes, at each file's rate.
+func EvaluateWith(dir string, o Options) (*Report, error) {
+	if _, err := o.newDetector(16000); err != nil {
+		return nil, fmt.Errorf("evaluate vad: %w", err)
+	}
 	lf, err := os.Open(filepath.Join(dir, "labels.tsv"))
 	if err != nil {
 		return nil, fmt.Errorf("evaluate vad: %w", err)
@@ -230,9 +321,9 @@ func Evaluate(dir string, c vad.Config) (*Report, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	rep := &Report{}
+	rep := &Report{LookaheadMs: o.LookaheadMs()}
 	for _, name := range names {
-		r, err := evaluateFile(filepath.Join(dir, name), labels[name], ref, c)
+		r, plain, err := evaluateFile(filepath.Join(dir, name), labels[name], ref, o)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate vad %s: %w", name, err)
 		}
@@ -240,6 +331,7 @@ func Evaluate(dir string, c vad.Config) (*Report, error) {
 		r.Echo = strings.HasPrefix(name, "echo_")
 		if !r.Echo {
 			rep.Pooled = rep.Pooled.Add(r.Counts)
+			rep.PooledNoLookahead = rep.PooledNoLookahead.Add(plain)
 		}
 		rep.Files = append(rep.Files, r)
 	}
@@ -249,29 +341,31 @@ func Evaluate(dir string, c vad.Config) (*Report, error) {
 	return rep, nil
 }
 
-func evaluateFile(path string, segs, ref []Segment, c vad.Config) (FileResult, error) {
-	var r FileResult
+// evaluateFile scores one file, with the detector's lookahead (r) and without (plain).
+func evaluateFile(path string, segs, ref []Segment, o Options) (r FileResult, plain Counts, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return r, err
+		return r, plain, err
 	}
 	samples, rate, err := ReadWAVMono16(bufio.NewReader(f))
 	f.Close()
 	if err != nil {
-		return r, err
+		return r, plain, err
 	}
-	c.SampleRate = rate
-	out, err := Run(c, samples, nil)
+	out, err := o.run(rate, samples, nil, nil)
 	if err != nil {
-		return r, err
+		return r, plain, err
 	}
 	truth := TruthFrames(segs, len(out))
-	dec := HeldDecisions(out, 0)
+	dec := o.held(out, rate)
 	if r.Counts, err = ScoreFrames(truth, dec); err != nil {
-		return r, err
+		return r, plain, err
+	}
+	if plain, err = ScoreFrames(truth, HeldDecisions(out, 0)); err != nil {
+		return r, plain, err
 	}
 	if !strings.HasPrefix(filepath.Base(path), "echo_") {
-		return r, nil
+		return r, plain, nil
 	}
 	device := make([]bool, len(out))
 	if ref != nil {
@@ -292,23 +386,23 @@ func evaluateFile(path string, segs, ref []Segment, c vad.Config) (FileResult, e
 	}
 	r.EchoFlagged = ratio(flagged, r.EchoOnly)
 	if ref == nil {
-		return r, nil
+		return r, plain, nil
 	}
 	// The guard follows the device's speech, as the engine would drive it from
 	// playback, and the floor the level of what it played when that is known.
 	refPCM, err := readRef(filepath.Join(filepath.Dir(path), "echo_ref.wav"), rate)
 	if err != nil {
-		return r, err
+		return r, plain, err
 	}
 	var levels []float64
 	if refPCM != nil {
 		levels = refLevels(refPCM, rate*vad.FrameMs/1000, len(out))
 	}
-	gout, err := runGuarded(c, samples, device, levels)
+	gout, err := o.run(rate, samples, device, levels)
 	if err != nil {
-		return r, err
+		return r, plain, err
 	}
-	gdec := HeldDecisions(gout, 0)
+	gdec := o.held(gout, rate)
 	gc, _ := ScoreFrames(truth, gdec)
 	flagged = 0
 	for i := range truth {
@@ -320,11 +414,11 @@ func evaluateFile(path string, segs, ref []Segment, c vad.Config) (FileResult, e
 	r.EchoGuardRecall = gc.Recall()
 	r.EchoGuardMeasured = true
 	if refPCM != nil {
-		if err := scoreAEC(&r, c, samples, refPCM, truth, device); err != nil {
-			return r, err
+		if err := scoreAEC(&r, o, rate, samples, refPCM, truth, device); err != nil {
+			return r, plain, err
 		}
 	}
-	return r, nil
+	return r, plain, nil
 }
 
 // readRefSegments reads "name start_ms end_ms" lines (no header) of the far-end reference.

@@ -270,3 +270,19 @@ func TestEvaluateWithReference(t *testing.T) {
 		t.Errorf("reference at another rate: error %v, want one naming echo_ref.wav", err)
 	}
 }
+
+func TestStepHeld(t *testing.T) {
+	// 16 kHz: steps of 512 samples complete in frames 3 (512), 6 (1024), 9 (1536), 12 (2048).
+	out := make([]bool, 14)
+	for k := range out {
+		out[k] = k >= 6 && k < 12 // the second and third steps' decisions are speech
+	}
+	got := StepHeld(out, 160, 16000)
+	for i, g := range got {
+		step := (i*160 + 80) / 512
+		want := step == 1 || step == 2
+		if g != want {
+			t.Errorf("StepHeld frame %d (step %d) = %v, want %v", i, step, g, want)
+		}
+	}
+}

@@ -1,0 +1,231 @@
+package vad
+
+import (
+	"fmt"
+
+	"github.com/voiced-project/voiced/internal/dsp"
+	"github.com/voiced-project/voiced/internal/vad/silero"
+)
+
+// Engine names, as vad.engine spells them.
+const (
+	EngineSilero  = "silero"
+	EngineClassic = "classic"
+)
+
+// Silero's usual hysteresis: speech from a step whose probability reaches
+// NeuralOn until one falls under NeuralOff.
+const (
+	NeuralOn  = 0.5
+	NeuralOff = 0.35
+)
+
+// NeuralStepMs is the length of the network's step: its decisions change
+// only at the end of one.
+const NeuralStepMs = silero.StepSamples * 1000 / neuralRate
+
+// neuralRate is the rate the network takes.
+const neuralRate = 16000
+
+// neuralPreSteps is how many steps of 16 kHz audio a sleeping network keeps
+// (256 ms): when the gate opens it runs over them first, so that its state
+// has caught up with the room and a first syllable the gate opened late for is
+// still heard.
+const neuralPreSteps = 8
+
+// neuralSleepFrames is how long the gate must have heard nothing (and the
+// network said no speech) before the network sleeps: 0.5 s of 10 ms frames.
+const neuralSleepFrames = 50
+
+// NeuralConfig configures a Neural detector.
+type NeuralConfig struct {
+	// SampleRate of the frames: 16000, 24000 or 48000 Hz.
+	SampleRate int
+	// HangoverMs keeps the decision on this long after the network's last
+	// speech step; 0 or negative means none (the hysteresis and the
+	// endpointer's silence already bridge short pauses).
+	HangoverMs int
+	// Gate makes the classic detector a first stage: while it has heard no
+	// speech for a while the network sleeps, and wakes on its first speech
+	// frame after a catch-up over the last neuralPreSteps steps.
+	Gate bool
+	// Classic configures the classic detector that gates the network and,
+	// while the echo guard is on, must agree with it (SampleRate is ignored).
+	Classic Config
+}
+
+// Neural is a voice activity detector on 10 ms frames that decides with
+// Silero VAD (package silero) on 32 ms steps of 16 kHz audio, resampled from
+// the frames' rate. The decision returned for a frame is the network's as of
+// the last step completed with it, with Silero's hysteresis (NeuralOn,
+// NeuralOff): it uses no future audio, and lags the speech by up to one step
+// plus the resampler's delay.
+//
+// A classic Detector runs beside it on every frame. It serves as the echo
+// guard (while the device speaks, both must hear speech, the classic one with
+// its raised threshold) and, with NeuralConfig.Gate, as the first stage that
+// lets the network sleep in a quiet room.
+//
+// A Neural is not safe for concurrent use but for SetEchoGuard; Process
+// allocates nothing.
+type Neural struct {
+	classic *Detector
+	net     *silero.Detector
+	res     *dsp.Resampler
+	rs      []int16 // one frame resampled to 16 kHz
+
+	step [silero.StepSamples]int16
+	fill int
+
+	gate   bool
+	asleep bool
+	quiet  int // frames in a row the classic detector called non-speech
+	// While asleep, the last neuralPreSteps full steps, a ring.
+	pre    [neuralPreSteps][silero.StepSamples]int16
+	preN   int // steps held
+	preEnd int // index after the newest
+
+	prob       float32
+	on         bool
+	hang       int
+	hangFrames int
+	steps      uint64 // steps the network ran
+}
+
+// NewNeural returns a detector for frames at c.SampleRate.
+func NewNeural(c NeuralConfig) (*Neural, error) {
+	cc := c.Classic
+	cc.SampleRate = c.SampleRate
+	classic, err := New(cc)
+	if err != nil {
+		return nil, err
+	}
+	res, err := dsp.NewResampler(c.SampleRate, neuralRate)
+	if err != nil {
+		return nil, fmt.Errorf("vad: neural detector: %w", err)
+	}
+	if c.HangoverMs > 2000 {
+		return nil, fmt.Errorf("vad: neural hangover %d ms too long (at most 2000)", c.HangoverMs)
+	}
+	return &Neural{
+		classic:    classic,
+		net:        silero.New(),
+		res:        res,
+		rs:         make([]int16, res.MaxOutput(classic.FrameSize())),
+		gate:       c.Gate,
+		asleep:     c.Gate,
+		hangFrames: (max(c.HangoverMs, 0) + FrameMs - 1) / FrameMs,
+	}, nil
+}
+
+// FrameSize is the number of samples Process takes: 10 ms at the rate.
+func (n *Neural) FrameSize() int { return n.classic.FrameSize() }
+
+// SetEchoGuard turns the echo guard on or off; any goroutine may call it. See
+// Detector.SetEchoGuard.
+func (n *Neural) SetEchoGuard(on bool) { n.classic.SetEchoGuard(on) }
+
+// NoteReference gives the level of what the speaker played to the classic
+// detector, whose guard decides the echo frames; see Detector.NoteReference.
+func (n *Neural) NoteReference(meanSquare float64) { n.classic.NoteReference(meanSquare) }
+
+// Probability is the network's speech probability at its last step (0 while
+// it sleeps).
+func (n *Neural) Probability() float32 { return n.prob }
+
+// Steps is how many 32 ms steps the network has run: with the gate, fewer
+// than the audio holds.
+func (n *Neural) Steps() uint64 { return n.steps }
+
+// Reset forgets the stream.
+func (n *Neural) Reset() {
+	n.classic.Reset()
+	n.net.Reset()
+	n.res.Reset()
+	n.fill, n.quiet, n.preN, n.preEnd = 0, 0, 0, 0
+	n.asleep = n.gate
+	n.prob, n.on, n.hang = 0, false, 0
+}
+
+// Process takes the next FrameSize samples and reports whether speech is
+// present.
+func (n *Neural) Process(frame []int16) bool {
+	heard := n.classic.Process(frame)
+	if heard {
+		n.quiet = 0
+	} else {
+		n.quiet++
+	}
+	if n.asleep && heard {
+		n.wake()
+	}
+	in := frame
+	for len(in) > 0 {
+		used, made := n.res.Process(in, n.rs)
+		in = in[used:]
+		n.take(n.rs[:made])
+		if used == 0 && made == 0 {
+			break
+		}
+	}
+	if n.gate && !n.asleep && !n.on && n.hang == 0 && n.quiet >= neuralSleepFrames {
+		n.asleep = true
+		n.preN, n.preEnd = 0, 0
+	}
+	out := n.on || n.hang > 0
+	if !n.on && n.hang > 0 {
+		n.hang--
+	}
+	if n.classic.echoGuard {
+		// The device is speaking: the classic detector, measuring against
+		// the echo with a raised threshold, must hear the user too.
+		out = out && heard
+	}
+	return out
+}
+
+// take cuts 16 kHz samples into steps and runs or keeps each.
+func (n *Neural) take(s []int16) {
+	for len(s) > 0 {
+		k := copy(n.step[n.fill:], s)
+		n.fill += k
+		s = s[k:]
+		if n.fill < len(n.step) {
+			return
+		}
+		n.fill = 0
+		if n.asleep {
+			n.pre[n.preEnd] = n.step
+			n.preEnd = (n.preEnd + 1) % neuralPreSteps
+			n.preN = min(n.preN+1, neuralPreSteps)
+			continue
+		}
+		n.run(&n.step)
+	}
+}
+
+// run runs the network over one step and applies the hysteresis.
+func (n *Neural) run(step *[silero.StepSamples]int16) {
+	n.prob = n.net.ProcessInt16(step)
+	n.steps++
+	was := n.on
+	if n.on {
+		n.on = n.prob >= NeuralOff
+	} else {
+		n.on = n.prob >= NeuralOn
+	}
+	if was && !n.on {
+		n.hang = n.hangFrames
+	}
+}
+
+// wake runs the network over the steps kept while it slept. It goes on from
+// the state it fell asleep with, that of a quiet room: a network reset to zero
+// flags more noise as speech in its first steps.
+func (n *Neural) wake() {
+	n.asleep = false
+	for i := range n.preN {
+		n.run(&n.pre[(n.preEnd-n.preN+i+neuralPreSteps)%neuralPreSteps])
+	}
+	n.preN, n.preEnd = 0, 0
+}
