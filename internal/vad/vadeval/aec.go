@@ -47,7 +47,6 @@ func refLevels(ref []int16, hop, frames int) []float64 {
 	return out
 }
 
-
 // cancel runs the echo canceller over mic with the reference ref played in step
 // with it, as the capture loop does, and returns the cleaned signal realigned
 // with mic (the canceller's latency taken out) and the level of the echo it
