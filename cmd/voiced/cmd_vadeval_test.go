@@ -67,7 +67,7 @@ func checkVADEval(t *testing.T, dir, engine string) {
 	if code := mainRun([]string{"vad-eval", "-engine", engine, dir}, &out, &errOut); code != 0 {
 		t.Fatalf("vad-eval exit %d, stderr %q", code, errOut.String())
 	}
-	head := map[string]string{"classic": "VAD sensitivity 1, hangover 20 ms, no lookahead", "silero": "VAD silero v6.2, on 0.50 off 0.35, no hangover, always awake; lookahead 32 ms"}[engine]
+	head := map[string]string{"classic": "VAD sensitivity 1, hangover 20 ms, no lookahead", "silero": "VAD silero v6.2, on 0.50 off 0.35, no hangover, asleep while the classic detector (sensitivity 1) hears nothing; lookahead 32 ms"}[engine]
 	if !strings.HasPrefix(out.String(), head) {
 		t.Errorf("output starts %q, want %q", strings.SplitN(out.String(), "\n", 2)[0], head)
 	}

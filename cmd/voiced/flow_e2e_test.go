@@ -343,6 +343,9 @@ func TestEndToEndRolloverNoLoss(t *testing.T) {
 			if max != "5s" && testing.Short() {
 				t.Skip("the longer sessions take minutes")
 			}
+			// Each runs its 20 turns in real time (about 80 s) and uses little CPU:
+			// side by side, the three take the time of one.
+			t.Parallel()
 			voiced, sim := binaries(t)
 			dir := t.TempDir()
 			rec := filepath.Join(dir, "rec.jsonl")
