@@ -93,6 +93,10 @@ type Options struct {
 	// RolloverIdle is how long audio must have been quiet for a rollover
 	// not to cut the user off (default 2 s).
 	RolloverIdle time.Duration
+	// TurnHold is how much of a user turn is kept until the server answers
+	// it, to send again when a rollover cuts the turn (default 20 s;
+	// negative keeps none).
+	TurnHold     time.Duration
 	HistoryTurns int // turns replayed into a new session (default 16)
 	HistoryChars int // and at most this much text (default 8000)
 
@@ -221,6 +225,7 @@ type Client struct {
 	bytesSent, bytesReceived                 atomic.Uint64
 
 	toolWG sync.WaitGroup // tool calls of the current connection
+	hold   *turnHold
 
 	mu         sync.Mutex // guards following fields
 	session    Session
@@ -278,6 +283,9 @@ func New(o Options) (*Client, error) {
 	def(&o.StableAfter, 30*time.Second)
 	def(&o.RolloverLead, time.Minute)
 	def(&o.RolloverIdle, 2*time.Second)
+	if o.TurnHold == 0 {
+		o.TurnHold = 20 * time.Second
+	}
 	if o.FatalRetry == 0 {
 		o.FatalRetry = 10 * time.Minute
 	}
@@ -325,6 +333,7 @@ func New(o Options) (*Client, error) {
 		session: o.Session,
 		hist:    history{maxTurns: o.HistoryTurns, maxChars: o.HistoryChars},
 		calls:   map[string]*respCalls{},
+		hold:    newTurnHold(o.TurnHold, rateOr24k(o.Session.InputRate)),
 	}
 	for range o.AudioSlots {
 		c.free <- &audioBuf{}
@@ -369,6 +378,7 @@ func (c *Client) Run(ctx context.Context) error {
 			c.emit(ctx, &Connecting{Attempt: attempt + 1, URL: c.opts.URL})
 		}
 		started := c.clock.Now()
+		c.hold.setRolling(rollover)
 		conn, dl, skew, err := c.dial(ctx)
 		stable := false
 		if err == nil {

@@ -125,8 +125,21 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, dl downlink, r
 	nc := conn.NetConn()
 	onPong := func() { _ = nc.SetReadDeadline(time.Now().Add(c.opts.PongWait)) }
 
-	// session.update and the replayed history go first, in order.
+	// session.update and the replayed history go first, in order, then the
+	// turn a rollover cut, if any. The hold's lock is kept until the
+	// connection is live (see AppendAudioAt).
+	c.hold.mu.Lock()
+	holdLocked := true
+	defer func() {
+		if holdLocked {
+			c.hold.mu.Unlock()
+		}
+	}()
+	resend := rollover && c.hold.n > 0
 	c.mu.Lock()
+	if resend {
+		c.hist.drop(c.hold.items) // the audio goes again, and makes them again
+	}
 	sess := c.sessionLocked()
 	c.hist.settle() // replies the last session cut short count as far as they went
 	turns := c.hist.tail()
@@ -160,8 +173,12 @@ queue:
 			replayed = i
 		default:
 			c.log.Warn("realtime history replay cut short", "turns", len(turns), "sent", replayed)
+			resend = false
 			break queue
 		}
+	}
+	if resend {
+		c.resendTurn()
 	}
 	var src messageSource
 	if dl.raw != nil {
@@ -175,6 +192,9 @@ queue:
 		src = gorillaSource{conn}
 	}
 	c.connected.Store(true)
+	c.hold.rolling = false
+	c.hold.mu.Unlock()
+	holdLocked = false
 
 	sessions := make(chan time.Time, 1) // local expiry of the session, zero if unknown
 	var wwg, rwg sync.WaitGroup
@@ -213,6 +233,7 @@ loop:
 			}
 		case <-rollAt:
 			if c.idle() || !c.clock.Now().Before(hardDeadline) {
+				c.hold.setRolling(true) // before the socket goes: audio is kept from here
 				cancel(errRollover)
 				break loop
 			}
@@ -225,6 +246,37 @@ loop:
 	rwg.Wait()
 	c.toolWG.Wait()
 	return established, context.Cause(cctx)
+}
+
+// resendTurn queues the held turn's audio, and its commit if one was sent,
+// for a new session; c.hold.mu is held.
+func (c *Client) resendTurn() {
+	n, chunks := c.hold.n, 0
+	ok := true
+	c.hold.chunks(c.hold.rate, func(pcm []int16) {
+		msg, _ := appendAudioEvent(nil, nil, pcm)
+		select {
+		case c.sendq <- outMsg{data: msg, typ: typeAppend}:
+			chunks++
+		default:
+			ok = false
+		}
+	})
+	if ok && c.hold.committed {
+		b, err := encodeEvent(clientEvent{Type: typeCommit})
+		if err == nil {
+			select {
+			case c.sendq <- outMsg{data: b, typ: typeCommit}:
+			default:
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		c.log.Warn("realtime: the send queue is full; the turn the rollover cut is sent in part", "chunks", chunks)
+	}
+	c.audioQueued.Add(uint64(n))
+	c.log.Info("realtime turn sent again after the rollover", "audio_ms", n*1000/c.hold.rate, "committed", c.hold.committed)
 }
 
 // idle reports whether rolling the session over now would cut nothing off.

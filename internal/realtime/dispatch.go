@@ -55,6 +55,9 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		}
 		if string(d.itemID) != c.lastItem { // the comparison does not allocate
 			c.lastItem = string(d.itemID)
+			c.mu.Lock()
+			c.hist.audio(c.lastItem)
+			c.mu.Unlock()
 		}
 		c.audioReceived.Add(uint64(len(pcm)))
 		if c.opts.Audio != nil {
@@ -83,6 +86,9 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 			c.badMessage(ctx, err)
 			return nil
 		}
+		c.mu.Lock()
+		c.hist.audio(e.ItemID)
+		c.mu.Unlock()
 		c.audioReceived.Add(uint64(len(pcm)))
 		if c.opts.Audio != nil {
 			c.opts.Audio(e.ItemID, pcm)
@@ -102,6 +108,7 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		return nil
 	case *ServerError:
 		if e.Error.Code == CodeSessionExpired {
+			c.hold.setRolling(true)
 			return errRollover
 		}
 		c.emit(ctx, ev)
@@ -110,6 +117,7 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		}
 		return nil
 	case *ResponseCreated:
+		c.hold.reset() // the server has the turn and answers it
 		c.mu.Lock()
 		c.activeResp = e.Response.ID
 		c.mu.Unlock()
@@ -121,6 +129,7 @@ func (c *Client) handle(ctx context.Context, msg []byte, st *readState) error {
 		c.mu.Lock()
 		c.hist.add(e.ItemID, roleUser, "")
 		c.mu.Unlock()
+		c.hold.item(e.ItemID)
 	case *AudioTranscriptDelta:
 		c.mu.Lock()
 		c.hist.said(e.ItemID, e.Delta)

@@ -1,5 +1,7 @@
 package realtime
 
+import "slices"
+
 // turn is one user or assistant message kept for replay into a new
 // session.
 type turn struct {
@@ -16,6 +18,7 @@ type history struct {
 	turns    []turn
 	partial  map[string]string // assistant items streaming: their transcript so far
 	order    []string          // partial's items in the order they began
+	played   map[string]bool   // partial's items whose audio has begun to come
 }
 
 // add records a turn, or fills the text of one seen before (a user item
@@ -52,20 +55,40 @@ func (h *history) said(itemID, delta string) {
 	h.partial[itemID] += delta
 }
 
+// audio notes that an assistant item's audio has begun to come: the user
+// may have heard it.
+func (h *history) audio(itemID string) {
+	if itemID == "" {
+		return
+	}
+	if h.played == nil {
+		h.played = map[string]bool{}
+	}
+	h.played[itemID] = true
+}
+
 // settle records the assistant items still streaming as they stand, when
-// their session has ended.
+// their session has ended. An item none of whose audio came was never heard:
+// it is forgotten, for the question is asked again in the next session, and
+// keeping it would put two answers in a row.
 func (h *history) settle() {
 	for _, id := range h.order {
-		if text, ok := h.partial[id]; ok {
+		if text, ok := h.partial[id]; ok && h.played[id] {
 			h.add(id, roleAssistant, text)
 		}
 	}
-	h.partial, h.order = nil, nil
+	h.partial, h.order, h.played = nil, nil, nil
+}
+
+// drop forgets the items of a user turn whose audio is sent again.
+func (h *history) drop(ids []string) {
+	h.turns = slices.DeleteFunc(h.turns, func(t turn) bool { return t.itemID != "" && slices.Contains(ids, t.itemID) })
 }
 
 // done forgets the streamed text of an item the server finished.
 func (h *history) done(itemID string) {
 	delete(h.partial, itemID)
+	delete(h.played, itemID)
 }
 
 // tail returns the last turns with text, oldest first, within the bounds.

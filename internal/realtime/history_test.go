@@ -43,6 +43,7 @@ func TestHistoryCutReply(t *testing.T) {
 	h.done("a1")
 	h.add("u2", roleUser, "and the weather?")
 	h.said("a2", "Sunny")
+	h.audio("a2")
 	h.said("a2", " and")
 	h.settle() // the session ended
 	h.settle() // twice changes nothing
@@ -56,5 +57,23 @@ func TestHistoryCutReply(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("item %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// A reply cut before any of its audio came was never heard: it is not replayed,
+// and the question, asked again, gets one answer after it, not two.
+func TestHistoryCutBeforeAudio(t *testing.T) {
+	h := history{maxTurns: 16, maxChars: 8000}
+	h.add("u1", roleUser, "what is the time?")
+	h.said("a1", "(a")
+	h.settle()
+	if got := h.tail(); len(got) != 1 || got[0].itemID != "u1" {
+		t.Errorf("tail() = %v, want the question only", got)
+	}
+	h.add("u2", roleUser, "")
+	h.add("u2", roleUser, "again")
+	h.drop([]string{"u2"})
+	if got := h.tail(); len(got) != 1 || got[0].itemID != "u1" {
+		t.Errorf("after drop(u2): tail() = %v, want u1 only", got)
 	}
 }

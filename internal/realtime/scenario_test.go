@@ -725,3 +725,37 @@ func TestScenarioInstantExpiryIsDisconnection(t *testing.T) {
 		t.Errorf("Disconnected.RetryIn = %v, want a backoff", d.RetryIn)
 	}
 }
+
+// TestScenarioRolloverMidTurn: a session whose hard deadline comes while the user
+// is speaking loses none of the turn. The new session gets the turn's audio again,
+// with what came while it was being opened, and the question is answered once.
+func TestScenarioRolloverMidTurn(t *testing.T) {
+	h := start(t, realtimetest.Config{SessionMax: 2 * time.Second}, ptt,
+		func(o *realtime.Options) { o.RolloverLead = 800 * time.Millisecond })
+	first := h.connected()
+	// 3 s of speech in real time, 20 ms at a time, across the rollover at about
+	// 1.9 s: the client never reports the audio lost.
+	tone := speech(3000)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < len(tone); i += 480 {
+		<-tick.C
+		if err := h.client.AppendAudio(tone[i : i+480]); err != nil {
+			t.Fatalf("AppendAudio at %d ms = %v, want the audio kept across the rollover", i/24, err)
+		}
+	}
+	check(t, h.client.CommitAudio())
+	check(t, h.client.CreateResponse())
+	next := h.connected()
+	if !next.Rollover || next.SessionID == first.SessionID {
+		t.Fatalf("second Connected = %+v, want a rollover", next)
+	}
+	tr := h.waitFor("the turn's transcript", is[*realtime.InputTranscriptionCompleted]).(*realtime.InputTranscriptionCompleted)
+	if tr.Transcript != "(3.0 s of audio)" {
+		t.Errorf("the new session heard %s, want all 3.0 s of the turn", tr.Transcript)
+	}
+	h.responseDone()
+	if d := h.client.Stats().AudioDropped; d != 0 {
+		t.Errorf("%d appends dropped", d)
+	}
+}

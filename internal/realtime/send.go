@@ -41,7 +41,18 @@ func (c *Client) AppendAudioAt(pcm []int16, captured int64) error {
 	if len(pcm) == 0 {
 		return nil
 	}
-	if !c.connected.Load() {
+	// Held first, under the hold's lock: a rollover's new connection sends
+	// what is held and goes live under it, so each sample is sent once, in
+	// order, either from the hold or from here.
+	c.hold.mu.Lock()
+	c.hold.add(pcm)
+	live, rolling := c.connected.Load(), c.hold.rolling
+	c.hold.mu.Unlock()
+	if !live {
+		if rolling {
+			c.lastAppend.Store(c.clock.Now().UnixNano())
+			return nil // sent when the new session opens
+		}
 		c.audioDropped.Add(1)
 		return ErrNotConnected
 	}
@@ -70,10 +81,16 @@ func (c *Client) AppendAudioAt(pcm []int16, captured int64) error {
 }
 
 // CommitAudio sends input_audio_buffer.commit.
-func (c *Client) CommitAudio() error { return c.send(clientEvent{Type: typeCommit}) }
+func (c *Client) CommitAudio() error {
+	c.hold.commit()
+	return c.send(clientEvent{Type: typeCommit})
+}
 
 // ClearAudio sends input_audio_buffer.clear.
-func (c *Client) ClearAudio() error { return c.send(clientEvent{Type: typeClear}) }
+func (c *Client) ClearAudio() error {
+	c.hold.reset()
+	return c.send(clientEvent{Type: typeClear})
+}
 
 // CreateResponse sends response.create.
 func (c *Client) CreateResponse() error { return c.send(clientEvent{Type: typeResponseCreate}) }
