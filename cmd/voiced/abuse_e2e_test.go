@@ -13,6 +13,7 @@ import (
 // TestMisbehavingServers runs voiced against servers that misbehave on purpose
 // (issue 20) and checks what each costs it in attempts, log lines and memory.
 func TestMisbehavingServers(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	daemon := func(t *testing.T, simArgs ...string) *daemonProc {
 		t.Helper()

@@ -118,6 +118,7 @@ func uplinkRate(recs []sioRecord) int {
 }
 
 func TestSocketIOVoiceWake(t *testing.T) {
+	t.Parallel()
 	for _, b := range sioBackends {
 		t.Run(b, func(t *testing.T) {
 			voiced, sim := binaries(t)
@@ -152,6 +153,7 @@ func TestSocketIOVoiceWake(t *testing.T) {
 }
 
 func TestSocketIOPushToTalk(t *testing.T) {
+	t.Parallel()
 	for _, b := range sioBackends {
 		t.Run(b, func(t *testing.T) {
 			voiced, sim := binaries(t)
@@ -196,6 +198,7 @@ func TestSocketIOPushToTalk(t *testing.T) {
 // TestSocketIOBargeIn: a button press while the reply plays silences it, and the service
 // hears of the interrupt.
 func TestSocketIOBargeIn(t *testing.T) {
+	t.Parallel()
 	for _, b := range sioBackends {
 		t.Run(b, func(t *testing.T) {
 			voiced, sim := binaries(t)
@@ -268,6 +271,7 @@ func hasControl(recs []sioRecord, action string) bool {
 // reaches it and is acknowledged (a missing or failed control_ack would be an error in
 // /v1/status).
 func TestSelamControlActions(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.jsonl")
@@ -303,6 +307,7 @@ func TestSelamControlActions(t *testing.T) {
 // The kinds after which the service keeps the session are played one after the other;
 // each that refuses voiced for good (key, quota, tier) gets a daemon of its own.
 func TestSocketIOErrors(t *testing.T) {
+	t.Parallel()
 	kinds := map[string][][]string{ // rounds of {kind, words /v1/status must show}
 		"estuary": {
 			{"error", "server reported", "voice_error", "speech-to-text", "voice_timeout", "voice input",
@@ -364,6 +369,7 @@ func TestSocketIOErrors(t *testing.T) {
 // TestSocketIOServerRestart: the service goes away and comes back; voiced shows
 // DISCONNECTED and is connected again soon after.
 func TestSocketIOServerRestart(t *testing.T) {
+	t.Parallel()
 	for _, b := range sioBackends {
 		t.Run(b, func(t *testing.T) {
 			voiced, sim := binaries(t)

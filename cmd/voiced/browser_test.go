@@ -24,6 +24,7 @@ const maxFirstLoad = 100 << 10
 // refused with its field error and one saved, and the first load's transfer and hosts.
 // It writes a screenshot of each view under build/web/.
 func TestBrowserPage(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	br := startBrowser(t, 412, 915)
 	shots := filepath.Join("..", "..", "build", "web")

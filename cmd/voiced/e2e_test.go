@@ -508,6 +508,7 @@ func checkRecord(t *testing.T, path string, want ...string) {
 }
 
 func TestEndToEndVoiceWake(t *testing.T) {
+	t.Parallel()
 	// on_demand dials at the wake: the speech waits in the uplink ring meanwhile.
 	for _, conn := range []string{"always", "on_demand"} {
 		t.Run(conn, func(t *testing.T) {
@@ -537,6 +538,7 @@ func TestEndToEndVoiceWake(t *testing.T) {
 }
 
 func TestEndToEndPushToTalk(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "rec.jsonl")
@@ -580,6 +582,7 @@ func TestEndToEndPushToTalk(t *testing.T) {
 }
 
 func TestSIGTERMWhileSpeaking(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "1") // a real-time reply: SPEAKING lasts seconds
@@ -603,6 +606,7 @@ func TestSIGTERMWhileSpeaking(t *testing.T) {
 }
 
 func TestReloadAndConfigOverHTTP(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "0")
@@ -704,6 +708,7 @@ func getConfig(t *testing.T, base string) map[string]any {
 
 // TestSystemdNotify runs the daemon against a real unixgram NOTIFY_SOCKET.
 func TestSystemdNotify(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "0")
@@ -771,6 +776,7 @@ func TestSystemdNotify(t *testing.T) {
 // TestMissingDeviceAndKey: a microphone that is not there yet and a wrong API key do
 // not stop the daemon; it says what is missing and picks the device up when it appears.
 func TestMissingDeviceAndKey(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "0")
@@ -817,6 +823,7 @@ func TestMissingDeviceAndKey(t *testing.T) {
 // TestNoAPIKey: without a key the daemon does not dial in a loop; it stays idle and says
 // what is missing.
 func TestNoAPIKey(t *testing.T) {
+	t.Parallel()
 	voiced, _ := binaries(t)
 	dir := t.TempDir()
 	mic, _ := question(t, 0.2, 0.2)
@@ -838,6 +845,7 @@ func TestNoAPIKey(t *testing.T) {
 // TestServerRestart: the server goes away and comes back; voiced shows DISCONNECTED (not
 // a flicker of CONNECTING per retry) and is connected again soon after the server is.
 func TestServerRestart(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr, simCmd := startSimCmd(t, sim, "--speed", "0")
@@ -873,6 +881,7 @@ func TestServerRestart(t *testing.T) {
 // again, voiced holds no more goroutines and file descriptors than it did with the server
 // gone after one session, and it still connects to the next server.
 func TestReconnectChurn(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/proc/self/fd"); err != nil {
 		t.Skip("file descriptors are counted in /proc/PID/fd")
 	}

@@ -133,6 +133,7 @@ func (w *wakeEvents) list() []string {
 // receives the question, not the word nor the minute before it (voiced-sim parrots
 // what it received).
 func TestEndToEndWakeWord(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("plays a minute of audio in real time")
 	}

@@ -152,6 +152,7 @@ func flowDaemon(t *testing.T, voiced, addr, mic, dir string, args ...string) *da
 // and lets the first question pass unheard; start_listening (resume_listening) makes
 // the second one a turn.
 func TestEndToEndPauseListening(t *testing.T) {
+	t.Parallel()
 	for _, names := range [][2]string{{"stop_listening", "start_listening"}, {"pause_listening", "resume_listening"}} {
 		t.Run(names[0], func(t *testing.T) {
 			voiced, sim := binaries(t)
@@ -191,6 +192,7 @@ func sleepUntil(start time.Time, secs float64) {
 // opens (the events say so), and the second question, with no press and no wake
 // needed, is the second turn. In push-to-talk nothing else could have heard it.
 func TestEndToEndFollowUp(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"push_to_talk", "continuous", "both"} {
 		t.Run(mode, func(t *testing.T) {
 			voiced, sim := binaries(t)
@@ -233,6 +235,7 @@ func TestEndToEndFollowUp(t *testing.T) {
 // --question), so with continue_conversation: auto the next turn opens by itself in
 // push-to-talk, without a press, and the answer is heard.
 func TestEndToEndContinueConversation(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "0", "--question")
@@ -273,6 +276,7 @@ func TestEndToEndContinueConversation(t *testing.T) {
 // in the next voiced once due: the alarm on /v1/events and /v1/status, the timer
 // ringing on /v1/timers, and dismissing it over HTTP stops the alarm.
 func TestEndToEndTimerAfterRestart(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "0", "--tool-call", "set_timer", "--tool-args", `{"duration":"8s","label":"tea"}`)
@@ -338,6 +342,7 @@ func httpDo(t *testing.T, method, url, body string) (*http.Response, string) {
 // of turns and replies, over 20 turns: every turn gets its reply played, none times
 // out, and each new session gets the history replayed once, no item twice.
 func TestEndToEndRolloverNoLoss(t *testing.T) {
+	t.Parallel()
 	for _, max := range []string{"5s", "10s", "30s"} {
 		t.Run(max, func(t *testing.T) {
 			if max != "5s" && testing.Short() {
@@ -433,6 +438,7 @@ func replayedItems(t *testing.T, path string) (int, []string) {
 // (played as it is) each make the device speak without a turn, show on /v1/events,
 // and stop on an interruption as a reply does.
 func TestEndToEndAnnounce(t *testing.T) {
+	t.Parallel()
 	tone := realtimetest.Tone(660, 3000, 16000, 6000)
 	var wavBuf bytes.Buffer
 	w, err := wav.NewWriter(&wavBuf, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2})

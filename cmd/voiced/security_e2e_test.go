@@ -15,6 +15,7 @@ import (
 // dials, on demand, after the PATCH), "Bearer ***" is refused, a foreign Host is refused
 // on every route and a foreign Origin changes nothing.
 func TestEndpointSecurityEndToEnd(t *testing.T) {
+	t.Parallel()
 	voiced, sim := binaries(t)
 	dir := t.TempDir()
 	addr := startSim(t, sim, "--speed", "0")
