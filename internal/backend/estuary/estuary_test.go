@@ -253,7 +253,7 @@ func TestInterrupt(t *testing.T) {
 	}
 	// A chunk of that reply still in flight is dropped. (Fed by hand once
 	// the server has gone quiet: the handler belongs to the reader.)
-	(*handler)(h.c).Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
+	h.c.link.Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
 	if h.snk.total() != n {
 		t.Error("a chunk of the interrupted reply reached the sink")
 	}
@@ -278,7 +278,7 @@ func TestServerInterruptDropsLateChunks(t *testing.T) {
 	// server has gone quiet (the handler belongs to the reader).
 	time.Sleep(200 * time.Millisecond)
 	n := h.snk.total()
-	(*handler)(h.c).Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
+	h.c.link.Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
 	if h.snk.total() != n {
 		t.Error("a chunk of the interrupted message reached the sink")
 	}
@@ -409,7 +409,7 @@ func TestAllocs(t *testing.T) {
 	}
 	// The downlink: a bot_voice chunk found and decoded without allocating.
 	msg := []byte(`2/sdk,["bot_voice",{"audio":"` + strings.Repeat("AAAA", 1600) + `","message_id":"m1","chunk_index":3,"is_final":false,"sample_rate":24000}]`)
-	hd := (*handler)(h.c)
+	hd := h.c.link
 	p, _ := sio.ParsePacket(msg)
 	hd.Packet(p)
 	if n := testing.AllocsPerRun(100, func() {

@@ -98,7 +98,7 @@ func (c *Client) audio(arg []byte) {
 }
 
 func (c *Client) audioError(err error) {
-	c.emit(backend.Event{Kind: backend.Error, Err: &Error{Type: TypeAudio, Message: "reply audio: " + err.Error()}})
+	c.link.Emit(backend.Event{Kind: backend.Error, Err: &Error{Type: TypeAudio, Message: "reply audio: " + err.Error()}})
 }
 
 // pcm16 reads raw PCM16 LE mono into dst.

@@ -416,7 +416,7 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("AppendAudio: %.1f allocations per 100 ms chunk, want 0", n)
 	}
 	msg := []byte(`2/v1/audio/agent,["audio_chunk",{"audio":"` + strings.Repeat("AAEA", 1600) + `"}]`)
-	hd := (*handler)(h.c)
+	hd := h.c.link
 	p, _ := sio.ParsePacket(msg)
 	hd.Packet(p) // starts a reply, grows the buffers
 	if n := testing.AllocsPerRun(100, func() {
