@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
 	"github.com/voiced-project/voiced/internal/backend/siolink"
@@ -46,18 +44,9 @@ type Options struct {
 	Audio  backend.AudioSink
 	Logger *slog.Logger
 
-	EventBuffer int           // Events capacity (default 256)
-	AckTimeout  time.Duration // for start_voice/stop_voice acks (default 10 s)
-	FatalRetry  time.Duration // wait after a fatal error (default 10 min)
-	// SetupTimeout bounds the wait for the session after the join (default 10 s).
-	SetupTimeout time.Duration
-	Dialer       *websocket.Dialer
-	Header       http.Header
-	BackoffMin   time.Duration // see sio.ClientOptions
-	BackoffMax   time.Duration
-	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
-	AudioSlots   int
-	Rand         func() float64
+	AckTimeout time.Duration // for start_voice/stop_voice acks (default 10 s)
+	FatalRetry time.Duration // wait after a fatal error (default 10 min)
+	siolink.Tuning
 }
 
 // Error is an error the service reported, in plain words.
@@ -161,9 +150,6 @@ func New(o Options) (*Client, error) {
 	if o.OutputRate < 8000 || o.OutputRate > 48000 {
 		return nil, fmt.Errorf("estuary: output rate %d: want 8000 to 48000 Hz", o.OutputRate)
 	}
-	if o.EventBuffer <= 0 {
-		o.EventBuffer = 256
-	}
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 10 * time.Second
 	}
@@ -186,16 +172,13 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{o: o, log: o.Logger, acks: map[int]pending{}, sessionRate: o.OutputRate}
 	c.link, err = siolink.New(siolink.Options{
-		Name: "estuary", AudioEvent: "bot_voice", InputRate: InputRate, EventBuffer: o.EventBuffer, Logger: o.Logger,
+		Name: "estuary", AudioEvent: "bot_voice", InputRate: InputRate, Logger: o.Logger, Tuning: o.Tuning,
 		// A closed or refused session waits for the next turn too.
 		Fatal: func(e backend.Classified) bool {
 			return e.Fatal() || e.Kind() == backend.KindTimeout || e.Kind() == backend.KindSession
 		},
 	}, sio.ClientOptions{
-		URL: o.URL, Namespace: Namespace, Auth: auth, Header: o.Header, Dialer: o.Dialer,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		SetupTimeout: o.SetupTimeout,
-		Classify:     c.classify,
+		URL: o.URL, Namespace: Namespace, Auth: auth, Classify: c.classify,
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("estuary: %w", err)
@@ -218,13 +201,7 @@ func (c *Client) Connected() bool { return c.link.Connected() }
 func (c *Client) Dropped() uint64 { return c.link.Dropped() }
 
 // Run implements backend.Backend.
-func (c *Client) Run(ctx context.Context) error {
-	err := c.link.Run(ctx)
-	c.mu.Lock()
-	c.stopAcksLocked()
-	c.mu.Unlock()
-	return err
-}
+func (c *Client) Run(ctx context.Context) error { return c.link.Run(ctx) }
 
 func (c *Client) classify(err error) error {
 	var ce *sio.ConnectError

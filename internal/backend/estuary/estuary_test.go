@@ -17,6 +17,7 @@ import (
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/estuary/estuarytest"
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
 // sink collects reply audio.
@@ -395,7 +396,7 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")
 	}
-	h := startQuiet(t, Options{PushToTalk: true, AudioSlots: 4})
+	h := startQuiet(t, Options{PushToTalk: true, Tuning: siolink.Tuning{AudioSlots: 4}})
 	h.wait("connected", kind(backend.Connected))
 	pcm := speech(100)
 	for range 8 { // every buffer grows once

@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
 	"github.com/voiced-project/voiced/internal/backend/siolink"
@@ -51,18 +49,9 @@ type Options struct {
 	Audio  backend.AudioSink
 	Logger *slog.Logger
 
-	EventBuffer int           // Events capacity (default 256)
-	AckTimeout  time.Duration // control_ack wait (default 5 s)
-	FatalRetry  time.Duration // wait after a fatal error (default 10 min)
-	// SetupTimeout bounds the wait for the session after the join (default 10 s).
-	SetupTimeout time.Duration
-	Dialer       *websocket.Dialer
-	Header       http.Header
-	BackoffMin   time.Duration
-	BackoffMax   time.Duration
-	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
-	AudioSlots   int
-	Rand         func() float64
+	AckTimeout time.Duration // control_ack wait (default 5 s)
+	FatalRetry time.Duration // wait after a fatal error (default 10 min)
+	siolink.Tuning
 }
 
 type Client struct {
@@ -123,9 +112,6 @@ func New(o Options) (*Client, error) {
 	if o.TrailingSilence <= 0 {
 		o.TrailingSilence = 600 * time.Millisecond
 	}
-	if o.EventBuffer <= 0 {
-		o.EventBuffer = 256
-	}
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 5 * time.Second
 	}
@@ -159,12 +145,10 @@ func New(o Options) (*Client, error) {
 	c := &Client{o: o, log: o.Logger,
 		setup: sio.AppendEvent(nil, Namespace, -1, "start_session", setup), acks: map[backend.Action][]*time.Timer{}}
 	c.link, err = siolink.New(siolink.Options{
-		Name: "selam", AudioEvent: "audio_chunk", InputRate: InputRate, EventBuffer: o.EventBuffer, Logger: o.Logger,
+		Name: "selam", AudioEvent: "audio_chunk", InputRate: InputRate, Logger: o.Logger, Tuning: o.Tuning,
 	}, sio.ClientOptions{
-		URL: o.URL, Namespace: Namespace, Query: q, Header: o.Header, Dialer: o.Dialer,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		SetupTimeout: o.SetupTimeout,
-		Classify:     c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
+		URL: o.URL, Namespace: Namespace, Query: q, Classify: c.classify,
+		Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("selam: %w", err)
@@ -196,13 +180,7 @@ func (c *Client) Connected() bool { return c.link.Connected() }
 func (c *Client) Dropped() uint64 { return c.link.Dropped() }
 
 // Run implements backend.Backend.
-func (c *Client) Run(ctx context.Context) error {
-	err := c.link.Run(ctx)
-	c.mu.Lock()
-	c.stopAcksLocked()
-	c.mu.Unlock()
-	return err
-}
+func (c *Client) Run(ctx context.Context) error { return c.link.Run(ctx) }
 
 // classify makes a refused namespace or upgrade a fatal error.
 func (c *Client) classify(err error) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/selam/selamtest"
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
 type sink struct {
@@ -405,7 +406,7 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")
 	}
-	h := startQuiet(t, Options{AudioSlots: 4})
+	h := startQuiet(t, Options{Tuning: siolink.Tuning{AudioSlots: 4}})
 	h.wait("connected", kind(backend.Connected))
 	pcm := speech(100)
 	for range 8 { // every buffer grows once

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
 )
@@ -27,16 +29,32 @@ type Protocol interface {
 	Reset()
 }
 
+// Tuning is the part of a Socket.IO backend's options that is not the
+// service's: buffers, transport and backoff. The backends embed it in their
+// Options; zero values take the defaults of sio.ClientOptions.
+type Tuning struct {
+	EventBuffer int // Events capacity (default 256)
+	// SetupTimeout bounds the wait for the session after the join (default 10 s).
+	SetupTimeout time.Duration
+	Dialer       *websocket.Dialer
+	Header       http.Header
+	BackoffMin   time.Duration // see sio.ClientOptions
+	BackoffMax   time.Duration
+	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
+	AudioSlots   int
+	Rand         func() float64
+}
+
 // Options configure a Link.
 type Options struct {
-	Name        string // the service, prefix of log messages: "estuary"
-	AudioEvent  string // the event of reply audio: "bot_voice"
-	InputRate   int    // rate of uplink audio, for Silence
-	EventBuffer int    // Events capacity (default 256)
-	Logger      *slog.Logger
+	Name       string // the service, prefix of log messages: "estuary"
+	AudioEvent string // the event of reply audio: "bot_voice"
+	InputRate  int    // rate of uplink audio, for Silence
+	Logger     *slog.Logger
 	// Fatal says whether a service error that ended a link is reported as
 	// backend.Fatal; nil uses its Fatal method.
 	Fatal func(backend.Classified) bool
+	Tuning
 }
 
 // Link is the service-independent side of a Socket.IO backend. The
@@ -61,7 +79,7 @@ type Link struct {
 }
 
 // New returns a Link that keeps the service of so connected and hands its
-// events to p.
+// events to p; o's Tuning and Logger override so's.
 func New(o Options, so sio.ClientOptions, p Protocol) (*Link, error) {
 	if o.EventBuffer <= 0 {
 		o.EventBuffer = 256
@@ -73,7 +91,10 @@ func New(o Options, so sio.ClientOptions, p Protocol) (*Link, error) {
 		o.Fatal = backend.Classified.Fatal
 	}
 	l := &Link{o: o, p: p, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), ctx: context.Background(), silence: make([]int16, o.InputRate/10)}
-	so.Logger = o.Logger
+	t := o.Tuning
+	so.Logger, so.SetupTimeout, so.Dialer, so.Header = o.Logger, t.SetupTimeout, t.Dialer, t.Header
+	so.BackoffMin, so.BackoffMax, so.StableAfter = t.BackoffMin, t.BackoffMax, t.StableAfter
+	so.AudioSlots, so.Rand = t.AudioSlots, t.Rand
 	var err error
 	if l.Client, err = sio.NewClient(so, l); err != nil {
 		return nil, err
@@ -90,10 +111,14 @@ func (l *Link) Connected() bool { return l.live.Load() && l.Client.Connected() }
 // Dropped counts audio chunks not sent because the socket was behind or down.
 func (l *Link) Dropped() uint64 { return l.dropped.Load() }
 
-// Run keeps the service connected until ctx is done, then closes Events.
+// Run keeps the service connected until ctx is done, then resets the
+// protocol and closes Events.
 func (l *Link) Run(ctx context.Context) error {
 	l.ctx = ctx
 	err := l.Client.Run(ctx)
+	// Reset again on Run's goroutine, which was the reader's: a command
+	// sent while the last link closed may have set an ack timer since.
+	l.p.Reset()
 	l.mu.Lock()
 	l.closed = true
 	close(l.events)
