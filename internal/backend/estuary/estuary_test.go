@@ -1,71 +1,39 @@
 package estuary
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"math"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
+	"github.com/voiced-project/voiced/internal/backend/backendtest"
 	"github.com/voiced-project/voiced/internal/backend/estuary/estuarytest"
 	"github.com/voiced-project/voiced/internal/backend/sio"
 	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
-// sink collects reply audio.
-type sink struct {
-	mu      sync.Mutex
-	samples map[string]int
-	rate    int
-}
-
-func (s *sink) audio(id string, pcm []int16, rate int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.samples == nil {
-		s.samples = map[string]int{}
-	}
-	s.samples[id] += len(pcm)
-	s.rate = rate
-}
-
-func (s *sink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, v := range s.samples {
-		n += v
-	}
-	return n
-}
-
 type harness struct {
 	t   *testing.T
 	srv *estuarytest.Server
-	ts  *httptest.Server
 	c   *Client
-	snk *sink
+	snk *backendtest.Sink
 }
 
 func start(t *testing.T, so estuarytest.Options, o Options) *harness {
 	t.Helper()
-	h := &harness{t: t, srv: estuarytest.New(so), snk: &sink{}}
-	h.ts = httptest.NewServer(h.srv)
-	t.Cleanup(h.ts.Close)
-	o.URL = h.ts.URL
+	h := &harness{t: t, srv: estuarytest.New(so), snk: &backendtest.Sink{}}
+	ts := httptest.NewServer(h.srv)
+	t.Cleanup(ts.Close)
+	o.URL = ts.URL
 	if o.APIKey == "" {
 		o.APIKey = "est_good"
 	}
 	o.CharacterID, o.PlayerID = "char-1", "player-1"
-	o.Audio = h.snk.audio
+	o.Audio = h.snk.Audio
 	o.BackoffMin, o.BackoffMax = 20*time.Millisecond, 50*time.Millisecond
 	o.FatalRetry = time.Hour
 	c, err := New(o)
@@ -73,17 +41,7 @@ func start(t *testing.T, so estuarytest.Options, o Options) *harness {
 		t.Fatal(err)
 	}
 	h.c = c
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run = %v, want context.Canceled", err)
-		}
-		for range c.Events() { // closed by Run
-		}
-	})
+	backendtest.Start(t, c)
 	return h
 }
 
@@ -91,48 +49,17 @@ func start(t *testing.T, so estuarytest.Options, o Options) *harness {
 // events read, the match last.
 func (h *harness) wait(what string, match func(backend.Event) bool) []backend.Event {
 	h.t.Helper()
-	var seen []backend.Event
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev, ok := <-h.c.Events():
-			if !ok {
-				h.t.Fatalf("events closed waiting for %s", what)
-			}
-			seen = append(seen, ev)
-			if match(ev) {
-				return seen
-			}
-		case <-timeout:
-			var kinds []string
-			for _, e := range seen {
-				kinds = append(kinds, e.Kind.String())
-			}
-			h.t.Fatalf("no %s within 5 s; saw %v", what, kinds)
-		}
-	}
+	return backendtest.Wait(h.t, h.c, what, match)
 }
 
-func kind(k backend.Kind) func(backend.Event) bool {
-	return func(e backend.Event) bool { return e.Kind == k }
-}
-
-// speech is ms of a loud 300 Hz tone at 16 kHz.
-func speech(ms int) []int16 {
-	out := make([]int16, 16*ms)
-	for i := range out {
-		out[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/16000))
-	}
-	return out
-}
+var (
+	kind   = backendtest.Kind
+	speech = backendtest.Speech
+)
 
 func (h *harness) send(pcm []int16) {
 	h.t.Helper()
-	for i := 0; i < len(pcm); i += 1600 {
-		if err := h.c.AppendAudio(pcm[i:min(i+1600, len(pcm))]); err != nil {
-			h.t.Fatal(err)
-		}
-	}
+	backendtest.Send(h.t, h.c, pcm)
 }
 
 func TestPushToTalkTurn(t *testing.T) {
@@ -170,8 +97,8 @@ func TestPushToTalkTurn(t *testing.T) {
 		t.Errorf("transcript %q, reply %q", final, answer)
 	}
 	// The parrot comes back at the session's 24 kHz: 500 ms is 12000 samples.
-	if n := h.snk.total(); n != 12000 || h.snk.rate != 24000 {
-		t.Errorf("reply audio = %d samples at %d Hz, want 12000 at 24000", n, h.snk.rate)
+	if n := h.snk.Total(); n != 12000 || h.snk.Rate() != 24000 {
+		t.Errorf("reply audio = %d samples at %d Hz, want 12000 at 24000", n, h.snk.Rate())
 	}
 	var sv struct {
 		TurnMode string `json:"turn_mode"`
@@ -221,7 +148,7 @@ func TestContinuousTurn(t *testing.T) {
 	h.send(make([]int16, 16*400))
 	evs := h.wait("reply done", kind(backend.ReplyDone))
 	// The turn ends after 300 ms of the quiet: 600 ms heard.
-	if n := h.snk.total(); n != 16*600 {
+	if n := h.snk.Total(); n != 16*600 {
 		t.Errorf("reply audio = %d samples, want %d (the whole turn at 16 kHz)", n, 16*600)
 	}
 	for _, e := range evs {
@@ -238,7 +165,7 @@ func TestInterrupt(t *testing.T) {
 	h.send(speech(2000))
 	h.c.EndTurn()
 	ev := h.wait("reply started", kind(backend.ReplyStarted))
-	waitFor(t, "first chunk", func() bool { return h.snk.total() > 0 })
+	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.c.Control(backend.ActionInterrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -248,14 +175,14 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("client_interrupt %s, want message_id %s", r.Arg, ev[len(ev)-1].ReplyID)
 	}
 	time.Sleep(300 * time.Millisecond)
-	n := h.snk.total()
+	n := h.snk.Total()
 	if n >= 32000 {
 		t.Errorf("reply audio after interrupt = %d samples, want less than the 32000 of the whole reply", n)
 	}
 	// A chunk of that reply still in flight is dropped. (Fed by hand once
 	// the server has gone quiet: the handler belongs to the reader.)
 	h.c.link.Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
-	if h.snk.total() != n {
+	if h.snk.Total() != n {
 		t.Error("a chunk of the interrupted reply reached the sink")
 	}
 }
@@ -267,7 +194,7 @@ func TestServerInterruptDropsLateChunks(t *testing.T) {
 	h.send(speech(2000))
 	h.c.EndTurn()
 	started := h.wait("reply started", kind(backend.ReplyStarted))
-	waitFor(t, "first chunk", func() bool { return h.snk.total() > 0 })
+	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.srv.Inject("interrupt"); err != nil {
 		t.Fatal(err)
 	}
@@ -278,9 +205,9 @@ func TestServerInterruptDropsLateChunks(t *testing.T) {
 	// A late chunk of that message is dropped: play it in by hand once the
 	// server has gone quiet (the handler belongs to the reader).
 	time.Sleep(200 * time.Millisecond)
-	n := h.snk.total()
+	n := h.snk.Total()
 	h.c.link.Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
-	if h.snk.total() != n {
+	if h.snk.Total() != n {
 		t.Error("a chunk of the interrupted message reached the sink")
 	}
 }
@@ -434,8 +361,8 @@ func TestSendText(t *testing.T) {
 			answer = e.Text
 		}
 	}
-	if answer != "You said: Hello" || h.snk.total() != 16*400 {
-		t.Errorf("reply %q with %d samples, want \"You said: Hello\" and a 400 ms tone", answer, h.snk.total())
+	if answer != "You said: Hello" || h.snk.Total() != 16*400 {
+		t.Errorf("reply %q with %d samples, want \"You said: Hello\" and a 400 ms tone", answer, h.snk.Total())
 	}
 	r := last(h.srv.Records())
 	if r.Event != "text" || string(r.Arg) != `{"text":"Hello","textOnly":false}` {
@@ -520,40 +447,17 @@ func TestPushToTalkHoldsAudioUntilAck(t *testing.T) {
 	}
 }
 
-// startQuiet runs a client against a service that sets the session up and
-// then drops what it reads without allocating: AllocsPerRun counts the
-// process, and the fake's decoding would count too.
+// startQuiet runs a client against backendtest.Quiet.
 func startQuiet(t *testing.T, o Options) *harness {
 	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		send := func(s string) { ws.WriteMessage(websocket.TextMessage, []byte(s)) }
-		send(`0{"sid":"q","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
-		ws.ReadMessage() // CONNECT with the auth object
-		send(`40/sdk,{"sid":"q"}`)
-		send(`42/sdk,["session_info",{"session_id":"q"}]`)
-		io.Copy(io.Discard, ws.UnderlyingConn())
-	}))
-	t.Cleanup(ts.Close)
-	h := &harness{t: t, snk: &sink{}}
-	o.URL, o.APIKey, o.CharacterID, o.PlayerID, o.Audio = ts.URL, "k", "c", "p", h.snk.audio
+	url := backendtest.Quiet(t, "", `40/sdk,{"sid":"q"}`, `42/sdk,["session_info",{"session_id":"q"}]`)
+	h := &harness{t: t, snk: &backendtest.Sink{}}
+	o.URL, o.APIKey, o.CharacterID, o.PlayerID, o.Audio = url, "k", "c", "p", h.snk.Audio
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.c = c
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		for range c.Events() {
-		}
-	})
+	backendtest.Start(t, c)
 	return h
 }

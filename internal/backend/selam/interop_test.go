@@ -1,15 +1,14 @@
 package selam
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/voiced-project/voiced/internal/backend"
+	"github.com/voiced-project/voiced/internal/backend/backendtest"
 	"github.com/voiced-project/voiced/internal/backend/nodetest"
 	"github.com/voiced-project/voiced/internal/backend/selam/selamtest"
 )
@@ -77,23 +76,13 @@ func TestInteropReferenceServer(t *testing.T) {
 	}
 	p := nodetest.Start(t, "testdata/server.js")
 	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 10*time.Second)
-	snk := &sink{}
+	snk := &backendtest.Sink{}
 	run := func(key string) (*harness, func()) {
-		c, err := New(Options{URL: url, APIKey: key, Voice: "mekdes", Language: "so", Audio: snk.audio})
+		c, err := New(Options{URL: url, APIKey: key, Voice: "mekdes", Language: "so", Audio: snk.Audio})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx) }()
-		return &harness{t: t, c: c, snk: snk}, func() {
-			cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				t.Errorf("Run = %v", err)
-			}
-			for range c.Events() {
-			}
-		}
+		return &harness{t: t, c: c, snk: snk}, backendtest.Start(t, c)
 	}
 	h, stop := run("sk-selam-good")
 	ev := h.wait("connected", kind(backend.Connected))
@@ -118,8 +107,8 @@ func TestInteropReferenceServer(t *testing.T) {
 	if want := "selam|Selam! |How can I help?|Selam! How can I help?"; strings.Join(texts, "|") != want {
 		t.Errorf("transcripts %q, want %s", texts, want)
 	}
-	if snk.total() != 9600 || snk.rates[24000] != 9600 {
-		t.Errorf("reply audio %d samples (%v), want 9600 at 24 kHz", snk.total(), snk.rates)
+	if snk.Total() != 9600 || snk.AtRate(24000) != 9600 {
+		t.Errorf("reply audio %d samples (last at %d Hz), want 9600 at 24 kHz", snk.Total(), snk.Rate())
 	}
 	if l := p.Line(t, "EV ", time.Second); l != `{"name":"audio_chunk","chunks":5,"bytes":3200}` {
 		t.Errorf("socket.io saw %s", l)
