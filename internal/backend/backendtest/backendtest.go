@@ -64,6 +64,24 @@ func Wait(t testing.TB, b backend.Backend, what string, match func(backend.Event
 	}
 }
 
+// Harness is a backend under test: the test's own harness embeds it.
+type Harness struct {
+	T testing.TB
+	B backend.Backend
+}
+
+// Wait is Wait on h's backend.
+func (h Harness) Wait(what string, match func(backend.Event) bool) []backend.Event {
+	h.T.Helper()
+	return Wait(h.T, h.B, what, match)
+}
+
+// Send is Send to h's backend.
+func (h Harness) Send(pcm []int16) {
+	h.T.Helper()
+	Send(h.T, h.B, pcm)
+}
+
 // Kind matches the events of kind k.
 func Kind(k backend.Kind) func(backend.Event) bool {
 	return func(e backend.Event) bool { return e.Kind == k }

@@ -17,6 +17,7 @@ import (
 )
 
 type harness struct {
+	backendtest.Harness
 	t   *testing.T
 	srv *estuarytest.Server
 	c   *Client
@@ -40,16 +41,9 @@ func start(t *testing.T, so estuarytest.Options, o Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
 	backendtest.Start(t, c)
 	return h
-}
-
-// wait reads events until one matches, failing after 5 s; it returns the
-// events read, the match last.
-func (h *harness) wait(what string, match func(backend.Event) bool) []backend.Event {
-	h.t.Helper()
-	return backendtest.Wait(h.t, h.c, what, match)
 }
 
 var (
@@ -57,23 +51,18 @@ var (
 	speech = backendtest.Speech
 )
 
-func (h *harness) send(pcm []int16) {
-	h.t.Helper()
-	backendtest.Send(h.t, h.c, pcm)
-}
-
 func TestPushToTalkTurn(t *testing.T) {
 	h := start(t, estuarytest.Options{APIKey: "est_good"}, Options{PushToTalk: true, OutputRate: 24000})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	if err := h.c.StartTurn(); err != nil {
 		t.Fatal(err)
 	}
-	h.wait("start ack", kind(backend.ControlAck))
-	h.send(speech(500))
+	h.Wait("start ack", kind(backend.ControlAck))
+	h.Send(speech(500))
 	if err := h.c.EndTurn(); err != nil {
 		t.Fatal(err)
 	}
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var order []string
 	var final, answer string
 	for _, e := range evs {
@@ -142,11 +131,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestContinuousTurn(t *testing.T) {
 	h := start(t, estuarytest.Options{SilenceMs: 300}, Options{})
-	h.wait("connected", kind(backend.Connected))
-	h.wait("voice started", kind(backend.ControlAck)) // start_voice went by itself
-	h.send(speech(300))
-	h.send(make([]int16, 16*400))
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	h.Wait("connected", kind(backend.Connected))
+	h.Wait("voice started", kind(backend.ControlAck)) // start_voice went by itself
+	h.Send(speech(300))
+	h.Send(make([]int16, 16*400))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	// The turn ends after 300 ms of the quiet: 600 ms heard.
 	if n := h.snk.Total(); n != 16*600 {
 		t.Errorf("reply audio = %d samples, want %d (the whole turn at 16 kHz)", n, 16*600)
@@ -160,11 +149,11 @@ func TestContinuousTurn(t *testing.T) {
 
 func TestInterrupt(t *testing.T) {
 	h := start(t, estuarytest.Options{Pace: true, ChunkMs: 100}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.c.StartTurn()
-	h.send(speech(2000))
+	h.Send(speech(2000))
 	h.c.EndTurn()
-	ev := h.wait("reply started", kind(backend.ReplyStarted))
+	ev := h.Wait("reply started", kind(backend.ReplyStarted))
 	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.c.Control(backend.ActionInterrupt); err != nil {
 		t.Fatal(err)
@@ -189,16 +178,16 @@ func TestInterrupt(t *testing.T) {
 
 func TestServerInterruptDropsLateChunks(t *testing.T) {
 	h := start(t, estuarytest.Options{Pace: true, ChunkMs: 100}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.c.StartTurn()
-	h.send(speech(2000))
+	h.Send(speech(2000))
 	h.c.EndTurn()
-	started := h.wait("reply started", kind(backend.ReplyStarted))
+	started := h.Wait("reply started", kind(backend.ReplyStarted))
 	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.srv.Inject("interrupt"); err != nil {
 		t.Fatal(err)
 	}
-	ev := h.wait("interrupted", kind(backend.Interrupted))
+	ev := h.Wait("interrupted", kind(backend.Interrupted))
 	if id := ev[len(ev)-1].ReplyID; id != started[len(started)-1].ReplyID {
 		t.Errorf("interrupted %q, want %q", id, started[len(started)-1].ReplyID)
 	}
@@ -222,13 +211,13 @@ func packet(t *testing.T, s string) sio.Packet {
 
 func TestControl(t *testing.T) {
 	h := start(t, estuarytest.Options{}, Options{})
-	h.wait("connected", kind(backend.Connected))
-	h.wait("voice started", kind(backend.ControlAck))
+	h.Wait("connected", kind(backend.Connected))
+	h.Wait("voice started", kind(backend.ControlAck))
 	for _, a := range []backend.Action{backend.ActionStopListening, backend.ActionStartListening} {
 		if err := h.c.Control(a); err != nil {
 			t.Fatal(err)
 		}
-		ev := h.wait("ack", kind(backend.ControlAck))
+		ev := h.Wait("ack", kind(backend.ControlAck))
 		if got := ev[len(ev)-1].Action; got != a {
 			t.Errorf("Control(%s): ack for %s", a, got)
 		}
@@ -258,11 +247,11 @@ func TestErrorKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.inject, func(t *testing.T) {
 			h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-			h.wait("connected", kind(backend.Connected))
+			h.Wait("connected", kind(backend.Connected))
 			if err := h.srv.Inject(tt.inject); err != nil {
 				t.Fatal(err)
 			}
-			evs := h.wait(tt.ev.String(), kind(tt.ev))
+			evs := h.Wait(tt.ev.String(), kind(tt.ev))
 			e := evs[len(evs)-1]
 			var ee *Error
 			if !errors.As(e.Err, &ee) || ee.Event != tt.inject || backend.KindOf(e.Err) != tt.kind {
@@ -275,20 +264,20 @@ func TestErrorKinds(t *testing.T) {
 	}
 	// After session_timeout, the next turn reconnects.
 	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.srv.Inject("session_timeout")
-	h.wait("fatal", kind(backend.Fatal))
+	h.Wait("fatal", kind(backend.Fatal))
 	if err := h.c.StartTurn(); !errors.Is(err, backend.ErrNotConnected) {
 		t.Errorf("StartTurn after session_timeout = %v, want ErrNotConnected", err)
 	}
-	h.wait("connected again", kind(backend.Connected))
+	h.Wait("connected again", kind(backend.Connected))
 }
 
 func TestAuthRefused(t *testing.T) {
 	for _, how := range []string{"connect_error", "auth_error"} {
 		t.Run(how, func(t *testing.T) {
 			h := start(t, estuarytest.Options{APIKey: "est_good", AuthFailure: how}, Options{APIKey: "est_bad"})
-			evs := h.wait("fatal", kind(backend.Fatal))
+			evs := h.Wait("fatal", kind(backend.Fatal))
 			err := evs[len(evs)-1].Err
 			if backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid API key") {
 				t.Errorf("fatal error %v, want an auth error quoting the server", err)
@@ -302,21 +291,21 @@ func TestAuthRefused(t *testing.T) {
 
 func TestReconnectAfterRestart(t *testing.T) {
 	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.srv.SetDown(true)
 	h.srv.Drop()
-	h.wait("disconnected", kind(backend.Disconnected))
-	h.wait("a failed redial", kind(backend.Disconnected))
+	h.Wait("disconnected", kind(backend.Disconnected))
+	h.Wait("a failed redial", kind(backend.Disconnected))
 	h.srv.SetDown(false)
-	h.wait("connected again", kind(backend.Connected))
+	h.Wait("connected again", kind(backend.Connected))
 	if n := h.srv.Count("connect"); n != 2 {
 		t.Errorf("connects = %d, want 2", n)
 	}
 	// The new link works: a turn goes through.
 	h.c.StartTurn()
-	h.send(speech(200))
+	h.Send(speech(200))
 	h.c.EndTurn()
-	h.wait("reply done", kind(backend.ReplyDone))
+	h.Wait("reply done", kind(backend.ReplyDone))
 }
 
 func TestAllocs(t *testing.T) {
@@ -324,7 +313,7 @@ func TestAllocs(t *testing.T) {
 		t.Skip("allocation counts differ under -race")
 	}
 	h := startQuiet(t, Options{PushToTalk: true, Tuning: siolink.Tuning{AudioSlots: 4}})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	pcm := speech(100)
 	for range 8 { // every buffer grows once
 		h.c.AppendAudio(pcm)
@@ -350,11 +339,11 @@ func TestAllocs(t *testing.T) {
 
 func TestSendText(t *testing.T) {
 	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	if err := h.c.SendText("Hello"); err != nil {
 		t.Fatal(err)
 	}
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var answer string
 	for _, e := range evs {
 		if e.Kind == backend.Transcript && e.Final {
@@ -392,11 +381,11 @@ func (l *lockedBuf) String() string {
 func TestRecordLines(t *testing.T) {
 	rec := &lockedBuf{}
 	h := start(t, estuarytest.Options{Record: rec}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.c.StartTurn()
-	h.send(speech(100))
+	h.Send(speech(100))
 	h.c.EndTurn()
-	h.wait("reply done", kind(backend.ReplyDone))
+	h.Wait("reply done", kind(backend.ReplyDone))
 	lines := strings.Split(strings.TrimSpace(rec.String()), "\n")
 	want := []string{
 		`{"event":"connect","arg":{"api_key":"est_good",`,
@@ -419,15 +408,15 @@ func TestRecordLines(t *testing.T) {
 // lost, so the client holds it and nothing is ignored.
 func TestPushToTalkHoldsAudioUntilAck(t *testing.T) {
 	h := start(t, estuarytest.Options{StartDelay: 150 * time.Millisecond}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	if err := h.c.StartTurn(); err != nil {
 		t.Fatal(err)
 	}
-	h.send(speech(300)) // at once: the pre-roll and the first words
+	h.Send(speech(300)) // at once: the pre-roll and the first words
 	if err := h.c.EndTurn(); err != nil {
 		t.Fatal(err)
 	}
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	for _, e := range evs {
 		if e.Kind == backend.Transcript && e.Role == backend.User && e.Final && e.Text != "I spoke for 300 milliseconds" {
 			t.Errorf("final transcript %q, want all 300 ms heard", e.Text)
@@ -457,7 +446,7 @@ func startQuiet(t *testing.T, o Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
 	backendtest.Start(t, c)
 	return h
 }

@@ -77,8 +77,8 @@ func TestInteropReferenceServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := backendtest.Start(t, c)
-	h := &harness{t: t, c: c, snk: snk}
-	ev := h.wait("connected", kind(backend.Connected))
+	h := &harness{Harness: backendtest.Harness{T: t, B: c}, t: t, c: c, snk: snk}
+	ev := h.Wait("connected", kind(backend.Connected))
 	if id := ev[len(ev)-1].SessionID; id != "sess-node" {
 		t.Errorf("session %q, want sess-node", id)
 	}
@@ -91,11 +91,11 @@ func TestInteropReferenceServer(t *testing.T) {
 	if l := p.Line(t, "EV ", 5*time.Second); l != `{"name":"start_voice","arg":{"turn_mode":"push_to_talk"},"acked":true}` {
 		t.Errorf("socket.io saw %s", l)
 	}
-	h.wait("voice started", kind(backend.ControlAck))
+	h.Wait("voice started", kind(backend.ControlAck))
 	time.Sleep(700 * time.Millisecond) // two of the server's 300 ms pings answered
-	h.send(speech(500))
+	h.Send(speech(500))
 	c.EndTurn()
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var texts []string
 	for _, e := range evs {
 		if e.Kind == backend.Transcript {
@@ -124,8 +124,8 @@ func TestInteropReferenceServer(t *testing.T) {
 	// A wrong key: socket.io's middleware error is a CONNECT_ERROR.
 	bad, _ := New(Options{URL: url, APIKey: "est_bad", CharacterID: "c", PlayerID: "p", Audio: snk.Audio})
 	stop = backendtest.Start(t, bad)
-	h = &harness{t: t, c: bad, snk: snk}
-	ev = h.wait("fatal", kind(backend.Fatal))
+	h = &harness{Harness: backendtest.Harness{T: t, B: bad}, t: t, c: bad, snk: snk}
+	ev = h.Wait("fatal", kind(backend.Fatal))
 	if err := ev[len(ev)-1].Err; backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid API key") {
 		t.Errorf("fatal %v, want an auth error quoting socket.io's message", err)
 	}

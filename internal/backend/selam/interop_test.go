@@ -82,10 +82,10 @@ func TestInteropReferenceServer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &harness{t: t, c: c, snk: snk}, backendtest.Start(t, c)
+		return &harness{Harness: backendtest.Harness{T: t, B: c}, t: t, c: c, snk: snk}, backendtest.Start(t, c)
 	}
 	h, stop := run("sk-selam-good")
-	ev := h.wait("connected", kind(backend.Connected))
+	ev := h.Wait("connected", kind(backend.Connected))
 	if id := ev[len(ev)-1].SessionID; id != "sess-node" {
 		t.Errorf("session %q", id)
 	}
@@ -96,8 +96,8 @@ func TestInteropReferenceServer(t *testing.T) {
 		t.Errorf("socket.io saw %s", l)
 	}
 	time.Sleep(700 * time.Millisecond) // two of the server's 300 ms pings answered
-	h.send(speech(500))
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	h.Send(speech(500))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var texts []string
 	for _, e := range evs {
 		if e.Kind == backend.Transcript {
@@ -115,7 +115,7 @@ func TestInteropReferenceServer(t *testing.T) {
 	}
 	for _, a := range []backend.Action{backend.ActionPause, backend.ActionResume} {
 		h.c.Control(a)
-		if ev := h.wait("ack", kind(backend.ControlAck)); ev[len(ev)-1].Action != a {
+		if ev := h.Wait("ack", kind(backend.ControlAck)); ev[len(ev)-1].Action != a {
 			t.Errorf("ack for %s, want %s", ev[len(ev)-1].Action, a)
 		}
 	}
@@ -123,7 +123,7 @@ func TestInteropReferenceServer(t *testing.T) {
 	p.Line(t, `EV {"name":"end_session"}`, 5*time.Second)
 
 	h, stop = run("sk-selam-bad")
-	ev = h.wait("fatal", kind(backend.Fatal))
+	ev = h.Wait("fatal", kind(backend.Fatal))
 	if err := ev[len(ev)-1].Err; backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid API key") {
 		t.Errorf("fatal %v, want an authentication error quoting socket.io's message", err)
 	}

@@ -18,6 +18,7 @@ import (
 )
 
 type harness struct {
+	backendtest.Harness
 	t    *testing.T
 	srv  *selamtest.Server
 	c    *Client
@@ -44,25 +45,15 @@ func start(t *testing.T, so selamtest.Options, o Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
 	h.stop = backendtest.Start(t, c)
 	return h
-}
-
-func (h *harness) wait(what string, match func(backend.Event) bool) []backend.Event {
-	h.t.Helper()
-	return backendtest.Wait(h.t, h.c, what, match)
 }
 
 var (
 	kind   = backendtest.Kind
 	speech = backendtest.Speech
 )
-
-func (h *harness) send(pcm []int16) {
-	h.t.Helper()
-	backendtest.Send(h.t, h.c, pcm)
-}
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -80,16 +71,16 @@ func (h *harness) turn(ms int) []backend.Event {
 	if err := h.c.StartTurn(); err != nil {
 		h.t.Fatal(err)
 	}
-	h.send(speech(ms))
+	h.Send(speech(ms))
 	if err := h.c.EndTurn(); err != nil {
 		h.t.Fatal(err)
 	}
-	return h.wait("reply done", kind(backend.ReplyDone))
+	return h.Wait("reply done", kind(backend.ReplyDone))
 }
 
 func TestTurn(t *testing.T) {
 	h := start(t, selamtest.Options{APIKey: "sk-selam-good", Token: "jwt"}, Options{Token: "jwt", Language: "am", Instructions: "Be brief.", VADThreshold: 700})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	evs := h.turn(500)
 	var order []string
 	var final, answer string
@@ -146,7 +137,7 @@ func TestMP3Reply(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, selamtest.Options{MP3: [][]byte{mp3, mp3}}, Options{})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.turn(300)
 	// go-mp3 gives 8640 frames for the 300 ms tone (encoder delay and padding included).
 	if n := h.snk.Total(); n != 2*8640 || h.snk.AtRate(24000) != n {
@@ -156,12 +147,12 @@ func TestMP3Reply(t *testing.T) {
 
 func TestControlActions(t *testing.T) {
 	h := start(t, selamtest.Options{}, Options{})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	for _, a := range []backend.Action{backend.ActionInterrupt, backend.ActionStopListening, backend.ActionStartListening, backend.ActionPause, backend.ActionResume} {
 		if err := h.c.Control(a); err != nil {
 			t.Fatal(err)
 		}
-		ev := h.wait("ack", kind(backend.ControlAck))
+		ev := h.Wait("ack", kind(backend.ControlAck))
 		if got := ev[len(ev)-1].Action; got != a {
 			t.Errorf("Control(%s): ack for %s", a, got)
 		}
@@ -191,9 +182,9 @@ func TestControlAckChecked(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := start(t, tt.so, Options{AckTimeout: 100 * time.Millisecond})
-			h.wait("connected", kind(backend.Connected))
+			h.Wait("connected", kind(backend.Connected))
 			h.c.Control(backend.ActionPause)
-			ev := h.wait("error", kind(backend.Error))
+			ev := h.Wait("error", kind(backend.Error))
 			var ae *AckError
 			if !errors.As(ev[len(ev)-1].Err, &ae) || ae.Action != backend.ActionPause || ae.Status != tt.status {
 				t.Errorf("error %v, want an AckError for pause with status %q", ev[len(ev)-1].Err, tt.status)
@@ -204,15 +195,15 @@ func TestControlAckChecked(t *testing.T) {
 
 func TestInterrupt(t *testing.T) {
 	h := start(t, selamtest.Options{Pace: true, ChunkMs: 100}, Options{})
-	h.wait("connected", kind(backend.Connected))
-	h.send(speech(2000))
+	h.Wait("connected", kind(backend.Connected))
+	h.Send(speech(2000))
 	h.c.EndTurn()
-	h.wait("reply started", kind(backend.ReplyStarted))
+	h.Wait("reply started", kind(backend.ReplyStarted))
 	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.c.StartTurn(); err != nil { // a press while the reply plays interrupts it
 		t.Fatal(err)
 	}
-	h.wait("interrupted", kind(backend.Interrupted))
+	h.Wait("interrupted", kind(backend.Interrupted))
 	n := h.snk.Total()
 	time.Sleep(300 * time.Millisecond)
 	if h.snk.Total() != n {
@@ -239,11 +230,11 @@ func TestErrorKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
 			h := start(t, selamtest.Options{NestedErrors: tt.nested}, Options{})
-			h.wait("connected", kind(backend.Connected))
+			h.Wait("connected", kind(backend.Connected))
 			if err := h.srv.Inject(tt.typ); err != nil {
 				t.Fatal(err)
 			}
-			ev := h.wait(tt.ev.String(), kind(tt.ev))
+			ev := h.Wait(tt.ev.String(), kind(tt.ev))
 			err := ev[len(ev)-1].Err
 			var se *Error
 			if !errors.As(err, &se) || se.Type != tt.typ || backend.KindOf(err) != tt.kind {
@@ -253,7 +244,7 @@ func TestErrorKinds(t *testing.T) {
 				t.Errorf("message %q: want plain words", err)
 			}
 			if tt.typ == "session_error" { // a new session follows
-				h.wait("connected again", kind(backend.Connected))
+				h.Wait("connected again", kind(backend.Connected))
 				if n := h.srv.Count("start_session"); n != 2 {
 					t.Errorf("start_session sent %d times, want 2", n)
 				}
@@ -266,7 +257,7 @@ func TestAuthRefused(t *testing.T) {
 	for _, how := range []string{"connect_error", "error_event"} {
 		t.Run(how, func(t *testing.T) {
 			h := start(t, selamtest.Options{APIKey: "sk-selam-good", AuthFailure: how}, Options{APIKey: "sk-selam-bad"})
-			ev := h.wait("fatal", kind(backend.Fatal))
+			ev := h.Wait("fatal", kind(backend.Fatal))
 			if err := ev[len(ev)-1].Err; backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid or missing API key") {
 				t.Errorf("fatal error %v, want an authentication error quoting the server", err)
 			}
@@ -276,13 +267,13 @@ func TestAuthRefused(t *testing.T) {
 
 func TestReconnectAfterRestart(t *testing.T) {
 	h := start(t, selamtest.Options{}, Options{})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.srv.SetDown(true)
 	h.srv.Drop()
-	h.wait("disconnected", kind(backend.Disconnected))
-	h.wait("a failed redial", kind(backend.Disconnected))
+	h.Wait("disconnected", kind(backend.Disconnected))
+	h.Wait("a failed redial", kind(backend.Disconnected))
 	h.srv.SetDown(false)
-	h.wait("connected again", kind(backend.Connected))
+	h.Wait("connected again", kind(backend.Connected))
 	h.turn(300)
 }
 
@@ -333,7 +324,7 @@ func TestAllocs(t *testing.T) {
 		t.Skip("allocation counts differ under -race")
 	}
 	h := startQuiet(t, Options{Tuning: siolink.Tuning{AudioSlots: 4}})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	pcm := speech(100)
 	for range 8 { // every buffer grows once
 		h.c.AppendAudio(pcm)
@@ -365,7 +356,7 @@ func startQuiet(t *testing.T, o Options) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
 	h.stop = backendtest.Start(t, c)
 	return h
 }
