@@ -9,7 +9,10 @@
 //
 // Their fakes (estuary/estuarytest, selam/selamtest) serve the same protocol
 // from an http.Handler, and internal/backend/sio frames Engine.IO v4 /
-// Socket.IO v5 for all of them.
+// Socket.IO v5 for all of them. What the clients share beside the framing
+// (events, link state, dispatch, uplink audio) is internal/backend/siolink;
+// what the fakes share is internal/backend/sio/siotest; backendtest is the
+// harness of their tests.
 //
 // # How the Realtime client maps onto Backend
 //

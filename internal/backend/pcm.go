@@ -27,6 +27,16 @@ func DecodeBase64PCM(b64, scratch []byte, dst []int16) (pcm []int16, scratchOut 
 	if len(raw)%2 != 0 {
 		return nil, raw, dst, fmt.Errorf("backend: audio of %d bytes: not whole PCM16 samples", len(raw))
 	}
+	pcm, dst, _ = PCM16(raw, dst)
+	return pcm, raw, dst, nil
+}
+
+// PCM16 reads PCM16 little-endian into dst, grown when short; it returns
+// the samples and the grown dst.
+func PCM16(raw []byte, dst []int16) (pcm, dstOut []int16, err error) {
+	if len(raw)%2 != 0 {
+		return nil, dst, fmt.Errorf("%d bytes of PCM16: not whole samples", len(raw))
+	}
 	n := len(raw) / 2
 	if cap(dst) < n {
 		dst = make([]int16, n, n+n/2)
@@ -35,5 +45,5 @@ func DecodeBase64PCM(b64, scratch []byte, dst []int16) (pcm []int16, scratchOut 
 	for i := range pcm {
 		pcm[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
 	}
-	return pcm, raw, dst, nil
+	return pcm, dst, nil
 }

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
 // DefaultURL is Estuary's service.
@@ -45,18 +44,9 @@ type Options struct {
 	Audio  backend.AudioSink
 	Logger *slog.Logger
 
-	EventBuffer int           // Events capacity (default 256)
-	AckTimeout  time.Duration // for start_voice/stop_voice acks (default 10 s)
-	FatalRetry  time.Duration // wait after a fatal error (default 10 min)
-	// SetupTimeout bounds the wait for the session after the join (default 10 s).
-	SetupTimeout time.Duration
-	Dialer       *websocket.Dialer
-	Header       http.Header
-	BackoffMin   time.Duration // see sio.ClientOptions
-	BackoffMax   time.Duration
-	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
-	AudioSlots   int
-	Rand         func() float64
+	AckTimeout time.Duration // for start_voice/stop_voice acks (default 10 s)
+	FatalRetry time.Duration // wait after a fatal error (default 10 min)
+	siolink.Tuning
 }
 
 // Error is an error the service reported, in plain words.
@@ -108,24 +98,19 @@ type pending struct {
 
 // Client is an Estuary voice client. Create it with New, start it with Run.
 type Client struct {
-	o       Options
-	silence []int16 // 100 ms, for TrailingSilence
-	sc      *sio.Client
-	log     *slog.Logger
-	events  chan backend.Event
-	ctx     context.Context // Run's
+	o    Options
+	link *siolink.Link
+	log  *slog.Logger
 
-	dropped, received atomic.Uint64
-	live              atomic.Bool // session_info seen on this link
+	received atomic.Uint64
 
 	// Push-to-talk holds audio between StartTurn and start_voice's ack:
 	// python-socketio may run a client's handlers concurrently, so audio
 	// sent before speech-to-text is open could be lost.
-	upMu      sync.Mutex // guards following fields
-	upScratch []byte
-	holding   bool    // waiting for start_voice's ack
-	pend      []int16 // audio held meanwhile, at most holdSamples
-	endLater  bool    // EndTurn came while holding
+	upMu     sync.Mutex // guards following fields
+	holding  bool       // waiting for start_voice's ack
+	pend     []int16    // audio held meanwhile, at most holdSamples
+	endLater bool       // EndTurn came while holding
 
 	// Owned by the reader (Handler methods).
 	scratch     []byte
@@ -137,7 +122,6 @@ type Client struct {
 	sessionRate int
 
 	mu      sync.Mutex // guards following fields
-	closed  bool       // events is closed
 	nextAck int
 	acks    map[int]pending
 	voiceOn bool
@@ -166,9 +150,6 @@ func New(o Options) (*Client, error) {
 	if o.OutputRate < 8000 || o.OutputRate > 48000 {
 		return nil, fmt.Errorf("estuary: output rate %d: want 8000 to 48000 Hz", o.OutputRate)
 	}
-	if o.EventBuffer <= 0 {
-		o.EventBuffer = 256
-	}
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 10 * time.Second
 	}
@@ -189,13 +170,15 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer), acks: map[int]pending{}, sessionRate: o.OutputRate,
-		silence: make([]int16, InputRate/10)}
-	c.sc, err = sio.NewClient(sio.ClientOptions{
-		URL: o.URL, Namespace: Namespace, Auth: auth, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		SetupTimeout: o.SetupTimeout,
-		Classify:     c.classify,
+	c := &Client{o: o, log: o.Logger, acks: map[int]pending{}, sessionRate: o.OutputRate}
+	c.link, err = siolink.New(siolink.Options{
+		Name: "estuary", AudioEvent: "bot_voice", InputRate: InputRate, Logger: o.Logger, Tuning: o.Tuning,
+		// A closed or refused session waits for the next turn too.
+		Fatal: func(e backend.Classified) bool {
+			return e.Fatal() || e.Kind() == backend.KindTimeout || e.Kind() == backend.KindSession
+		},
+	}, sio.ClientOptions{
+		URL: o.URL, Namespace: Namespace, Auth: auth, Classify: c.classify,
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("estuary: %w", err)
@@ -206,50 +189,19 @@ func New(o Options) (*Client, error) {
 var _ backend.Backend = (*Client)(nil)
 
 // Events implements backend.Backend.
-func (c *Client) Events() <-chan backend.Event { return c.events }
+func (c *Client) Events() <-chan backend.Event { return c.link.Events() }
 
 // InputRate implements backend.Backend: 16 kHz.
 func (c *Client) InputRate() int { return InputRate }
 
 // Connected reports whether a session is live.
-func (c *Client) Connected() bool { return c.live.Load() && c.sc.Connected() }
+func (c *Client) Connected() bool { return c.link.Connected() }
 
 // Dropped counts audio chunks not sent because the socket was behind or down.
-func (c *Client) Dropped() uint64 { return c.dropped.Load() }
+func (c *Client) Dropped() uint64 { return c.link.Dropped() }
 
 // Run implements backend.Backend.
-func (c *Client) Run(ctx context.Context) error {
-	c.ctx = ctx
-	err := c.sc.Run(ctx)
-	c.mu.Lock()
-	c.closed = true
-	c.stopAcksLocked()
-	close(c.events)
-	c.mu.Unlock()
-	return err
-}
-
-// emit delivers an event from the reader goroutine, waiting for room.
-func (c *Client) emit(ev backend.Event) {
-	select {
-	case c.events <- ev:
-	case <-c.ctx.Done():
-	}
-}
-
-// emitAsync delivers an event from a timer; it drops it rather than wait.
-func (c *Client) emitAsync(ev backend.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	select {
-	case c.events <- ev:
-	default:
-		c.log.Warn("estuary: event dropped, consumer behind", "kind", ev.Kind)
-	}
-}
+func (c *Client) Run(ctx context.Context) error { return c.link.Run(ctx) }
 
 func (c *Client) classify(err error) error {
 	var ce *sio.ConnectError
@@ -276,7 +228,7 @@ func (c *Client) emitCmd(name string, arg any, ack bool) error {
 		c.acks[id] = pending{name: name, timer: time.AfterFunc(c.o.AckTimeout, func() { c.ackTimeout(id) })}
 		c.mu.Unlock()
 	}
-	if err := c.sc.Send(sio.AppendEvent(nil, Namespace, id, name, a)); err != nil {
+	if err := c.link.Send(sio.AppendEvent(nil, Namespace, id, name, a)); err != nil {
 		if ack {
 			c.mu.Lock()
 			c.dropAckLocked(id)
@@ -297,8 +249,8 @@ func (c *Client) ackTimeout(id int) {
 	}
 	c.release(false)
 	c.log.Warn("estuary: no ack; reconnecting", "command", p.name)
-	c.emitAsync(backend.Event{Kind: backend.Error, Err: &Error{Event: "ack_timeout", Message: p.name, kind: backend.KindSession}})
-	c.sc.Drop()
+	c.link.EmitAsync(backend.Event{Kind: backend.Error, Err: &Error{Event: "ack_timeout", Message: p.name, kind: backend.KindSession}})
+	c.link.Drop()
 }
 
 func (c *Client) dropAckLocked(id int) {

@@ -1,151 +1,68 @@
 package estuary
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"math"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
+	"github.com/voiced-project/voiced/internal/backend/backendtest"
 	"github.com/voiced-project/voiced/internal/backend/estuary/estuarytest"
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
-// sink collects reply audio.
-type sink struct {
-	mu      sync.Mutex
-	samples map[string]int
-	rate    int
-}
-
-func (s *sink) audio(id string, pcm []int16, rate int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.samples == nil {
-		s.samples = map[string]int{}
-	}
-	s.samples[id] += len(pcm)
-	s.rate = rate
-}
-
-func (s *sink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, v := range s.samples {
-		n += v
-	}
-	return n
-}
-
 type harness struct {
+	backendtest.Harness
 	t   *testing.T
 	srv *estuarytest.Server
-	ts  *httptest.Server
 	c   *Client
-	snk *sink
+	snk *backendtest.Sink
 }
 
 func start(t *testing.T, so estuarytest.Options, o Options) *harness {
 	t.Helper()
-	h := &harness{t: t, srv: estuarytest.New(so), snk: &sink{}}
-	h.ts = httptest.NewServer(h.srv)
-	t.Cleanup(h.ts.Close)
-	o.URL = h.ts.URL
+	h := &harness{t: t, srv: estuarytest.New(so), snk: &backendtest.Sink{}}
+	ts := httptest.NewServer(h.srv)
+	t.Cleanup(ts.Close)
+	o.URL = ts.URL
 	if o.APIKey == "" {
 		o.APIKey = "est_good"
 	}
 	o.CharacterID, o.PlayerID = "char-1", "player-1"
-	o.Audio = h.snk.audio
+	o.Audio = h.snk.Audio
 	o.BackoffMin, o.BackoffMax = 20*time.Millisecond, 50*time.Millisecond
 	o.FatalRetry = time.Hour
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run = %v, want context.Canceled", err)
-		}
-		for range c.Events() { // closed by Run
-		}
-	})
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
+	backendtest.Start(t, c)
 	return h
 }
 
-// wait reads events until one matches, failing after 5 s; it returns the
-// events read, the match last.
-func (h *harness) wait(what string, match func(backend.Event) bool) []backend.Event {
-	h.t.Helper()
-	var seen []backend.Event
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev, ok := <-h.c.Events():
-			if !ok {
-				h.t.Fatalf("events closed waiting for %s", what)
-			}
-			seen = append(seen, ev)
-			if match(ev) {
-				return seen
-			}
-		case <-timeout:
-			var kinds []string
-			for _, e := range seen {
-				kinds = append(kinds, e.Kind.String())
-			}
-			h.t.Fatalf("no %s within 5 s; saw %v", what, kinds)
-		}
-	}
-}
-
-func kind(k backend.Kind) func(backend.Event) bool {
-	return func(e backend.Event) bool { return e.Kind == k }
-}
-
-// speech is ms of a loud 300 Hz tone at 16 kHz.
-func speech(ms int) []int16 {
-	out := make([]int16, 16*ms)
-	for i := range out {
-		out[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/16000))
-	}
-	return out
-}
-
-func (h *harness) send(pcm []int16) {
-	h.t.Helper()
-	for i := 0; i < len(pcm); i += 1600 {
-		if err := h.c.AppendAudio(pcm[i:min(i+1600, len(pcm))]); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-}
+var (
+	kind   = backendtest.Kind
+	speech = backendtest.Speech
+)
 
 func TestPushToTalkTurn(t *testing.T) {
 	h := start(t, estuarytest.Options{APIKey: "est_good"}, Options{PushToTalk: true, OutputRate: 24000})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	if err := h.c.StartTurn(); err != nil {
 		t.Fatal(err)
 	}
-	h.wait("start ack", kind(backend.ControlAck))
-	h.send(speech(500))
+	h.Wait("start ack", kind(backend.ControlAck))
+	h.Send(speech(500))
 	if err := h.c.EndTurn(); err != nil {
 		t.Fatal(err)
 	}
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var order []string
 	var final, answer string
 	for _, e := range evs {
@@ -169,8 +86,8 @@ func TestPushToTalkTurn(t *testing.T) {
 		t.Errorf("transcript %q, reply %q", final, answer)
 	}
 	// The parrot comes back at the session's 24 kHz: 500 ms is 12000 samples.
-	if n := h.snk.total(); n != 12000 || h.snk.rate != 24000 {
-		t.Errorf("reply audio = %d samples at %d Hz, want 12000 at 24000", n, h.snk.rate)
+	if n := h.snk.Total(); n != 12000 || h.snk.Rate() != 24000 {
+		t.Errorf("reply audio = %d samples at %d Hz, want 12000 at 24000", n, h.snk.Rate())
 	}
 	var sv struct {
 		TurnMode string `json:"turn_mode"`
@@ -214,13 +131,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestContinuousTurn(t *testing.T) {
 	h := start(t, estuarytest.Options{SilenceMs: 300}, Options{})
-	h.wait("connected", kind(backend.Connected))
-	h.wait("voice started", kind(backend.ControlAck)) // start_voice went by itself
-	h.send(speech(300))
-	h.send(make([]int16, 16*400))
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	h.Wait("connected", kind(backend.Connected))
+	h.Wait("voice started", kind(backend.ControlAck)) // start_voice went by itself
+	h.Send(speech(300))
+	h.Send(make([]int16, 16*400))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	// The turn ends after 300 ms of the quiet: 600 ms heard.
-	if n := h.snk.total(); n != 16*600 {
+	if n := h.snk.Total(); n != 16*600 {
 		t.Errorf("reply audio = %d samples, want %d (the whole turn at 16 kHz)", n, 16*600)
 	}
 	for _, e := range evs {
@@ -232,12 +149,12 @@ func TestContinuousTurn(t *testing.T) {
 
 func TestInterrupt(t *testing.T) {
 	h := start(t, estuarytest.Options{Pace: true, ChunkMs: 100}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.c.StartTurn()
-	h.send(speech(2000))
+	h.Send(speech(2000))
 	h.c.EndTurn()
-	ev := h.wait("reply started", kind(backend.ReplyStarted))
-	waitFor(t, "first chunk", func() bool { return h.snk.total() > 0 })
+	ev := h.Wait("reply started", kind(backend.ReplyStarted))
+	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.c.Control(backend.ActionInterrupt); err != nil {
 		t.Fatal(err)
 	}
@@ -247,39 +164,39 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("client_interrupt %s, want message_id %s", r.Arg, ev[len(ev)-1].ReplyID)
 	}
 	time.Sleep(300 * time.Millisecond)
-	n := h.snk.total()
+	n := h.snk.Total()
 	if n >= 32000 {
 		t.Errorf("reply audio after interrupt = %d samples, want less than the 32000 of the whole reply", n)
 	}
 	// A chunk of that reply still in flight is dropped. (Fed by hand once
 	// the server has gone quiet: the handler belongs to the reader.)
-	(*handler)(h.c).Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
-	if h.snk.total() != n {
+	h.c.link.Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
+	if h.snk.Total() != n {
 		t.Error("a chunk of the interrupted reply reached the sink")
 	}
 }
 
 func TestServerInterruptDropsLateChunks(t *testing.T) {
 	h := start(t, estuarytest.Options{Pace: true, ChunkMs: 100}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.c.StartTurn()
-	h.send(speech(2000))
+	h.Send(speech(2000))
 	h.c.EndTurn()
-	started := h.wait("reply started", kind(backend.ReplyStarted))
-	waitFor(t, "first chunk", func() bool { return h.snk.total() > 0 })
+	started := h.Wait("reply started", kind(backend.ReplyStarted))
+	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.srv.Inject("interrupt"); err != nil {
 		t.Fatal(err)
 	}
-	ev := h.wait("interrupted", kind(backend.Interrupted))
+	ev := h.Wait("interrupted", kind(backend.Interrupted))
 	if id := ev[len(ev)-1].ReplyID; id != started[len(started)-1].ReplyID {
 		t.Errorf("interrupted %q, want %q", id, started[len(started)-1].ReplyID)
 	}
 	// A late chunk of that message is dropped: play it in by hand once the
 	// server has gone quiet (the handler belongs to the reader).
 	time.Sleep(200 * time.Millisecond)
-	n := h.snk.total()
-	(*handler)(h.c).Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
-	if h.snk.total() != n {
+	n := h.snk.Total()
+	h.c.link.Packet(packet(t, `42/sdk,["bot_voice",{"audio":"AAAAAA==","message_id":"`+ev[len(ev)-1].ReplyID+`"}]`))
+	if h.snk.Total() != n {
 		t.Error("a chunk of the interrupted message reached the sink")
 	}
 }
@@ -294,13 +211,13 @@ func packet(t *testing.T, s string) sio.Packet {
 
 func TestControl(t *testing.T) {
 	h := start(t, estuarytest.Options{}, Options{})
-	h.wait("connected", kind(backend.Connected))
-	h.wait("voice started", kind(backend.ControlAck))
+	h.Wait("connected", kind(backend.Connected))
+	h.Wait("voice started", kind(backend.ControlAck))
 	for _, a := range []backend.Action{backend.ActionStopListening, backend.ActionStartListening} {
 		if err := h.c.Control(a); err != nil {
 			t.Fatal(err)
 		}
-		ev := h.wait("ack", kind(backend.ControlAck))
+		ev := h.Wait("ack", kind(backend.ControlAck))
 		if got := ev[len(ev)-1].Action; got != a {
 			t.Errorf("Control(%s): ack for %s", a, got)
 		}
@@ -330,11 +247,11 @@ func TestErrorKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.inject, func(t *testing.T) {
 			h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-			h.wait("connected", kind(backend.Connected))
+			h.Wait("connected", kind(backend.Connected))
 			if err := h.srv.Inject(tt.inject); err != nil {
 				t.Fatal(err)
 			}
-			evs := h.wait(tt.ev.String(), kind(tt.ev))
+			evs := h.Wait(tt.ev.String(), kind(tt.ev))
 			e := evs[len(evs)-1]
 			var ee *Error
 			if !errors.As(e.Err, &ee) || ee.Event != tt.inject || backend.KindOf(e.Err) != tt.kind {
@@ -347,20 +264,20 @@ func TestErrorKinds(t *testing.T) {
 	}
 	// After session_timeout, the next turn reconnects.
 	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.srv.Inject("session_timeout")
-	h.wait("fatal", kind(backend.Fatal))
+	h.Wait("fatal", kind(backend.Fatal))
 	if err := h.c.StartTurn(); !errors.Is(err, backend.ErrNotConnected) {
 		t.Errorf("StartTurn after session_timeout = %v, want ErrNotConnected", err)
 	}
-	h.wait("connected again", kind(backend.Connected))
+	h.Wait("connected again", kind(backend.Connected))
 }
 
 func TestAuthRefused(t *testing.T) {
 	for _, how := range []string{"connect_error", "auth_error"} {
 		t.Run(how, func(t *testing.T) {
 			h := start(t, estuarytest.Options{APIKey: "est_good", AuthFailure: how}, Options{APIKey: "est_bad"})
-			evs := h.wait("fatal", kind(backend.Fatal))
+			evs := h.Wait("fatal", kind(backend.Fatal))
 			err := evs[len(evs)-1].Err
 			if backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid API key") {
 				t.Errorf("fatal error %v, want an auth error quoting the server", err)
@@ -374,29 +291,29 @@ func TestAuthRefused(t *testing.T) {
 
 func TestReconnectAfterRestart(t *testing.T) {
 	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.srv.SetDown(true)
 	h.srv.Drop()
-	h.wait("disconnected", kind(backend.Disconnected))
-	h.wait("a failed redial", kind(backend.Disconnected))
+	h.Wait("disconnected", kind(backend.Disconnected))
+	h.Wait("a failed redial", kind(backend.Disconnected))
 	h.srv.SetDown(false)
-	h.wait("connected again", kind(backend.Connected))
+	h.Wait("connected again", kind(backend.Connected))
 	if n := h.srv.Count("connect"); n != 2 {
 		t.Errorf("connects = %d, want 2", n)
 	}
 	// The new link works: a turn goes through.
 	h.c.StartTurn()
-	h.send(speech(200))
+	h.Send(speech(200))
 	h.c.EndTurn()
-	h.wait("reply done", kind(backend.ReplyDone))
+	h.Wait("reply done", kind(backend.ReplyDone))
 }
 
 func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")
 	}
-	h := startQuiet(t, Options{PushToTalk: true, AudioSlots: 4})
-	h.wait("connected", kind(backend.Connected))
+	h := startQuiet(t, Options{PushToTalk: true, Tuning: siolink.Tuning{AudioSlots: 4}})
+	h.Wait("connected", kind(backend.Connected))
 	pcm := speech(100)
 	for range 8 { // every buffer grows once
 		h.c.AppendAudio(pcm)
@@ -409,7 +326,7 @@ func TestAllocs(t *testing.T) {
 	}
 	// The downlink: a bot_voice chunk found and decoded without allocating.
 	msg := []byte(`2/sdk,["bot_voice",{"audio":"` + strings.Repeat("AAAA", 1600) + `","message_id":"m1","chunk_index":3,"is_final":false,"sample_rate":24000}]`)
-	hd := (*handler)(h.c)
+	hd := h.c.link
 	p, _ := sio.ParsePacket(msg)
 	hd.Packet(p)
 	if n := testing.AllocsPerRun(100, func() {
@@ -422,19 +339,19 @@ func TestAllocs(t *testing.T) {
 
 func TestSendText(t *testing.T) {
 	h := start(t, estuarytest.Options{}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	if err := h.c.SendText("Hello"); err != nil {
 		t.Fatal(err)
 	}
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var answer string
 	for _, e := range evs {
 		if e.Kind == backend.Transcript && e.Final {
 			answer = e.Text
 		}
 	}
-	if answer != "You said: Hello" || h.snk.total() != 16*400 {
-		t.Errorf("reply %q with %d samples, want \"You said: Hello\" and a 400 ms tone", answer, h.snk.total())
+	if answer != "You said: Hello" || h.snk.Total() != 16*400 {
+		t.Errorf("reply %q with %d samples, want \"You said: Hello\" and a 400 ms tone", answer, h.snk.Total())
 	}
 	r := last(h.srv.Records())
 	if r.Event != "text" || string(r.Arg) != `{"text":"Hello","textOnly":false}` {
@@ -464,11 +381,11 @@ func (l *lockedBuf) String() string {
 func TestRecordLines(t *testing.T) {
 	rec := &lockedBuf{}
 	h := start(t, estuarytest.Options{Record: rec}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.c.StartTurn()
-	h.send(speech(100))
+	h.Send(speech(100))
 	h.c.EndTurn()
-	h.wait("reply done", kind(backend.ReplyDone))
+	h.Wait("reply done", kind(backend.ReplyDone))
 	lines := strings.Split(strings.TrimSpace(rec.String()), "\n")
 	want := []string{
 		`{"event":"connect","arg":{"api_key":"est_good",`,
@@ -491,15 +408,15 @@ func TestRecordLines(t *testing.T) {
 // lost, so the client holds it and nothing is ignored.
 func TestPushToTalkHoldsAudioUntilAck(t *testing.T) {
 	h := start(t, estuarytest.Options{StartDelay: 150 * time.Millisecond}, Options{PushToTalk: true})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	if err := h.c.StartTurn(); err != nil {
 		t.Fatal(err)
 	}
-	h.send(speech(300)) // at once: the pre-roll and the first words
+	h.Send(speech(300)) // at once: the pre-roll and the first words
 	if err := h.c.EndTurn(); err != nil {
 		t.Fatal(err)
 	}
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	for _, e := range evs {
 		if e.Kind == backend.Transcript && e.Role == backend.User && e.Final && e.Text != "I spoke for 300 milliseconds" {
 			t.Errorf("final transcript %q, want all 300 ms heard", e.Text)
@@ -519,40 +436,17 @@ func TestPushToTalkHoldsAudioUntilAck(t *testing.T) {
 	}
 }
 
-// startQuiet runs a client against a service that sets the session up and
-// then drops what it reads without allocating: AllocsPerRun counts the
-// process, and the fake's decoding would count too.
+// startQuiet runs a client against backendtest.Quiet.
 func startQuiet(t *testing.T, o Options) *harness {
 	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		send := func(s string) { ws.WriteMessage(websocket.TextMessage, []byte(s)) }
-		send(`0{"sid":"q","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
-		ws.ReadMessage() // CONNECT with the auth object
-		send(`40/sdk,{"sid":"q"}`)
-		send(`42/sdk,["session_info",{"session_id":"q"}]`)
-		io.Copy(io.Discard, ws.UnderlyingConn())
-	}))
-	t.Cleanup(ts.Close)
-	h := &harness{t: t, snk: &sink{}}
-	o.URL, o.APIKey, o.CharacterID, o.PlayerID, o.Audio = ts.URL, "k", "c", "p", h.snk.audio
+	url := backendtest.Quiet(t, "", `40/sdk,{"sid":"q"}`, `42/sdk,["session_info",{"session_id":"q"}]`)
+	h := &harness{t: t, snk: &backendtest.Sink{}}
+	o.URL, o.APIKey, o.CharacterID, o.PlayerID, o.Audio = url, "k", "c", "p", h.snk.Audio
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		for range c.Events() {
-		}
-	})
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
+	backendtest.Start(t, c)
 	return h
 }

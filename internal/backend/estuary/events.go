@@ -2,26 +2,32 @@ package estuary
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
-	"time"
 
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
 )
 
-// handler is the sio.Handler side of Client.
+// handler is the siolink.Protocol side of Client.
 type handler Client
 
-func (h *handler) Connecting() {
-	(*Client)(h).emit(backend.Event{Kind: backend.Connecting})
+func (h *handler) Audio(arg []byte) { (*Client)(h).voice(arg) }
+
+func (h *handler) Event(name string, arg []byte) error { return (*Client)(h).event(name, arg) }
+
+func (h *handler) Ack(id int) {
+	c := (*Client)(h)
+	c.mu.Lock()
+	name := c.acks[id].name
+	c.dropAckLocked(id)
+	c.mu.Unlock()
+	if name == "start_voice" {
+		c.release(true)
+	}
 }
 
-func (h *handler) Open() error { return nil } // the auth object went with CONNECT
-
-func (h *handler) Closed(err error, retryIn time.Duration) {
+func (h *handler) Reset() {
 	c := (*Client)(h)
-	c.live.Store(false)
 	c.release(false)
 	c.mu.Lock()
 	c.stopAcksLocked()
@@ -29,43 +35,6 @@ func (h *handler) Closed(err error, retryIn time.Duration) {
 	c.playing, c.cutMsg = "", ""
 	c.mu.Unlock()
 	c.curMsg, c.heard = "", false
-	if c.ctx.Err() != nil {
-		return
-	}
-	var be backend.Classified
-	if errors.As(err, &be) && (be.Fatal() || be.Kind() == backend.KindTimeout || be.Kind() == backend.KindSession) {
-		c.emit(backend.Event{Kind: backend.Fatal, Err: err, RetryIn: retryIn})
-		return
-	}
-	c.emit(backend.Event{Kind: backend.Disconnected, Err: err, RetryIn: retryIn})
-}
-
-func (h *handler) Packet(p sio.Packet) error {
-	c := (*Client)(h)
-	switch p.Type {
-	case sio.TypeAck:
-		c.mu.Lock()
-		name := c.acks[p.ID].name
-		c.dropAckLocked(p.ID)
-		c.mu.Unlock()
-		if name == "start_voice" {
-			c.release(true)
-		}
-		return nil
-	case sio.TypeEvent:
-	default:
-		return nil
-	}
-	name, arg, err := sio.SplitEvent(p.Data)
-	if err != nil {
-		c.log.Warn("estuary: bad event", "err", err)
-		return nil
-	}
-	if string(name) == "bot_voice" { // the audio fast path: no encoding/json
-		c.voice(arg)
-		return nil
-	}
-	return c.event(string(name), arg)
 }
 
 // voice handles a bot_voice chunk.
@@ -107,7 +76,7 @@ func (c *Client) voice(arg []byte) {
 	}
 	if string(sio.Field(arg, "is_final")) == "true" && !c.voiceDone {
 		c.voiceDone = true
-		c.emit(backend.Event{Kind: backend.ReplyDone, ReplyID: c.curMsg})
+		c.link.Emit(backend.Event{Kind: backend.ReplyDone, ReplyID: c.curMsg})
 	}
 }
 
@@ -129,7 +98,7 @@ func (c *Client) newReply(id string) {
 	c.mu.Lock()
 	c.playing, c.cutMsg = id, ""
 	c.mu.Unlock()
-	c.emit(backend.Event{Kind: backend.ReplyStarted, ReplyID: id})
+	c.link.Emit(backend.Event{Kind: backend.ReplyStarted, ReplyID: id})
 }
 
 // wire shapes of the events decoded with encoding/json.
@@ -183,9 +152,8 @@ func (c *Client) event(name string, arg []byte) error {
 	case "session_info":
 		var s sessionInfo
 		dec(&s)
-		c.live.Store(true)
-		c.sc.Ready()
-		c.emit(backend.Event{Kind: backend.Connected, SessionID: s.SessionID})
+		c.link.Live()
+		c.link.Emit(backend.Event{Kind: backend.Connected, SessionID: s.SessionID})
 		if !c.o.PushToTalk {
 			return c.emitCmd("start_voice", nil, false)
 		}
@@ -197,12 +165,12 @@ func (c *Client) event(name string, arg []byte) error {
 		c.mu.Lock()
 		c.voiceOn = true
 		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.ControlAck, Action: backend.ActionStartListening})
+		c.link.Emit(backend.Event{Kind: backend.ControlAck, Action: backend.ActionStartListening})
 	case "voice_stopped":
 		c.mu.Lock()
 		c.voiceOn = false
 		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.ControlAck, Action: backend.ActionStopListening})
+		c.link.Emit(backend.Event{Kind: backend.ControlAck, Action: backend.ActionStopListening})
 	case "voice_error":
 		var e errorMsg
 		dec(&e)
@@ -210,7 +178,7 @@ func (c *Client) event(name string, arg []byte) error {
 		c.stopAcksLocked() // the command it answers has failed
 		c.mu.Unlock()
 		c.release(false)
-		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text(), kind: backend.KindAudio}})
+		c.link.Emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text(), kind: backend.KindAudio}})
 	case "stt_response":
 		var s sttResponse
 		if !dec(&s) {
@@ -218,13 +186,13 @@ func (c *Client) event(name string, arg []byte) error {
 		}
 		if !c.heard {
 			c.heard = true
-			c.emit(backend.Event{Kind: backend.SpeechStarted})
+			c.link.Emit(backend.Event{Kind: backend.SpeechStarted})
 		}
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.User, Text: s.Text, Final: s.IsFinal})
+		c.link.Emit(backend.Event{Kind: backend.Transcript, Role: backend.User, Text: s.Text, Final: s.IsFinal})
 		if s.IsFinal {
 			c.heard = false
-			c.emit(backend.Event{Kind: backend.SpeechStopped})
-			c.emit(backend.Event{Kind: backend.Committed})
+			c.link.Emit(backend.Event{Kind: backend.SpeechStopped})
+			c.link.Emit(backend.Event{Kind: backend.Committed})
 		}
 	case "bot_response":
 		var b botResponse
@@ -234,7 +202,7 @@ func (c *Client) event(name string, arg []byte) error {
 		if b.MessageID != "" && b.MessageID != c.curMsg {
 			c.newReply(b.MessageID)
 		}
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.curMsg, Text: b.Text, Final: b.IsFinal})
+		c.link.Emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.curMsg, Text: b.Text, Final: b.IsFinal})
 		if b.IsFinal {
 			c.textDone = true
 		}
@@ -248,11 +216,11 @@ func (c *Client) event(name string, arg []byte) error {
 		c.mu.Lock()
 		c.cutMsg = id
 		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.Interrupted, ReplyID: id})
+		c.link.Emit(backend.Event{Kind: backend.Interrupted, ReplyID: id})
 	case "error":
 		var e errorMsg
 		dec(&e)
-		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text()}})
+		c.link.Emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: e.text()}})
 	case "quota_exceeded":
 		var e errorMsg
 		dec(&e)
@@ -267,7 +235,7 @@ func (c *Client) event(name string, arg []byte) error {
 		c.mu.Lock()
 		c.voiceOn = false
 		c.mu.Unlock()
-		c.emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: "idle " + string(sio.Field(arg, "idle_seconds")) + " s", kind: backend.KindTimeout}})
+		c.link.Emit(backend.Event{Kind: backend.Error, Err: &Error{Event: name, Message: "idle " + string(sio.Field(arg, "idle_seconds")) + " s", kind: backend.KindTimeout}})
 	}
 	return nil
 }

@@ -1,15 +1,14 @@
 package estuary
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/voiced-project/voiced/internal/backend"
+	"github.com/voiced-project/voiced/internal/backend/backendtest"
 	"github.com/voiced-project/voiced/internal/backend/estuary/estuarytest"
 	"github.com/voiced-project/voiced/internal/backend/nodetest"
 )
@@ -72,17 +71,14 @@ func TestInteropReferenceServer(t *testing.T) {
 	}
 	p := nodetest.Start(t, "testdata/server.js")
 	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 10*time.Second)
-	snk := &sink{}
-	c, err := New(Options{URL: url, APIKey: "est_good", CharacterID: "char-1", PlayerID: "player-1", PushToTalk: true, Audio: snk.audio})
+	snk := &backendtest.Sink{}
+	c, err := New(Options{URL: url, APIKey: "est_good", CharacterID: "char-1", PlayerID: "player-1", PushToTalk: true, Audio: snk.Audio})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	runErr := make(chan error, 1)
-	go func() { runErr <- c.Run(ctx) }()
-	h := &harness{t: t, c: c, snk: snk}
-	ev := h.wait("connected", kind(backend.Connected))
+	stop := backendtest.Start(t, c)
+	h := &harness{Harness: backendtest.Harness{T: t, B: c}, t: t, c: c, snk: snk}
+	ev := h.Wait("connected", kind(backend.Connected))
 	if id := ev[len(ev)-1].SessionID; id != "sess-node" {
 		t.Errorf("session %q, want sess-node", id)
 	}
@@ -95,11 +91,11 @@ func TestInteropReferenceServer(t *testing.T) {
 	if l := p.Line(t, "EV ", 5*time.Second); l != `{"name":"start_voice","arg":{"turn_mode":"push_to_talk"},"acked":true}` {
 		t.Errorf("socket.io saw %s", l)
 	}
-	h.wait("voice started", kind(backend.ControlAck))
+	h.Wait("voice started", kind(backend.ControlAck))
 	time.Sleep(700 * time.Millisecond) // two of the server's 300 ms pings answered
-	h.send(speech(500))
+	h.Send(speech(500))
 	c.EndTurn()
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var texts []string
 	for _, e := range evs {
 		if e.Kind == backend.Transcript {
@@ -109,8 +105,8 @@ func TestInteropReferenceServer(t *testing.T) {
 	if want := "hel|hello there|Hi|Hi, friend"; strings.Join(texts, "|") != want {
 		t.Errorf("transcripts %q, want %s", texts, want)
 	}
-	if snk.total() != 9600 || snk.rate != 24000 {
-		t.Errorf("reply audio %d samples at %d Hz, want 9600 at 24000", snk.total(), snk.rate)
+	if snk.Total() != 9600 || snk.Rate() != 24000 {
+		t.Errorf("reply audio %d samples at %d Hz, want 9600 at 24000", snk.Total(), snk.Rate())
 	}
 	if l := p.Line(t, "EV ", 5*time.Second); l != `{"name":"stop_voice","bytes":16000,"acked":true}` {
 		t.Errorf("socket.io saw %s", l)
@@ -123,23 +119,15 @@ func TestInteropReferenceServer(t *testing.T) {
 	if l := p.Line(t, "EV ", 5*time.Second); l != `{"name":"client_interrupt","arg":{"message_id":"m1"}}` {
 		t.Errorf("socket.io saw %s", l)
 	}
-	cancel()
-	<-runErr
-	for range c.Events() {
-	}
+	stop()
 
 	// A wrong key: socket.io's middleware error is a CONNECT_ERROR.
-	bad, _ := New(Options{URL: url, APIKey: "est_bad", CharacterID: "c", PlayerID: "p", Audio: snk.audio})
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	go func() { runErr <- bad.Run(ctx) }()
-	h = &harness{t: t, c: bad, snk: snk}
-	ev = h.wait("fatal", kind(backend.Fatal))
+	bad, _ := New(Options{URL: url, APIKey: "est_bad", CharacterID: "c", PlayerID: "p", Audio: snk.Audio})
+	stop = backendtest.Start(t, bad)
+	h = &harness{Harness: backendtest.Harness{T: t, B: bad}, t: t, c: bad, snk: snk}
+	ev = h.Wait("fatal", kind(backend.Fatal))
 	if err := ev[len(ev)-1].Err; backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid API key") {
 		t.Errorf("fatal %v, want an auth error quoting socket.io's message", err)
 	}
-	cancel()
-	if err := <-runErr; !errors.Is(err, context.Canceled) {
-		t.Errorf("Run = %v", err)
-	}
+	stop() // checks that Run returned context.Canceled
 }

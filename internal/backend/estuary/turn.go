@@ -2,17 +2,15 @@ package estuary
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/voiced-project/voiced/internal/backend"
-	"github.com/voiced-project/voiced/internal/backend/sio"
 )
 
 // StartTurn implements backend.Backend. After session_timeout or
 // session_rejected it is the user intent that reconnects.
 func (c *Client) StartTurn() error {
 	if !c.Connected() {
-		c.sc.Redial()
+		c.link.Redial()
 		return backend.ErrNotConnected
 	}
 	if c.o.PushToTalk {
@@ -42,12 +40,7 @@ func (c *Client) StartTurn() error {
 // server's endpointing ends continuous turns.
 func (c *Client) EndTurn() error {
 	if !c.o.PushToTalk {
-		for d := time.Duration(0); d < c.o.TrailingSilence; d += 100 * time.Millisecond {
-			if err := c.AppendAudio(c.silence); err != nil {
-				return err
-			}
-		}
-		return nil
+		return c.link.Silence(c.o.TrailingSilence, c.AppendAudio)
 	}
 	c.upMu.Lock()
 	if c.holding { // stop_voice follows the held audio
@@ -86,9 +79,8 @@ func (c *Client) release(send bool) {
 
 // AppendAudio implements backend.Backend. Call it from one goroutine.
 func (c *Client) AppendAudio(pcm []int16) error {
-	if !c.Connected() {
-		c.dropped.Add(1)
-		return backend.ErrNotConnected
+	if err := c.link.CheckLive(); err != nil {
+		return err
 	}
 	c.upMu.Lock()
 	defer c.upMu.Unlock()
@@ -96,7 +88,7 @@ func (c *Client) AppendAudio(pcm []int16) error {
 		n := min(len(pcm), cap(c.pend)-len(c.pend))
 		c.pend = append(c.pend, pcm[:n]...)
 		if n < len(pcm) {
-			c.dropped.Add(1)
+			c.link.CountDrop()
 			return backend.ErrDropped
 		}
 		return nil
@@ -104,22 +96,9 @@ func (c *Client) AppendAudio(pcm []int16) error {
 	return c.appendLocked(pcm)
 }
 
-// appendLocked frames pcm as stream_audio into a free buffer and queues it.
+// appendLocked frames pcm as stream_audio and queues it.
 func (c *Client) appendLocked(pcm []int16) error {
-	b := c.sc.AudioBuf()
-	if b == nil {
-		c.dropped.Add(1)
-		return backend.ErrDropped
-	}
-	m := sio.AppendEventHead(b.B[:0], Namespace, -1, "stream_audio")
-	m = append(m, `,{"audio":"`...)
-	m, c.upScratch = backend.AppendBase64PCM(m, c.upScratch, pcm)
-	b.B = append(m, `"}]`...)
-	if !c.sc.SendAudio(b) {
-		c.dropped.Add(1)
-		return backend.ErrDropped
-	}
-	return nil
+	return c.link.SendPCM("stream_audio", pcm, `"}]`)
 }
 
 // Interrupt implements backend.Backend: client_interrupt, and the late

@@ -80,7 +80,7 @@ func (c *Client) audio(arg []byte) {
 	}
 	switch c.format {
 	case FormatPCM:
-		pcm, c.pcm, err = pcm16(c.scratch, c.pcm)
+		pcm, c.pcm, err = backend.PCM16(c.scratch, c.pcm)
 	case FormatMP3:
 		pcm, rate, err = c.decodeMP3(c.scratch)
 	case FormatWAV:
@@ -98,23 +98,7 @@ func (c *Client) audio(arg []byte) {
 }
 
 func (c *Client) audioError(err error) {
-	c.emit(backend.Event{Kind: backend.Error, Err: &Error{Type: TypeAudio, Message: "reply audio: " + err.Error()}})
-}
-
-// pcm16 reads raw PCM16 LE mono into dst.
-func pcm16(b []byte, dst []int16) (pcm, dstOut []int16, err error) {
-	if len(b)%2 != 0 {
-		return nil, dst, fmt.Errorf("%d bytes of PCM16: not whole samples", len(b))
-	}
-	n := len(b) / 2
-	if cap(dst) < n {
-		dst = make([]int16, n, n+n/2)
-	}
-	pcm = dst[:n]
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return pcm, dst, nil
+	c.link.Emit(backend.Event{Kind: backend.Error, Err: &Error{Type: TypeAudio, Message: "reply audio: " + err.Error()}})
 }
 
 // decodeMP3 decodes a self-contained MP3 segment to mono. go-mp3 v0.3.4

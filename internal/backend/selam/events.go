@@ -2,24 +2,25 @@ package selam
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
-	"time"
 
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
 )
 
-// handler is the sio.Handler side of Client.
+// handler is the siolink.Protocol side of Client.
 type handler Client
 
-func (h *handler) Connecting() { (*Client)(h).emit(backend.Event{Kind: backend.Connecting}) }
+func (h *handler) Audio(arg []byte) { (*Client)(h).audio(arg) }
 
-func (h *handler) Open() error { return nil } // start_session waits for connected
+func (h *handler) Event(name string, arg []byte) error { return (*Client)(h).event(name, arg) }
 
-func (h *handler) Closed(err error, retryIn time.Duration) {
+func (h *handler) Ack(int) {} // the protocol asks for none
+
+// Reset forgets the link's reply; start_session waits for the next
+// connected.
+func (h *handler) Reset() {
 	c := (*Client)(h)
-	c.live.Store(false)
 	c.replying.Store(false)
 	c.dropping.Store(false)
 	c.mu.Lock()
@@ -27,32 +28,6 @@ func (h *handler) Closed(err error, retryIn time.Duration) {
 	c.mu.Unlock()
 	c.reply, c.text, c.heard = "", c.text[:0], false
 	c.formatKnown = false
-	if c.ctx.Err() != nil {
-		return
-	}
-	var be backend.Classified
-	if errors.As(err, &be) && be.Fatal() {
-		c.emit(backend.Event{Kind: backend.Fatal, Err: err, RetryIn: retryIn})
-		return
-	}
-	c.emit(backend.Event{Kind: backend.Disconnected, Err: err, RetryIn: retryIn})
-}
-
-func (h *handler) Packet(p sio.Packet) error {
-	c := (*Client)(h)
-	if p.Type != sio.TypeEvent {
-		return nil
-	}
-	name, arg, err := sio.SplitEvent(p.Data)
-	if err != nil {
-		c.log.Warn("selam: bad event", "err", err)
-		return nil
-	}
-	if string(name) == "audio_chunk" {
-		c.audio(arg)
-		return nil
-	}
-	return c.event(string(name), arg)
 }
 
 func (c *Client) startReply() {
@@ -60,7 +35,7 @@ func (c *Client) startReply() {
 	c.reply = "selam-" + strconv.Itoa(c.nReply)
 	c.text, c.chunks = c.text[:0], 0
 	c.replying.Store(true)
-	c.emit(backend.Event{Kind: backend.ReplyStarted, ReplyID: c.reply})
+	c.link.Emit(backend.Event{Kind: backend.ReplyStarted, ReplyID: c.reply})
 }
 
 func (c *Client) event(name string, arg []byte) error {
@@ -71,7 +46,7 @@ func (c *Client) event(name string, arg []byte) error {
 		}
 		json.Unmarshal(arg, &m)
 		c.sid = m.SID
-		return c.sc.Send(c.setup)
+		return c.link.Send(c.setup)
 	case "session_started":
 		var m struct {
 			SessionID string `json:"session_id"`
@@ -80,9 +55,8 @@ func (c *Client) event(name string, arg []byte) error {
 		if m.SessionID == "" {
 			m.SessionID = c.sid
 		}
-		c.live.Store(true)
-		c.sc.Ready()
-		c.emit(backend.Event{Kind: backend.Connected, SessionID: m.SessionID})
+		c.link.Live()
+		c.link.Emit(backend.Event{Kind: backend.Connected, SessionID: m.SessionID})
 	case "transcription":
 		var m struct {
 			Text    string `json:"text"`
@@ -95,13 +69,13 @@ func (c *Client) event(name string, arg []byte) error {
 		c.dropping.Store(false)
 		if !c.heard {
 			c.heard = true
-			c.emit(backend.Event{Kind: backend.SpeechStarted})
+			c.link.Emit(backend.Event{Kind: backend.SpeechStarted})
 		}
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.User, Text: m.Text, Final: m.IsFinal})
+		c.link.Emit(backend.Event{Kind: backend.Transcript, Role: backend.User, Text: m.Text, Final: m.IsFinal})
 		if m.IsFinal {
 			c.heard = false
-			c.emit(backend.Event{Kind: backend.SpeechStopped})
-			c.emit(backend.Event{Kind: backend.Committed})
+			c.link.Emit(backend.Event{Kind: backend.SpeechStopped})
+			c.link.Emit(backend.Event{Kind: backend.Committed})
 		}
 	case "response":
 		var m struct {
@@ -116,7 +90,7 @@ func (c *Client) event(name string, arg []byte) error {
 			c.startReply()
 		}
 		c.text = append(c.text, m.Text...)
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.reply, Text: m.Text})
+		c.link.Emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.reply, Text: m.Text})
 	case "audio_end":
 		if c.reply == "" {
 			return nil
@@ -124,8 +98,8 @@ func (c *Client) event(name string, arg []byte) error {
 		if n, err := strconv.Atoi(string(sio.Field(arg, "total_chunks"))); err == nil && n != c.chunks {
 			c.log.Debug("selam: audio_end counts differ", "total_chunks", n, "received", c.chunks)
 		}
-		c.emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.reply, Text: string(c.text), Final: true})
-		c.emit(backend.Event{Kind: backend.ReplyDone, ReplyID: c.reply})
+		c.link.Emit(backend.Event{Kind: backend.Transcript, Role: backend.Assistant, ReplyID: c.reply, Text: string(c.text), Final: true})
+		c.link.Emit(backend.Event{Kind: backend.ReplyDone, ReplyID: c.reply})
 		c.reply = ""
 		c.replying.Store(false)
 	case "control_ack":
@@ -142,15 +116,15 @@ func (c *Client) event(name string, arg []byte) error {
 			c.log.Warn("selam: control_ack for nothing pending", "action", m.Action)
 		}
 		if m.Status != "executed" {
-			c.emit(backend.Event{Kind: backend.Error, Action: a, Err: &AckError{Action: a, Status: m.Status}})
+			c.link.Emit(backend.Event{Kind: backend.Error, Action: a, Err: &AckError{Action: a, Status: m.Status}})
 			return nil
 		}
 		if a == backend.ActionInterrupt && c.reply != "" {
-			c.emit(backend.Event{Kind: backend.Interrupted, ReplyID: c.reply})
+			c.link.Emit(backend.Event{Kind: backend.Interrupted, ReplyID: c.reply})
 			c.reply = ""
 			c.replying.Store(false)
 		}
-		c.emit(backend.Event{Kind: backend.ControlAck, Action: a})
+		c.link.Emit(backend.Event{Kind: backend.ControlAck, Action: a})
 	case "session_ended":
 	case "error":
 		e := parseError(arg)
@@ -158,10 +132,10 @@ func (c *Client) event(name string, arg []byte) error {
 		case e.Fatal():
 			return &sio.StopError{Err: e, Wait: c.o.FatalRetry}
 		case e.Type == TypeSession:
-			c.emit(backend.Event{Kind: backend.Error, Err: e})
+			c.link.Emit(backend.Event{Kind: backend.Error, Err: e})
 			return e // a new link makes a new session
 		}
-		c.emit(backend.Event{Kind: backend.Error, Err: e})
+		c.link.Emit(backend.Event{Kind: backend.Error, Err: e})
 	}
 	return nil
 }

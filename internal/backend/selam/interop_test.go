@@ -1,15 +1,14 @@
 package selam
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/voiced-project/voiced/internal/backend"
+	"github.com/voiced-project/voiced/internal/backend/backendtest"
 	"github.com/voiced-project/voiced/internal/backend/nodetest"
 	"github.com/voiced-project/voiced/internal/backend/selam/selamtest"
 )
@@ -77,26 +76,16 @@ func TestInteropReferenceServer(t *testing.T) {
 	}
 	p := nodetest.Start(t, "testdata/server.js")
 	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 10*time.Second)
-	snk := &sink{}
+	snk := &backendtest.Sink{}
 	run := func(key string) (*harness, func()) {
-		c, err := New(Options{URL: url, APIKey: key, Voice: "mekdes", Language: "so", Audio: snk.audio})
+		c, err := New(Options{URL: url, APIKey: key, Voice: "mekdes", Language: "so", Audio: snk.Audio})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx) }()
-		return &harness{t: t, c: c, snk: snk}, func() {
-			cancel()
-			if err := <-done; !errors.Is(err, context.Canceled) {
-				t.Errorf("Run = %v", err)
-			}
-			for range c.Events() {
-			}
-		}
+		return &harness{Harness: backendtest.Harness{T: t, B: c}, t: t, c: c, snk: snk}, backendtest.Start(t, c)
 	}
 	h, stop := run("sk-selam-good")
-	ev := h.wait("connected", kind(backend.Connected))
+	ev := h.Wait("connected", kind(backend.Connected))
 	if id := ev[len(ev)-1].SessionID; id != "sess-node" {
 		t.Errorf("session %q", id)
 	}
@@ -107,8 +96,8 @@ func TestInteropReferenceServer(t *testing.T) {
 		t.Errorf("socket.io saw %s", l)
 	}
 	time.Sleep(700 * time.Millisecond) // two of the server's 300 ms pings answered
-	h.send(speech(500))
-	evs := h.wait("reply done", kind(backend.ReplyDone))
+	h.Send(speech(500))
+	evs := h.Wait("reply done", kind(backend.ReplyDone))
 	var texts []string
 	for _, e := range evs {
 		if e.Kind == backend.Transcript {
@@ -118,15 +107,15 @@ func TestInteropReferenceServer(t *testing.T) {
 	if want := "selam|Selam! |How can I help?|Selam! How can I help?"; strings.Join(texts, "|") != want {
 		t.Errorf("transcripts %q, want %s", texts, want)
 	}
-	if snk.total() != 9600 || snk.rates[24000] != 9600 {
-		t.Errorf("reply audio %d samples (%v), want 9600 at 24 kHz", snk.total(), snk.rates)
+	if snk.Total() != 9600 || snk.AtRate(24000) != 9600 {
+		t.Errorf("reply audio %d samples (last at %d Hz), want 9600 at 24 kHz", snk.Total(), snk.Rate())
 	}
 	if l := p.Line(t, "EV ", time.Second); l != `{"name":"audio_chunk","chunks":5,"bytes":3200}` {
 		t.Errorf("socket.io saw %s", l)
 	}
 	for _, a := range []backend.Action{backend.ActionPause, backend.ActionResume} {
 		h.c.Control(a)
-		if ev := h.wait("ack", kind(backend.ControlAck)); ev[len(ev)-1].Action != a {
+		if ev := h.Wait("ack", kind(backend.ControlAck)); ev[len(ev)-1].Action != a {
 			t.Errorf("ack for %s, want %s", ev[len(ev)-1].Action, a)
 		}
 	}
@@ -134,7 +123,7 @@ func TestInteropReferenceServer(t *testing.T) {
 	p.Line(t, `EV {"name":"end_session"}`, 5*time.Second)
 
 	h, stop = run("sk-selam-bad")
-	ev = h.wait("fatal", kind(backend.Fatal))
+	ev = h.Wait("fatal", kind(backend.Fatal))
 	if err := ev[len(ev)-1].Err; backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid API key") {
 		t.Errorf("fatal %v, want an authentication error quoting socket.io's message", err)
 	}

@@ -6,15 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
 // DefaultURL is SelamGPT's service.
@@ -50,36 +49,19 @@ type Options struct {
 	Audio  backend.AudioSink
 	Logger *slog.Logger
 
-	EventBuffer int           // Events capacity (default 256)
-	AckTimeout  time.Duration // control_ack wait (default 5 s)
-	FatalRetry  time.Duration // wait after a fatal error (default 10 min)
-	// SetupTimeout bounds the wait for the session after the join (default 10 s).
-	SetupTimeout time.Duration
-	Dialer       *websocket.Dialer
-	Header       http.Header
-	BackoffMin   time.Duration
-	BackoffMax   time.Duration
-	StableAfter  time.Duration // see sio.ClientOptions (default 30 s)
-	AudioSlots   int
-	Rand         func() float64
+	AckTimeout time.Duration // control_ack wait (default 5 s)
+	FatalRetry time.Duration // wait after a fatal error (default 10 min)
+	siolink.Tuning
 }
 
 type Client struct {
-	o      Options
-	sc     *sio.Client
-	log    *slog.Logger
-	events chan backend.Event
-	ctx    context.Context
-	setup  []byte // start_session
+	o     Options
+	link  *siolink.Link
+	log   *slog.Logger
+	setup []byte // start_session
 
-	live     atomic.Bool // session_started seen on this link
 	dropping atomic.Bool // interrupted: drop audio until the next turn
 	replying atomic.Bool
-	dropped  atomic.Uint64
-
-	upMu      sync.Mutex // guards following fields: AppendAudio and EndTurn may race
-	upScratch []byte
-	silence   []int16
 
 	// Owned by the reader (handler methods).
 	scratch []byte
@@ -95,9 +77,8 @@ type Client struct {
 	format      Format
 	formatKnown bool
 
-	mu     sync.Mutex // guards following fields
-	closed bool
-	acks   map[backend.Action][]*time.Timer
+	mu   sync.Mutex // guards following fields
+	acks map[backend.Action][]*time.Timer
 }
 
 // New checks the options and returns a Client.
@@ -131,9 +112,6 @@ func New(o Options) (*Client, error) {
 	if o.TrailingSilence <= 0 {
 		o.TrailingSilence = 600 * time.Millisecond
 	}
-	if o.EventBuffer <= 0 {
-		o.EventBuffer = 256
-	}
 	if o.AckTimeout <= 0 {
 		o.AckTimeout = 5 * time.Second
 	}
@@ -164,14 +142,13 @@ func New(o Options) (*Client, error) {
 	if o.Token != "" {
 		q.Set("token", o.Token)
 	}
-	c := &Client{o: o, log: o.Logger, events: make(chan backend.Event, o.EventBuffer),
-		setup: sio.AppendEvent(nil, Namespace, -1, "start_session", setup), acks: map[backend.Action][]*time.Timer{},
-		silence: make([]int16, InputRate/10)}
-	c.sc, err = sio.NewClient(sio.ClientOptions{
-		URL: o.URL, Namespace: Namespace, Query: q, Header: o.Header, Dialer: o.Dialer, Logger: o.Logger,
-		BackoffMin: o.BackoffMin, BackoffMax: o.BackoffMax, StableAfter: o.StableAfter, AudioSlots: o.AudioSlots, Rand: o.Rand,
-		SetupTimeout: o.SetupTimeout,
-		Classify:     c.classify, Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
+	c := &Client{o: o, log: o.Logger,
+		setup: sio.AppendEvent(nil, Namespace, -1, "start_session", setup), acks: map[backend.Action][]*time.Timer{}}
+	c.link, err = siolink.New(siolink.Options{
+		Name: "selam", AudioEvent: "audio_chunk", InputRate: InputRate, Logger: o.Logger, Tuning: o.Tuning,
+	}, sio.ClientOptions{
+		URL: o.URL, Namespace: Namespace, Query: q, Classify: c.classify,
+		Goodbye: sio.AppendEvent(nil, Namespace, -1, "end_session", nil), GoodbyeAck: "session_ended",
 	}, (*handler)(c))
 	if err != nil {
 		return nil, fmt.Errorf("selam: %w", err)
@@ -191,48 +168,19 @@ func validLanguage(l string) bool {
 var _ backend.Backend = (*Client)(nil)
 
 // Events implements backend.Backend.
-func (c *Client) Events() <-chan backend.Event { return c.events }
+func (c *Client) Events() <-chan backend.Event { return c.link.Events() }
 
 // InputRate implements backend.Backend: 16 kHz.
 func (c *Client) InputRate() int { return InputRate }
 
 // Connected reports whether a session is live.
-func (c *Client) Connected() bool { return c.live.Load() && c.sc.Connected() }
+func (c *Client) Connected() bool { return c.link.Connected() }
 
 // Dropped counts audio chunks not sent because the socket was behind or down.
-func (c *Client) Dropped() uint64 { return c.dropped.Load() }
+func (c *Client) Dropped() uint64 { return c.link.Dropped() }
 
 // Run implements backend.Backend.
-func (c *Client) Run(ctx context.Context) error {
-	c.ctx = ctx
-	err := c.sc.Run(ctx)
-	c.mu.Lock()
-	c.closed = true
-	c.stopAcksLocked()
-	close(c.events)
-	c.mu.Unlock()
-	return err
-}
-
-func (c *Client) emit(ev backend.Event) {
-	select {
-	case c.events <- ev:
-	case <-c.ctx.Done():
-	}
-}
-
-func (c *Client) emitAsync(ev backend.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
-	select {
-	case c.events <- ev:
-	default:
-		c.log.Warn("selam: event dropped, consumer behind", "kind", ev.Kind)
-	}
-}
+func (c *Client) Run(ctx context.Context) error { return c.link.Run(ctx) }
 
 // classify makes a refused namespace or upgrade a fatal error.
 func (c *Client) classify(err error) error {

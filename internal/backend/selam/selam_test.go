@@ -1,60 +1,34 @@
 package selam
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"io"
-	"math"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/voiced-project/voiced/internal/backend"
+	"github.com/voiced-project/voiced/internal/backend/backendtest"
 	"github.com/voiced-project/voiced/internal/backend/selam/selamtest"
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/siolink"
 )
 
-type sink struct {
-	mu    sync.Mutex
-	n     int
-	rates map[int]int
-}
-
-func (s *sink) audio(id string, pcm []int16, rate int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.rates == nil {
-		s.rates = map[int]int{}
-	}
-	s.n += len(pcm)
-	s.rates[rate] += len(pcm)
-}
-
-func (s *sink) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
 type harness struct {
-	t      *testing.T
-	srv    *selamtest.Server
-	c      *Client
-	snk    *sink
-	cancel context.CancelFunc
-	done   chan error
+	backendtest.Harness
+	t    *testing.T
+	srv  *selamtest.Server
+	c    *Client
+	snk  *backendtest.Sink
+	stop func()
 }
 
 func start(t *testing.T, so selamtest.Options, o Options) *harness {
 	t.Helper()
-	h := &harness{t: t, srv: selamtest.New(so), snk: &sink{}, done: make(chan error, 1)}
+	h := &harness{t: t, srv: selamtest.New(so), snk: &backendtest.Sink{}}
 	ts := httptest.NewServer(h.srv)
 	t.Cleanup(ts.Close)
 	o.URL = ts.URL
@@ -64,78 +38,22 @@ func start(t *testing.T, so selamtest.Options, o Options) *harness {
 	if o.Voice == "" {
 		o.Voice = "mekdes"
 	}
-	o.Audio = h.snk.audio
+	o.Audio = h.snk.Audio
 	o.BackoffMin, o.BackoffMax = 20*time.Millisecond, 50*time.Millisecond
 	o.FatalRetry = time.Hour
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() { h.done <- c.Run(ctx) }()
-	t.Cleanup(h.stop)
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
+	h.stop = backendtest.Start(t, c)
 	return h
 }
 
-func (h *harness) stop() {
-	if h.cancel == nil {
-		return
-	}
-	h.cancel()
-	h.cancel = nil
-	if err := <-h.done; !errors.Is(err, context.Canceled) {
-		h.t.Errorf("Run = %v, want context.Canceled", err)
-	}
-	for range h.c.Events() {
-	}
-}
-
-func (h *harness) wait(what string, match func(backend.Event) bool) []backend.Event {
-	h.t.Helper()
-	var seen []backend.Event
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev, ok := <-h.c.Events():
-			if !ok {
-				h.t.Fatalf("events closed waiting for %s", what)
-			}
-			seen = append(seen, ev)
-			if match(ev) {
-				return seen
-			}
-		case <-timeout:
-			var kinds []string
-			for _, e := range seen {
-				kinds = append(kinds, e.Kind.String())
-			}
-			h.t.Fatalf("no %s within 5 s; saw %v", what, kinds)
-		}
-	}
-}
-
-func kind(k backend.Kind) func(backend.Event) bool {
-	return func(e backend.Event) bool { return e.Kind == k }
-}
-
-func speech(ms int) []int16 {
-	out := make([]int16, 16*ms)
-	for i := range out {
-		out[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(i)/16000))
-	}
-	return out
-}
-
-func (h *harness) send(pcm []int16) {
-	h.t.Helper()
-	for i := 0; i < len(pcm); i += 1600 {
-		if err := h.c.AppendAudio(pcm[i:min(i+1600, len(pcm))]); err != nil {
-			h.t.Fatal(err)
-		}
-	}
-}
+var (
+	kind   = backendtest.Kind
+	speech = backendtest.Speech
+)
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -153,16 +71,16 @@ func (h *harness) turn(ms int) []backend.Event {
 	if err := h.c.StartTurn(); err != nil {
 		h.t.Fatal(err)
 	}
-	h.send(speech(ms))
+	h.Send(speech(ms))
 	if err := h.c.EndTurn(); err != nil {
 		h.t.Fatal(err)
 	}
-	return h.wait("reply done", kind(backend.ReplyDone))
+	return h.Wait("reply done", kind(backend.ReplyDone))
 }
 
 func TestTurn(t *testing.T) {
 	h := start(t, selamtest.Options{APIKey: "sk-selam-good", Token: "jwt"}, Options{Token: "jwt", Language: "am", Instructions: "Be brief.", VADThreshold: 700})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	evs := h.turn(500)
 	var order []string
 	var final, answer string
@@ -186,8 +104,8 @@ func TestTurn(t *testing.T) {
 	if final != "I spoke for 1000 milliseconds" || answer != "You said: "+final {
 		t.Errorf("transcript %q, reply %q", final, answer)
 	}
-	if n := h.snk.total(); n != 24000 || h.snk.rates[24000] != n {
-		t.Errorf("reply audio = %d samples (%v), want 24000 at 24 kHz", n, h.snk.rates)
+	if n := h.snk.Total(); n != 24000 || h.snk.AtRate(24000) != n {
+		t.Errorf("reply audio = %d samples (last at %d Hz), want 24000 at 24 kHz", n, h.snk.Rate())
 	}
 	q := h.srv.Queries()[0]
 	if q["api_key"] != "sk-selam-good" || q["voice"] != "mekdes" || q["token"] != "jwt" {
@@ -219,22 +137,22 @@ func TestMP3Reply(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, selamtest.Options{MP3: [][]byte{mp3, mp3}}, Options{})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.turn(300)
 	// go-mp3 gives 8640 frames for the 300 ms tone (encoder delay and padding included).
-	if n := h.snk.total(); n != 2*8640 || h.snk.rates[24000] != n {
-		t.Errorf("decoded MP3 = %d samples (%v), want %d at 24 kHz", n, h.snk.rates, 2*8640)
+	if n := h.snk.Total(); n != 2*8640 || h.snk.AtRate(24000) != n {
+		t.Errorf("decoded MP3 = %d samples (last at %d Hz), want %d at 24 kHz", n, h.snk.Rate(), 2*8640)
 	}
 }
 
 func TestControlActions(t *testing.T) {
 	h := start(t, selamtest.Options{}, Options{})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	for _, a := range []backend.Action{backend.ActionInterrupt, backend.ActionStopListening, backend.ActionStartListening, backend.ActionPause, backend.ActionResume} {
 		if err := h.c.Control(a); err != nil {
 			t.Fatal(err)
 		}
-		ev := h.wait("ack", kind(backend.ControlAck))
+		ev := h.Wait("ack", kind(backend.ControlAck))
 		if got := ev[len(ev)-1].Action; got != a {
 			t.Errorf("Control(%s): ack for %s", a, got)
 		}
@@ -264,9 +182,9 @@ func TestControlAckChecked(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			h := start(t, tt.so, Options{AckTimeout: 100 * time.Millisecond})
-			h.wait("connected", kind(backend.Connected))
+			h.Wait("connected", kind(backend.Connected))
 			h.c.Control(backend.ActionPause)
-			ev := h.wait("error", kind(backend.Error))
+			ev := h.Wait("error", kind(backend.Error))
 			var ae *AckError
 			if !errors.As(ev[len(ev)-1].Err, &ae) || ae.Action != backend.ActionPause || ae.Status != tt.status {
 				t.Errorf("error %v, want an AckError for pause with status %q", ev[len(ev)-1].Err, tt.status)
@@ -277,19 +195,19 @@ func TestControlAckChecked(t *testing.T) {
 
 func TestInterrupt(t *testing.T) {
 	h := start(t, selamtest.Options{Pace: true, ChunkMs: 100}, Options{})
-	h.wait("connected", kind(backend.Connected))
-	h.send(speech(2000))
+	h.Wait("connected", kind(backend.Connected))
+	h.Send(speech(2000))
 	h.c.EndTurn()
-	h.wait("reply started", kind(backend.ReplyStarted))
-	waitFor(t, "first chunk", func() bool { return h.snk.total() > 0 })
+	h.Wait("reply started", kind(backend.ReplyStarted))
+	waitFor(t, "first chunk", func() bool { return h.snk.Total() > 0 })
 	if err := h.c.StartTurn(); err != nil { // a press while the reply plays interrupts it
 		t.Fatal(err)
 	}
-	h.wait("interrupted", kind(backend.Interrupted))
-	n := h.snk.total()
+	h.Wait("interrupted", kind(backend.Interrupted))
+	n := h.snk.Total()
 	time.Sleep(300 * time.Millisecond)
-	if h.snk.total() != n {
-		t.Errorf("reply audio went on after the interrupt: %d then %d samples", n, h.snk.total())
+	if h.snk.Total() != n {
+		t.Errorf("reply audio went on after the interrupt: %d then %d samples", n, h.snk.Total())
 	}
 	if n >= 2500*24 {
 		t.Errorf("reply audio = %d samples, want less than the whole reply", n)
@@ -312,11 +230,11 @@ func TestErrorKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.typ, func(t *testing.T) {
 			h := start(t, selamtest.Options{NestedErrors: tt.nested}, Options{})
-			h.wait("connected", kind(backend.Connected))
+			h.Wait("connected", kind(backend.Connected))
 			if err := h.srv.Inject(tt.typ); err != nil {
 				t.Fatal(err)
 			}
-			ev := h.wait(tt.ev.String(), kind(tt.ev))
+			ev := h.Wait(tt.ev.String(), kind(tt.ev))
 			err := ev[len(ev)-1].Err
 			var se *Error
 			if !errors.As(err, &se) || se.Type != tt.typ || backend.KindOf(err) != tt.kind {
@@ -326,7 +244,7 @@ func TestErrorKinds(t *testing.T) {
 				t.Errorf("message %q: want plain words", err)
 			}
 			if tt.typ == "session_error" { // a new session follows
-				h.wait("connected again", kind(backend.Connected))
+				h.Wait("connected again", kind(backend.Connected))
 				if n := h.srv.Count("start_session"); n != 2 {
 					t.Errorf("start_session sent %d times, want 2", n)
 				}
@@ -339,7 +257,7 @@ func TestAuthRefused(t *testing.T) {
 	for _, how := range []string{"connect_error", "error_event"} {
 		t.Run(how, func(t *testing.T) {
 			h := start(t, selamtest.Options{APIKey: "sk-selam-good", AuthFailure: how}, Options{APIKey: "sk-selam-bad"})
-			ev := h.wait("fatal", kind(backend.Fatal))
+			ev := h.Wait("fatal", kind(backend.Fatal))
 			if err := ev[len(ev)-1].Err; backend.KindOf(err) != backend.KindAuth || !strings.Contains(err.Error(), "Invalid or missing API key") {
 				t.Errorf("fatal error %v, want an authentication error quoting the server", err)
 			}
@@ -349,13 +267,13 @@ func TestAuthRefused(t *testing.T) {
 
 func TestReconnectAfterRestart(t *testing.T) {
 	h := start(t, selamtest.Options{}, Options{})
-	h.wait("connected", kind(backend.Connected))
+	h.Wait("connected", kind(backend.Connected))
 	h.srv.SetDown(true)
 	h.srv.Drop()
-	h.wait("disconnected", kind(backend.Disconnected))
-	h.wait("a failed redial", kind(backend.Disconnected))
+	h.Wait("disconnected", kind(backend.Disconnected))
+	h.Wait("a failed redial", kind(backend.Disconnected))
 	h.srv.SetDown(false)
-	h.wait("connected again", kind(backend.Connected))
+	h.Wait("connected again", kind(backend.Connected))
 	h.turn(300)
 }
 
@@ -405,8 +323,8 @@ func TestAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts differ under -race")
 	}
-	h := startQuiet(t, Options{AudioSlots: 4})
-	h.wait("connected", kind(backend.Connected))
+	h := startQuiet(t, Options{Tuning: siolink.Tuning{AudioSlots: 4}})
+	h.Wait("connected", kind(backend.Connected))
 	pcm := speech(100)
 	for range 8 { // every buffer grows once
 		h.c.AppendAudio(pcm)
@@ -416,7 +334,7 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("AppendAudio: %.1f allocations per 100 ms chunk, want 0", n)
 	}
 	msg := []byte(`2/v1/audio/agent,["audio_chunk",{"audio":"` + strings.Repeat("AAEA", 1600) + `"}]`)
-	hd := (*handler)(h.c)
+	hd := h.c.link
 	p, _ := sio.ParsePacket(msg)
 	hd.Packet(p) // starts a reply, grows the buffers
 	if n := testing.AllocsPerRun(100, func() {
@@ -427,37 +345,18 @@ func TestAllocs(t *testing.T) {
 	}
 }
 
-// startQuiet runs a client against a service that sets the session up and
-// then drops what it reads without allocating: AllocsPerRun counts the
-// process, and the fake's decoding would count too.
+// startQuiet runs a client against backendtest.Quiet.
 func startQuiet(t *testing.T, o Options) *harness {
 	t.Helper()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		send := func(s string) { ws.WriteMessage(websocket.TextMessage, []byte(s)) }
-		send(`0{"sid":"q","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
-		ws.ReadMessage() // CONNECT
-		send(`40/v1/audio/agent,{"sid":"q"}`)
-		send(`42/v1/audio/agent,["connected",{"sid":"q"}]`)
-		ws.ReadMessage() // start_session
-		send(`42/v1/audio/agent,["session_started",{"session_id":"q"}]`)
-		io.Copy(io.Discard, ws.UnderlyingConn())
-	}))
-	t.Cleanup(ts.Close)
-	h := &harness{t: t, snk: &sink{}, done: make(chan error, 1)}
-	o.URL, o.APIKey, o.Voice, o.Audio = ts.URL, "k", "mekdes", h.snk.audio
+	url := backendtest.Quiet(t, "", `40/v1/audio/agent,{"sid":"q"}`, `42/v1/audio/agent,["connected",{"sid":"q"}]`,
+		"", `42/v1/audio/agent,["session_started",{"session_id":"q"}]`)
+	h := &harness{t: t, snk: &backendtest.Sink{}}
+	o.URL, o.APIKey, o.Voice, o.Audio = url, "k", "mekdes", h.snk.Audio
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.c = c
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() { h.done <- c.Run(ctx) }()
-	t.Cleanup(h.stop)
+	h.c, h.Harness = c, backendtest.Harness{T: t, B: c}
+	h.stop = backendtest.Start(t, c)
 	return h
 }

@@ -11,7 +11,7 @@ import (
 // StartTurn implements backend.Backend.
 func (c *Client) StartTurn() error {
 	if !c.Connected() {
-		c.sc.Redial()
+		c.link.Redial()
 		return backend.ErrNotConnected
 	}
 	if c.replying.Load() {
@@ -23,36 +23,15 @@ func (c *Client) StartTurn() error {
 // EndTurn implements backend.Backend: trailing silence for the service's
 // voice detection.
 func (c *Client) EndTurn() error {
-	for d := time.Duration(0); d < c.o.TrailingSilence; d += 100 * time.Millisecond {
-		if err := c.AppendAudio(c.silence); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.link.Silence(c.o.TrailingSilence, c.AppendAudio)
 }
 
 // AppendAudio implements backend.Backend.
 func (c *Client) AppendAudio(pcm []int16) error {
-	if !c.Connected() {
-		c.dropped.Add(1)
-		return backend.ErrNotConnected
+	if err := c.link.CheckLive(); err != nil {
+		return err
 	}
-	b := c.sc.AudioBuf()
-	if b == nil {
-		c.dropped.Add(1)
-		return backend.ErrDropped
-	}
-	c.upMu.Lock()
-	m := sio.AppendEventHead(b.B[:0], Namespace, -1, "audio_chunk")
-	m = append(m, `,{"audio":"`...)
-	m, c.upScratch = backend.AppendBase64PCM(m, c.upScratch, pcm)
-	b.B = append(m, `","format":"pcm16","sample_rate":16000}]`...)
-	c.upMu.Unlock()
-	if !c.sc.SendAudio(b) {
-		c.dropped.Add(1)
-		return backend.ErrDropped
-	}
-	return nil
+	return c.link.SendPCM("audio_chunk", pcm, `","format":"pcm16","sample_rate":16000}]`)
 }
 
 // Interrupt implements backend.Backend: control interrupt, and audio in
@@ -82,7 +61,7 @@ func (c *Client) Control(a backend.Action) error {
 	c.acks[a] = append(c.acks[a], t)
 	c.mu.Unlock()
 	msg := sio.AppendEvent(nil, Namespace, -1, "control", []byte(`{"action":"`+string(a)+`"}`))
-	if err := c.sc.Send(msg); err != nil {
+	if err := c.link.Send(msg); err != nil {
 		c.mu.Lock()
 		c.popAckLocked(a)
 		c.mu.Unlock()
@@ -110,7 +89,7 @@ func (c *Client) ackMissing(a backend.Action) {
 	}
 	c.mu.Unlock()
 	if ok {
-		c.emitAsync(backend.Event{Kind: backend.Error, Action: a, Err: &AckError{Action: a}})
+		c.link.EmitAsync(backend.Event{Kind: backend.Error, Action: a, Err: &AckError{Action: a}})
 	}
 }
 

@@ -164,6 +164,9 @@ func NewClient(o ClientOptions, h Handler) (*Client, error) {
 	return c, nil
 }
 
+// Namespace is the namespace the client joins.
+func (c *Client) Namespace() string { return c.o.Namespace }
+
 // Connected reports whether the namespace is joined.
 func (c *Client) Connected() bool { return c.connected.Load() }
 

@@ -2,7 +2,6 @@ package estuarytest
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/sio/siotest"
 )
 
 const nsp = "/sdk"
@@ -44,21 +44,15 @@ type Options struct {
 
 // Record is one event a client sent. stream_audio's audio is replaced by
 // its size: {"audio_bytes":N}.
-type Record struct {
-	Event string
-	Arg   json.RawMessage
-	AckID int // -1 when none
-}
+type Record = siotest.Record
 
 // Server is the fake service. Create it with New; it is an http.Handler.
 type Server struct {
-	o Options
+	o   Options
+	hub *siotest.Hub[*session]
 
-	mu       sync.Mutex // guards following fields
-	sessions map[*session]struct{}
-	records  []Record
-	down     bool
-	nextMsg  int
+	mu      sync.Mutex // guards following fields
+	nextMsg int
 }
 
 // New returns a Server.
@@ -75,55 +69,34 @@ func New(o Options) *Server {
 	if o.SpeechLevel <= 0 {
 		o.SpeechLevel = 500
 	}
-	return &Server{o: o, sessions: map[*session]struct{}{}}
+	so := sio.ServerOptions{PingInterval: o.PingInterval, PingTimeout: o.PingTimeout}
+	return &Server{o: o, hub: siotest.NewHub[*session](nsp, so, o.Record)}
 }
 
 // Records returns what the clients sent, in order.
-func (s *Server) Records() []Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Record(nil), s.records...)
-}
+func (s *Server) Records() []Record { return s.hub.Records() }
 
 // Count returns how many times event was received.
-func (s *Server) Count(event string) int {
-	n := 0
-	for _, r := range s.Records() {
-		if r.Event == event {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) Count(event string) int { return s.hub.Count(event) }
 
 // Sessions returns the number of authenticated sessions.
-func (s *Server) Sessions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for ss := range s.sessions {
+func (s *Server) Sessions() int { return len(s.authed()) }
+
+func (s *Server) authed() []*session {
+	var list []*session
+	for _, ss := range s.hub.Sessions() {
 		if ss.authed() {
-			n++
+			list = append(list, ss)
 		}
 	}
-	return n
+	return list
 }
 
 // SetDown makes the server refuse upgrades with 503 (true) or serve again.
-func (s *Server) SetDown(down bool) {
-	s.mu.Lock()
-	s.down = down
-	s.mu.Unlock()
-}
+func (s *Server) SetDown(down bool) { s.hub.SetDown(down) }
 
 // Drop closes every connection, as a restart does.
-func (s *Server) Drop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ss := range s.sessions {
-		ss.c.Close()
-	}
-}
+func (s *Server) Drop() { s.hub.Drop() }
 
 // Injectable kinds, one per error event of the protocol, and interrupt.
 var Kinds = []string{"auth_error", "error", "voice_error", "quota_exceeded", "session_timeout", "voice_timeout", "session_rejected", "interrupt"}
@@ -131,14 +104,7 @@ var Kinds = []string{"auth_error", "error", "voice_error", "quota_exceeded", "se
 // Inject sends kind (one of Kinds) to every authenticated session, and
 // disconnects where the service does.
 func (s *Server) Inject(kind string) error {
-	s.mu.Lock()
-	var list []*session
-	for ss := range s.sessions {
-		if ss.authed() {
-			list = append(list, ss)
-		}
-	}
-	s.mu.Unlock()
+	list := s.authed()
 	if len(list) == 0 {
 		return fmt.Errorf("estuarytest: inject %s: no session", kind)
 	}
@@ -150,42 +116,18 @@ func (s *Server) Inject(kind string) error {
 	return nil
 }
 
-func (s *Server) record(ev string, arg []byte, id int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.records = append(s.records, Record{Event: ev, Arg: append(json.RawMessage(nil), arg...), AckID: id})
-	if s.o.Record != nil {
-		line, _ := json.Marshal(struct {
-			Event string          `json:"event"`
-			Arg   json.RawMessage `json:"arg,omitempty"`
-		}{ev, s.records[len(s.records)-1].Arg})
-		s.o.Record.Write(append(line, '\n'))
-	}
-}
-
 // session is one client connection.
 type session struct {
 	s *Server
-	c *sio.Conn
+	c *siotest.Conn
 
 	mu         sync.Mutex // guards following fields
 	ok         bool       // authenticated
 	rate       int        // audio_sample_rate
 	voice, ptt bool
-	speaking   bool
-	quietMs    int
-	turn       []int16 // audio of the current turn
-	reply      *reply  // the one being sent
-	wg         sync.WaitGroup
+	det        siotest.Detector // audio of the current turn
+	reply      *siotest.Reply   // the one being sent
 }
-
-type reply struct {
-	id   string
-	stop chan struct{} // closed to cut it
-	once sync.Once
-}
-
-func (r *reply) cut() { r.once.Do(func() { close(r.stop) }) }
 
 func (ss *session) authed() bool {
 	ss.mu.Lock()
@@ -195,115 +137,49 @@ func (ss *session) authed() bool {
 
 // ServeHTTP serves one Socket.IO connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	down := s.down
-	s.mu.Unlock()
-	if down {
-		http.Error(w, "restarting", http.StatusServiceUnavailable)
-		return
-	}
-	c, err := sio.Accept(w, r, sio.ServerOptions{PingInterval: s.o.PingInterval, PingTimeout: s.o.PingTimeout})
-	if err != nil {
-		return
-	}
-	ss := &session{s: s, c: c, rate: 16000}
-	s.mu.Lock()
-	s.sessions[ss] = struct{}{}
-	s.mu.Unlock()
-	stop := make(chan struct{})
-	ss.wg.Add(1)
-	go func() { // the Engine.IO heartbeat
-		defer ss.wg.Done()
-		t := time.NewTicker(time.Duration(c.Handshake().PingInterval) * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if c.Ping() != nil {
-					return
-				}
-			}
-		}
-	}()
-	defer func() {
-		close(stop)
-		c.Close()
-		ss.mu.Lock()
-		if ss.reply != nil {
-			ss.reply.cut()
-		}
-		ss.mu.Unlock()
-		ss.wg.Wait()
-		s.mu.Lock()
-		delete(s.sessions, ss)
-		s.mu.Unlock()
-	}()
-	for {
-		p, err := c.Read()
-		if err != nil || !ss.packet(p) {
-			return
-		}
-	}
+	s.hub.Serve(w, r, func(c *siotest.Conn) *session {
+		return &session{s: s, c: c, rate: 16000, det: siotest.Detector{KeepQuiet: true}}
+	})
 }
 
-// emit writes an event with one argument (nil for none).
-func (ss *session) emit(name string, arg any) {
-	ss.c.Emit(nsp, -1, name, arg)
+// Close cuts the reply under way.
+func (ss *session) Close() {
+	ss.mu.Lock()
+	if ss.reply != nil {
+		ss.reply.Cut()
+	}
+	ss.mu.Unlock()
 }
 
-// packet handles one packet; false ends the connection.
-func (ss *session) packet(p sio.Packet) bool {
-	if string(p.Namespace) != nsp {
-		if p.Type == sio.TypeConnect {
-			ss.c.WriteRaw(append(sio.AppendPacket(nil, sio.TypeConnectError, string(p.Namespace), -1), `{"message":"Invalid namespace"}`...))
-		}
+func (ss *session) emit(name string, arg any) { ss.c.Emit(name, arg) }
+
+func (ss *session) Malformed(err error) { ss.emit("error", map[string]string{"message": err.Error()}) }
+
+func (ss *session) Connect(data []byte) bool {
+	if len(data) == 0 { // the TypeScript way: authenticate follows
+		ss.c.Join(sio.NewSID())
 		return true
 	}
-	switch p.Type {
-	case sio.TypeConnect:
-		ss.s.record("connect", p.Data, -1)
-		if len(p.Data) == 0 { // the TypeScript way: authenticate follows
-			ss.c.WriteRaw(sio.AppendConnect(nil, nsp, []byte(`{"sid":"`+sio.NewSID()+`"}`)))
-			return true
-		}
-		if why := ss.checkAuth(p.Data); why != "" && ss.s.o.AuthFailure == "connect_error" {
-			msg, _ := json.Marshal(map[string]string{"message": why})
-			ss.c.WriteRaw(append(sio.AppendPacket(nil, sio.TypeConnectError, nsp, -1), msg...))
-			return false
-		}
-		ss.c.WriteRaw(sio.AppendConnect(nil, nsp, []byte(`{"sid":"`+sio.NewSID()+`"}`)))
-		return ss.welcome(p.Data)
-	case sio.TypeDisconnect:
-		ss.s.record("disconnect", nil, -1)
+	if why := ss.checkAuth(data); why != "" && ss.s.o.AuthFailure == "connect_error" {
+		ss.c.Refuse(map[string]string{"message": why})
 		return false
-	case sio.TypeEvent:
-	default:
-		return true
 	}
-	name, arg, err := sio.SplitEvent(p.Data)
-	if err != nil {
-		ss.emit("error", map[string]string{"message": err.Error()})
-		return true
-	}
-	ev := string(name)
+	ss.c.Join(sio.NewSID())
+	return ss.welcome(data)
+}
+
+func (ss *session) Event(ev string, arg []byte, id int) bool {
 	if ev == "stream_audio" {
 		ss.audio(arg)
 		return true
 	}
-	ss.s.record(ev, arg, p.ID)
+	ss.s.hub.Record(ev, arg, id)
 	if ev == "authenticate" {
 		return ss.welcome(arg)
 	}
 	if !ss.authed() {
 		ss.emit("auth_error", map[string]string{"error": "Not authenticated"})
 		return true
-	}
-	ack := func() {
-		if p.ID >= 0 {
-			ss.c.WriteRaw(sio.AppendAck(nil, nsp, p.ID, nil))
-		}
 	}
 	switch ev {
 	case "start_voice":
@@ -314,37 +190,31 @@ func (ss *session) packet(p sio.Packet) bool {
 		open := func() {
 			ss.mu.Lock()
 			ss.voice, ss.ptt = true, a.TurnMode == "push_to_talk"
-			ss.turn, ss.speaking, ss.quietMs = ss.turn[:0], false, 0
+			ss.det.Reset()
 			ss.mu.Unlock()
 			ss.emit("voice_started", nil)
-			ack()
+			ss.c.Ack(id)
 		}
 		if ss.s.o.StartDelay <= 0 {
 			open()
 			break
 		}
-		ss.wg.Add(1)
-		go func() {
-			defer ss.wg.Done()
+		ss.c.Go(func() {
 			time.Sleep(ss.s.o.StartDelay)
 			open()
-		}()
+		})
 	case "stop_voice":
 		ss.mu.Lock()
 		ptt := ss.ptt && ss.voice
 		ss.voice = false
 		ss.mu.Unlock()
 		ss.emit("voice_stopped", nil)
-		ack()
+		ss.c.Ack(id)
 		if ptt {
 			ss.endTurn()
 		}
 	case "client_interrupt":
-		ss.mu.Lock()
-		if ss.reply != nil {
-			ss.reply.cut()
-		}
-		ss.mu.Unlock()
+		ss.Close()
 	case "text":
 		var a struct {
 			Text string `json:"text"`
@@ -404,35 +274,22 @@ func (ss *session) welcome(auth []byte) bool {
 // audio hears one stream_audio chunk.
 func (ss *session) audio(arg []byte) {
 	raw, ok := sio.Str(sio.Field(arg, "audio"))
-	pcmBytes, err := base64.StdEncoding.DecodeString(string(raw))
-	if !ok || err != nil || len(pcmBytes)%2 != 0 {
-		ss.s.record("stream_audio", []byte(`{"bad_audio":true}`), -1)
+	pcm, err := siotest.DecodePCM(raw)
+	if !ok || err != nil {
+		ss.s.hub.Record("stream_audio", []byte(`{"bad_audio":true}`), -1)
 		ss.emit("error", map[string]string{"message": "stream_audio: audio is not base64 PCM16"})
 		return
-	}
-	pcm := make([]int16, len(pcmBytes)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(pcmBytes[2*i:]))
 	}
 	ss.mu.Lock()
 	if !ss.ok || !ss.voice {
 		ss.mu.Unlock()
 		// Audio without an open speech-to-text is lost.
-		ss.s.record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d,"ignored":true}`, len(pcmBytes)), -1)
+		ss.s.hub.Record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d,"ignored":true}`, 2*len(pcm)), -1)
 		return
 	}
-	ss.s.record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d}`, len(pcmBytes)), -1)
-	if len(ss.turn) < 30*16000 {
-		ss.turn = append(ss.turn, pcm...)
-	}
-	speech := rms(pcm) > float64(ss.s.o.SpeechLevel)
-	first := speech && !ss.speaking
-	if speech {
-		ss.speaking, ss.quietMs = true, 0
-	} else if ss.speaking {
-		ss.quietMs += len(pcm) * 1000 / 16000
-	}
-	end := !ss.ptt && ss.speaking && ss.quietMs >= ss.s.o.SilenceMs
+	ss.s.hub.Record("stream_audio", fmt.Appendf(nil, `{"audio_bytes":%d}`, 2*len(pcm)), -1)
+	first := ss.det.Hear(pcm, float64(ss.s.o.SpeechLevel))
+	end := !ss.ptt && ss.det.Ended(ss.s.o.SilenceMs)
 	ss.mu.Unlock()
 	if first {
 		ss.emit("stt_response", map[string]any{"text": "…", "is_final": false})
@@ -445,16 +302,15 @@ func (ss *session) audio(arg []byte) {
 // endTurn sends the final transcript and starts the parrot reply.
 func (ss *session) endTurn() {
 	ss.mu.Lock()
-	turn := append([]int16(nil), ss.turn...)
-	ss.turn, ss.speaking, ss.quietMs = ss.turn[:0], false, 0
+	turn := ss.det.Take()
 	rate := ss.rate
 	ss.mu.Unlock()
 	if len(turn) == 0 {
 		return
 	}
-	text := fmt.Sprintf("I spoke for %d milliseconds", len(turn)*1000/16000)
+	text := fmt.Sprintf("I spoke for %d milliseconds", len(turn)*1000/siotest.Rate)
 	ss.emit("stt_response", map[string]any{"text": text, "is_final": true, "confidence": 0.9})
-	ss.startReply(text, resample(turn, 16000, rate))
+	ss.startReply(text, siotest.Resample(turn, siotest.Rate, rate))
 }
 
 // startReply streams the reply's text and voice from its own goroutine.
@@ -463,63 +319,48 @@ func (ss *session) startReply(heard string, voice []int16) {
 	ss.s.nextMsg++
 	id := fmt.Sprintf("msg-%d", ss.s.nextMsg)
 	ss.s.mu.Unlock()
-	r := &reply{id: id, stop: make(chan struct{})}
+	r := siotest.NewReply(id)
 	ss.mu.Lock()
 	if ss.reply != nil {
-		ss.reply.cut()
+		ss.reply.Cut()
 	}
 	ss.reply = r
 	rate := ss.rate
 	ss.mu.Unlock()
-	ss.wg.Add(1)
-	go func() {
-		defer ss.wg.Done()
+	ss.c.Go(func() {
 		full := "You said: " + heard
 		half := strings.Index(full, ":") + 1
 		for i, piece := range []string{full[:half], full[half:]} {
 			ss.emit("bot_response", map[string]any{"text": piece, "is_final": false, "partial": true, "message_id": id, "chunk_index": i, "is_interjection": false})
 		}
 		ss.emit("bot_response", map[string]any{"text": full, "is_final": true, "partial": false, "message_id": id, "chunk_index": 2, "is_interjection": false})
-		per := rate * ss.s.o.ChunkMs / 1000
-		for i := 0; i*per < len(voice); i++ {
-			chunk := voice[i*per : min((i+1)*per, len(voice))]
-			select {
-			case <-r.stop:
-				return
-			default:
-			}
-			b := make([]byte, 2*len(chunk))
-			for j, v := range chunk {
-				binary.LittleEndian.PutUint16(b[2*j:], uint16(v))
-			}
-			ss.emit("bot_voice", map[string]any{"audio": base64.StdEncoding.EncodeToString(b), "message_id": id, "chunk_index": i,
-				"is_final": (i+1)*per >= len(voice), "sample_rate": rate, "timestamp": float64(time.Now().UnixMilli()) / 1000})
-			if ss.s.o.Pace {
-				select {
-				case <-r.stop:
-					return
-				case <-time.After(time.Duration(ss.s.o.ChunkMs) * time.Millisecond):
-				}
-			}
+		chunks := siotest.Chunks(voice, rate*ss.s.o.ChunkMs/1000)
+		var pace time.Duration
+		if ss.s.o.Pace {
+			pace = time.Duration(ss.s.o.ChunkMs) * time.Millisecond
 		}
-	}()
+		r.Stream(chunks, pace, func(i int, b []byte) {
+			ss.emit("bot_voice", map[string]any{"audio": base64.StdEncoding.EncodeToString(b), "message_id": id, "chunk_index": i,
+				"is_final": i == len(chunks)-1, "sample_rate": rate, "timestamp": float64(time.Now().UnixMilli()) / 1000})
+		})
+	})
 }
 
 func (ss *session) inject(kind string) error {
 	switch kind {
 	case "auth_error":
 		ss.emit(kind, map[string]string{"error": "Invalid API key"})
-		ss.c.Leave(nsp)
+		ss.c.Leave()
 	case "error":
 		ss.emit(kind, map[string]string{"message": "Something went wrong on the server"})
 	case "voice_error":
 		ss.emit(kind, map[string]string{"error": "Speech-to-text is unavailable"})
 	case "quota_exceeded":
 		ss.emit(kind, map[string]any{"error": "quota_exceeded", "message": "Monthly interaction limit reached", "current": 100, "limit": 100, "remaining": 0, "tier": "free"})
-		ss.c.Leave(nsp)
+		ss.c.Leave()
 	case "session_timeout":
 		ss.emit(kind, map[string]any{"reason": "inactivity", "idle_seconds": 300, "timeout_seconds": 300})
-		ss.c.Leave(nsp)
+		ss.c.Leave()
 	case "voice_timeout":
 		ss.mu.Lock()
 		ss.voice = false
@@ -527,13 +368,13 @@ func (ss *session) inject(kind string) error {
 		ss.emit(kind, map[string]any{"reason": "voice_inactivity", "idle_seconds": 600, "timeout_seconds": 600})
 	case "session_rejected":
 		ss.emit(kind, map[string]any{"reason": "concurrent_limit", "cap": 1, "share_token_id": "share-1"})
-		ss.c.Leave(nsp)
+		ss.c.Leave()
 	case "interrupt":
 		ss.mu.Lock()
 		id := ""
 		if ss.reply != nil {
-			id = ss.reply.id
-			ss.reply.cut()
+			id = ss.reply.ID
+			ss.reply.Cut()
 		}
 		ss.mu.Unlock()
 		ss.emit(kind, map[string]any{"message_id": id, "reason": "server", "interrupted_at": float64(time.Now().UnixMilli()) / 1000})
@@ -541,37 +382,6 @@ func (ss *session) inject(kind string) error {
 		return fmt.Errorf("estuarytest: inject %q: unknown kind", kind)
 	}
 	return nil
-}
-
-func rms(p []int16) float64 {
-	if len(p) == 0 {
-		return 0
-	}
-	var sum float64
-	for _, v := range p {
-		sum += float64(v) * float64(v)
-	}
-	return math.Sqrt(sum / float64(len(p)))
-}
-
-// resample converts by linear interpolation: good enough for a parrot.
-func resample(in []int16, from, to int) []int16 {
-	if from == to || len(in) == 0 {
-		return in
-	}
-	out := make([]int16, len(in)*to/from)
-	for i := range out {
-		pos := float64(i) * float64(from) / float64(to)
-		j := int(pos)
-		f := pos - float64(j)
-		a := float64(in[j])
-		b := a
-		if j+1 < len(in) {
-			b = float64(in[j+1])
-		}
-		out[i] = int16(a + (b-a)*f)
-	}
-	return out
 }
 
 // tone is a 440 Hz beep, the voice of a typed reply.

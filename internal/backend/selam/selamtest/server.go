@@ -2,16 +2,15 @@ package selamtest
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/voiced-project/voiced/internal/backend/sio"
+	"github.com/voiced-project/voiced/internal/backend/sio/siotest"
 )
 
 const nsp = "/v1/audio/agent"
@@ -52,20 +51,15 @@ type Options struct {
 
 // Record is one event a client sent; audio_chunk's audio is replaced by its
 // size: {"audio_bytes":N,"format":...,"sample_rate":...}.
-type Record struct {
-	Event string
-	Arg   json.RawMessage
-}
+type Record = siotest.Record
 
 // Server is the fake service, an http.Handler.
 type Server struct {
-	o Options
+	o   Options
+	hub *siotest.Hub[*session]
 
-	mu       sync.Mutex // guards following fields
-	sessions map[*session]struct{}
-	records  []Record
-	down     bool
-	queries  []map[string]string
+	mu      sync.Mutex // guards following fields
+	queries []map[string]string
 }
 
 // New returns a Server.
@@ -85,26 +79,15 @@ func New(o Options) *Server {
 	if o.AckStatus == "" {
 		o.AckStatus = "executed"
 	}
-	return &Server{o: o, sessions: map[*session]struct{}{}}
+	so := sio.ServerOptions{PingInterval: o.PingInterval, PingTimeout: o.PingTimeout}
+	return &Server{o: o, hub: siotest.NewHub[*session](nsp, so, o.Record)}
 }
 
 // Records returns what the clients sent, in order.
-func (s *Server) Records() []Record {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Record(nil), s.records...)
-}
+func (s *Server) Records() []Record { return s.hub.Records() }
 
 // Count returns how many times event was received.
-func (s *Server) Count(event string) int {
-	n := 0
-	for _, r := range s.Records() {
-		if r.Event == event {
-			n++
-		}
-	}
-	return n
-}
+func (s *Server) Count(event string) int { return s.hub.Count(event) }
 
 // Queries returns the handshake query of each connection (api_key, voice, token).
 func (s *Server) Queries() []map[string]string {
@@ -114,31 +97,16 @@ func (s *Server) Queries() []map[string]string {
 }
 
 // SetDown makes the server refuse upgrades with 503 (true) or serve again.
-func (s *Server) SetDown(down bool) {
-	s.mu.Lock()
-	s.down = down
-	s.mu.Unlock()
-}
+func (s *Server) SetDown(down bool) { s.hub.SetDown(down) }
 
 // Drop closes every connection, as a restart does.
-func (s *Server) Drop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for ss := range s.sessions {
-		ss.c.Close()
-	}
-}
+func (s *Server) Drop() { s.hub.Drop() }
 
 // Inject sends an error of type typ (one of ErrorTypes) to every session.
 // authentication_error and authorization_error end the connection;
 // session_error ends the session (start_session is needed again).
 func (s *Server) Inject(typ string) error {
-	s.mu.Lock()
-	var list []*session
-	for ss := range s.sessions {
-		list = append(list, ss)
-	}
-	s.mu.Unlock()
+	list := s.hub.Sessions()
 	if len(list) == 0 {
 		return fmt.Errorf("selamtest: inject %s: no session", typ)
 	}
@@ -157,7 +125,7 @@ func (s *Server) Inject(typ string) error {
 		ss.fail(typ, msg)
 		switch typ {
 		case "authentication_error", "authorization_error":
-			ss.c.Leave(nsp)
+			ss.c.Leave()
 		case "session_error":
 			ss.mu.Lock()
 			ss.started = false
@@ -167,24 +135,11 @@ func (s *Server) Inject(typ string) error {
 	return nil
 }
 
-func (s *Server) record(ev string, arg []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.records = append(s.records, Record{Event: ev, Arg: append(json.RawMessage(nil), arg...)})
-	if s.o.Record != nil {
-		line, _ := json.Marshal(struct {
-			Event string          `json:"event"`
-			Arg   json.RawMessage `json:"arg,omitempty"`
-		}{ev, s.records[len(s.records)-1].Arg})
-		s.o.Record.Write(append(line, '\n'))
-	}
-}
-
 type session struct {
-	s     *Server
-	c     *sio.Conn
-	voice string
-	wg    sync.WaitGroup
+	s       *Server
+	c       *siotest.Conn
+	voice   string
+	authErr string // why the handshake's credentials are refused, or ""
 
 	mu        sync.Mutex // guards following fields
 	joined    bool
@@ -192,29 +147,17 @@ type session struct {
 	listening bool
 	paused    bool
 	vad       float64
-	speaking  bool
-	quietMs   int
-	turn      []int16
-	cut       chan struct{} // closed to stop the reply under way
+	det       siotest.Detector
+	cur       *siotest.Reply // the reply under way
 	sessionID string
 }
 
 // ServeHTTP serves one Socket.IO connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	down := s.down
 	q := r.URL.Query()
+	s.mu.Lock()
 	s.queries = append(s.queries, map[string]string{"api_key": q.Get("api_key"), "voice": q.Get("voice"), "token": q.Get("token")})
 	s.mu.Unlock()
-	if down {
-		http.Error(w, "restarting", http.StatusServiceUnavailable)
-		return
-	}
-	c, err := sio.Accept(w, r, sio.ServerOptions{PingInterval: s.o.PingInterval, PingTimeout: s.o.PingTimeout})
-	if err != nil {
-		return
-	}
-	ss := &session{s: s, c: c, voice: q.Get("voice"), listening: true, vad: 600}
 	authErr := ""
 	switch {
 	case q.Get("api_key") == "" || (s.o.APIKey != "" && q.Get("api_key") != s.o.APIKey):
@@ -224,44 +167,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case q.Get("voice") == "":
 		authErr = "voice is required"
 	}
-	s.mu.Lock()
-	s.sessions[ss] = struct{}{}
-	s.mu.Unlock()
-	stop := make(chan struct{})
-	ss.wg.Add(1)
-	go func() {
-		defer ss.wg.Done()
-		t := time.NewTicker(time.Duration(c.Handshake().PingInterval) * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if c.Ping() != nil {
-					return
-				}
-			}
-		}
-	}()
-	defer func() {
-		close(stop)
-		c.Close()
-		ss.cutReply()
-		ss.wg.Wait()
-		s.mu.Lock()
-		delete(s.sessions, ss)
-		s.mu.Unlock()
-	}()
-	for {
-		p, err := c.Read()
-		if err != nil || !ss.packet(p, authErr) {
-			return
-		}
-	}
+	s.hub.Serve(w, r, func(c *siotest.Conn) *session {
+		return &session{s: s, c: c, voice: q.Get("voice"), authErr: authErr, listening: true, vad: 600}
+	})
 }
 
-func (ss *session) emit(name string, arg any) { ss.c.Emit(nsp, -1, name, arg) }
+func (ss *session) emit(name string, arg any) { ss.c.Emit(name, arg) }
 
 func (ss *session) fail(typ, msg string) {
 	if ss.s.o.NestedErrors {
@@ -271,62 +182,44 @@ func (ss *session) fail(typ, msg string) {
 	ss.emit("error", map[string]string{"type": typ, "message": msg})
 }
 
-func (ss *session) cutReply() {
+// Close cuts the reply under way.
+func (ss *session) Close() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	if ss.cut != nil {
-		close(ss.cut)
-		ss.cut = nil
+	if ss.cur != nil {
+		ss.cur.Cut()
+		ss.cur = nil
 	}
 }
 
-// packet handles one packet; false ends the connection.
-func (ss *session) packet(p sio.Packet, authErr string) bool {
-	if string(p.Namespace) != nsp {
-		if p.Type == sio.TypeConnect {
-			ss.c.WriteRaw(append(sio.AppendPacket(nil, sio.TypeConnectError, string(p.Namespace), -1), `{"message":"Invalid namespace"}`...))
-		}
-		return true
-	}
-	switch p.Type {
-	case sio.TypeConnect:
-		ss.s.record("connect", p.Data)
-		if authErr != "" {
-			if ss.s.o.AuthFailure == "connect_error" {
-				b, _ := json.Marshal(map[string]any{"message": authErr, "data": map[string]string{"type": "authentication_error"}})
-				ss.c.WriteRaw(append(sio.AppendPacket(nil, sio.TypeConnectError, nsp, -1), b...))
-				return false
-			}
-			ss.c.WriteRaw(sio.AppendConnect(nil, nsp, []byte(`{"sid":"`+sio.NewSID()+`"}`)))
-			ss.fail("authentication_error", authErr)
-			ss.c.Leave(nsp)
+func (ss *session) Malformed(err error) { ss.fail("validation_error", err.Error()) }
+
+func (ss *session) Connect([]byte) bool {
+	if ss.authErr != "" {
+		if ss.s.o.AuthFailure == "connect_error" {
+			ss.c.Refuse(map[string]any{"message": ss.authErr, "data": map[string]string{"type": "authentication_error"}})
 			return false
 		}
-		sid := sio.NewSID()
-		ss.c.WriteRaw(sio.AppendConnect(nil, nsp, []byte(`{"sid":"`+sid+`"}`)))
-		ss.mu.Lock()
-		ss.joined = true
-		ss.mu.Unlock()
-		ss.emit("connected", map[string]string{"status": "connected", "sid": sid, "voice": ss.voice, "message": "Connected to Selam Voice Agent"})
-		return true
-	case sio.TypeDisconnect:
-		ss.s.record("disconnect", nil)
+		ss.c.Join(sio.NewSID())
+		ss.fail("authentication_error", ss.authErr)
+		ss.c.Leave()
 		return false
-	case sio.TypeEvent:
-	default:
-		return true
 	}
-	name, arg, err := sio.SplitEvent(p.Data)
-	if err != nil {
-		ss.fail("validation_error", err.Error())
-		return true
-	}
-	ev := string(name)
+	sid := sio.NewSID()
+	ss.c.Join(sid)
+	ss.mu.Lock()
+	ss.joined = true
+	ss.mu.Unlock()
+	ss.emit("connected", map[string]string{"status": "connected", "sid": sid, "voice": ss.voice, "message": "Connected to Selam Voice Agent"})
+	return true
+}
+
+func (ss *session) Event(ev string, arg []byte, _ int) bool {
 	if ev == "audio_chunk" {
 		ss.audio(arg)
 		return true
 	}
-	ss.s.record(ev, arg)
+	ss.s.hub.Record(ev, arg, -1)
 	switch ev {
 	case "start_session":
 		ss.startSession(arg)
@@ -341,7 +234,8 @@ func (ss *session) packet(p sio.Packet, authErr string) bool {
 		case "start_listening":
 			ss.listening = true
 		case "stop_listening":
-			ss.listening, ss.speaking, ss.turn = false, false, ss.turn[:0]
+			ss.listening = false
+			ss.det.Reset()
 		case "pause":
 			ss.paused = true
 		case "resume":
@@ -353,7 +247,7 @@ func (ss *session) packet(p sio.Packet, authErr string) bool {
 		}
 		ss.mu.Unlock()
 		if m.Action == "interrupt" || m.Action == "pause" {
-			ss.cutReply()
+			ss.Close()
 		}
 		if !ss.s.o.NoAck {
 			ss.emit("control_ack", map[string]string{"action": m.Action, "status": ss.s.o.AckStatus})
@@ -363,7 +257,7 @@ func (ss *session) packet(p sio.Packet, authErr string) bool {
 		id := ss.sessionID
 		ss.started = false
 		ss.mu.Unlock()
-		ss.cutReply()
+		ss.Close()
 		ss.emit("session_ended", map[string]string{"session_id": id, "status": "ended"})
 	default:
 		ss.fail("validation_error", "unknown event "+ev)
@@ -416,13 +310,13 @@ func (ss *session) audio(arg []byte) {
 		SampleRate int    `json:"sample_rate"`
 	}
 	if err := json.Unmarshal(arg, &m); err != nil {
-		ss.s.record("audio_chunk", []byte(`{"bad":true}`))
+		ss.s.hub.Record("audio_chunk", []byte(`{"bad":true}`), -1)
 		ss.fail("validation_error", "audio_chunk: "+err.Error())
 		return
 	}
 	b, err := base64.StdEncoding.DecodeString(m.Audio)
 	rec, _ := json.Marshal(map[string]any{"audio_bytes": len(b), "format": m.Format, "sample_rate": m.SampleRate})
-	ss.s.record("audio_chunk", rec)
+	ss.s.hub.Record("audio_chunk", rec, -1)
 	ss.mu.Lock()
 	started, hearing := ss.started, ss.listening && !ss.paused
 	ss.mu.Unlock()
@@ -439,25 +333,12 @@ func (ss *session) audio(arg []byte) {
 	case !hearing:
 		return
 	}
-	pcm := make([]int16, len(b)/2)
-	for i := range pcm {
-		pcm[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
+	pcm := siotest.PCM16(b)
 	ss.mu.Lock()
-	speech := rms(pcm) > ss.vad
-	first := speech && !ss.speaking
-	if speech {
-		ss.speaking, ss.quietMs = true, 0
-	} else if ss.speaking {
-		ss.quietMs += len(pcm) * 1000 / 16000
-	}
-	if ss.speaking && len(ss.turn) < 30*16000 {
-		ss.turn = append(ss.turn, pcm...)
-	}
+	first := ss.det.Hear(pcm, ss.vad)
 	var turn []int16
-	if ss.speaking && ss.quietMs >= ss.s.o.SilenceMs {
-		turn = append([]int16(nil), ss.turn...)
-		ss.turn, ss.speaking, ss.quietMs = ss.turn[:0], false, 0
+	if ss.det.Ended(ss.s.o.SilenceMs) {
+		turn = ss.det.Take()
 	}
 	ss.mu.Unlock()
 	if first {
@@ -472,80 +353,29 @@ func (ss *session) audio(arg []byte) {
 func (ss *session) reply(turn []int16) {
 	text := fmt.Sprintf("I spoke for %d milliseconds", len(turn)*1000/16000)
 	ss.emit("transcription", map[string]any{"text": text, "is_final": true})
-	cut := make(chan struct{})
+	r := siotest.NewReply("")
 	ss.mu.Lock()
-	if ss.cut != nil {
-		close(ss.cut)
+	if ss.cur != nil {
+		ss.cur.Cut()
 	}
-	ss.cut = cut
+	ss.cur = r
 	ss.mu.Unlock()
-	var chunks [][]byte
-	if len(ss.s.o.MP3) > 0 {
-		chunks = ss.s.o.MP3
-	} else {
+	chunks := ss.s.o.MP3
+	if len(chunks) == 0 {
 		rate := ss.s.o.PCMRate
-		voice := resample(turn, 16000, rate)
-		per := rate * ss.s.o.ChunkMs / 1000
-		for i := 0; i < len(voice); i += per {
-			part := voice[i:min(i+per, len(voice))]
-			b := make([]byte, 2*len(part))
-			for j, v := range part {
-				binary.LittleEndian.PutUint16(b[2*j:], uint16(v))
-			}
-			chunks = append(chunks, b)
-		}
+		chunks = siotest.Chunks(siotest.Resample(turn, siotest.Rate, rate), rate*ss.s.o.ChunkMs/1000)
 	}
-	ss.wg.Add(1)
-	go func() {
-		defer ss.wg.Done()
+	var pace time.Duration
+	if ss.s.o.Pace {
+		pace = time.Duration(ss.s.o.ChunkMs) * time.Millisecond
+	}
+	ss.c.Go(func() {
 		ss.emit("response", map[string]string{"text": "You said: "})
 		ss.emit("response", map[string]string{"text": text})
-		for i, b := range chunks {
-			select {
-			case <-cut:
-				return
-			default:
-			}
+		if r.Stream(chunks, pace, func(i int, b []byte) {
 			ss.emit("audio_chunk", map[string]any{"audio": base64.StdEncoding.EncodeToString(b), "chunk_index": i})
-			if ss.s.o.Pace {
-				select {
-				case <-cut:
-					return
-				case <-time.After(time.Duration(ss.s.o.ChunkMs) * time.Millisecond):
-				}
-			}
+		}) {
+			ss.emit("audio_end", map[string]int{"total_chunks": len(chunks)})
 		}
-		ss.emit("audio_end", map[string]int{"total_chunks": len(chunks)})
-	}()
-}
-
-func rms(p []int16) float64 {
-	if len(p) == 0 {
-		return 0
-	}
-	var sum float64
-	for _, v := range p {
-		sum += float64(v) * float64(v)
-	}
-	return math.Sqrt(sum / float64(len(p)))
-}
-
-// resample converts by linear interpolation: good enough for a parrot.
-func resample(in []int16, from, to int) []int16 {
-	if from == to || len(in) == 0 {
-		return in
-	}
-	out := make([]int16, len(in)*to/from)
-	for i := range out {
-		pos := float64(i) * float64(from) / float64(to)
-		j := int(pos)
-		f := pos - float64(j)
-		a := float64(in[j])
-		b := a
-		if j+1 < len(in) {
-			b = float64(in[j+1])
-		}
-		out[i] = int16(a + (b-a)*f)
-	}
-	return out
+	})
 }
