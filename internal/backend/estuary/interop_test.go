@@ -32,7 +32,7 @@ func TestInteropReferenceClient(t *testing.T) {
 		Rate      int    `json:"rate"`
 		MessageID string `json:"message_id"`
 	}
-	if err := json.Unmarshal([]byte(p.Line(t, "DONE ", 10*time.Second)), &done); err != nil {
+	if err := json.Unmarshal([]byte(p.Line(t, "DONE ", 60*time.Second)), &done); err != nil {
 		t.Fatal(err)
 	}
 	if len(done.STT) != 2 || done.STT[0].IsFinal || !done.STT[1].IsFinal || done.STT[1].Text != "I spoke for 500 milliseconds" {
@@ -58,7 +58,7 @@ func TestInteropReferenceClient(t *testing.T) {
 	}
 	// A wrong key is refused in a way socket.io-client understands.
 	p = nodetest.Start(t, "testdata/client.js", ts.URL, "est_bad")
-	if msg := p.Line(t, "CONNECT_ERROR ", 10*time.Second); msg != `"Invalid API key"` {
+	if msg := p.Line(t, "CONNECT_ERROR ", 60*time.Second); msg != `"Invalid API key"` {
 		t.Errorf("connect_error message %s, want \"Invalid API key\"", msg)
 	}
 }
@@ -70,7 +70,7 @@ func TestInteropReferenceServer(t *testing.T) {
 		t.Skip("starts node")
 	}
 	p := nodetest.Start(t, "testdata/server.js")
-	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 10*time.Second)
+	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 60*time.Second)
 	snk := &backendtest.Sink{}
 	c, err := New(Options{URL: url, APIKey: "est_good", CharacterID: "char-1", PlayerID: "player-1", PushToTalk: true, Audio: snk.Audio})
 	if err != nil {

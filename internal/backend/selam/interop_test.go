@@ -36,7 +36,7 @@ func TestInteropReferenceClient(t *testing.T) {
 		} `json:"acks"`
 		Ended string `json:"ended"`
 	}
-	if err := json.Unmarshal([]byte(p.Line(t, "DONE ", 10*time.Second)), &done); err != nil {
+	if err := json.Unmarshal([]byte(p.Line(t, "DONE ", 60*time.Second)), &done); err != nil {
 		t.Fatal(err)
 	}
 	tr := done.Transcription
@@ -63,7 +63,7 @@ func TestInteropReferenceClient(t *testing.T) {
 		t.Errorf("server saw %v, want %s", got, want)
 	}
 	p = nodetest.Start(t, "testdata/client.js", ts.URL, "sk-selam-bad")
-	if msg := p.Line(t, "CONNECT_ERROR ", 10*time.Second); msg != `{"message":"Invalid or missing API key","data":{"type":"authentication_error"}}` {
+	if msg := p.Line(t, "CONNECT_ERROR ", 60*time.Second); msg != `{"message":"Invalid or missing API key","data":{"type":"authentication_error"}}` {
 		t.Errorf("connect_error %s", msg)
 	}
 }
@@ -75,7 +75,7 @@ func TestInteropReferenceServer(t *testing.T) {
 		t.Skip("starts node")
 	}
 	p := nodetest.Start(t, "testdata/server.js")
-	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 10*time.Second)
+	url := "http://127.0.0.1:" + p.Line(t, "PORT ", 60*time.Second)
 	snk := &backendtest.Sink{}
 	run := func(key string) (*harness, func()) {
 		c, err := New(Options{URL: url, APIKey: key, Voice: "mekdes", Language: "so", Audio: snk.Audio})

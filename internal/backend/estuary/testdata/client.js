@@ -32,4 +32,4 @@ socket.on("bot_voice", (m) => {
   out("DONE", { stt, reply, samples, rate: m.sample_rate, message_id: m.message_id });
   setTimeout(() => { socket.disconnect(); process.exit(0); }, 300);
 });
-setTimeout(() => { out("TIMEOUT", true); process.exit(1); }, 10000);
+setTimeout(() => { out("TIMEOUT", true); process.exit(1); }, 60000); // a loaded machine starts node slowly

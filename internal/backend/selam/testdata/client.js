@@ -30,4 +30,4 @@ socket.on("session_ended", (m) => {
   out("DONE", seen);
   setTimeout(() => { socket.disconnect(); process.exit(0); }, 200);
 });
-setTimeout(() => { out("TIMEOUT", seen); process.exit(1); }, 10000);
+setTimeout(() => { out("TIMEOUT", seen); process.exit(1); }, 60000); // a loaded machine starts node slowly
