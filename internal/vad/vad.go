@@ -350,7 +350,7 @@ func (v *Detector) analyse(frame []int16) bool {
 	}
 	// v.frame beyond win stays zero: nothing else writes there.
 	f := v.fft
-	f.transform(v.frame, v.maxBin)
+	f.transform(v.frame, v.maxBin, v.win)
 	for k := range v.power[:v.maxBin+1] {
 		v.power[k] = (f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]) * v.powNorm
 	}
@@ -474,7 +474,7 @@ func (v *Detector) analyse(frame []int16) bool {
 		v.acf[na-k] = v.acf[k]
 	}
 	af := v.acfFFT
-	af.transform(v.acf, len(v.winACF)) // real and even in: the cosine sums are the autocorrelation
+	af.transform(v.acf, len(v.winACF), na) // real and even in: the cosine sums are the autocorrelation
 	harm := 0.0
 	// Normalising by the energy before subtraction makes this periodicity times the share
 	// of the energy above the noise. The window's own autocorrelation is divided out, but
