@@ -130,6 +130,19 @@ func DecodeMono(dst []int16, src []byte, f Format, channel int) int {
 			p := src[i*fb : i*fb+2]
 			dst[i] = int16(binary.LittleEndian.Uint16(p))
 		}
+	case f.Channels == 2 && bps == 2:
+		// The common card: 16-bit stereo, walked a frame at a time so that
+		// the loop needs no bounds checks.
+		s := src[:4*n]
+		for i := range dst {
+			if len(s) < 4 {
+				break
+			}
+			l := int32(int16(binary.LittleEndian.Uint16(s)))
+			r := int32(int16(binary.LittleEndian.Uint16(s[2:4])))
+			dst[i] = int16((l + r) / 2)
+			s = s[4:]
+		}
 	case f.Channels == 2:
 		src = src[hi:]
 		for i := range dst {

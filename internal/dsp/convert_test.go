@@ -42,6 +42,8 @@ func TestDecodeMono(t *testing.T) {
 		{"s16 mono", S16LE, [][]int32{{1 << 16}, {-1 << 16}, {math.MaxInt16 << 16}, {math.MinInt16 << 16}}, 0, []int16{1, -1, math.MaxInt16, math.MinInt16}},
 		{"s16 stereo right", S16LE, [][]int32{{1 << 16, 2 << 16}, {3 << 16, -4 << 16}}, 1, []int16{2, -4}},
 		{"s16 stereo mix", S16LE, [][]int32{{100 << 16, 300 << 16}, {math.MaxInt16 << 16, math.MaxInt16 << 16}, {math.MinInt16 << 16, math.MinInt16 << 16}}, MixChannels, []int16{200, math.MaxInt16, math.MinInt16}},
+		{"s16 stereo mix rounds toward zero", S16LE, [][]int32{{-3 << 16, 0}, {3 << 16, 0}, {-1 << 16, -2 << 16}}, MixChannels, []int16{-1, 1, -1}},
+		{"s32 stereo mix", S32LE, [][]int32{{-3 << 16, 0}, {100 << 16, 300 << 16}}, MixChannels, []int16{-1, 200}},
 		{"s24 truncates low bits", S24LE, [][]int32{{0x12345600}, {-0x100}}, 0, []int16{0x1234, -1}},
 		{"s24_3 stereo left", S24_3LE, [][]int32{{0x7fffff00, 0}, {-0x80000000, 0}}, 0, []int16{math.MaxInt16, math.MinInt16}},
 		{"s32 4 channels mix", S32LE, [][]int32{{4 << 16, 8 << 16, -4 << 16, 0}}, MixChannels, []int16{2}},

@@ -172,11 +172,20 @@ func (r *Resampler) Process(in, out []int16) (consumed, produced int) {
 // produce writes outputs while the history holds the input they need.
 func (r *Resampler) produce(out []int16) int {
 	taps := r.taps
+	blocks := taps &^ 15 // the taps resampleDot16 takes; see resampleDot
 	produced := 0
 	for produced < len(out) && r.idx < r.n {
 		w := r.hist[r.idx+1-taps : r.idx+1]
 		c := r.coef[r.phase*taps : (r.phase+1)*taps]
-		out[produced] = resampleRound(resampleDot(c, w))
+		// resampleDot, with its split worked out once per call.
+		var s float32
+		if blocks > 0 {
+			s = resampleDot16(&c[0], &w[0], blocks)
+		}
+		for i := blocks; i < len(c) && i < len(w); i++ {
+			s += c[i] * w[i]
+		}
+		out[produced] = resampleRound(s)
 		produced++
 		r.idx += r.step
 		r.phase += r.stepFrac

@@ -42,11 +42,11 @@ func newVADFFT(n int) (*vadFFT, error) {
 	}
 	for ; 4*l <= m; l *= 4 {
 		st := vadFFTStage{l: l}
-		for j := range st.w {
-			st.w[j] = make([]float64, 2*l)
+		for j := range st.c {
+			st.c[j], st.s[j] = make([]float64, l), make([]float64, l)
 			for k := 0; k < l; k++ {
 				a := -2 * math.Pi * float64((j+1)*k) / float64(4*l)
-				st.w[j][2*k], st.w[j][2*k+1] = math.Cos(a), math.Sin(a)
+				st.c[j][k], st.s[j][k] = math.Cos(a), math.Sin(a)
 			}
 		}
 		f.stages = append(f.stages, st)
@@ -61,48 +61,90 @@ func newVADFFT(n int) (*vadFFT, error) {
 	return f, nil
 }
 
-// vadFFTStage is one radix-4 stage combining four transforms of size l: w[j] holds the
-// twiddles e^{-2πi(j+1)k/4l} as (cos, sin) pairs for k < l.
+// vadFFTStage is one radix-4 stage combining four transforms of size l: c[j] and s[j]
+// hold the twiddles e^{-2πi(j+1)k/4l} as cos and sin for k < l.
 type vadFFTStage struct {
-	l int
-	w [3][]float64
+	l    int
+	c, s [3][]float64
 }
 
 // transform computes the DFT of the n real values x into outRe/outIm, bins 0..bins (at most
 // n/2); the bins above are left stale, which saves work when only the low ones are used.
-func (f *vadFFT) transform(x []float64, bins int) {
+// When live is at most n/2, the caller promises that x[live:] are zeros, which saves the
+// first stage's work.
+//
+// Every shortcut here leaves each output the same number, to the bit, as the plain
+// transform: a butterfly with a zero input or a twiddle of 1 only skips products and
+// sums whose result is exactly one of its operands (a zero's sign may differ, which
+// nothing downstream can see: the callers square the outputs or add them to others).
+func (f *vadFFT) transform(x []float64, bins, live int) {
 	m := f.n / 2
-	re, im := f.re, f.im
-	for i := 0; i < m; i++ {
-		j := f.rev[i]
-		re[j] = x[2*i]
-		im[j] = x[2*i+1]
-	}
+	re, im := f.re[:m], f.im[:m]
+	rev := f.rev[:m]
+	x = x[:2*m]
 	// Iterative decimation in time. Bit reversal leaves the four quarter-size transforms of
 	// a radix-4 block at offsets 0, l, 2l, 3l holding the inputs 4n, 4n+2, 4n+1, 4n+3.
-	if f.halfLb%2 == 1 {
-		for k := 0; k < m; k += 2 {
+	switch {
+	case f.halfLb%2 == 1 && live <= m:
+		// The radix-2 stage pairs input i (at an even place) with input i+m/2, which is
+		// zero: both outputs are input i.
+		for i := 0; i < m/2; i++ {
+			j := uint(rev[i]) &^ 1
+			if j+1 >= uint(m) {
+				break // cannot happen: keeps the indexing below free of bounds checks
+			}
+			xr, xi := x[2*i], x[2*i+1]
+			re[j], re[j+1] = xr, xr
+			im[j], im[j+1] = xi, xi
+		}
+	case f.halfLb%2 == 1:
+		for i := range rev {
+			j := rev[i]
+			re[j] = x[2*i]
+			im[j] = x[2*i+1]
+		}
+		for k := 0; k+1 < m; k += 2 {
 			re[k], re[k+1] = re[k]+re[k+1], re[k]-re[k+1]
 			im[k], im[k+1] = im[k]+im[k+1], im[k]-im[k+1]
+		}
+	default:
+		for i := range rev {
+			j := rev[i]
+			re[j] = x[2*i]
+			im[j] = x[2*i+1]
 		}
 	}
 	for si := range f.stages {
 		st := &f.stages[si]
 		l := st.l
-		w1, w2, w3 := st.w[0][:2*l], st.w[1][:2*l], st.w[2][:2*l]
-		for start := 0; start < m; start += 4 * l {
+		c1, s1 := st.c[0][:l], st.s[0][:l]
+		c2, s2 := st.c[1][:l], st.s[1][:l]
+		c3, s3 := st.c[2][:l], st.s[2][:l]
+		for start := 0; start+4*l <= m; start += 4 * l {
 			ar, ai := re[start:start+l], im[start:start+l]
 			br, bi := re[start+l:start+2*l], im[start+l:start+2*l]
 			cr, ci := re[start+2*l:start+3*l], im[start+2*l:start+3*l]
 			dr, di := re[start+3*l:start+4*l], im[start+3*l:start+4*l]
-			for k := 0; k < l; k++ {
-				c1, s1 := w1[2*k], w1[2*k+1]
-				c2, s2 := w2[2*k], w2[2*k+1]
-				c3, s3 := w3[2*k], w3[2*k+1]
+			// k = 0: every twiddle is 1.
+			{
+				t0r, t0i := ar[0], ai[0]
+				t1r, t1i := cr[0], ci[0]
+				t2r, t2i := br[0], bi[0]
+				t3r, t3i := dr[0], di[0]
+				s02r, s02i := t0r+t2r, t0i+t2i
+				d02r, d02i := t0r-t2r, t0i-t2i
+				s13r, s13i := t1r+t3r, t1i+t3i
+				d13r, d13i := t1r-t3r, t1i-t3i
+				ar[0], ai[0] = s02r+s13r, s02i+s13i
+				cr[0], ci[0] = s02r-s13r, s02i-s13i
+				br[0], bi[0] = d02r+d13i, d02i-d13r
+				dr[0], di[0] = d02r-d13i, d02i+d13r
+			}
+			for k := 1; k < l; k++ {
 				t0r, t0i := ar[k], ai[k]
-				t1r, t1i := cr[k]*c1-ci[k]*s1, cr[k]*s1+ci[k]*c1
-				t2r, t2i := br[k]*c2-bi[k]*s2, br[k]*s2+bi[k]*c2
-				t3r, t3i := dr[k]*c3-di[k]*s3, dr[k]*s3+di[k]*c3
+				t1r, t1i := cr[k]*c1[k]-ci[k]*s1[k], cr[k]*s1[k]+ci[k]*c1[k]
+				t2r, t2i := br[k]*c2[k]-bi[k]*s2[k], br[k]*s2[k]+bi[k]*c2[k]
+				t3r, t3i := dr[k]*c3[k]-di[k]*s3[k], dr[k]*s3[k]+di[k]*c3[k]
 				s02r, s02i := t0r+t2r, t0i+t2i
 				d02r, d02i := t0r-t2r, t0i-t2i
 				s13r, s13i := t1r+t3r, t1i+t3i
@@ -116,10 +158,12 @@ func (f *vadFFT) transform(x []float64, bins int) {
 	}
 	// Split the half-size spectrum Z of z[n] = x[2n] + i x[2n+1] into the real spectrum X:
 	// X[k] = (Z[k] + conj Z[m-k])/2 - i e^{-2πik/n} (Z[k] - conj Z[m-k])/2.
-	f.outRe[0] = re[0] + im[0]
-	f.outIm[0] = 0
-	f.outRe[m] = re[0] - im[0]
-	f.outIm[m] = 0
+	outRe, outIm := f.outRe[:m+1], f.outIm[:m+1]
+	outRe[0] = re[0] + im[0]
+	outIm[0] = 0
+	outRe[m] = re[0] - im[0]
+	outIm[m] = 0
+	postC, postS := f.postC[:m], f.postS[:m]
 	for k := 1; k <= bins && k < m; k++ {
 		ar, ai := re[k], im[k]
 		br, bi := re[m-k], -im[m-k]
@@ -127,8 +171,8 @@ func (f *vadFFT) transform(x []float64, bins int) {
 		or, oi := (ar-br)*0.5, (ai-bi)*0.5
 		// -i * (or + i oi) = oi - i or
 		dr, di := oi, -or
-		c, s := f.postC[k], f.postS[k]
-		f.outRe[k] = er + dr*c - di*s
-		f.outIm[k] = ei + dr*s + di*c
+		c, s := postC[k], postS[k]
+		outRe[k] = er + dr*c - di*s
+		outIm[k] = ei + dr*s + di*c
 	}
 }

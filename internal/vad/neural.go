@@ -80,10 +80,21 @@ type Neural struct {
 	gate   bool
 	asleep bool
 	quiet  int // frames in a row the classic detector called non-speech
-	// While asleep, the last neuralPreSteps full steps, a ring.
+	// While asleep, the last neuralPreSteps full steps, a ring: wake fills
+	// it from raw.
 	pre    [neuralPreSteps][silero.StepSamples]int16
 	preN   int // steps held
 	preEnd int // index after the newest
+
+	// The newest frames at their own rate, enough to resample the steps a
+	// waking network runs over: asleep, the resampler is not run at all.
+	raw        *dsp.PreRoll
+	replay     []int16
+	inPos      uint64 // samples taken at the frames' rate since Reset
+	sleptSteps uint64 // steps of the 16 kHz stream complete when the network fell asleep
+	// eager keeps resampling while asleep, as before raw: the reference the
+	// tests compare the replay with.
+	eager bool
 
 	prob       float32
 	on         bool
@@ -107,6 +118,11 @@ func NewNeural(c NeuralConfig) (*Neural, error) {
 	if c.HangoverMs > 2000 {
 		return nil, fmt.Errorf("vad: neural hangover %d ms too long (at most 2000)", c.HangoverMs)
 	}
+	// Enough for the steps kept, a step cut short, the resampler's window and
+	// the input step wake aligns to, so that the resampler's start-up falls
+	// before the steps it makes.
+	_, down := res.Ratio()
+	held := ((neuralPreSteps+1)*silero.StepSamples*c.SampleRate+neuralRate-1)/neuralRate + res.Taps() + 2*down + 2
 	return &Neural{
 		classic:    classic,
 		net:        silero.New(),
@@ -115,6 +131,8 @@ func NewNeural(c NeuralConfig) (*Neural, error) {
 		gate:       c.Gate,
 		asleep:     c.Gate,
 		hangFrames: (max(c.HangoverMs, 0) + FrameMs - 1) / FrameMs,
+		raw:        dsp.NewPreRollSamples(held),
+		replay:     make([]int16, held),
 	}, nil
 }
 
@@ -143,6 +161,8 @@ func (n *Neural) Reset() {
 	n.net.Reset()
 	n.res.Reset()
 	n.fill, n.quiet, n.preN, n.preEnd = 0, 0, 0, 0
+	n.raw.Reset()
+	n.inPos, n.sleptSteps = 0, 0
 	n.asleep = n.gate
 	n.prob, n.on, n.hang = 0, false, 0
 }
@@ -159,18 +179,17 @@ func (n *Neural) Process(frame []int16) bool {
 	if n.asleep && heard {
 		n.wake()
 	}
-	in := frame
-	for len(in) > 0 {
-		used, made := n.res.Process(in, n.rs)
-		in = in[used:]
-		n.take(n.rs[:made])
-		if used == 0 && made == 0 {
-			break
-		}
+	if n.gate {
+		n.raw.Write(frame)
+		n.inPos += uint64(len(frame))
+	}
+	if !n.asleep || n.eager {
+		n.resample(frame)
 	}
 	if n.gate && !n.asleep && !n.on && n.hang == 0 && n.quiet >= neuralSleepFrames {
 		n.asleep = true
 		n.preN, n.preEnd = 0, 0
+		n.sleptSteps = n.outputsAt(n.inPos) / silero.StepSamples
 	}
 	out := n.on || n.hang > 0
 	if !n.on && n.hang > 0 {
@@ -182,6 +201,25 @@ func (n *Neural) Process(frame []int16) bool {
 		out = out && heard
 	}
 	return out
+}
+
+// resample converts samples to 16 kHz and takes them.
+func (n *Neural) resample(in []int16) {
+	for len(in) > 0 {
+		used, made := n.res.Process(in, n.rs)
+		in = in[used:]
+		n.take(n.rs[:made])
+		if used == 0 && made == 0 {
+			break
+		}
+	}
+}
+
+// outputsAt is how many 16 kHz samples the resampler has made once it has
+// taken the stream's first k samples: output j needs input j*down/up.
+func (n *Neural) outputsAt(k uint64) uint64 {
+	up, down := n.res.Ratio()
+	return (k*uint64(up) + uint64(down) - 1) / uint64(down)
 }
 
 // take cuts 16 kHz samples into steps and runs or keeps each.
@@ -223,9 +261,43 @@ func (n *Neural) run(step *[silero.StepSamples]int16) {
 // the state it fell asleep with, that of a quiet room: a network reset to zero
 // flags more noise as speech in its first steps.
 func (n *Neural) wake() {
+	if !n.eager {
+		n.replayRaw()
+	}
 	n.asleep = false
 	for i := range n.preN {
 		n.run(&n.pre[(n.preEnd-n.preN+i+neuralPreSteps)%neuralPreSteps])
 	}
 	n.preN, n.preEnd = 0, 0
+}
+
+// replayRaw makes, from the frames kept in raw, the steps and the step being
+// filled that resampling every frame would have left while the network slept.
+// The resampler starts afresh on a sample whose stream index is a multiple of
+// its input step, so that its outputs fall on the unbroken stream's grid and,
+// past its start-up, equal them; the start-up outputs are dropped.
+func (n *Neural) replayRaw() {
+	k := n.raw.Read(n.replay)
+	start := n.inPos - uint64(k)
+	_, d := n.res.Ratio()
+	down := uint64(d)
+	skip := (down - start%down) % down
+	in := n.replay[min(int(skip), k):k]
+	total := n.outputsAt(n.inPos)
+	steps := min(total/silero.StepSamples-n.sleptSteps, neuralPreSteps)
+	keep := total%silero.StepSamples + steps*silero.StepSamples
+	drop := int(n.outputsAt(n.inPos) - n.outputsAt(start+skip) - keep)
+	n.res.Reset()
+	n.fill, n.preN, n.preEnd = 0, 0, 0
+	for {
+		used, made := n.res.Process(in, n.rs)
+		in = in[used:]
+		if made == 0 && (used == 0 || len(in) == 0) {
+			break
+		}
+		out := n.rs[:made]
+		k := min(drop, len(out))
+		drop -= k
+		n.take(out[k:])
+	}
 }

@@ -152,6 +152,48 @@ func TestNeuralGate(t *testing.T) {
 	}
 }
 
+// Asleep, the network's input is not resampled; a waking network makes its
+// catch-up steps from the frames kept at their own rate. What it decides must
+// be what resampling every frame gives, bit for bit, however soon after
+// falling asleep it wakes.
+func TestNeuralSleepReplay(t *testing.T) {
+	sil := readSileroWAV(t, "silence.wav")
+	sp := readSileroWAV(t, "speech.wav")
+	var s []int16
+	// Silences from just over the sleep delay to seconds, each followed by
+	// speech cut at a different place.
+	for i, ms := range []int{3000, 520, 610, 700, 1500, 800, 530} {
+		s = append(s, sil[i*4000:i*4000+ms*16]...)
+		s = append(s, sp[i*9000:i*9000+16000+i*3000]...)
+	}
+	for _, rate := range []int{16000, 24000, 48000} {
+		in := resampleTo(t, s, rate)
+		ref := newNeural(t, NeuralConfig{SampleRate: rate, Gate: true})
+		ref.eager = true
+		got := newNeural(t, NeuralConfig{SampleRate: rate, Gate: true})
+		hop := got.FrameSize()
+		wakes := 0
+		for k := 0; (k+1)*hop <= len(in); k++ {
+			f := in[k*hop : (k+1)*hop]
+			was := got.asleep
+			want, have := ref.Process(f), got.Process(f)
+			if was && !got.asleep {
+				wakes++
+			}
+			if have != want || got.Probability() != ref.Probability() || got.Steps() != ref.Steps() {
+				t.Fatalf("%d Hz frame %d: decision %v, probability %v after %d steps; resampling every frame gives %v, %v after %d",
+					rate, k, have, got.Probability(), got.Steps(), want, ref.Probability(), ref.Steps())
+			}
+		}
+		if wakes < 5 {
+			t.Errorf("%d Hz: the network woke %d times, want at least 5 (the test's silences should put it to sleep)", rate, wakes)
+		}
+		if all := uint64(len(s) / silero.StepSamples); got.Steps() >= all {
+			t.Errorf("%d Hz: the network ran %d steps of %d: it never slept", rate, got.Steps(), all)
+		}
+	}
+}
+
 func TestNeuralHangover(t *testing.T) {
 	s := readSileroWAV(t, "speech.wav")
 	plain := runNeural(t, newNeural(t, NeuralConfig{SampleRate: 16000}), s)

@@ -342,17 +342,22 @@ func (v *Detector) Process(frame []int16) bool {
 func (v *Detector) analyse(frame []int16) bool {
 	copy(v.hist, v.hist[v.hop:])
 	tail := v.hist[v.win-v.hop:]
+	tail = tail[:len(frame)]
 	for i, s := range frame {
 		tail[i] = float64(s) * (1.0 / 32768)
 	}
+	// Slices of equal length let the loops go without bounds checks.
+	win, frm := v.window[:len(v.hist)], v.frame[:len(v.hist)]
 	for i, x := range v.hist {
-		v.frame[i] = x * v.window[i]
+		frm[i] = x * win[i]
 	}
 	// v.frame beyond win stays zero: nothing else writes there.
 	f := v.fft
-	f.transform(v.frame, v.maxBin)
-	for k := range v.power[:v.maxBin+1] {
-		v.power[k] = (f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]) * v.powNorm
+	f.transform(v.frame, v.maxBin, v.win)
+	pw := v.power[:v.maxBin+1]
+	re, im := f.outRe[:len(pw)], f.outIm[:len(pw)]
+	for k := range pw {
+		pw[k] = (re[k]*re[k] + im[k]*im[k]) * v.powNorm
 	}
 	const floor = 1e-11 // about -110 dBFS per bin: keeps logs finite on digital silence
 	v.refFrame()
@@ -397,20 +402,23 @@ func (v *Detector) analyse(frame []int16) bool {
 	nbin := len(v.binP)
 	var sumLog, sum, noiseSum float64
 	prod := 1.0 // products of up to 8 SNRs: one logarithm per 8 bins
-	for k := v.binLo; k < v.binHi; k++ {
-		p := v.power[k] + floor
+	pw = v.power[v.binLo:v.binHi]
+	bp, bm, br := v.binP[v.binLo:v.binHi][:len(pw)], v.binMin[v.binLo:v.binHi][:len(pw)], v.binRing[v.binLo:v.binHi][:len(pw)]
+	for i := range pw {
+		k := v.binLo + i
+		p := pw[i] + floor
 		if first {
-			v.binP[k] = p
+			bp[i] = p
 		} else {
-			v.binP[k] = 0.7*v.binP[k] + 0.3*p
+			bp[i] = 0.7*bp[i] + 0.3*p
 		}
-		v.binMin[k] = min(v.binMin[k], v.binP[k])
-		noise := min(v.binMin[k], v.binRing[k])
+		bm[i] = min(bm[i], bp[i])
+		noise := min(bm[i], br[i])
 		switch {
 		case v.echoGuard && v.ref.seen:
 			noise = v.refFloorLin(k, noise)
 		case v.echoGuard:
-			noise = v.echoFloorLin(&v.echoBin[k], noise, v.binP[k])
+			noise = v.echoFloorLin(&v.echoBin[k], noise, bp[i])
 		}
 		if k >= v.harmLo && k < v.harmHi {
 			v.acf[k] = max(p-vadPitchOverSub*noise, 0)
@@ -474,7 +482,7 @@ func (v *Detector) analyse(frame []int16) bool {
 		v.acf[na-k] = v.acf[k]
 	}
 	af := v.acfFFT
-	af.transform(v.acf, len(v.winACF)) // real and even in: the cosine sums are the autocorrelation
+	af.transform(v.acf, len(v.winACF), na) // real and even in: the cosine sums are the autocorrelation
 	harm := 0.0
 	// Normalising by the energy before subtraction makes this periodicity times the share
 	// of the energy above the noise. The window's own autocorrelation is divided out, but

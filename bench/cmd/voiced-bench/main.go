@@ -224,6 +224,13 @@ func scenarioRows(t *table, mode string, v, ref, refDSP scenarioResult) {
 			t.add(row{Figure: fmt.Sprintf("%s %s: sent to the server per idle minute (%.1f s of audio)", m, r.Kind, r.IdleSentAudio*60/r.IdleSeconds),
 				Value: ptr(float64(r.IdleSentBytes) / 1024 * 60 / r.IdleSeconds), Unit: "KiB/min"})
 		}
+		if r.Kind != "voiced" {
+			// voiced's rows, with their budgets, come below; the others' are for comparison.
+			t.add(row{Figure: fmt.Sprintf("%s %s: peak RSS (VmHWM)", m, r.Kind), Value: ptr(float64(r.Memory.Peak) / (1 << 20)), Unit: "MiB"})
+			if mode == "push_to_talk" {
+				latencyRows(t, fmt.Sprintf("%s %s: mic -> wire, outside", m, r.Kind), r.MicToWire, math.NaN(), "")
+			}
+		}
 	}
 	if v.ok() && ref.ok() {
 		ratio := v.cpuPerMinute() / ref.cpuPerMinute()

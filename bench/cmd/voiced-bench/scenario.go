@@ -11,6 +11,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -133,7 +134,7 @@ func (s *scenario) run(ctx context.Context) (res scenarioResult, err error) {
 	}
 	defer recf.Close()
 	rec := make(chan recEvent, 1<<16)
-	go readRecord(recf, rec)
+	go readRecord(recf, rec, s.logf)
 
 	clock, err := newAVClock(micPath, spkPath, s.Speedup)
 	if err != nil {
@@ -519,27 +520,18 @@ func drain(c <-chan recEvent) {
 }
 
 // readRecord timestamps each client event the server writes to the record FIFO.
-func readRecord(r io.Reader, out chan<- recEvent) {
+// A line that is not a client event is passed on without a type and logged.
+func readRecord(r io.Reader, out chan<- recEvent, logf func(string, ...any)) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	appendType := []byte(`"input_audio_buffer.append"`)
-	for {
+	for n := 1; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
-			ev := recEvent{t: time.Now(), bytes: len(bytes.TrimSuffix(line, []byte("\n")))}
-			if bytes.Contains(line, appendType) {
-				ev.typ = "input_audio_buffer.append"
-				if i := bytes.Index(line, []byte(`"audio":"`)); i >= 0 {
-					rest := line[i+9:]
-					if j := bytes.IndexByte(rest, '"'); j >= 0 {
-						ev.samples = j * 3 / 4 / 2
-					}
-				}
-			} else {
-				var t struct {
-					Type string `json:"type"`
-				}
-				_ = json.Unmarshal(line, &t)
-				ev.typ = t.Type
+			line = bytes.TrimSuffix(line, []byte("\n"))
+			ev := recEvent{t: time.Now(), bytes: len(line)}
+			var perr error
+			ev.typ, ev.samples, perr = parseRecord(line)
+			if perr != nil && logf != nil {
+				logf("record line %d: %v", n, perr)
 			}
 			out <- ev
 		}
@@ -547,4 +539,33 @@ func readRecord(r io.Reader, out chan<- recEvent) {
 			return
 		}
 	}
+}
+
+// parseRecord reads one recorded client event: its type and, for an append, the
+// 16-bit samples its base64 audio holds. Any JSON spelling is read alike (spaces
+// after colons, key order, escapes).
+func parseRecord(line []byte) (typ string, samples int, err error) {
+	var ev struct {
+		Type  string `json:"type"`
+		Audio string `json:"audio"`
+	}
+	if err := json.Unmarshal(line, &ev); err != nil {
+		return "", 0, fmt.Errorf("not a JSON event: %w", err)
+	}
+	if ev.Type == "" {
+		return "", 0, errors.New("event without a type")
+	}
+	if ev.Type != "input_audio_buffer.append" {
+		return ev.Type, 0, nil
+	}
+	a := ev.Audio
+	if len(a)%4 != 0 {
+		return ev.Type, 0, fmt.Errorf("append's audio: %d base64 characters, not a multiple of 4", len(a))
+	}
+	n := len(a) / 4 * 3
+	for i := 0; i < 2 && strings.HasSuffix(a, "="); i++ {
+		a = a[:len(a)-1]
+		n--
+	}
+	return ev.Type, n / 2, nil
 }

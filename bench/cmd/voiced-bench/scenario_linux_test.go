@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,10 +131,14 @@ func TestReadRecord(t *testing.T) {
 	lines := `{"type":"session.update","session":{"type":"realtime"}}
 {"type":"input_audio_buffer.append","audio":"AAAAAAAAAAAAAAAA"}
 {"audio":"AAAAAAAA","type":"input_audio_buffer.append"}
+{"type": "input_audio_buffer.append", "audio": "AAAAAAAAAAA="}
 {"type":"input_audio_buffer.commit"}
+not json
+{"type":"input_audio_buffer.append","audio":"AAA\/AAAA"}
 `
 	out := make(chan recEvent, 10)
-	readRecord(strings.NewReader(lines), out)
+	var logged []string
+	readRecord(strings.NewReader(lines), out, func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) })
 	close(out)
 	var got []recEvent
 	for ev := range out {
@@ -146,7 +151,10 @@ func TestReadRecord(t *testing.T) {
 		{"session.update", 0, 55},
 		{"input_audio_buffer.append", 6, 63}, // 16 base64 characters: 12 bytes, 6 samples
 		{"input_audio_buffer.append", 3, 55},
+		{"input_audio_buffer.append", 4, 62}, // as Python's json.dumps spells it; 11 bytes: 4 samples
 		{"input_audio_buffer.commit", 0, 36},
+		{"", 0, 8},
+		{"input_audio_buffer.append", 3, 56}, // an escaped slash is one base64 character
 	}
 	if len(got) != len(want) {
 		t.Fatalf("readRecord gave %d events, want %d", len(got), len(want))
@@ -156,6 +164,9 @@ func TestReadRecord(t *testing.T) {
 			t.Errorf("event %d = %q %d samples %d bytes at %v, want %q %d samples %d bytes, timestamped",
 				i, got[i].typ, got[i].samples, got[i].bytes, got[i].t, w.typ, w.samples, w.bytes)
 		}
+	}
+	if len(logged) != 1 || !strings.Contains(logged[0], "line 6") {
+		t.Errorf("logged %q, want one complaint about line 6", logged)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseBench(t *testing.T) {
@@ -261,6 +262,37 @@ func TestFnKind(t *testing.T) {
 	} {
 		if got := fnKind([]byte(fn)); got != want {
 			t.Errorf("fnKind(%q) = %d, want %d", fn, got, want)
+		}
+	}
+}
+
+// Peak RSS and mic -> wire are shown for every client, with a budget only for voiced.
+func TestScenarioRowsEveryClient(t *testing.T) {
+	res := func(kind string, peak int64, wire float64) scenarioResult {
+		return scenarioResult{Kind: kind, AudioSeconds: 60, CPU: time.Second, Frames: 3000, AllocsTotal: 10,
+			Memory: memoryUse{Peak: peak}, MicToWire: []float64{wire, wire}}
+	}
+	var tb table
+	scenarioRows(&tb, "push_to_talk", res("voiced", 15<<20, 0.0002), res("reference", 9<<20, 0.0003), res("reference-dsp", 10<<20, 0.0004))
+	find := func(prefix string) *row {
+		for i := range tb.rows {
+			if strings.HasPrefix(tb.rows[i].Figure, prefix) {
+				return &tb.rows[i]
+			}
+		}
+		t.Errorf("no row %q", prefix)
+		return nil
+	}
+	for _, c := range []struct {
+		kind      string
+		mib, wire float64
+		budget    bool
+	}{{"voiced", 15, 0.2, true}, {"reference", 9, 0.3, false}, {"reference-dsp", 10, 0.4, false}} {
+		if r := find("push-to-talk " + c.kind + ": peak RSS"); r != nil && (r.Value == nil || *r.Value != c.mib || (r.Budget != nil) != c.budget) {
+			t.Errorf("%s peak RSS row %+v, want %v MiB, budget %v", c.kind, r, c.mib, c.budget)
+		}
+		if r := find("push-to-talk " + c.kind + ": mic -> wire, outside p50"); r != nil && (r.Value == nil || math.Abs(*r.Value-c.wire) > 1e-9) {
+			t.Errorf("%s mic -> wire row %+v, want %v ms", c.kind, r, c.wire)
 		}
 	}
 }
