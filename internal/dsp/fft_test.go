@@ -1,9 +1,12 @@
-package aec
+package dsp
 
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+
+	"github.com/voiced-project/voiced/internal/race"
 )
 
 // naiveDFT is the reference the FFT is checked against: the definition, in float64.
@@ -22,7 +25,7 @@ func naiveDFT(x []float32) (re, im []float64) {
 
 func TestFFTMatchesDFT(t *testing.T) {
 	for _, n := range []int{4, 8, 16, 64, 256, 512, 1024} {
-		f, err := newFFT(n)
+		f, err := NewFFT(n)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,17 +55,17 @@ func TestFFTMatchesDFT(t *testing.T) {
 
 func TestFFTRejectsLength(t *testing.T) {
 	for _, n := range []int{0, 2, 6, 100} {
-		if _, err := newFFT(n); err == nil {
-			t.Errorf("newFFT(%d) = nil error, want one", n)
+		if _, err := NewFFT(n); err == nil {
+			t.Errorf("NewFFT(%d) = nil error, want one", n)
 		}
 	}
 }
 
 func TestFFTAllocs(t *testing.T) {
-	if raceEnabled {
+	if race.Enabled {
 		t.Skip("the race detector allocates")
 	}
-	f, _ := newFFT(256)
+	f, _ := NewFFT(256)
 	x := make([]float32, 256)
 	re, im := make([]float32, 129), make([]float32, 129)
 	if n := testing.AllocsPerRun(100, func() { f.Forward(x, re, im); f.Inverse(re, im, x) }); n != 0 {
@@ -71,12 +74,40 @@ func TestFFTAllocs(t *testing.T) {
 }
 
 func BenchmarkFFT256(b *testing.B) {
-	f, _ := newFFT(256)
+	f, _ := NewFFT(256)
 	x := make([]float32, 256)
 	re, im := make([]float32, 129), make([]float32, 129)
 	b.ReportAllocs()
 	for b.Loop() {
 		f.Forward(x, re, im)
 		f.Inverse(re, im, x)
+	}
+}
+
+// TestFFTStage holds the stage kernel to the Go loop: the same operations, so
+// equal but for the fused multiply-adds of arm64.
+func TestFFTStage(t *testing.T) {
+	tol := 1e-6
+	if runtime.GOARCH == "amd64" {
+		tol = 0 // the same operations in the same order
+	}
+	rng := rand.New(rand.NewPCG(2, 9))
+	for _, c := range []struct{ half, m int }{{4, 8}, {4, 128}, {8, 64}, {16, 16 * 2}, {64, 512}} {
+		vec := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64())
+			}
+			return v
+		}
+		re, im, wRe, wIm := vec(c.m), vec(c.m), vec(c.half), vec(c.half)
+		wantRe, wantIm := append([]float32(nil), re...), append([]float32(nil), im...)
+		fftStageGo(wantRe, wantIm, wRe, wIm)
+		fftStage(re, im, wRe, wIm)
+		for i := range re {
+			if math.Abs(float64(re[i]-wantRe[i])) > tol || math.Abs(float64(im[i]-wantIm[i])) > tol {
+				t.Fatalf("half %d, m %d: fftStage[%d] = %v%+vi, want %v%+vi", c.half, c.m, i, re[i], im[i], wantRe[i], wantIm[i])
+			}
+		}
 	}
 }
