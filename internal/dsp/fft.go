@@ -81,9 +81,25 @@ func (f *FFT) transform(inverse bool) {
 		}
 		return
 	}
+	fftRadix4Go(re, im, inverse, fftRadix4(re, im, inverse))
+	twRe, twIm := f.fwRe, f.fwIm
+	if inverse {
+		twRe, twIm = f.ivRe, f.ivIm
+	}
+	off := 0
+	for half := 4; half < m; half <<= 1 {
+		fftStage(re, im, twRe[off:off+half:off+half], twIm[off:off+half:off+half])
+		off += half
+	}
+}
+
+// fftRadix4Go runs the first two stages on re, im from index from on (a
+// multiple of 4): the portable loop, and the reference for fftRadix4.
+func fftRadix4Go(re, im []float32, inverse bool, from int) {
+	im = im[:len(re)]
 	// In bit-reversed order, a, b, c, d = x[i..i+3] combine as (a±b) then with (c±d)
 	// times 1 and ∓i.
-	for i := 0; i+3 < m; i += 4 {
+	for i := from; i+3 < len(re); i += 4 {
 		r, q := re[i:i+4:i+4], im[i:i+4:i+4]
 		s0r, s0i := r[0]+r[1], q[0]+q[1]
 		d0r, d0i := r[0]-r[1], q[0]-q[1]
@@ -98,15 +114,6 @@ func (f *FFT) transform(inverse bool) {
 		r[2], q[2] = s0r-s1r, s0i-s1i
 		r[1], q[1] = d0r+tr, d0i+ti
 		r[3], q[3] = d0r-tr, d0i-ti
-	}
-	twRe, twIm := f.fwRe, f.fwIm
-	if inverse {
-		twRe, twIm = f.ivRe, f.ivIm
-	}
-	off := 0
-	for half := 4; half < m; half <<= 1 {
-		fftStage(re, im, twRe[off:off+half:off+half], twIm[off:off+half:off+half])
-		off += half
 	}
 }
 
@@ -191,7 +198,7 @@ func (f *FFT) Inverse(inRe, inIm, x []float32) {
 	}
 	f.transform(true)
 	s := 1 / float32(f.n)
-	for k := range m {
+	for k := fftInterleave(re, im, x, s); k < m; k++ {
 		x[2*k], x[2*k+1] = re[k]*s, im[k]*s
 	}
 }

@@ -111,3 +111,40 @@ func TestFFTStage(t *testing.T) {
 		}
 	}
 }
+
+// TestFFTRadix4Interleave holds the first stages' and the inverse's output
+// kernels to the Go loops: additions and exact scalings only, so equal to the
+// bit everywhere.
+func TestFFTRadix4Interleave(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, m := range []int{4, 8, 16, 20, 128, 256} {
+		for _, inverse := range []bool{false, true} {
+			re, im := make([]float32, m), make([]float32, m)
+			for i := range re {
+				re[i], im[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			wantRe, wantIm := append([]float32(nil), re...), append([]float32(nil), im...)
+			fftRadix4Go(wantRe, wantIm, inverse, 0)
+			gotRe, gotIm := append([]float32(nil), re...), append([]float32(nil), im...)
+			fftRadix4Go(gotRe, gotIm, inverse, fftRadix4(gotRe, gotIm, inverse))
+			for i := range gotRe {
+				if gotRe[i] != wantRe[i] || gotIm[i] != wantIm[i] {
+					t.Fatalf("m %d, inverse %v: [%d] = %v%+vi, Go loop %v%+vi", m, inverse, i, gotRe[i], gotIm[i], wantRe[i], wantIm[i])
+				}
+			}
+		}
+	}
+	re, im := make([]float32, 37), make([]float32, 37)
+	for i := range re {
+		re[i], im[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	x := make([]float32, 2*len(re))
+	for k := fftInterleave(re, im, x, 1.0/256); k < len(re); k++ {
+		x[2*k], x[2*k+1] = re[k]/256, im[k]/256
+	}
+	for k := range re {
+		if x[2*k] != re[k]/256 || x[2*k+1] != im[k]/256 {
+			t.Fatalf("fftInterleave: x[%d], x[%d] = %v, %v, want %v, %v", 2*k, 2*k+1, x[2*k], x[2*k+1], re[k]/256, im[k]/256)
+		}
+	}
+}
