@@ -23,8 +23,10 @@
 // FFT is the real-input float32 FFT of a power-of-two length that the echo
 // canceller and the Silero detector's STFT share: n real samples packed as
 // n/2 complex ones, a radix-2 transform whose stages have assembly kernels
-// for amd64, arm64 and arm (checked against the Go loop), and a split into
-// the n/2+1 bins, held as separate real and imaginary slices. The wake
+// for amd64, arm64 and arm, and a split into the n/2+1 bins, held as
+// separate real and imaginary slices. On arm64 the first two stages, the
+// split and the inverse's output are NEON kernels too. Every kernel is
+// tested against the Go loop it replaces. The wake
 // word's front end keeps its own fixed-point FFT, which must match its
 // reference to the bit.
 //

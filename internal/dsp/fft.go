@@ -156,8 +156,17 @@ func (f *FFT) Forward(x, outRe, outIm []float32) {
 	// recovered from Z[k] and conj(Z[m-k]).
 	outRe[0], outIm[0] = re[0]+im[0], 0
 	outRe[m], outIm[m] = re[0]-im[0], 0
-	spRe, spIm := f.spRe[:m/2+1], f.spIm[:m/2+1]
-	for k := 1; k <= m/2; k++ {
+	fftSplitGo(re, im, f.spRe, f.spIm, outRe, outIm, 1+fftSplit(re, im, f.spRe, f.spIm, outRe, outIm))
+}
+
+// fftSplitGo writes bins k and m-k of the real spectrum for k from from to
+// m/2 (m = len(re)), from the packed transform re, im: the portable loop, and
+// the reference for fftSplit.
+func fftSplitGo(re, im, spRe, spIm, outRe, outIm []float32, from int) {
+	m := len(re)
+	im, outRe, outIm = im[:m], outRe[:m+1], outIm[:m+1]
+	spRe, spIm = spRe[:m/2+1], spIm[:m/2+1]
+	for k := from; k <= m/2; k++ {
 		zr, zi := re[k], im[k]
 		cr, ci := re[m-k], -im[m-k]
 		er, ei := 0.5*(zr+cr), 0.5*(zi+ci)

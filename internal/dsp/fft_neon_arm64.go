@@ -15,3 +15,9 @@ func fftRadix4(re, im []float32, inverse bool) int
 //
 //go:noescape
 func fftInterleave(re, im, x []float32, s float32) int
+
+// fftSplit does the forward split (see fftSplitGo) for k from 1 to the largest
+// multiple of 4 up to len(re)/2 and returns that k.
+//
+//go:noescape
+func fftSplit(re, im, spRe, spIm, outRe, outIm []float32) int

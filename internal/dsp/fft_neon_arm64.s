@@ -88,3 +88,85 @@ iloop:
 
 idone:
 	RET
+
+// func fftSplit(re, im, spRe, spIm, outRe, outIm []float32) int
+//
+// The forward split (see fftSplitGo) for k = 1 to the largest multiple of 4 up
+// to m/2, four bins a turn: the mirrored bins m-k are loaded and stored as
+// vectors with their lanes reversed (VREV64, then VEXT swaps the halves). The
+// mirrored stores come after the direct ones, so bin m/2 keeps the value the
+// Go loop leaves there. tr and ti fuse their second product, as the compiled
+// Go loop does.
+TEXT ·fftSplit(SB), NOSPLIT, $0-152
+	MOVD re_base+0(FP), R0
+	MOVD re_len+8(FP), R1
+	MOVD im_base+24(FP), R2
+	MOVD spRe_base+48(FP), R3
+	MOVD spIm_base+72(FP), R4
+	MOVD outRe_base+96(FP), R5
+	MOVD outIm_base+120(FP), R6
+	LSR  $1, R1, R7
+	AND  $~3, R7, R7
+	MOVD R7, ret+144(FP)
+	CBZ  R7, sdone
+	LSL  $2, R1, R8
+	SUB  $16, R8, R8         // bytes to the last four values
+	ADD  R8, R0, R9          // mirrored re, im, outRe, outIm
+	ADD  R8, R2, R10
+	ADD  R8, R5, R11
+	ADD  R8, R6, R12
+	ADD  $4, R0, R0          // k = 1
+	ADD  $4, R2, R2
+	ADD  $4, R3, R3
+	ADD  $4, R4, R4
+	ADD  $4, R5, R5
+	ADD  $4, R6, R6
+	MOVW $0x3f000000, R13    // 0.5
+	VDUP R13, V30.S4
+	MOVW $0xbf000000, R13    // -0.5
+	VDUP R13, V31.S4
+
+sloop:
+	VLD1.P 16(R0), [V0.S4]   // zr
+	VLD1.P 16(R2), [V1.S4]   // zi
+	VLD1   (R9), [V2.S4]
+	VLD1   (R10), [V3.S4]
+	VREV64 V2.S4, V2.S4
+	VEXT   $8, V2.B16, V2.B16, V2.B16 // re[m-k]
+	VREV64 V3.S4, V3.S4
+	VEXT   $8, V3.B16, V3.B16, V3.B16 // im[m-k]
+	VLD1.P 16(R3), [V4.S4]   // wr
+	VLD1.P 16(R4), [V5.S4]   // wi
+	VFADD4(2, 0, 6)          // zr+cr
+	VFSUB4(3, 1, 7)          // zi+ci
+	VFADD4(3, 1, 16)         // zi-ci
+	VFSUB4(2, 0, 17)         // zr-cr
+	VFMUL4(30, 6, 6)         // er
+	VFMUL4(30, 7, 7)         // ei
+	VFMUL4(30, 16, 16)       // or
+	VFMUL4(31, 17, 17)       // oi
+	VFMUL4(16, 4, 18)        // wr*or
+	VFMLS  V5.S4, V17.S4, V18.S4 // tr
+	VFMUL4(17, 4, 19)        // wr*oi
+	VFMLA  V5.S4, V16.S4, V19.S4 // ti
+	VFADD4(18, 6, 20)        // X[k]
+	VFADD4(19, 7, 21)
+	VFSUB4(18, 6, 22)        // X[m-k]
+	VFSUB4(7, 19, 23)
+	VST1.P [V20.S4], 16(R5)
+	VST1.P [V21.S4], 16(R6)
+	VREV64 V22.S4, V22.S4
+	VEXT   $8, V22.B16, V22.B16, V22.B16
+	VREV64 V23.S4, V23.S4
+	VEXT   $8, V23.B16, V23.B16, V23.B16
+	VST1   [V22.S4], (R11)
+	VST1   [V23.S4], (R12)
+	SUB    $16, R9, R9
+	SUB    $16, R10, R10
+	SUB    $16, R11, R11
+	SUB    $16, R12, R12
+	SUBS   $4, R7, R7
+	BNE    sloop
+
+sdone:
+	RET
