@@ -1,6 +1,6 @@
 // Package dsp holds the audio building blocks that the device loops are made
-// of: sample format conversion, gain, rate conversion, ring buffers and the
-// pre-roll. None of it knows about devices, the network or the conversation.
+// of: sample format conversion, gain, rate conversion, the FFT, ring buffers
+// and the pre-roll. None of it knows about devices, the network or the conversation.
 //
 // # Conversion and gain
 //
@@ -17,6 +17,18 @@
 // Nyquist frequency: flat to ±0.1 dB below it, no aliasing above it. Its
 // inner dot product has assembly kernels for amd64, arm64 and arm, checked
 // against the Go version.
+//
+// # FFT
+//
+// FFT is the real-input float32 FFT of a power-of-two length that the echo
+// canceller and the Silero detector's STFT share: n real samples packed as
+// n/2 complex ones, a radix-2 transform whose stages have assembly kernels
+// for amd64, arm64 and arm, and a split into the n/2+1 bins, held as
+// separate real and imaginary slices. On arm64 the first two stages, the
+// split and the inverse's output are NEON kernels too. Every kernel is
+// tested against the Go loop it replaces. The wake
+// word's front end keeps its own fixed-point FFT, which must match its
+// reference to the bit.
 //
 // # Rings
 //

@@ -47,19 +47,19 @@ type Detector struct {
 	// Activations, time-major with a zero position either side (the
 	// convolutions' padding) and slack after, so a row's padded tail reads
 	// finite values that meet zero weights.
-	mag    [(frames+2)*bins + 16]float32
-	e1     [(frames + 2) * enc0Out]float32
-	e2     [(2 + 2) * enc1Out]float32
-	e3     [enc2Out]float32
-	xh     [enc3Out + hidden]float32 // LSTM input and hidden state, one row
-	zr, zi [fftHalf]float32
-	g      [gates]float32
+	mag [(frames+2)*bins + 16]float32
+	e1  [(frames + 2) * enc0Out]float32
+	e2  [(2 + 2) * enc1Out]float32
+	e3  [enc2Out]float32
+	xh  [enc3Out + hidden]float32 // LSTM input and hidden state, one row
+	st  stft
+	g   [gates]float32
 }
 
 // New returns a detector with its state reset. The weights are decoded on the
 // first call and shared by every detector.
 func New() *Detector {
-	return &Detector{m: loadModel()}
+	return &Detector{m: loadModel(), st: newSTFT()}
 }
 
 // Reset forgets the context and the LSTM state, as at the start of a stream.
@@ -97,7 +97,7 @@ func (d *Detector) run() float32 {
 
 	// STFT magnitude, time-major: frame f at mag[(f+1)*bins:].
 	for f := range frames {
-		stftMag(d.mag[(f+1)*bins:], x[f*hop:], &d.zr, &d.zi)
+		d.st.mag(d.mag[(f+1)*bins:], x[f*hop:])
 	}
 
 	// Encoder: width-3 convolutions over the time-major activations, each

@@ -14,9 +14,9 @@ func TestSTFTMag(t *testing.T) {
 	for i := range x {
 		x[i] = float32(r.NormFloat64() * 0.3)
 	}
-	var zr, zi [fftHalf]float32
+	st := newSTFT()
 	got := make([]float32, bins)
-	stftMag(got, x, &zr, &zi)
+	st.mag(got, x)
 	for k := range bins {
 		var re, im float64
 		for n, v := range x {
