@@ -200,6 +200,7 @@ type Canceller struct {
 
 	// Statistics.
 	sD, sE         float64
+	lkY, lkE       float64 // smoothed foreground echo estimate and error powers, far-only blocks
 	echo, residual float64 // sums over the current frame
 	stats          Stats
 	resets         uint64
@@ -539,6 +540,12 @@ func (a *Canceller) processBlock(d, out []float32) {
 		}
 	}
 
+	dt := sef > 4*float64(a.bgLeak.eta)*syf+floor
+	if farActive && !dt {
+		a.lkY = 0.9*a.lkY + 0.1*syf
+		a.lkE = 0.9*a.lkE + 0.1*sef
+	}
+
 	// Output, through the suppressor or straight from the foreground.
 	if a.cfg.NoSuppress {
 		copy(out, a.ef)
@@ -549,7 +556,6 @@ func (a *Canceller) processBlock(d, out []float32) {
 	}
 	sout := energy(out)
 
-	dt := sef > 4*float64(a.bgLeak.eta)*syf+floor
 	a.stats.DoubleTalk = dt && farActive
 	if farActive && !dt && a.adapted {
 		a.sD = 0.95*a.sD + 0.05*sdd
