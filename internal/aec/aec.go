@@ -332,6 +332,7 @@ func (a *Canceller) Process(mic, out []float32) error {
 			a.outLen += a.n
 		}
 	}
+	a.ring.took(a.pos + int64(a.inLen))
 	for i := range out {
 		out[i] = a.out[a.outHead]
 		a.outHead = (a.outHead + 1) & (len(a.out) - 1)

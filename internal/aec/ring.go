@@ -19,8 +19,14 @@ type refRing struct {
 
 	w       atomic.Int64  // next position to write; slots below it are valid
 	r       atomic.Int64  // reader's position; the writer never writes below it
+	now     atomic.Int64  // capture samples the reader has been handed so far
 	dropped atomic.Uint64 // samples not written because the reader stalled
 	loud    atomic.Int64  // position after the last sample written that was not zero
+
+	// Writer only: the mean of (write position - where the device's delay
+	// says its samples play) while playing continuously, and whether it is known.
+	slack     float64
+	slackSeen bool
 }
 
 func newRefRing(capacity int, keep int) *refRing {
@@ -43,8 +49,32 @@ func (g *refRing) write(p []float32, queued int) {
 	w := g.w.Load()
 	r := g.r.Load()
 	target := r
-	if queued >= 0 && r+int64(queued) > w+jumpTolerance {
-		target = r + int64(queued)
+	if queued >= 0 {
+		// The capture position to anchor to is where the capture side has
+		// taken samples up to, not its block: that moves by up to a block
+		// with how frames fall on blocks, and would move the echo path as much.
+		now := g.now.Load()
+		anchor := now + int64(queued)
+		switch {
+		case w < now && g.slackSeen:
+			// The reader passed the writer: nothing was written for a while
+			// (a device that plays silence by itself when it runs dry). Place
+			// the audio where the device's delay says, offset as the audio
+			// before it was: the echo path the canceller learnt stays where
+			// it was, instead of moving by up to jumpTolerance.
+			target = anchor + int64(math.Round(g.slack))
+		case anchor > w+jumpTolerance:
+			target = anchor
+			g.slackSeen = false
+		default:
+			// Continuous playing: the writer's offset from where the delay
+			// says its samples play, averaged over the capture loop's jitter.
+			d := float64(w - anchor)
+			if !g.slackSeen {
+				g.slack, g.slackSeen = d, true
+			}
+			g.slack += (d - g.slack) / 64
+		}
 	}
 	// A jump never reaches slots the reader may still look at.
 	target = min(target, r-g.keep+int64(len(g.buf))-int64(len(p)))
@@ -92,6 +122,9 @@ func (g *refRing) read(dst []float32, from int64) {
 		dst[i] = g.buf[p&g.mask]
 	}
 }
+
+// took publishes how many capture samples the reader has been handed. Reader only.
+func (g *refRing) took(pos int64) { g.now.Store(pos) }
 
 // advance publishes the reader's position. Reader only.
 func (g *refRing) advance(pos int64) { g.r.Store(pos) }

@@ -41,11 +41,32 @@ func TestRing(t *testing.T) {
 	t.Run("queued places ahead", func(t *testing.T) {
 		g := newRefRing(4096, 8)
 		g.advance(100)
+		g.took(100)
 		g.write(seq(0, 4), 1000)
 		dst := make([]float32, 2)
 		g.read(dst, 1099)
 		if dst[0] != 0 || dst[1] != 1 {
 			t.Errorf("read(1099) = %v, want [0 1]", dst)
+		}
+	})
+	t.Run("after an idle gap the offset of the audio before holds", func(t *testing.T) {
+		// While playing, the writer trails where the device's delay puts its
+		// samples by 300 (under jumpTolerance: left as it is). After a gap the
+		// reader has passed it; the next audio goes 300 behind where the delay
+		// says too, so the echo path the canceller learnt does not move.
+		g := newRefRing(1<<14, 8)
+		for k := range 50 {
+			g.advance(int64(k * 10))
+			g.took(int64(k * 10))
+			g.write(seq(k*10, 10), 300)
+		}
+		g.advance(2000)
+		g.took(2000)
+		g.write(seq(5000, 4), 1000)
+		dst := make([]float32, 2)
+		g.read(dst, 2000+1000-300-1)
+		if dst[0] != 0 || dst[1] != 5001 {
+			t.Errorf("read(%d) = %v, want [0 5001]", 2000+1000-300-1, dst)
 		}
 	})
 	t.Run("stalled reader drops", func(t *testing.T) {
