@@ -113,6 +113,11 @@ func (a *Canceller) suppress(out []float32, see, syy float64) {
 	// Parseval over the two-block circular spectrum: mean square per sample.
 	scale := 2 / float64(m) / float64(m)
 	a.echo += float64(echo) * scale * float64(n)
+	if !a.adapted {
+		// Until the filter has adapted nothing says how much of the echo it
+		// takes out: as far as a detector is told, all of it may be left.
+		resid = echo
+	}
 	a.residual += float64(resid) * scale * float64(n)
 	a.fft.Inverse(a.gRe, a.gIm, a.tbuf)
 	for i := range n {

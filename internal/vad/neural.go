@@ -27,16 +27,21 @@ const (
 // a residual the canceller cannot yet take (the first seconds of a reply, a
 // moved speaker) and then miss most of a user speaking over the reply; the
 // network hears a user's voice at a probability near one and the leftovers of
-// a cancelled echo rarely above 0.9. On simulated rooms (echosim, rooms and
-// voices unlike those of the VAD set) this held 0.040 of the echo-only frames
-// flagged for 0.86 of the user's speech, where the classic guard held 0.022
-// for 0.29.
+// a cancelled echo rarely above 0.9. A frame must also be no more than 6 dB
+// under the residual the canceller reports (all the echo, until its filter
+// has adapted). On simulated rooms (echosim, rooms and voices unlike those of
+// the VAD set, the user 6 dB under the echo and at its level) this flags 0.036
+// of the echo-only frames and hears 0.82 of the user over the echo, where the
+// classic guard flagged 0.022 and heard 0.29.
 const (
 	NeuralEchoOn  = 0.97
 	NeuralEchoOff = 0.9
 	// neuralResidualQuiet is the residual (mean square) under which the
 	// canceller has left nothing worth guarding against: -80 dBFS.
 	neuralResidualQuiet = 1e-8
+	// neuralResidualMargin: a frame under the guard is speech only if its
+	// mean square is above this share of the residual noted (6 dB under it).
+	neuralResidualMargin = 0.25
 )
 
 // NeuralStepMs is the length of the network's step: its decisions change
@@ -208,8 +213,10 @@ func (n *Neural) Process(frame []int16) bool {
 	case cancelled:
 		// The device is speaking into a canceller: the network decides, at
 		// raised thresholds while echo is left (see NeuralEchoOn).
-		if n.classic.ref.residual > neuralResidualQuiet {
-			out = n.echoOn
+		if r := n.classic.ref.residual; r > neuralResidualQuiet {
+			// The frame must also be louder than the echo said to be left
+			// in it: that keeps out what a canceller still learning lets by.
+			out = n.echoOn && meanSquare(frame) > neuralResidualMargin*r
 		}
 	case n.classic.echoGuard:
 		// The device is speaking: the classic detector, measuring against
@@ -268,4 +275,13 @@ func (n *Neural) wake() {
 		n.run(&n.pre[(n.preEnd-n.preN+i+neuralPreSteps)%neuralPreSteps])
 	}
 	n.preN, n.preEnd = 0, 0
+}
+
+// meanSquare is the mean square of frame, full scale 1.
+func meanSquare(frame []int16) float64 {
+	var s float64
+	for _, v := range frame {
+		s += float64(v) * float64(v)
+	}
+	return s / float64(max(len(frame), 1)) / (32768 * 32768)
 }
