@@ -226,7 +226,7 @@ func New(c Config) (*Canceller, error) {
 	maxDref := max(lags, (c.DelayMs*c.SampleRate/1000)/n+1)
 	keep := (maxDref + parts + 4) * n
 	a := &Canceller{cfg: c, n: n, m: m, bins: bins, parts: parts, lags: lags, fft: f,
-		ring:         newRefRing(keep+c.SampleRate+4*c.FrameSize, keep),
+		ring:         newRefRing(keep+c.SampleRate+4*c.FrameSize, keep, c.SampleRate),
 		delay:        newDelayEst(f, c.SampleRate, n, lags),
 		drift:        newDriftComp(c.SampleRate, n, parts),
 		dref:         1,

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/voiced-project/voiced/internal/aec/echosim"
 )
@@ -349,6 +350,9 @@ func TestIdleGapKeepsEchoPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The clock the ring reads runs with the simulated stream, 10 ms a frame.
+	var clock time.Duration
+	a.ring.since = func() time.Duration { return clock }
 	ref := speechLike(8*rate, rate, 5, 0.3)
 	room := echosim.Room{DelayMs: 40, RT60Ms: 150, DRRdB: 6, GaindB: -6, Seed: 4}
 	echo := room.Echo(ref, rate)
@@ -365,6 +369,7 @@ func TestIdleGapKeepsEchoPath(t *testing.T) {
 					mic[i] = echo[j]
 				}
 			}
+			clock += 10 * time.Millisecond
 			if err := a.Process(mic, out); err != nil {
 				t.Fatal(err)
 			}
@@ -380,6 +385,7 @@ func TestIdleGapKeepsEchoPath(t *testing.T) {
 	play()
 	zero := make([]float32, frame)
 	for range 300 {
+		clock += 10 * time.Millisecond
 		if a.Idle() {
 			a.Skip(frame) // as the capture loop does
 		} else if err := a.Process(zero, out); err != nil {
