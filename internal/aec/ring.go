@@ -145,7 +145,7 @@ func (g *refRing) nowAt(now int64) int64 {
 		return now // the capture side has not started
 	}
 	o := math.Float64frombits(ob)
-	est := int64(math.Floor(o + float64(g.since())*g.perNs))
+	est := int64(math.Round(o + float64(g.since())*g.perNs))
 	return max(now, min(est, now+int64(g.perNs*1e9)))
 }
 

@@ -14,7 +14,7 @@ func TestRing(t *testing.T) {
 		return p
 	}
 	t.Run("in order", func(t *testing.T) {
-		g := newRefRing(64, 8, 16000)
+		g := newTestRing(64, 8)
 		g.write(seq(0, 10), -1)
 		dst := make([]float32, 12)
 		g.read(dst, 0)
@@ -28,7 +28,7 @@ func TestRing(t *testing.T) {
 		}
 	})
 	t.Run("writer behind jumps to the reader", func(t *testing.T) {
-		g := newRefRing(64, 8, 16000)
+		g := newTestRing(64, 8)
 		g.write(seq(0, 4), -1)
 		g.advance(20) // the reader went on through silence
 		g.write(seq(100, 4), -1)
@@ -42,7 +42,7 @@ func TestRing(t *testing.T) {
 		}
 	})
 	t.Run("queued places ahead", func(t *testing.T) {
-		g := newRefRing(4096, 8, 16000)
+		g := newTestRing(4096, 8)
 		g.advance(100)
 		g.took(100)
 		g.write(seq(0, 4), 1000)
@@ -57,7 +57,7 @@ func TestRing(t *testing.T) {
 		// samples by 300 (under jumpTolerance: left as it is). After a gap the
 		// reader has passed it; the next audio goes 300 behind where the delay
 		// says too, so the echo path the canceller learnt does not move.
-		g := newRefRing(1<<14, 8, 16000)
+		g := newTestRing(1<<14, 8)
 		for k := range 50 {
 			g.advance(int64(k * 10))
 			g.took(int64(k * 10))
@@ -91,11 +91,19 @@ func TestRing(t *testing.T) {
 		}
 	})
 	t.Run("stalled reader drops", func(t *testing.T) {
-		g := newRefRing(16, 4, 16000)
+		g := newTestRing(16, 4)
 		g.advance(4)
 		g.write(seq(0, 40), -1)
 		if got := g.dropped.Load(); got != 24 {
 			t.Errorf("dropped = %d, want 24", got)
 		}
 	})
+}
+
+// newTestRing is a ring at 16 kHz whose clock stands still: where it places
+// samples does not depend on how fast the test runs.
+func newTestRing(capacity, keep int) *refRing {
+	g := newRefRing(capacity, keep, 16000)
+	g.since = func() time.Duration { return time.Second }
+	return g
 }
