@@ -83,7 +83,14 @@ func (a *Canceller) suppress(out []float32, see, syy float64) {
 	if syy > farFloor*float64(n) {
 		a.resLeak.update(a.pe, a.pyf, max(beta, 1e-4))
 	}
+	// Until the filter has converged the leakage estimator, which follows
+	// how the error's power varies with the echo's, reads low: the error is
+	// then mostly echo. What is measured on far-only blocks keeps it honest
+	// (only then: afterwards a user's voice would push it up).
 	eta := a.resLeak.eta
+	if !a.adapted {
+		eta = max(eta, a.linLeak())
+	}
 	floor := float32(math.Pow(10, a.cfg.SuppressFloorDB/20))
 	var echo, resid float32
 	for k := range bins {
@@ -106,6 +113,11 @@ func (a *Canceller) suppress(out []float32, see, syy float64) {
 	// Parseval over the two-block circular spectrum: mean square per sample.
 	scale := 2 / float64(m) / float64(m)
 	a.echo += float64(echo) * scale * float64(n)
+	if !a.adapted {
+		// Until the filter has adapted nothing says how much of the echo it
+		// takes out: as far as a detector is told, all of it may be left.
+		resid = echo
+	}
 	a.residual += float64(resid) * scale * float64(n)
 	a.fft.Inverse(a.gRe, a.gIm, a.tbuf)
 	for i := range n {
@@ -171,4 +183,13 @@ func (a *Canceller) realign(dref int, p int64) {
 		a.px[e%bins] += a.xPow[e]
 	}
 	a.ring.read(a.xPrev, p-int64(n)-int64(dref*n))
+}
+
+// linLeak is the measured share of the foreground's echo estimate left in its
+// error on far-only blocks (1 before any was seen).
+func (a *Canceller) linLeak() float32 {
+	if a.lkY <= 0 {
+		return 1
+	}
+	return float32(min(1, a.lkE/a.lkY))
 }

@@ -200,6 +200,7 @@ type Canceller struct {
 
 	// Statistics.
 	sD, sE         float64
+	lkY, lkE       float64 // smoothed foreground echo estimate and error powers, far-only blocks
 	echo, residual float64 // sums over the current frame
 	stats          Stats
 	resets         uint64
@@ -225,7 +226,7 @@ func New(c Config) (*Canceller, error) {
 	maxDref := max(lags, (c.DelayMs*c.SampleRate/1000)/n+1)
 	keep := (maxDref + parts + 4) * n
 	a := &Canceller{cfg: c, n: n, m: m, bins: bins, parts: parts, lags: lags, fft: f,
-		ring:         newRefRing(keep+c.SampleRate+4*c.FrameSize, keep),
+		ring:         newRefRing(keep+c.SampleRate+4*c.FrameSize, keep, c.SampleRate),
 		delay:        newDelayEst(f, c.SampleRate, n, lags),
 		drift:        newDriftComp(c.SampleRate, n, parts),
 		dref:         1,
@@ -331,6 +332,7 @@ func (a *Canceller) Process(mic, out []float32) error {
 			a.outLen += a.n
 		}
 	}
+	a.ring.took(a.pos + int64(a.inLen))
 	for i := range out {
 		out[i] = a.out[a.outHead]
 		a.outHead = (a.outHead + 1) & (len(a.out) - 1)
@@ -539,6 +541,12 @@ func (a *Canceller) processBlock(d, out []float32) {
 		}
 	}
 
+	dt := sef > 4*float64(a.bgLeak.eta)*syf+floor
+	if farActive && !dt {
+		a.lkY = 0.9*a.lkY + 0.1*syf
+		a.lkE = 0.9*a.lkE + 0.1*sef
+	}
+
 	// Output, through the suppressor or straight from the foreground.
 	if a.cfg.NoSuppress {
 		copy(out, a.ef)
@@ -549,7 +557,6 @@ func (a *Canceller) processBlock(d, out []float32) {
 	}
 	sout := energy(out)
 
-	dt := sef > 4*float64(a.bgLeak.eta)*syf+floor
 	a.stats.DoubleTalk = dt && farActive
 	if farActive && !dt && a.adapted {
 		a.sD = 0.95*a.sD + 0.05*sdd

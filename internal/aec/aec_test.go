@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/voiced-project/voiced/internal/aec/echosim"
 )
@@ -333,5 +334,65 @@ func TestIdle(t *testing.T) {
 	}
 	if !c.Idle() {
 		t.Error("Idle() = false 600 ms after the last audio, want true")
+	}
+}
+
+// TestIdleGapKeepsEchoPath: a reply played with the device's delay at 30 ms
+// (under the ring's jump tolerance, so the writer does not move for it), 3 s
+// in which nothing is played or processed (a device that plays silence by
+// itself: the playback loop writes nothing), then a second reply on the same
+// echo path. The second is placed as the first was and cancelled from its
+// start; placed where the delay alone says, its echo would have moved by the
+// 30 ms and gone uncancelled for seconds.
+func TestIdleGapKeepsEchoPath(t *testing.T) {
+	const rate, frame, queued = 16000, 160, 480
+	a, err := New(Config{SampleRate: rate, FrameSize: frame})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The clock the ring reads runs with the simulated stream, 10 ms a frame.
+	var clock time.Duration
+	a.ring.since = func() time.Duration { return clock }
+	ref := speechLike(8*rate, rate, 5, 0.3)
+	room := echosim.Room{DelayMs: 40, RT60Ms: 150, DRRdB: 6, GaindB: -6, Seed: 4}
+	echo := room.Echo(ref, rate)
+	out := make([]float32, frame)
+	mic := make([]float32, frame)
+	play := func() (first float64) {
+		var d, e float64
+		for k := 0; k+frame <= len(ref); k += frame {
+			a.Playback(ref[k:k+frame], queued)
+			// The microphone hears what was handed over queued samples ago.
+			for i := range mic {
+				mic[i] = 0
+				if j := k + i - queued; j >= 0 {
+					mic[i] = echo[j]
+				}
+			}
+			clock += 10 * time.Millisecond
+			if err := a.Process(mic, out); err != nil {
+				t.Fatal(err)
+			}
+			if k >= rate/2 && k < 2*rate {
+				for i := range out {
+					d += float64(mic[i]) * float64(mic[i])
+					e += float64(out[i]) * float64(out[i])
+				}
+			}
+		}
+		return 10 * math.Log10(d/(e+1e-20))
+	}
+	play()
+	zero := make([]float32, frame)
+	for range 300 {
+		clock += 10 * time.Millisecond
+		if a.Idle() {
+			a.Skip(frame) // as the capture loop does
+		} else if err := a.Process(zero, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := play(); e < 20 {
+		t.Errorf("second reply after the gap, 0.5-2 s: cancelled %.1f dB, want >= 20", e)
 	}
 }

@@ -41,7 +41,12 @@
 // and not the buffering. The estimate is refreshed continuously; a move of two
 // blocks or more shifts the filter's partitions with it, a move of one is left
 // to the filter. The ring keeps MaxDelay plus the filter span behind the capture
-// position, and up to a second ahead of it.
+// position, and up to a second ahead of it. Playback places its samples where
+// the device's delay says they play (the capture position it has been handed
+// plus that delay), but leaves a writer trailing that by less than 30 ms where
+// it is; after a gap in which nothing was written (a device that plays silence
+// by itself) the first samples go at the offset the previous audio had, so the
+// echo path the filter learnt does not move with the re-anchoring.
 //
 // Two sound cards run on two clocks: at ±100 ppm the echo slides by 1.6 samples
 // a second at 16 kHz, which turns a converged filter's phase around at 3 kHz in a

@@ -3,6 +3,7 @@ package aec
 import (
 	"math"
 	"sync/atomic"
+	"time"
 )
 
 // refRing carries the reference from the playback goroutine (the only writer) to
@@ -17,18 +18,29 @@ type refRing struct {
 	mask int64
 	keep int64 // how far behind the read position the reader may still look
 
-	w       atomic.Int64  // next position to write; slots below it are valid
-	r       atomic.Int64  // reader's position; the writer never writes below it
-	dropped atomic.Uint64 // samples not written because the reader stalled
-	loud    atomic.Int64  // position after the last sample written that was not zero
+	w       atomic.Int64         // next position to write; slots below it are valid
+	r       atomic.Int64         // reader's position; the writer never writes below it
+	now     atomic.Int64         // capture samples the reader has been handed so far
+	origin  atomic.Uint64        // float64 bits: now minus since() in samples, when now was set; 0 before
+	since   func() time.Duration // monotonic time since the ring was made
+	perNs   float64              // samples per nanosecond
+	dropped atomic.Uint64        // samples not written because the reader stalled
+	loud    atomic.Int64         // position after the last sample written that was not zero
+
+	// Writer only: the mean of (write position - where the device's delay
+	// says its samples play) while playing continuously, and whether it is known.
+	slack     float64
+	slackSeen bool
 }
 
-func newRefRing(capacity int, keep int) *refRing {
+func newRefRing(capacity, keep, rate int) *refRing {
 	n := 1
 	for n < capacity {
 		n <<= 1
 	}
-	g := &refRing{buf: make([]float32, n), mask: int64(n - 1), keep: int64(keep)}
+	base := time.Now()
+	g := &refRing{buf: make([]float32, n), mask: int64(n - 1), keep: int64(keep),
+		since: func() time.Duration { return time.Since(base) }, perNs: float64(rate) / 1e9}
 	g.loud.Store(math.MinInt64 / 2) // nothing ever played
 	return g
 }
@@ -43,8 +55,34 @@ func (g *refRing) write(p []float32, queued int) {
 	w := g.w.Load()
 	r := g.r.Load()
 	target := r
-	if queued >= 0 && r+int64(queued) > w+jumpTolerance {
-		target = r + int64(queued)
+	if queued >= 0 {
+		// The capture position to anchor to is where the capture side has
+		// taken samples up to, not its block (that moves by up to a block with
+		// how frames fall on blocks), carried on by the time since it took
+		// them (or it would move by up to a frame with when this is called).
+		// Either would move the echo path the canceller has learnt.
+		now := g.now.Load()
+		anchor := g.nowAt(now) + int64(queued)
+		switch {
+		case w < now && g.slackSeen:
+			// The reader passed the writer: nothing was written for a while
+			// (a device that plays silence by itself when it runs dry). Place
+			// the audio where the device's delay says, offset as the audio
+			// before it was: the echo path the canceller learnt stays where
+			// it was, instead of moving by up to jumpTolerance.
+			target = anchor + int64(math.Round(g.slack))
+		case anchor > w+jumpTolerance:
+			target = anchor
+			g.slackSeen = false
+		default:
+			// Continuous playing: the writer's offset from where the delay
+			// says its samples play, averaged over the capture loop's jitter.
+			d := float64(w - anchor)
+			if !g.slackSeen {
+				g.slack, g.slackSeen = d, true
+			}
+			g.slack += (d - g.slack) / 64
+		}
 	}
 	// A jump never reaches slots the reader may still look at.
 	target = min(target, r-g.keep+int64(len(g.buf))-int64(len(p)))
@@ -91,6 +129,24 @@ func (g *refRing) read(dst []float32, from int64) {
 		}
 		dst[i] = g.buf[p&g.mask]
 	}
+}
+
+// took publishes how many capture samples the reader has been handed. Reader only.
+func (g *refRing) took(pos int64) {
+	g.origin.Store(math.Float64bits(float64(pos) - float64(g.since())*g.perNs))
+	g.now.Store(pos)
+}
+
+// nowAt is the capture position now, from the last one published (now) and the
+// time since: at least now, and at most a second past it.
+func (g *refRing) nowAt(now int64) int64 {
+	ob := g.origin.Load()
+	if ob == 0 {
+		return now // the capture side has not started
+	}
+	o := math.Float64frombits(ob)
+	est := int64(math.Round(o + float64(g.since())*g.perNs))
+	return max(now, min(est, now+int64(g.perNs*1e9)))
 }
 
 // advance publishes the reader's position. Reader only.

@@ -19,6 +19,7 @@ func (a *Canceller) Skip(n int) {
 	a.pos += int64(a.inLen + n)
 	a.inLen = 0
 	a.ring.advance(a.pos)
+	a.ring.took(a.pos)
 	// The reference history belongs to the old position: let the bypass's count
 	// start over so the filter does not subtract an echo of stale reference.
 	clear(a.xRe)

@@ -25,10 +25,12 @@ type EchoCanceller interface {
 	Stats() aec.Stats
 }
 
-// echoLevel is a detector whose echo guard measures against a level that
-// predicts the echo (vad.Detector.NoteReference).
-type echoLevel interface {
-	NoteReference(meanSquare float64)
+// echoResidual is a detector whose echo guard takes the canceller's estimate
+// of the echo left in each frame (vad.Detector.NoteResidual). With the
+// canceller on it is the guard's only input: the level played
+// (PlaybackConfig.OnLevel, NoteReference) is for a guard without a canceller.
+type echoResidual interface {
+	NoteResidual(meanSquare float64)
 }
 
 // echoTap converts what the playback loop writes back to CaptureRate for the
@@ -96,11 +98,8 @@ func (t *echoTap) played(mono []int16, queued int) {
 
 // cancelEcho cleans frame f in place, first skipping what the loop did not
 // process since the last frame (it slept) and leaving it alone while nothing was
-// played, and hands the detector the level of
-// the echo it estimated in the microphone: the echo guard's floor follows it
-// times what it learns is left after cancelling. (The canceller's own residual
-// estimate and its ERLE move with a user's voice during double talk; the echo
-// estimate, from the filter it keeps, does not.)
+// played, and hands the detector the canceller's estimate of the echo left in
+// the frame (0 while idle: nothing was played), the echo guard's one input.
 func (c *Capture) cancelEcho(f []int16) {
 	if c.echoPos != c.pos {
 		c.echo.Skip(int(c.pos - c.echoPos))
@@ -110,10 +109,13 @@ func (c *Capture) cancelEcho(f []int16) {
 		// Nothing played within the filter's reach: the frame stays as it is, at
 		// no cost (between replies, most of the time).
 		c.echo.Skip(len(f))
+		if r, ok := c.det.(echoResidual); ok {
+			r.NoteResidual(0)
+		}
 		return
 	}
 	_ = c.echo.ProcessInt16(f, f) // the frame's length is fixed at construction
-	if l, ok := c.det.(echoLevel); ok {
-		l.NoteReference(float64(c.echo.Stats().Echo))
+	if r, ok := c.det.(echoResidual); ok {
+		r.NoteResidual(float64(c.echo.Stats().Residual))
 	}
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 
@@ -67,6 +68,7 @@ func TestPlaybackEchoReference(t *testing.T) {
 type echoFakeCanceller struct {
 	frames, skipped int
 	idle            bool
+	residual        float32
 }
 
 func (e *echoFakeCanceller) ProcessInt16(mic, out []int16) error {
@@ -78,7 +80,7 @@ func (e *echoFakeCanceller) ProcessInt16(mic, out []int16) error {
 }
 func (e *echoFakeCanceller) Skip(n int)       { e.skipped += n }
 func (e *echoFakeCanceller) Idle() bool       { return e.idle }
-func (e *echoFakeCanceller) Stats() aec.Stats { return aec.Stats{} }
+func (e *echoFakeCanceller) Stats() aec.Stats { return aec.Stats{Echo: 0.5, Residual: e.residual} }
 
 // TestCaptureCancelsBeforeDetectorAndUplink: the detector and the uplink see the
 // canceller's output; frames the loop slept through are skipped, not lost.
@@ -160,5 +162,50 @@ func TestCaptureIdleCancellerLeavesFrames(t *testing.T) {
 	}
 	if ec.frames != 0 || ec.skipped != 2400 {
 		t.Errorf("idle canceller: %d frames processed, %d samples skipped; want 0 and 2400", ec.frames, ec.skipped)
+	}
+}
+
+// echoGuardVAD records what its echo guard is fed.
+type echoGuardVAD struct {
+	captureFakeVAD
+	residual   []float64
+	references int
+}
+
+func (v *echoGuardVAD) NoteResidual(ms float64)  { v.residual = append(v.residual, ms) }
+func (v *echoGuardVAD) NoteReference(ms float64) { v.references++ }
+
+// TestCaptureEchoGuardFedResidualOnly: with the canceller on, the detector's
+// echo guard gets the canceller's residual estimate of every frame (0 while it
+// is idle), and never a level to learn the echo from.
+func TestCaptureEchoGuardFedResidualOnly(t *testing.T) {
+	f := dsp.Format{Encoding: dsp.S16LE, Channels: 1, Rate: CaptureRate}
+	r := newCaptureRig(t, f, CaptureRate/100, make([]int16, CaptureRate), -1)
+	ec := &echoFakeCanceller{residual: 1e-4}
+	r.c.echo = ec
+	det := &echoGuardVAD{captureFakeVAD: *r.vad}
+	r.c.det = det
+	for range 5 {
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ec.idle = true
+	for range 3 {
+		if err := r.c.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []float64{1e-4, 1e-4, 1e-4, 1e-4, 1e-4, 0, 0, 0}
+	if len(det.residual) != len(want) {
+		t.Fatalf("NoteResidual called %d times, want %d", len(det.residual), len(want))
+	}
+	for i, w := range want {
+		if math.Abs(det.residual[i]-w) > 1e-9 {
+			t.Errorf("NoteResidual #%d = %g, want %g", i, det.residual[i], w)
+		}
+	}
+	if det.references != 0 {
+		t.Errorf("NoteReference called %d times with the canceller on, want 0", det.references)
 	}
 }

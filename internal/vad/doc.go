@@ -7,10 +7,11 @@
 // from band energies against an adaptive noise floor, spectral flatness and
 // pitch, fed to a small fixed network whose weights vadfit fits offline,
 // with a short hangover. While the device speaks, the echo guard measures the
-// bands against the echo's level, so that the reply does not wake it: the level
-// NoteReference reports (what is played, or the echo canceller's estimate) times
-// a coupling learnt from echo-only frames, or without it a follower of the
-// microphone and a raised threshold.
+// bands against the echo's level, so that the reply does not wake it. Without
+// an echo canceller that is the level NoteReference reports (what is played)
+// times a coupling learnt from echo-only frames, or without it a follower of
+// the microphone and a raised threshold; behind a canceller it is the echo left
+// that NoteResidual reports, the guard's only input then.
 //
 // # Neural
 //

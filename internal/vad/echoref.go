@@ -34,6 +34,10 @@ const (
 	// it overshoots the echo's troughs; 6 dB under it the synthetic room of
 	// echoref_test.go flags no echo-only frame and hears 0.85 of a user 9 dB over it.
 	refMargin = 0.6
+	// refResidualMargin is how far under a canceller's residual estimate
+	// (NoteResidual) the floor sits: its estimate leans high, the suppressor
+	// having taken its share out already.
+	refResidualMargin = 0.3
 )
 
 // NoteReference reports the mean square (full scale 1) of audio the device has
@@ -52,20 +56,40 @@ func (v *Detector) NoteReference(meanSquare float64) {
 	}
 }
 
+// NoteResidual reports the echo canceller's estimate of the echo left in the
+// frame about to be processed, as a mean square (full scale 1). It is the echo
+// guard's only input when the frames come from a canceller: once it has been
+// called the guard no longer expects NoteReference. The floor then follows the
+// residual, which needs no hold (it is measured in the frame itself, not ahead
+// of it), and Neural judges such frames by the network alone, at raised
+// thresholds (see NeuralEchoOn). Call it from the goroutine that calls Process,
+// before Process; it never allocates.
+func (v *Detector) NoteResidual(meanSquare float64) {
+	v.ref.cancelled = true
+	v.ref.residual = max(meanSquare, 0)
+	if meanSquare > 0 {
+		v.NoteReference(meanSquare)
+	}
+}
+
 // refState is the capture goroutine's view of the reference.
 type refState struct {
-	seen    bool    // a reference level has been noted: the floor follows it
-	peak    float64 // held peak of the reference level, log10 mean square
-	hold    int
-	active  bool              // the far end is active in this frame
-	learned int               // far-active frames learnt from
-	learn   bool              // this frame may teach the coupling
-	flagged int               // far-active frames in a row the detector called speech
-	gap     [vadBands]float64 // band level over the reference peak this frame
-	couple  [vadBands]float64
-	est     [vadBands]float64 // echo level per band this frame, log10
-	estLin  [vadBands]float64
-	binBand []uint8 // the band each pitch-path bin takes its estimate from
+	seen bool // a reference level has been noted: the floor follows it
+	// cancelled: the level is a canceller's residual (NoteResidual), aligned
+	// with the frame, so the peak is not held; residual is the last one noted.
+	cancelled bool
+	residual  float64
+	peak      float64 // held peak of the reference level, log10 mean square
+	hold      int
+	active    bool              // the far end is active in this frame
+	learned   int               // far-active frames learnt from
+	learn     bool              // this frame may teach the coupling
+	flagged   int               // far-active frames in a row the detector called speech
+	gap       [vadBands]float64 // band level over the reference peak this frame
+	couple    [vadBands]float64
+	est       [vadBands]float64 // echo level per band this frame, log10
+	estLin    [vadBands]float64
+	binBand   []uint8 // the band each pitch-path bin takes its estimate from
 }
 
 func (r *refState) reset() {
@@ -83,7 +107,12 @@ func (v *Detector) refFrame() {
 			r.peak, r.hold = l, refHoldFrames
 		}
 	}
-	if r.hold > 0 {
+	if r.cancelled {
+		r.peak, r.hold = refSilent, 0
+		if x > 0 {
+			r.peak = max(math.Log10(x), refSilent)
+		}
+	} else if r.hold > 0 {
 		r.hold--
 	} else {
 		r.peak = max(r.peak-refFall, refSilent)
@@ -103,6 +132,13 @@ func (v *Detector) refFloor(b int, noise, ls float64) float64 {
 	r := &v.ref
 	r.gap[b] = ls - r.peak
 	e := r.couple[b] + r.peak
+	if r.cancelled {
+		// The canceller's residual, a mean square, taken as spread evenly: it
+		// is measured in this very frame and needs no coupling learnt.
+		r.est[b] = max(noise, r.peak-refResidualMargin)
+		r.estLin[b] = math.Pow(10, r.est[b])
+		return r.est[b]
+	}
 	if r.learned == 0 && r.active {
 		e = ls // nothing learnt yet: the echo is assumed to be all there is
 	}
@@ -115,7 +151,7 @@ func (v *Detector) refFloor(b int, noise, ls float64) float64 {
 // with echo.
 func (v *Detector) refLearn() {
 	r := &v.ref
-	if !r.learn {
+	if !r.learn || r.cancelled {
 		return
 	}
 	if r.learned < refLearnFrames {

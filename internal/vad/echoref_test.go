@@ -92,3 +92,65 @@ func TestEchoGuardNoteReferenceAllocs(t *testing.T) {
 		t.Errorf("NoteReference allocates %v times, want 0", n)
 	}
 }
+
+// TestEchoGuardFollowsResidual: fed a canceller's residual estimate
+// (NoteResidual) the classic floor is that residual in the frame itself. The
+// echo scene stands for a canceller that took nothing out: noted honestly (the
+// whole echo) the residual keeps most of the echo out and lets a user 9 dB
+// above it through more often than not; noted 20 dB low, the echo is heard.
+// (Taken as spread evenly over the bands, the residual is a coarse floor for
+// the classic detector; Neural leaves such frames to the network.)
+func TestEchoGuardFollowsResidual(t *testing.T) {
+	const echoGain = 0.3 // as in echoScene
+	mic, ref := echoScene(16000, 9)
+	run := func(scale float64) (echo, recall float64) {
+		v, err := New(Config{SampleRate: 16000, Sensitivity: DefaultSensitivity})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hop := v.FrameSize()
+		const delay = 8 // frames: the echo is 80 ms behind the reference
+		var echoFlagged, echoFrames, userHeard, userFrames int
+		for k := range ref {
+			v.SetEchoGuard(k >= 200)
+			var r float64
+			if k >= delay {
+				r = ref[k-delay] * echoGain * echoGain * scale
+			}
+			v.NoteResidual(r)
+			got := v.Process(mic[k*hop : (k+1)*hop])
+			switch {
+			case k >= 220 && k < 600:
+				echoFrames++
+				if got {
+					echoFlagged++
+				}
+			case k >= 600:
+				userFrames++
+				if got {
+					userHeard++
+				}
+			}
+		}
+		return float64(echoFlagged) / float64(echoFrames), float64(userHeard) / float64(userFrames)
+	}
+	echo, recall := run(1)
+	lowEcho, _ := run(0.01)
+	if echo > 0.25 || recall < 0.4 || recall < 2*echo {
+		t.Errorf("residual noted honestly: echo-only flagged %.3f, user recall %.3f; want <= 0.25, >= 0.4 and twice the echo's", echo, recall)
+	}
+	if lowEcho < 2*echo || lowEcho < 0.5 {
+		t.Errorf("residual noted 20 dB low: echo-only flagged %.3f, want >= 0.5 and twice the %.3f when honest", lowEcho, echo)
+	}
+}
+
+// TestEchoGuardNoteResidualAllocs: the capture loop's call allocates nothing.
+func TestEchoGuardNoteResidualAllocs(t *testing.T) {
+	v, err := New(Config{SampleRate: 16000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { v.NoteResidual(0.01) }); n != 0 {
+		t.Errorf("NoteResidual allocates %v times, want 0", n)
+	}
+}

@@ -238,6 +238,51 @@ func TestNeuralEchoGuard(t *testing.T) {
 	}
 }
 
+// TestNeuralEchoGuardCancelled: behind a canceller (NoteResidual) the guarded
+// frames are the network's at NeuralEchoOn/NeuralEchoOff: speech there is
+// speech without the guard too, the classic detector not asked; a residual
+// estimate 6 dB and more over the frames keeps every one out; a residual of
+// nothing leaves the network's own decisions.
+func TestNeuralEchoGuardCancelled(t *testing.T) {
+	s := readSileroWAV(t, "speech.wav")
+	run := func(residual float64, guard bool) []bool {
+		n := newNeural(t, NeuralConfig{SampleRate: 16000})
+		n.SetEchoGuard(guard)
+		hop := n.FrameSize()
+		out := make([]bool, len(s)/hop)
+		for k := range out {
+			n.NoteResidual(residual)
+			out[k] = n.Process(s[k*hop : (k+1)*hop])
+		}
+		return out
+	}
+	free := run(0, false)
+	cancelled := run(1e-6, true) // -60 dBFS: under the speech
+	buried := run(1, true)       // full scale: over everything
+	quiet := run(0, true)        // nothing left
+	var nf, nc int
+	for k := range free {
+		if free[k] {
+			nf++
+		}
+		if cancelled[k] {
+			nc++
+			if !free[k] {
+				t.Fatalf("frame %d: speech behind the canceller, not without the guard", k)
+			}
+		}
+		if buried[k] {
+			t.Fatalf("frame %d: speech 6 dB under the residual", k)
+		}
+		if quiet[k] != free[k] {
+			t.Fatalf("frame %d: with no residual %v, without the guard %v", k, quiet[k], free[k])
+		}
+	}
+	if nc == 0 || nc >= nf {
+		t.Errorf("speech frames behind the canceller %d, without the guard %d; want some, and fewer (raised thresholds)", nc, nf)
+	}
+}
+
 func TestNewNeuralErrors(t *testing.T) {
 	for _, c := range []NeuralConfig{
 		{SampleRate: 11025},

@@ -49,9 +49,9 @@ func refLevels(ref []int16, hop, frames int) []float64 {
 
 // cancel runs the echo canceller over mic with the reference ref played in step
 // with it, as the capture loop does, and returns the cleaned signal realigned
-// with mic (the canceller's latency taken out) and the level of the echo it
-// estimated in each 10 ms frame, which the echo guard follows as the capture
-// loop has it do.
+// with mic (the canceller's latency taken out) and its estimate of the echo
+// left in each 10 ms frame of it, which the echo guard takes as the capture
+// loop has it do (NoteResidual).
 func cancel(mic, ref []int16, rate int) ([]int16, []float64, error) {
 	hop := rate * vad.FrameMs / 1000
 	c, err := aec.New(aec.Config{SampleRate: rate, FrameSize: hop})
@@ -79,7 +79,7 @@ func cancel(mic, ref []int16, rate int) ([]int16, []float64, error) {
 		// The frame's estimate is about the output just made, which is lat samples
 		// late: it belongs to the frame lat earlier.
 		if j := (k*hop - lat) / hop; k*hop >= lat && j < len(residual) {
-			residual[j] = float64(c.Stats().Echo)
+			residual[j] = float64(c.Stats().Residual)
 		}
 		if len(out)-k*hop <= hop {
 			break
@@ -94,7 +94,7 @@ func scoreAEC(r *FileResult, o Options, rate int, samples, ref []int16, truth, d
 	if err != nil {
 		return err
 	}
-	out, err := o.run(rate, clean, device, residual)
+	out, err := o.run(rate, clean, device, residual, true)
 	if err != nil {
 		return err
 	}

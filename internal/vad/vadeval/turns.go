@@ -139,7 +139,7 @@ func runAtCaptureRate(path string, o Options) ([]bool, error) {
 	}
 	up := make([]int16, r.MaxOutput(len(samples)))
 	_, n := r.Process(samples, up)
-	return o.run(TurnRate, up[:n], nil, nil)
+	return o.run(TurnRate, up[:n], nil, nil, false)
 }
 
 // scoreTurns pushes one file's decisions through an Endpointer and scores its turns.

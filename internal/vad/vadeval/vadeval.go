@@ -163,7 +163,7 @@ func ReadWAVMono16(r io.Reader) ([]int16, int, error) {
 // guard, if not nil, says per frame whether the echo guard is on. A partial last frame is
 // dropped.
 func Run(c vad.Config, samples []int16, guard []bool) ([]bool, error) {
-	return Options{Classic: c}.run(c.SampleRate, samples, guard, nil)
+	return Options{Classic: c}.run(c.SampleRate, samples, guard, nil, false)
 }
 
 // Options chooses the detector that Evaluate scores.
@@ -234,13 +234,22 @@ func (o Options) newDetector(rate int) (detector, error) {
 }
 
 // run runs samples through the detector, with the echo guard on in the frames guard
-// marks and, when levels is set, the level of what was played noted in each frame.
-func (o Options) run(rate int, samples []int16, guard []bool, levels []float64) ([]bool, error) {
+// marks and, when levels is set, noted in each frame: the level of what was played
+// (NoteReference), or with residual the canceller's estimate of the echo left in
+// it (NoteResidual).
+func (o Options) run(rate int, samples []int16, guard []bool, levels []float64, residual bool) ([]bool, error) {
 	v, err := o.newDetector(rate)
 	if err != nil {
 		return nil, err
 	}
-	noter, _ := v.(interface{ NoteReference(float64) })
+	var noter interface{ NoteReference(float64) }
+	if residual {
+		if r, ok := v.(interface{ NoteResidual(float64) }); ok {
+			noter = noteResidual(r.NoteResidual)
+		}
+	} else {
+		noter, _ = v.(interface{ NoteReference(float64) })
+	}
 	n := len(samples) / v.FrameSize()
 	out := make([]bool, n)
 	for k := 0; k < n; k++ {
@@ -254,6 +263,11 @@ func (o Options) run(rate int, samples []int16, guard []bool, levels []float64) 
 	}
 	return out, nil
 }
+
+// noteResidual passes NoteReference's level on to a NoteResidual.
+type noteResidual func(float64)
+
+func (f noteResidual) NoteReference(x float64) { f(x) }
 
 // VADFileResult is the score of one file.
 type FileResult struct {
@@ -352,7 +366,7 @@ func evaluateFile(path string, segs, ref []Segment, o Options) (r FileResult, pl
 	if err != nil {
 		return r, plain, err
 	}
-	out, err := o.run(rate, samples, nil, nil)
+	out, err := o.run(rate, samples, nil, nil, false)
 	if err != nil {
 		return r, plain, err
 	}
@@ -398,7 +412,7 @@ func evaluateFile(path string, segs, ref []Segment, o Options) (r FileResult, pl
 	if refPCM != nil {
 		levels = refLevels(refPCM, rate*vad.FrameMs/1000, len(out))
 	}
-	gout, err := o.run(rate, samples, device, levels)
+	gout, err := o.run(rate, samples, device, levels, false)
 	if err != nil {
 		return r, plain, err
 	}
