@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,12 +20,8 @@ import (
 
 // The page's files: hand-written, embedded, no build step.
 //
-//go:embed web/index.html web/app.css web/app.js
+//go:embed web/head.html web/login.html web/app.html web/app.css web/app.js
 var webFS embed.FS
-
-var pageTmpl = template.Must(template.New("index.html").Funcs(template.FuncMap{
-	"join": strings.Join,
-}).ParseFS(webFS, "web/index.html"))
 
 // Cookies of the page. The session cookie holds an HMAC of the token under the token,
 // never the token; it is HttpOnly and SameSite=Strict, so neither a script nor another
@@ -97,7 +92,7 @@ func (s *Server) asset(name, ctype string) http.HandlerFunc {
 	}
 }
 
-// pageData is what index.html renders.
+// pageData is what the page shows (render.go writes it into web/*.html).
 type pageData struct {
 	Login      bool   // the token is needed first
 	LoginNote  string // why the last login failed
@@ -109,6 +104,7 @@ type pageData struct {
 	Counters   []counter
 	Devices    []deviceRow
 	GPIO       string
+	Wake       string // how the device wakes, and the words heard
 	Connection string
 	Fields     []formField
 	Groups     []fieldGroup // Fields by the first part of their path
@@ -195,7 +191,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, d pageData) {
 	var b bytes.Buffer
-	if err := pageTmpl.Execute(&b, d); err != nil {
+	if err := renderPage(&b, &d); err != nil {
 		s.opts.Log.Error("render page", "err", err)
 		writeError(w, http.StatusInternalServerError, "render page: "+err.Error())
 		return
@@ -229,7 +225,7 @@ func writeMaybeGzip(w http.ResponseWriter, r *http.Request, body []byte) {
 	zw.Close()
 }
 
-// asMap turns a JSON-able value into maps and slices, as a template can walk.
+// asMap turns a JSON-able value into maps and slices.
 func asMap(v any) map[string]any {
 	b, err := json.Marshal(v)
 	if err != nil {
