@@ -2,89 +2,11 @@ package vad
 
 import (
 	"math"
-	"math/cmplx"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/voiced-project/voiced/internal/race"
 	"github.com/voiced-project/voiced/internal/vad/vadtest"
 )
-
-func TestVADFFTMatchesDFT(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	for _, n := range []int{4, 8, 64, 1024} {
-		f, err := newVADFFT(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := make([]float64, n)
-		for i := range x {
-			x[i] = rng.NormFloat64()
-		}
-		f.transform(x, n/2, n)
-		for k := 0; k <= n/2; k++ {
-			var want complex128
-			for i, xi := range x {
-				want += complex(xi, 0) * cmplx.Exp(complex(0, -2*math.Pi*float64(i*k)/float64(n)))
-			}
-			got := complex(f.outRe[k], f.outIm[k])
-			if cmplx.Abs(got-want) > 1e-9*float64(n) {
-				t.Errorf("n=%d bin %d = %v, want %v", n, k, got, want)
-			}
-		}
-	}
-	// Asking for fewer bins computes those alike.
-	f, err := newVADFFT(64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := make([]float64, 64)
-	for i := range x {
-		x[i] = float64(i%5) - 2
-	}
-	f.transform(x, 32, len(x))
-	want := append([]float64(nil), f.outRe[:11]...)
-	clear(f.outRe)
-	f.transform(x, 10, len(x))
-	for k := range want {
-		if f.outRe[k] != want[k] {
-			t.Errorf("transform(x, 10) bin %d = %v, want %v", k, f.outRe[k], want[k])
-		}
-	}
-	if _, err := newVADFFT(12); err == nil {
-		t.Error("newVADFFT(12): no error")
-	}
-}
-
-// Told that the upper half of its input is zero, the transform skips its first stage;
-// the spectrum's power must come out the same to the bit.
-func TestVADFFTZeroTail(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2, 2))
-	for _, n := range []int{16, 64, 1024, 2048} {
-		f, err := newVADFFT(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := make([]float64, n)
-		for i := range n / 2 {
-			x[i] = rng.NormFloat64()
-		}
-		x[0], x[3] = math.Copysign(0, -1), 0 // zeros of both signs
-		f.transform(x, n/2, n)
-		want := make([]float64, n/2+1)
-		for k := range want {
-			want[k] = f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]
-		}
-		clear(f.outRe)
-		clear(f.outIm)
-		f.transform(x, n/2, n/2)
-		for k := range want {
-			if p := f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]; p != want[k] {
-				t.Fatalf("n=%d bin %d: power %v with the zero tail skipped, %v without", n, k, p, want[k])
-			}
-		}
-	}
-}
 
 func TestNewVAD(t *testing.T) {
 	tests := []struct {
