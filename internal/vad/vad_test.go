@@ -8,6 +8,63 @@ import (
 	"github.com/voiced-project/voiced/internal/vad/vadtest"
 )
 
+// The detector's power spectrum and its autocorrelation come from the float32
+// dsp.FFT; both must agree with direct float64 sums to well within what the
+// features can tell apart.
+func TestVADSpectrumMatchesDFT(t *testing.T) {
+	for _, rate := range []int{16000, 24000} {
+		v, err := New(Config{SampleRate: rate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := vadtest.SynthVoice(rate, 0.45, 0, 0.45, 30, 8000, 7)
+		n := v.FrameSize()
+		for i := 0; i+n <= len(s); i += n {
+			v.Process(s[i : i+n])
+		}
+		nf := len(v.frame)
+		var peak float64
+		want := make([]float64, v.maxBin+1)
+		for k := range want {
+			var re, im float64
+			for i, h := range v.hist {
+				a := -2 * math.Pi * float64(i*k) / float64(nf)
+				x := h * v.window[i]
+				re += x * math.Cos(a)
+				im += x * math.Sin(a)
+			}
+			want[k] = (re*re + im*im) * v.powNorm
+			peak = max(peak, want[k])
+		}
+		if peak < 1e-3 {
+			t.Fatalf("%d Hz: spectrum peak %v: the test signal is too quiet to test anything", rate, peak)
+		}
+		for k, w := range want {
+			if d := math.Abs(v.power[k] - w); d > 1e-5*peak {
+				t.Errorf("%d Hz: power bin %d = %v, want %v (peak %v)", rate, k, v.power[k], w, peak)
+			}
+		}
+		// v.acf still holds the last frame's even input; its transform is a cosine sum.
+		na := len(v.acf)
+		var r0 float64
+		for _, x := range v.acf {
+			r0 += float64(x)
+		}
+		if r0 <= 0 {
+			t.Fatalf("%d Hz: autocorrelation input is all zero", rate)
+		}
+		for m := range v.winACF {
+			var w float64
+			for k, x := range v.acf {
+				w += float64(x) * math.Cos(2*math.Pi*float64(k*m)/float64(na))
+			}
+			if d := math.Abs(float64(v.acfRe[m]) - w); d > 1e-5*r0 {
+				t.Errorf("%d Hz: autocorrelation lag %d = %v, want %v (lag 0: %v)", rate, m, v.acfRe[m], w, r0)
+			}
+		}
+	}
+}
+
 func TestNewVAD(t *testing.T) {
 	tests := []struct {
 		name      string
