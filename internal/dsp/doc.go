@@ -21,7 +21,8 @@
 // # FFT
 //
 // FFT is the real-input float32 FFT of a power-of-two length that the echo
-// canceller and the Silero detector's STFT share: n real samples packed as
+// canceller, the Silero detector's STFT and the classic detector's spectrum
+// and autocorrelation share: n real samples packed as
 // n/2 complex ones, a radix-2 transform whose stages have assembly kernels
 // for amd64, arm64 and arm, and a split into the n/2+1 bins, held as
 // separate real and imaginary slices. On arm64 the first two stages, the

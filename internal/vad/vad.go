@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+
+	"github.com/voiced-project/voiced/internal/dsp"
 )
 
 // VADConfig configures a VAD. The zero value of every field but SampleRate means "default".
@@ -92,13 +94,17 @@ type Detector struct {
 	refIn          atomic.Uint64 // NoteReference's mailbox: the largest mean square since the last frame, as float64 bits
 	ref            refState
 
-	fft      *vadFFT
+	fft      *dsp.FFT
 	hist     []float64 // last win samples, scaled to ±1
 	window   []float64 // Hann
-	frame    []float64 // fft input (n, zero padded)
+	frame    []float32 // fft input (n, zero padded)
+	specRe   []float32 // its spectrum, n/2+1 bins
+	specIm   []float32
 	power    []float64 // n/2+1
-	acfFFT   *vadFFT   // n/acfDec points: the pitch band needs no more
-	acf      []float64 // its input
+	acfFFT   *dsp.FFT  // n/acfDec points: the pitch band needs no more
+	acf      []float32 // its input
+	acfRe    []float32 // its output: the autocorrelation by decimated lag
+	acfIm    []float32
 	acfDec   int       // lag step of the decimated autocorrelation, in samples
 	winACF   []float64 // window autocorrelation, normalised, by decimated lag
 	bandLo   [vadBands]int
@@ -178,12 +184,13 @@ func New(c Config) (*Detector, error) {
 		n <<= 1
 	}
 	var err error
-	if v.fft, err = newVADFFT(n); err != nil {
+	if v.fft, err = dsp.NewFFT(n); err != nil {
 		return nil, err
 	}
 	v.hist = make([]float64, v.win)
 	v.window = make([]float64, v.win)
-	v.frame = make([]float64, n)
+	v.frame = make([]float32, n)
+	v.specRe, v.specIm = make([]float32, n/2+1), make([]float32, n/2+1)
 	v.power = make([]float64, n/2+1)
 	v.binP = make([]float64, n/2+1)
 	v.binMin = make([]float64, n/2+1)
@@ -215,10 +222,11 @@ func New(c Config) (*Detector, error) {
 	for v.harmHi <= n/(4*v.acfDec) {
 		v.acfDec *= 2
 	}
-	if v.acfFFT, err = newVADFFT(n / v.acfDec); err != nil {
+	if v.acfFFT, err = dsp.NewFFT(n / v.acfDec); err != nil {
 		return nil, err
 	}
-	v.acf = make([]float64, n/v.acfDec)
+	v.acf = make([]float32, n/v.acfDec)
+	v.acfRe, v.acfIm = make([]float32, n/v.acfDec/2+1), make([]float32, n/v.acfDec/2+1)
 	v.winACF = make([]float64, v.lagHi/v.acfDec+2)
 	for m := range v.winACF {
 		var s float64
@@ -349,15 +357,17 @@ func (v *Detector) analyse(frame []int16) bool {
 	// Slices of equal length let the loops go without bounds checks.
 	win, frm := v.window[:len(v.hist)], v.frame[:len(v.hist)]
 	for i, x := range v.hist {
-		frm[i] = x * win[i]
+		frm[i] = float32(x * win[i])
 	}
-	// v.frame beyond win stays zero: nothing else writes there.
-	f := v.fft
-	f.transform(v.frame, v.maxBin, v.win)
+	// v.frame beyond win stays zero: nothing else writes there. The transform is in
+	// float32, whose rounding (some 1e-7 of the frame's largest bin) stays under the
+	// power floor below for any frame within 0 dBFS.
+	v.fft.Forward(v.frame, v.specRe, v.specIm)
 	pw := v.power[:v.maxBin+1]
-	re, im := f.outRe[:len(pw)], f.outIm[:len(pw)]
+	re, im := v.specRe[:len(pw)], v.specIm[:len(pw)]
 	for k := range pw {
-		pw[k] = (re[k]*re[k] + im[k]*im[k]) * v.powNorm
+		r, i := float64(re[k]), float64(im[k])
+		pw[k] = (r*r + i*i) * v.powNorm
 	}
 	const floor = 1e-11 // about -110 dBFS per bin: keeps logs finite on digital silence
 	v.refFrame()
@@ -421,7 +431,7 @@ func (v *Detector) analyse(frame []int16) bool {
 			noise = v.echoFloorLin(&v.echoBin[k], noise, bp[i])
 		}
 		if k >= v.harmLo && k < v.harmHi {
-			v.acf[k] = max(p-vadPitchOverSub*noise, 0)
+			v.acf[k] = float32(max(p-vadPitchOverSub*noise, 0))
 			noiseSum += vadPitchOverSub * noise
 		}
 		if k >= v.flatLo && k < v.flatHi {
@@ -481,22 +491,21 @@ func (v *Detector) analyse(frame []int16) bool {
 	for k := v.harmLo; k < v.harmHi; k++ {
 		v.acf[na-k] = v.acf[k]
 	}
-	af := v.acfFFT
-	af.transform(v.acf, len(v.winACF), na) // real and even in: the cosine sums are the autocorrelation
+	v.acfFFT.Forward(v.acf, v.acfRe, v.acfIm) // real and even in: the cosine sums are the autocorrelation
 	harm := 0.0
 	// Normalising by the energy before subtraction makes this periodicity times the share
 	// of the energy above the noise. The window's own autocorrelation is divided out, but
 	// not where it is small, which would only amplify noise. A parabola through the best
 	// lag and its neighbours recovers a peak that falls between the sampled lags.
-	if r0 := af.outRe[0] + 2*noiseSum; r0 > 0 {
-		r := af.outRe
+	if r0 := float64(v.acfRe[0]) + 2*noiseSum; r0 > 0 {
+		r := v.acfRe
 		best, bm := math.Inf(-1), 0
 		for m := (v.lagLo + v.acfDec - 1) / v.acfDec; m <= v.lagHi/v.acfDec; m++ {
-			if h := r[m] / max(v.winACF[m], 0.5); h > best {
+			if h := float64(r[m]) / max(v.winACF[m], 0.5); h > best {
 				best, bm = h, m
 			}
 		}
-		y0, ym, yp := r[bm], r[bm-1], r[bm+1]
+		y0, ym, yp := float64(r[bm]), float64(r[bm-1]), float64(r[bm+1])
 		peak := y0
 		if d := ym - 2*y0 + yp; d < 0 {
 			off := 0.5 * (ym - yp) / d

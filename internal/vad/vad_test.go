@@ -2,85 +2,64 @@ package vad
 
 import (
 	"math"
-	"math/cmplx"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/voiced-project/voiced/internal/race"
 	"github.com/voiced-project/voiced/internal/vad/vadtest"
 )
 
-func TestVADFFTMatchesDFT(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	for _, n := range []int{4, 8, 64, 1024} {
-		f, err := newVADFFT(n)
+// The detector's power spectrum and its autocorrelation come from the float32
+// dsp.FFT; both must agree with direct float64 sums to well within what the
+// features can tell apart.
+func TestVADSpectrumMatchesDFT(t *testing.T) {
+	for _, rate := range []int{16000, 24000} {
+		v, err := New(Config{SampleRate: rate})
 		if err != nil {
 			t.Fatal(err)
 		}
-		x := make([]float64, n)
-		for i := range x {
-			x[i] = rng.NormFloat64()
+		s := vadtest.SynthVoice(rate, 0.45, 0, 0.45, 30, 8000, 7)
+		n := v.FrameSize()
+		for i := 0; i+n <= len(s); i += n {
+			v.Process(s[i : i+n])
 		}
-		f.transform(x, n/2, n)
-		for k := 0; k <= n/2; k++ {
-			var want complex128
-			for i, xi := range x {
-				want += complex(xi, 0) * cmplx.Exp(complex(0, -2*math.Pi*float64(i*k)/float64(n)))
-			}
-			got := complex(f.outRe[k], f.outIm[k])
-			if cmplx.Abs(got-want) > 1e-9*float64(n) {
-				t.Errorf("n=%d bin %d = %v, want %v", n, k, got, want)
-			}
-		}
-	}
-	// Asking for fewer bins computes those alike.
-	f, err := newVADFFT(64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := make([]float64, 64)
-	for i := range x {
-		x[i] = float64(i%5) - 2
-	}
-	f.transform(x, 32, len(x))
-	want := append([]float64(nil), f.outRe[:11]...)
-	clear(f.outRe)
-	f.transform(x, 10, len(x))
-	for k := range want {
-		if f.outRe[k] != want[k] {
-			t.Errorf("transform(x, 10) bin %d = %v, want %v", k, f.outRe[k], want[k])
-		}
-	}
-	if _, err := newVADFFT(12); err == nil {
-		t.Error("newVADFFT(12): no error")
-	}
-}
-
-// Told that the upper half of its input is zero, the transform skips its first stage;
-// the spectrum's power must come out the same to the bit.
-func TestVADFFTZeroTail(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2, 2))
-	for _, n := range []int{16, 64, 1024, 2048} {
-		f, err := newVADFFT(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := make([]float64, n)
-		for i := range n / 2 {
-			x[i] = rng.NormFloat64()
-		}
-		x[0], x[3] = math.Copysign(0, -1), 0 // zeros of both signs
-		f.transform(x, n/2, n)
-		want := make([]float64, n/2+1)
+		nf := len(v.frame)
+		var peak float64
+		want := make([]float64, v.maxBin+1)
 		for k := range want {
-			want[k] = f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]
+			var re, im float64
+			for i, h := range v.hist {
+				a := -2 * math.Pi * float64(i*k) / float64(nf)
+				x := h * v.window[i]
+				re += x * math.Cos(a)
+				im += x * math.Sin(a)
+			}
+			want[k] = (re*re + im*im) * v.powNorm
+			peak = max(peak, want[k])
 		}
-		clear(f.outRe)
-		clear(f.outIm)
-		f.transform(x, n/2, n/2)
-		for k := range want {
-			if p := f.outRe[k]*f.outRe[k] + f.outIm[k]*f.outIm[k]; p != want[k] {
-				t.Fatalf("n=%d bin %d: power %v with the zero tail skipped, %v without", n, k, p, want[k])
+		if peak < 1e-3 {
+			t.Fatalf("%d Hz: spectrum peak %v: the test signal is too quiet to test anything", rate, peak)
+		}
+		for k, w := range want {
+			if d := math.Abs(v.power[k] - w); d > 1e-5*peak {
+				t.Errorf("%d Hz: power bin %d = %v, want %v (peak %v)", rate, k, v.power[k], w, peak)
+			}
+		}
+		// v.acf still holds the last frame's even input; its transform is a cosine sum.
+		na := len(v.acf)
+		var r0 float64
+		for _, x := range v.acf {
+			r0 += float64(x)
+		}
+		if r0 <= 0 {
+			t.Fatalf("%d Hz: autocorrelation input is all zero", rate)
+		}
+		for m := range v.winACF {
+			var w float64
+			for k, x := range v.acf {
+				w += float64(x) * math.Cos(2*math.Pi*float64(k*m)/float64(na))
+			}
+			if d := math.Abs(float64(v.acfRe[m]) - w); d > 1e-5*r0 {
+				t.Errorf("%d Hz: autocorrelation lag %d = %v, want %v (lag 0: %v)", rate, m, v.acfRe[m], w, r0)
 			}
 		}
 	}
