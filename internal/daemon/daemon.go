@@ -486,9 +486,9 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 	kind := ev.Kind.String()
 	d.hub.publish(httpapi.Event{Type: kind, Engine: ev})
 	d.metrics.onEvent(ev)
+	d.announceEvent(ev)
 	switch ev.Kind {
 	case engine.EventState:
-		d.announceState(ev)
 		d.notify.Status(d.statusLine())
 		if d.announcer != nil {
 			d.announcer.SetState(ev.State.String())
