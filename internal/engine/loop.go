@@ -205,8 +205,12 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 		if !e.voiceWakes() && !e.followUp {
 			return
 		}
+		why := "voice wake"
+		if e.followUp {
+			why = "follow-up" // no wake needed: the window after a reply is open
+		}
 		e.publishSpeech(EventSpeechStarted, s)
-		e.startListening(trigVoice, "voice wake")
+		e.startListening(trigVoice, why)
 		e.turn.heard = true
 		e.disarm(tListen)
 	case StateSpeaking, StateProcessing:
