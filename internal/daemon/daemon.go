@@ -60,6 +60,7 @@ type Daemon struct {
 	started time.Time
 
 	gpio gpioParts // superviseRuntime's goroutine only, but for Status
+	wake wakeStats // the wake words heard, for Status
 
 	// What superviseRuntime waits with and builds with; tests replace them.
 	clock   supervisorClock
@@ -488,6 +489,8 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 	d.metrics.onEvent(ev)
 	d.announceEvent(ev)
 	switch ev.Kind {
+	case engine.EventWakeWord:
+		d.wake.heard(ev)
 	case engine.EventState:
 		d.notify.Status(d.statusLine())
 		if d.announcer != nil {

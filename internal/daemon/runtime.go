@@ -59,6 +59,8 @@ type runtime struct {
 
 	announce announcing // the announcement under way; guarded by d.mu
 
+	wakeWords []wakeWordStatus // the wake words listened for, set by buildWake; nil for none
+
 	mu       sync.Mutex // guards following fields
 	lastItem string
 	// connErr is why the last connection or attempt ended; the engine only
