@@ -12,7 +12,7 @@
 # committed, and /v1/status agrees with /v1/events.
 # Broken on purpose (VOICED_VM_BREAK=ptt): voiced drives the LED on line 26, as if the
 # LED were wired to the wrong pin: the LED checks must fail.
-# vm-timeout: 210
+# vm-timeout: 240
 # shellcheck source=../guest/vm.sh
 . /lib/vm/vm.sh
 # shellcheck source=daemon/lib.sh
@@ -54,20 +54,25 @@ follow_ms=8000
 dm_voiced push_to_talk --set gpio.led.line="$led" --set turn.follow_up_ms=$follow_ms
 dm_watch
 dm_capture 50
-dm_say --hold
-dm_wait_event '"prev":"speaking"' 40
-# The window opens as the reply ends; a moment of it for the LED, then the follow-up.
-FROM=$(wc -l <"$VM_OUT/events.log")
-dm_wait_event '"follow_up":true' 10
-sleep 2
-dm_say
-FROM=$(wc -l <"$VM_OUT/events.log")
-dm_wait_event '"prev":"speaking"' 40
-# Nothing said after the second reply: the window closes by itself, then a CONNECTED
-# stay long enough to judge.
-FROM=$(wc -l <"$VM_OUT/events.log")
-dm_wait_event '"reason":"nothing said in the follow-up window"' $((follow_ms / 1000 + 10))
-sleep 3
+# Each step waits for the last; one that does not come ends the waiting (the checks
+# below say what is missing) rather than every later wait running out in turn.
+follow_up_turn() {
+  dm_say --hold
+  dm_wait_event '"prev":"speaking"' 40 || return
+  # The window opens as the reply ends; a moment of it for the LED, then the follow-up.
+  FROM=$(wc -l <"$VM_OUT/events.log")
+  dm_wait_event '"follow_up":true' 10 || return
+  sleep 2
+  dm_say
+  FROM=$(wc -l <"$VM_OUT/events.log")
+  dm_wait_event '"prev":"speaking"' 40 || return
+  # Nothing said after the second reply: the window closes by itself, then a CONNECTED
+  # stay long enough to judge.
+  FROM=$(wc -l <"$VM_OUT/events.log")
+  dm_wait_event '"reason":"nothing said in the follow-up window"' $((follow_ms / 1000 + 10)) || return
+  sleep 3
+}
+follow_up_turn
 dm_unwatch
 kill "$CAP_PID" 2>/dev/null
 wait "$CAP_PID"
