@@ -59,19 +59,20 @@ dm_watch
 dm_capture 50
 # Each step waits for the last; one that does not come ends the waiting (the checks
 # below say what is missing) rather than every later wait running out in turn.
+# FROM (where dm_wait_event starts looking) is taken before each step: level events
+# stream in all the time, so a count taken after an event may already be past it.
 follow_up_turn() {
+  FROM=$(($(wc -l <"$VM_OUT/events.log") + 1))
   dm_say --hold
   dm_wait_event '"prev":"speaking"' 40 || return
   # The window opens as the reply ends; a moment of it for the LED, then the follow-up.
-  FROM=$(wc -l <"$VM_OUT/events.log")
-  dm_wait_event '"follow_up":true' 10 || return
+  dm_wait_event '"reason":"follow-up window open"' 10 || return
   sleep 2
+  FROM=$(($(wc -l <"$VM_OUT/events.log") + 1))
   dm_say
-  FROM=$(wc -l <"$VM_OUT/events.log")
   dm_wait_event '"prev":"speaking"' 40 || return
   # Nothing said after the second reply: the window closes by itself, then a CONNECTED
   # stay long enough to judge.
-  FROM=$(wc -l <"$VM_OUT/events.log")
   dm_wait_event '"reason":"nothing said in the follow-up window"' $((follow_ms / 1000 + 10)) || return
   sleep 3
 }
