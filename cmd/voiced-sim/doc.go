@@ -6,7 +6,7 @@
 //	           [--reply parrot|tone|FILE.wav] [--speed X] [--record FILE]
 //	           [--session-max DURATION] [--fail-after N] [--question]
 //	           [--tool-call NAME [--tool-args JSON]]
-//	           [--refuse STATUS] [--malformed N] [--big-delta BYTES]
+//	           [--refuse STATUS] [--malformed N] [--big-delta BYTES] [--ignore-instructed]
 //
 // It serves WebSocket upgrades at /v1/realtime and prints
 // "listening on HOST:PORT" as its first line on stdout (--addr :0 picks a
@@ -34,8 +34,10 @@
 // Some flags make it misbehave on purpose, to show what a broken or hostile
 // server costs voiced: --fail-after drops each connection after N events
 // (1: right after session.created), --refuse answers every upgrade with an
-// HTTP status, --malformed sends N messages that are not JSON and
-// --big-delta one audio delta of that many bytes after session.created.
+// HTTP status, --malformed sends N messages that are not JSON,
+// --big-delta one audio delta of that many bytes after session.created, and
+// --ignore-instructed never answers a response.create that carries its own
+// instructions (an announcement whose reply never comes).
 //
 // The engine lives in internal/realtime/realtimetest, so Go tests run the
 // same server in-process.

@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	refuse := fs.Int("refuse", 0, "misbehave: answer every upgrade with this HTTP status")
 	malformed := fs.Int("malformed", 0, "misbehave: send this many malformed messages after session.created")
 	bigDelta := fs.Int("big-delta", 0, "misbehave: send one audio delta of this many bytes after session.created")
+	ignoreInstructed := fs.Bool("ignore-instructed", false, "misbehave: never answer a response.create with its own instructions (an announcement)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -80,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Dialect: d, APIKey: *apiKey, Reply: *reply, Speed: *speed, SessionMax: *sessionMax,
 		FailAfter: *failAfter, Question: *question, ToolCall: *toolCall, ToolArguments: *toolArgs,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
-		Refuse: *refuse, Extra: misbehaviour(*malformed, *bigDelta),
+		Refuse: *refuse, Extra: misbehaviour(*malformed, *bigDelta), IgnoreInstructed: *ignoreInstructed,
 	}
 	switch *reply {
 	case realtimetest.ReplyParrot, realtimetest.ReplyTone:

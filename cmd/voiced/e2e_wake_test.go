@@ -150,6 +150,11 @@ func TestEndToEndWakeWord(t *testing.T) {
 		"--set", "http.listen=127.0.0.1:0", "--turns", "1", "--timeout", "120s")
 	ev := subscribe(t, d.http)
 	wakes := subscribeWake(t, d.http)
+	// While the turn the word began goes on, /v1/status tells the word heard.
+	for limit := time.Now().Add(100 * time.Second); len(wakes.list()) == 0 && time.Now().Before(limit); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkWakeStatus(t, status(t, d.http))
 	if err := d.wait(t, 120*time.Second); err != nil {
 		t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
 	}
@@ -192,5 +197,36 @@ func TestEndToEndWakeWord(t *testing.T) {
 	}
 	if counts["input_audio_buffer.commit"] != 1 || counts["response.create"] != 1 {
 		t.Errorf("the server saw %v, want one commit and one response.create", counts)
+	}
+}
+
+// checkWakeStatus: /v1/status's wake part after okay_nabu was heard once, with
+// wake.mode word and the words okay_nabu and hey_jarvis.
+func checkWakeStatus(t *testing.T, st map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(st["wake"])
+	var w struct {
+		Mode  string
+		Words []struct {
+			Word, Phrase, Model string
+			Threshold           float64
+		}
+		Detections int
+		Last       *struct {
+			Word  string
+			Time  time.Time
+			Score float64
+		}
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		t.Fatalf("/v1/status wake %s: %v", b, err)
+	}
+	ok := w.Mode == "word" && len(w.Words) == 2 && w.Detections == 1 && w.Last != nil &&
+		w.Last.Word == "okay_nabu" && w.Last.Score > 0 && time.Since(w.Last.Time) < time.Minute
+	for i, name := range []string{"okay_nabu", "hey_jarvis"} {
+		ok = ok && i < len(w.Words) && w.Words[i].Word == name && w.Words[i].Model == "built in" && w.Words[i].Threshold > 0
+	}
+	if !ok {
+		t.Errorf("/v1/status wake = %s, want mode word, okay_nabu and hey_jarvis built in with their thresholds, 1 detection, the last okay_nabu just now", b)
 	}
 }

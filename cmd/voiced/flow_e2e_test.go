@@ -40,6 +40,9 @@ type flowEvent struct {
 	Text     string `json:"text"`
 	Final    bool   `json:"final"`
 	Message  string `json:"message"`
+	Code     string `json:"code"`
+	ID       string `json:"id"`     // announce
+	Status   string `json:"status"` // announce
 }
 
 func subscribeAll(t *testing.T, base string) *allEvents {
@@ -434,12 +437,21 @@ func replayedItems(t *testing.T, path string) (int, []string) {
 	return sessions, dups
 }
 
-// TestEndToEndAnnounce: an announcement of text (the model says it) and one of a WAV
-// (played as it is) each make the device speak without a turn, show on /v1/events,
-// and stop on an interruption as a reply does.
-func TestEndToEndAnnounce(t *testing.T) {
-	t.Parallel()
-	tone := realtimetest.Tone(660, 3000, 16000, 6000)
+// counter is a counter of /v1/status.
+func counter(t *testing.T, base, name string) float64 {
+	t.Helper()
+	c, _ := status(t, base)["counters"].(map[string]any)
+	n, ok := c[name].(float64)
+	if !ok {
+		t.Fatalf("/v1/status has no counters.%s: %v", name, c)
+	}
+	return n
+}
+
+// announceWAV is the body of POST /v1/announce with seconds of a 660 Hz tone as a WAV.
+func announceWAV(t *testing.T, seconds int) string {
+	t.Helper()
+	tone := realtimetest.Tone(660, seconds*1000, 16000, 6000)
 	var wavBuf bytes.Buffer
 	w, err := wav.NewWriter(&wavBuf, wav.Header{Channels: 1, Rate: 16000, Bits: 16, Container: 2})
 	if err != nil {
@@ -451,10 +463,19 @@ func TestEndToEndAnnounce(t *testing.T) {
 	}
 	w.Write(b)
 	w.Close()
-	wavJSON, _ := json.Marshal(map[string]any{"wav": wavBuf.Bytes()})
+	body, _ := json.Marshal(map[string]any{"wav": wavBuf.Bytes()})
+	return string(body)
+}
+
+// TestEndToEndAnnounce: an announcement of text (the model says it) and one of a WAV
+// (played as it is) each make the device speak without a turn, show on /v1/events,
+// and stop on the button as a reply does: the press interrupts and opens a turn.
+// The e2e tests press the button with ptt_start, the control the button's press is.
+func TestEndToEndAnnounce(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, body string }{
 		{"text", `{"text":"The tea is ready."}`},
-		{"wav", string(wavJSON)},
+		{"wav", announceWAV(t, 3)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			voiced, sim := binaries(t)
@@ -469,13 +490,26 @@ func TestEndToEndAnnounce(t *testing.T) {
 				t.Fatalf("POST /v1/announce = %d %s", resp.StatusCode, body)
 			}
 			ev.waitUntil(t, "speaking", 20*time.Second, func(e flowEvent) bool { return e.Type == "state" && e.State == "speaking" })
-			control(t, d.http, "interrupt")
-			ev.waitUntil(t, "interrupted", 5*time.Second, func(e flowEvent) bool {
-				return e.Type == "state" && e.State == "connected" && e.Reason == "interrupted by control"
+			control(t, d.http, "ptt_start") // the button, pressed
+			ev.waitUntil(t, "interrupted by the press", 5*time.Second, func(e flowEvent) bool {
+				return e.Type == "state" && e.State == "listening" && strings.Contains(e.Reason, "reply interrupted")
 			})
-			if n := ev.count(func(e flowEvent) bool { return e.Type == "announce" }); n < 2 {
-				t.Errorf("%d announce events, want queued and started", n)
+			ev.waitUntil(t, "announce stopped", 5*time.Second, func(e flowEvent) bool {
+				return e.Type == "announce" && strings.HasPrefix(e.Status, "stopped:")
+			})
+			var statuses []string
+			for _, e := range ev.list() {
+				if e.Type == "announce" {
+					statuses = append(statuses, e.Status)
+				}
 			}
+			if len(statuses) != 3 || statuses[0] != "queued" || statuses[1] != "started" || statuses[2] != "stopped: ptt_start (reply interrupted)" {
+				t.Errorf("announce events %q, want queued, started, stopped: ptt_start (reply interrupted)", statuses)
+			}
+			if n := counter(t, d.http, "interrupts"); n != 1 {
+				t.Errorf("/v1/status counters.interrupts = %v, want 1", n)
+			}
+			control(t, d.http, "ptt_stop") // released before any speech: the turn is dropped
 			if resp, body := httpDo(t, "POST", d.http+"/v1/announce", `{"text":"a","url":"file:/etc/passwd"}`); resp.StatusCode != 400 {
 				t.Errorf("two kinds at once = %d %s, want 400", resp.StatusCode, body)
 			}
@@ -487,5 +521,53 @@ func TestEndToEndAnnounce(t *testing.T) {
 				t.Errorf("exit: %v", err)
 			}
 		})
+	}
+}
+
+// TestEndToEndAnnounceNoReply: the server never answers a text announcement. After
+// turn.reply_timeout_ms voiced gives it up, says so (an error event and an announce
+// event, both naming it), and the announcement queued behind it plays.
+func TestEndToEndAnnounceNoReply(t *testing.T) {
+	t.Parallel()
+	voiced, sim := binaries(t)
+	dir := t.TempDir()
+	addr := startSim(t, sim, "--speed", "1", "--reply", "tone", "--ignore-instructed")
+	quiet := writeMic(t, make([]int16, 16000), 16000)
+	d := flowDaemon(t, voiced, addr, quiet, dir, "--timeout", "60s", "--set", "turn.reply_timeout_ms=2000")
+	ev := subscribeAll(t, d.http)
+	waitStatus(t, d.http, "connected")
+	ids := map[string]string{}
+	for _, body := range []string{`{"text":"The tea is ready."}`, announceWAV(t, 1)} {
+		resp, b := httpDo(t, "POST", d.http+"/v1/announce", body)
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST /v1/announce = %d %s", resp.StatusCode, b)
+		}
+		var r struct{ ID string }
+		if err := json.Unmarshal([]byte(b), &r); err != nil || r.ID == "" {
+			t.Fatalf("POST /v1/announce answered %s, want an id", b)
+		}
+		ids[map[bool]string{true: "text", false: "wav"}[strings.Contains(body, "text")]] = r.ID
+	}
+	sent := time.Now()
+	ev.waitUntil(t, "the text's failure", 20*time.Second, func(e flowEvent) bool {
+		return e.Type == "announce" && e.ID == ids["text"] && strings.HasPrefix(e.Status, "failed:")
+	})
+	t.Logf("the text announcement failed %v after it was posted", time.Since(sent).Round(10*time.Millisecond))
+	ev.waitUntil(t, "the wav played", 20*time.Second, func(e flowEvent) bool {
+		return e.Type == "announce" && e.ID == ids["wav"] && e.Status == "played"
+	})
+	want := "announcement " + ids["text"] + ": no reply within 2s"
+	if n := ev.count(func(e flowEvent) bool { return e.Type == "error" && e.Code == "reply_timeout" && e.Message == want }); n != 1 {
+		t.Errorf("%d error events reply_timeout %q, want 1", n, want)
+	}
+	if n, st := counter(t, d.http, "reply_timeouts"), status(t, d.http)["state"]; n != 1 || st != "connected" {
+		t.Errorf("/v1/status counters.reply_timeouts %v, state %v; want 1, connected", n, st)
+	}
+	if !strings.Contains(d.stderr.String(), want) {
+		t.Errorf("the log does not say %q:\n%s", want, d.stderr.String())
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/voiced-project/voiced/internal/dsp"
 	"github.com/voiced-project/voiced/internal/engine"
 	"github.com/voiced-project/voiced/internal/httpapi"
+	"github.com/voiced-project/voiced/internal/pipeline"
 	"github.com/voiced-project/voiced/internal/wav"
 )
 
@@ -52,6 +53,9 @@ func (d *Daemon) Announce(_ context.Context, a httpapi.Announcement) (string, er
 	an := announcement{id: fmt.Sprintf("announce_%d", announceSeq.Add(1)), text: strings.TrimSpace(a.Text), listen: a.StartConversation}
 	switch {
 	case a.Text != "":
+		if isSocketIO(cfg.Realtime.Profile) {
+			return "", &httpapi.AnnounceError{Msg: fmt.Sprintf("realtime.profile %s takes no text to say; give a wav or a url", cfg.Realtime.Profile)}
+		}
 		if len(an.text) > maxAnnounceText {
 			return "", &httpapi.AnnounceError{Msg: fmt.Sprintf("text is %d bytes, at most %d", len(an.text), maxAnnounceText)}
 		}
@@ -86,46 +90,104 @@ func (d *Daemon) Announce(_ context.Context, a httpapi.Announcement) (string, er
 func (d *Daemon) nextAnnouncement() {
 	d.mu.Lock()
 	rt := d.rt
-	if rt == nil || len(d.announceQ) == 0 || rt.engine.Status().State != engine.StateConnected || rt.announcing {
+	if rt == nil || len(d.announceQ) == 0 || rt.engine.Status().State != engine.StateConnected || rt.announce.id != "" {
 		d.mu.Unlock()
 		return
 	}
 	an := d.announceQ[0]
 	d.announceQ = d.announceQ[1:]
-	rt.announcing = true // until the engine leaves CONNECTED and comes back
+	a := engine.Announcement{Name: "announcement " + an.id, Listen: an.listen}
+	rt.announce = announcing{id: an.id, name: a.Name} // until the engine is done with it
 	d.mu.Unlock()
-	if an.listen {
-		rt.engine.ListenAfterReply()
+	switch {
+	case an.pcm != nil:
+		a.LocalItem = engine.LocalItemPrefix + an.id
+		a.Send = func() error { rt.playback.WriteItem(a.LocalItem, an.pcm); return nil }
+	case rt.client != nil:
+		text := an.text
+		a.Send = func() error {
+			return rt.client.Announce("Say this to the user now, as it is, in the language it is written in, and nothing else: " + text)
+		}
+	default:
+		a.Send = func() error { return errors.New("this backend takes no text to say") }
 	}
-	var err error
-	if an.pcm != nil {
-		item := engine.LocalItemPrefix + an.id
-		rt.playback.WriteItem(item, an.pcm)
-		rt.engine.HandleRealtime(engine.RealtimeEvent{Kind: engine.RealtimeAudioStarted, ItemID: item})
-	} else {
-		err = rt.client.Announce("Say this to the user now, as it is, in the language it is written in, and nothing else: " + an.text)
+	// The engine answers at once (or has stopped): it never waits on anyone.
+	err := rt.engine.Announce(context.Background(), a)
+	var refused *engine.RefusedError
+	if errors.As(err, &refused) {
+		// The conversation moved on since the check: the announcement waits for the
+		// next CONNECTED, first in line.
+		d.mu.Lock()
+		rt.announce = announcing{}
+		d.announceQ = append([]announcement{an}, d.announceQ...)
+		d.mu.Unlock()
+		return
 	}
 	status := "started"
 	if err != nil {
 		status = "failed: " + err.Error()
 		d.mu.Lock()
-		rt.announcing = false
+		rt.announce = announcing{}
 		d.mu.Unlock()
+		d.log.Warn("announcement", "id", an.id, "status", status)
+	} else {
+		d.log.Info("announcement", "id", an.id, "status", status)
 	}
-	d.log.Info("announcement", "id", an.id, "status", status)
 	d.hub.publish(httpapi.Event{Type: "announce", Data: map[string]string{"id": an.id, "status": status}})
+	if err != nil {
+		d.nextAnnouncement()
+	}
 }
 
-// announceState follows the engine: an announcement started is over when the engine
-// is back in CONNECTED, and then the next one may start.
-func (d *Daemon) announceState(ev engine.Event) {
+// announcing is the announcement the engine is busy with.
+type announcing struct {
+	id, name string // "" when none
+	begun    bool   // the engine's state event that starts it was seen
+	failed   string // the engine gave up on its reply: why
+}
+
+// announceEvent follows the engine through an announcement: the state event that
+// starts it (its reason begins with the announcement's name), a reply timeout that
+// names it, and the state event that ends it (back to CONNECTED, or a turn, or the
+// connection lost). Then the next one may start.
+func (d *Daemon) announceEvent(ev engine.Event) {
 	d.mu.Lock()
 	rt := d.rt
-	if rt != nil && rt.announcing && ev.State != engine.StateConnected {
-		rt.announcing = false
+	var ended announcing
+	status := ""
+	if rt != nil && rt.announce.id != "" {
+		a := &rt.announce
+		switch {
+		case ev.Kind == engine.EventError && ev.Code == "reply_timeout" && strings.HasPrefix(ev.Message, a.name+":"):
+			a.failed = ev.Message
+		case ev.Kind != engine.EventState:
+		case !a.begun:
+			// Earlier state events may still be on their way: only the one the
+			// announcement caused counts.
+			a.begun = ev.Reason == a.name || strings.HasPrefix(ev.Reason, a.name+":")
+		case ev.State != engine.StateProcessing && ev.State != engine.StateSpeaking:
+			ended = *a
+			rt.announce = announcing{}
+			switch {
+			case ended.failed != "":
+				status = "failed: " + ended.failed
+			case ev.Reason == "reply played":
+				status = "played"
+			default:
+				status = "stopped: " + ev.Reason
+			}
+		}
 	}
 	d.mu.Unlock()
-	if ev.State == engine.StateConnected {
+	if ended.id != "" {
+		if ended.failed != "" {
+			d.log.Warn("announcement", "id", ended.id, "status", status)
+		} else {
+			d.log.Info("announcement", "id", ended.id, "status", status)
+		}
+		d.hub.publish(httpapi.Event{Type: "announce", Data: map[string]string{"id": ended.id, "status": status}})
+	}
+	if ev.Kind == engine.EventState && ev.State == engine.StateConnected {
 		d.nextAnnouncement()
 	}
 }
@@ -180,6 +242,10 @@ func decodeAnnounceWAV(b []byte, rate int) ([]int16, error) {
 	}
 	if len(pcm) == 0 {
 		return nil, errors.New("wav: no audio")
+	}
+	// The playback ring holds the whole of it: what does not fit would be cut.
+	if limit := int64(pipeline.DefaultPlaybackBufferMs) * int64(h.Rate) / 1000; int64(len(pcm)) > limit {
+		return nil, fmt.Errorf("wav is %.1f s long, at most %d s", float64(len(pcm))/float64(h.Rate), pipeline.DefaultPlaybackBufferMs/1000)
 	}
 	if h.Rate == rate {
 		return pcm, nil

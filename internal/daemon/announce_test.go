@@ -32,6 +32,7 @@ func TestDecodeAnnounceWAV(t *testing.T) {
 		{"same rate", wavBytes(t, 24000, 24000), 24000, ""},
 		{"resampled", wavBytes(t, 16000, 16000), 24000, ""},
 		{"empty", wavBytes(t, 24000, 0), 0, "no audio"},
+		{"longer than the playback ring", wavBytes(t, 8000, 8000*41), 0, "at most 40 s"},
 		{"not a wav", []byte("hello"), 0, "wav:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,6 +60,7 @@ type Daemon struct {
 	started time.Time
 
 	gpio gpioParts // superviseRuntime's goroutine only, but for Status
+	wake wakeStats // the wake words heard, for Status
 
 	// What superviseRuntime waits with and builds with; tests replace them.
 	clock   supervisorClock
@@ -486,9 +487,11 @@ func (d *Daemon) onEngineEvent(ev engine.Event) {
 	kind := ev.Kind.String()
 	d.hub.publish(httpapi.Event{Type: kind, Engine: ev})
 	d.metrics.onEvent(ev)
+	d.announceEvent(ev)
 	switch ev.Kind {
+	case engine.EventWakeWord:
+		d.wake.heard(ev)
 	case engine.EventState:
-		d.announceState(ev)
 		d.notify.Status(d.statusLine())
 		if d.announcer != nil {
 			d.announcer.SetState(ev.State.String())

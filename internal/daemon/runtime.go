@@ -57,7 +57,9 @@ type runtime struct {
 	engine          *engine.Engine
 	played          uint64 // engine's Played count, as last seen by forwardEngine
 
-	announcing bool // an announcement plays; guarded by d.mu
+	announce announcing // the announcement under way; guarded by d.mu
+
+	wakeWords []wakeWordStatus // the wake words listened for, set by buildWake; nil for none
 
 	mu       sync.Mutex // guards following fields
 	lastItem string

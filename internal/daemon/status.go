@@ -24,6 +24,7 @@ func (d *Daemon) Status() any {
 		"replies":      replies,
 		"config_error": cfgErr,
 		"gpio":         d.gpio.Status(),
+		"wake":         d.wake.status(cfg.Wake.Mode, rt),
 	}
 	if secrets.APIKey == "" {
 		st["api_key"] = "missing: set VOICED_API_KEY in /etc/default/voiced or realtime.api_key_file"

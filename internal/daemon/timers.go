@@ -95,9 +95,10 @@ func timerName(t timers.Timer) string {
 }
 
 // announceTimer asks the model to say that t has finished, when the conversation is
-// idle; the alarm rings anyway.
+// idle and the model is one that speaks (not a Socket.IO service); the alarm rings
+// anyway.
 func (rt *runtime) announceTimer(t timers.Timer) {
-	if rt.engine.Status().State != engine.StateConnected {
+	if rt.client == nil || rt.engine.Status().State != engine.StateConnected {
 		return
 	}
 	what := "A timer"

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/voiced-project/voiced/internal/config"
 	"github.com/voiced-project/voiced/internal/engine"
@@ -48,9 +50,70 @@ func (rt *runtime) buildWake(c config.Config) (func([]int16, uint64), int, error
 		return nil, 0, err
 	}
 	names := make([]string, len(models))
+	rt.wakeWords = make([]wakeWordStatus, len(models))
 	for i, m := range models {
 		names[i] = fmt.Sprintf("%s (cutoff %.2f)", m.Name, m.Cutoff)
+		rt.wakeWords[i] = wakeWordStatus{Word: m.Name, Phrase: m.WakeWord, Model: m.File, Threshold: m.Cutoff}
+		if m.File == "" {
+			rt.wakeWords[i].Model = "built in"
+		}
 	}
 	rt.log.Info("listening for wake words", "words", names, "mode", c.Wake.Mode, "send_word", c.Wake.SendWord)
 	return wl.Listen, wakeKeepMs, nil
+}
+
+// wakeStatus is /v1/status's "wake": what wakes the device, the words listened for,
+// and what was heard.
+type wakeStatus struct {
+	Mode       string           `json:"mode"`           // wake.mode: vad, word or both
+	Words      []wakeWordStatus `json:"words"`          // loaded and listened for; none with wake.mode vad
+	Detections uint64           `json:"detections"`     // words heard (while not muted) since voiced started
+	Last       *wakeDetection   `json:"last,omitempty"` // the latest of them
+}
+
+// wakeWordStatus is one word listened for.
+type wakeWordStatus struct {
+	Word      string  `json:"word"`      // the name a detection reports, e.g. okay_nabu
+	Phrase    string  `json:"phrase"`    // as its model spells it, e.g. Okay Nabu
+	Model     string  `json:"model"`     // the .tflite file, or "built in"
+	Threshold float64 `json:"threshold"` // the probability cutoff in force
+}
+
+// wakeDetection is a word heard.
+type wakeDetection struct {
+	Word  string    `json:"word"`
+	Time  time.Time `json:"time"`
+	Score float64   `json:"score"`
+}
+
+// wakeStats counts the wake words heard, across runtimes.
+type wakeStats struct {
+	mu    sync.Mutex // guards following fields
+	count uint64
+	last  *wakeDetection
+}
+
+// heard records a detection (an engine event, off the audio path).
+func (w *wakeStats) heard(ev engine.Event) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.count++
+	w.last = &wakeDetection{Word: ev.Word, Time: ev.Time, Score: ev.Score}
+}
+
+// status is the wake part of /v1/status: mode from the config in force, the words of
+// the runtime (nil while none runs).
+func (w *wakeStats) status(mode string, rt *runtime) wakeStatus {
+	st := wakeStatus{Mode: mode, Words: []wakeWordStatus{}}
+	if rt != nil && rt.wakeWords != nil {
+		st.Words = rt.wakeWords
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	st.Detections = w.count
+	if w.last != nil {
+		l := *w.last
+		st.Last = &l
+	}
+	return st
 }

@@ -6,7 +6,7 @@
 // Engine runs IDLE, CONNECTING, CONNECTED, LISTENING, PROCESSING, SPEAKING
 // and DISCONNECTED, plus muted and paused, in one goroutine fed by button
 // events, turn edges (VoiceEdges), realtime events, control requests
-// (Control) and timers. It opens and closes the capture gate, commits turns,
+// (Control), announcements (Announce) and timers. It opens and closes the capture gate, commits turns,
 // cancels and truncates replies on barge-in (the player's Heard is what the
 // user heard), drives the LED and earcons, and publishes every change to its
 // subscribers as Events.

@@ -160,6 +160,7 @@ const (
 	inExpectAnswer
 	inAlarm
 	inWakeWord
+	inAnnounce
 )
 
 // input is one thing for the engine goroutine. A struct, not an interface, so that
@@ -176,6 +177,7 @@ type input struct {
 	sync   chan struct{}
 	fault  string
 	wake   WakeWord
+	ann    *announceReq
 }
 
 const inputQueue = 256
@@ -224,12 +226,16 @@ type Engine struct {
 	followUp    bool      // the follow-up window is open: speech starts a turn in any mode
 	replyAsks   bool      // the reply's transcript ends with a question
 	expectAns   bool      // the model said (expect_answer) that it waits for an answer
-	forceListen bool      // ... and the turn opens whatever Options.Continue says
-	skipRel     bool      // ignore the next button release
-	pressAt     time.Time // last button press
-	led         LEDPattern
-	ledSet      bool
-	timers      [numTimers]timerSlot
+	forceListen bool      // the turn opens whatever Options.Continue says (Announcement.Listen)
+	// announcing names the announcement whose reply is awaited or playing ("" for a
+	// turn's reply); announceSend asks for it again after a session rollover.
+	announcing   string
+	announceSend func() error
+	skipRel      bool      // ignore the next button release
+	pressAt      time.Time // last button press
+	led          LEDPattern
+	ledSet       bool
+	timers       [numTimers]timerSlot
 }
 
 type trigger int
@@ -426,10 +432,6 @@ func (e *Engine) StopAlarm() { e.post(input{kind: inAlarm}) }
 // announcement's WAV): the engine treats it as a reply, but the server never heard
 // of it, so an interruption does not truncate it there.
 const LocalItemPrefix = "local_"
-
-// ListenAfterReply opens a turn after the next reply (or announcement) has played,
-// whatever Options.Continue says (an announcement with start_conversation).
-func (e *Engine) ListenAfterReply() { e.post(input{kind: inExpectAnswer, gen: 1}) }
 
 // ExpectAnswer says the reply being made asks the user something (the model's
 // expect_answer tool): with Options.Continue, the microphone opens after it as

@@ -79,8 +79,13 @@ func (e *Engine) sessionReplaced() {
 			e.audioDone = true
 		}
 	case StateProcessing:
-		if err := e.cfg.Conn.CreateResponse(); err != nil {
-			e.sendFailed("create response after a session rollover", err)
+		// An announcement is asked for again as it was; a turn's reply plainly.
+		send, op := e.cfg.Conn.CreateResponse, "create response after a session rollover"
+		if e.announceSend != nil {
+			send, op = e.announceSend, e.announcing+" again after a session rollover"
+		}
+		if err := send(); err != nil {
+			e.sendFailed(op, err)
 			return
 		}
 		e.arm(tReply, e.cfg.ReplyTimeout)

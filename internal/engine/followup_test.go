@@ -56,7 +56,16 @@ func TestFollowUpEveryMode(t *testing.T) {
 			h.advance(time.Second) // echo guard over
 			h.log.Take()
 			h.speech(true)
+			var reason string
+			for _, ev := range h.got {
+				if ev.Kind == engine.EventState {
+					reason = ev.Reason
+				}
+			}
 			h.expect("speech in the window", []string{"listening"}, []string{"input_audio_buffer.clear", "stream on"})
+			if reason != "follow-up" {
+				t.Errorf("the turn's reason %q, want follow-up", reason)
+			}
 			if s := h.e.Status(); s.FollowUp {
 				t.Errorf("the window stays open in a turn")
 			}

@@ -29,7 +29,6 @@ func (e *Engine) handle(in input) {
 		close(in.sync)
 	case inExpectAnswer:
 		e.expectAns = true
-		e.forceListen = e.forceListen || in.gen == 1
 	case inAlarm:
 		if in.fault != "" {
 			e.startAlarm(in.fault)
@@ -38,6 +37,8 @@ func (e *Engine) handle(in input) {
 		}
 	case inWakeWord:
 		e.onWakeWord(in.wake)
+	case inAnnounce:
+		in.ann.reply <- e.announce(in.ann.a)
 	case inFault:
 		if in.fault != e.fault {
 			if in.fault != "" {
@@ -204,8 +205,12 @@ func (e *Engine) onSpeech(s SpeechEdge) {
 		if !e.voiceWakes() && !e.followUp {
 			return
 		}
+		why := "voice wake"
+		if e.followUp {
+			why = "follow-up" // no wake needed: the window after a reply is open
+		}
 		e.publishSpeech(EventSpeechStarted, s)
-		e.startListening(trigVoice, "voice wake")
+		e.startListening(trigVoice, why)
 		e.turn.heard = true
 		e.disarm(tListen)
 	case StateSpeaking, StateProcessing:
@@ -443,7 +448,7 @@ func (e *Engine) onTimer(k timerKind) {
 	case tReply:
 		if e.state == StateProcessing {
 			e.counts.ReplyTimeouts++
-			e.giveUpReply(fmt.Sprintf("no reply within %v", e.cfg.ReplyTimeout))
+			e.giveUpReply(e.replyWhy(fmt.Sprintf("no reply within %v", e.cfg.ReplyTimeout)))
 		}
 	case tDrain:
 		if e.state == StateSpeaking {
@@ -503,7 +508,7 @@ func (e *Engine) checkDrained() {
 		e.counts.ReplyTimeouts++
 		e.audioItem = ""
 		e.startEchoTail()
-		e.giveUpReply(fmt.Sprintf("reply audio stalled for %v", e.cfg.ReplyTimeout))
+		e.giveUpReply(e.replyWhy(fmt.Sprintf("reply audio stalled for %v", e.cfg.ReplyTimeout)))
 		return
 	}
 	e.arm(tDrain, e.cfg.DrainPoll)

@@ -64,6 +64,9 @@ func (e *Engine) setState(s State, reason string) {
 		e.disarm(tFollowUp)
 		e.disarm(tContinue)
 	}
+	if s != StateProcessing && s != StateSpeaking {
+		e.announcing, e.announceSend = "", nil // the announcement is over
+	}
 	if e.cfg.Connector != nil {
 		if s == StateConnected {
 			e.arm(tHangup, e.cfg.IdleHangup)

@@ -14,6 +14,7 @@ func (e *Engine) giveUpReply(why string) {
 	} else {
 		e.resp.discardNew = true
 	}
+	e.replyAsks, e.expectAns, e.forceListen = false, false, false // no reply, no question
 	e.noteError("reply_timeout", why)
 	e.earcon(CueError)
 	e.setState(StateConnected, why)
@@ -169,6 +170,7 @@ func (e *Engine) interruptReply() {
 		}
 	}
 	e.audioItem, e.audioDone = "", false
+	e.replyAsks, e.expectAns, e.forceListen = false, false, false // an interrupted question is not one
 	e.disarm(tReply)
 	e.disarm(tDrain)
 	e.disarm(tEchoTail)

@@ -30,7 +30,10 @@ type fakeBackend struct {
 	subscribeDelay time.Duration
 }
 
-func (b *fakeBackend) Status() any  { return map[string]any{"state": "CONNECTED"} }
+func (b *fakeBackend) Status() any {
+	return map[string]any{"state": "CONNECTED", "wake": map[string]any{"mode": "word", "detections": 0,
+		"words": []map[string]any{{"word": "okay_nabu", "phrase": "Okay Nabu", "model": "built in", "threshold": 0.97}}}}
+}
 func (b *fakeBackend) Devices() any { return map[string]any{"cards": []string{"Loopback"}} }
 func (b *fakeBackend) WriteMetrics(w io.Writer) {
 	io.WriteString(w, "# TYPE voiced_turns_total counter\nvoiced_turns_total 3\n")

@@ -295,7 +295,55 @@ func (s *Server) fillStatus(d *pageData) {
 		d.Connection = "connected since " + since.Local().Format("15:04:05") + " (" + time.Since(since).Round(time.Second).String() + ")"
 	}
 	d.GPIO, _ = st["gpio"].(string)
+	d.Wake = wakeLine(st["wake"])
 	d.Volume = s.opts.Config.Config().Audio.Playback.Volume
+}
+
+// wakeLine says the status's wake part in a line: the mode, the words with their
+// thresholds, and what was heard.
+func wakeLine(v any) string {
+	w, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	mode, _ := w["mode"].(string)
+	var b strings.Builder
+	switch mode {
+	case "vad":
+		b.WriteString("any speech (wake.mode vad)")
+	case "word":
+		b.WriteString("its name only:")
+	case "both":
+		b.WriteString("its name or any speech:")
+	default:
+		b.WriteString(mode)
+	}
+	words, _ := w["words"].([]any)
+	for i, x := range words {
+		m, _ := x.(map[string]any)
+		name, _ := m["word"].(string)
+		th, _ := m["threshold"].(float64)
+		model, _ := m["model"].(string)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, " %s (threshold %.2f, %s)", name, th, model)
+	}
+	if n, _ := w["detections"].(float64); n > 0 || len(words) > 0 {
+		fmt.Fprintf(&b, " · heard %d times", int64(n))
+	}
+	if last, ok := w["last"].(map[string]any); ok {
+		word, _ := last["word"].(string)
+		score, _ := last["score"].(float64)
+		at := ""
+		if ts, _ := last["time"].(string); ts != "" {
+			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+				at = " at " + t.Local().Format("15:04:05")
+			}
+		}
+		fmt.Fprintf(&b, ", last %s (score %.2f)%s", word, score, at)
+	}
+	return b.String()
 }
 
 // errorAdvice says what to do about an engine error.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/voiced-project/voiced/internal/alsa"
 	"github.com/voiced-project/voiced/internal/config"
@@ -37,6 +38,31 @@ func TestPageFormHasEveryKey(t *testing.T) {
 	// Status is rendered on the server: it is there without any script.
 	if !strings.Contains(body, `<b id="state">connected</b>`) {
 		t.Errorf("the page does not show the state rendered on the server")
+	}
+	if want := `<dd id="wake">its name only: okay_nabu (threshold 0.97, built in) · heard 0 times</dd>`; !strings.Contains(body, want) {
+		t.Errorf("the page does not show the wake words: want %s", want)
+	}
+}
+
+// TestWakeLine: the status's wake part in a line, whatever of it there is.
+func TestWakeLine(t *testing.T) {
+	at := time.Date(2026, 12, 7, 10, 11, 12, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		wake any
+		want string
+	}{
+		{"none", nil, ""},
+		{"vad", map[string]any{"mode": "vad", "words": []any{}, "detections": 0.0}, "any speech (wake.mode vad)"},
+		{"heard", map[string]any{"mode": "both", "detections": 3.0,
+			"words": []any{map[string]any{"word": "hey_jarvis", "threshold": 0.9, "model": "built in"},
+				map[string]any{"word": "kitchen", "threshold": 0.5, "model": "/var/lib/voiced/kitchen.tflite"}},
+			"last": map[string]any{"word": "kitchen", "score": 0.71, "time": at.Format(time.RFC3339Nano)}},
+			"its name or any speech: hey_jarvis (threshold 0.90, built in), kitchen (threshold 0.50, /var/lib/voiced/kitchen.tflite) · heard 3 times, last kitchen (score 0.71) at " + at.Local().Format("15:04:05")},
+	} {
+		if got := wakeLine(tc.wake); got != tc.want {
+			t.Errorf("%s: wakeLine = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 

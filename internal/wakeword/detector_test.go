@@ -265,9 +265,14 @@ func TestLoadModel(t *testing.T) {
 		if err != nil {
 			t.Fatalf("LoadModel(%s): %v", p, err)
 		}
-		if m.Name != "my_word" || m.Cutoff != 0.9 {
-			t.Errorf("LoadModel(%s) = %s cutoff %g", p, m.Name, m.Cutoff)
+		if m.Name != "my_word" || m.Cutoff != 0.9 || m.File != tfPath {
+			t.Errorf("LoadModel(%s) = %s cutoff %g file %s, want my_word cutoff 0.9 file %s", p, m.Name, m.Cutoff, m.File, tfPath)
 		}
+	}
+	if m, err := Builtin("alexa"); err != nil {
+		t.Fatal(err)
+	} else if m.File != "" {
+		t.Errorf("Builtin(alexa) has file %q, want none", m.File)
 	}
 	// A manifest whose "model" names another file in its directory.
 	write("named.json", []byte(`{"type":"micro","wake_word":"x","model":"my_word.tflite","version":2,"micro":{"probability_cutoff":0.5,"sliding_window_size":3,"feature_step_size":10}}`))

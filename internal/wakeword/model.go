@@ -31,6 +31,8 @@ type Model struct {
 	Cutoff float64
 	// Window is the number of recent probabilities averaged.
 	Window int
+	// File is the .tflite file it was read from; "" for a built-in model.
+	File string
 
 	tflite []byte
 }
@@ -87,7 +89,12 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wakeword: model of %s: %w", path, err)
 	}
-	return ParseModel(filepath.Base(base), tf, js)
+	m, err := ParseModel(filepath.Base(base), tf, js)
+	if err != nil {
+		return nil, err
+	}
+	m.File = tfPath
+	return m, nil
 }
 
 func fileExists(p string) bool {

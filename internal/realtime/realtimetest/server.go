@@ -75,6 +75,9 @@ type Config struct {
 	// Extra are raw text messages sent on every connection right after
 	// session.created, as they are: malformed ones, oversize ones.
 	Extra [][]byte
+	// IgnoreInstructed never answers a response.create that carries its own
+	// instructions (an announcement): no response.created, no error.
+	IgnoreInstructed bool
 }
 
 // Server serves the Realtime protocol over WebSocket. It is an

@@ -350,3 +350,36 @@ func TestQuestion(t *testing.T) {
 		t.Errorf("transcript = %q, want a question", tr)
 	}
 }
+
+// IgnoreInstructed leaves an announcement (response.create with instructions)
+// unanswered, and answers a plain response.create as usual.
+func TestIgnoreInstructed(t *testing.T) {
+	for _, ignore := range []bool{false, true} {
+		ws, _ := dial(t, Config{IgnoreInstructed: ignore, Reply: ReplyTone, Speed: 0}, nil)
+		send := func(m string) {
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send(`{"type":"response.create","response":{"instructions":"Say: the tea is ready."}}`)
+		answered := false
+		_ = ws.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		for !answered {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				break
+			}
+			answered = bytes.Contains(msg, []byte(`"response.created"`))
+		}
+		if answered == ignore {
+			t.Errorf("IgnoreInstructed %v: announcement answered %v, want %v", ignore, answered, !ignore)
+		}
+		if ignore {
+			ws2, _ := dial(t, Config{IgnoreInstructed: true, Reply: ReplyTone, Speed: 0}, nil)
+			if err := ws2.WriteMessage(websocket.TextMessage, []byte(`{"type":"response.create"}`)); err != nil {
+				t.Fatal(err)
+			}
+			next(t, ws2, "response.created")
+		}
+	}
+}

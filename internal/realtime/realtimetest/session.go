@@ -213,6 +213,9 @@ type clientMsg struct {
 	ItemID       string          `json:"item_id"`
 	ContentIndex *int            `json:"content_index"`
 	AudioEndMs   *int            `json:"audio_end_ms"`
+	Response     *struct {
+		Instructions *string `json:"instructions"`
+	} `json:"response"`
 }
 
 func (c *session) handle(msg []byte) {
@@ -239,6 +242,9 @@ func (c *session) handle(msg []byte) {
 		c.mu.Unlock()
 		_ = c.send(obj{"type": "input_audio_buffer.cleared"})
 	case "response.create":
+		if c.srv.cfg.IgnoreInstructed && m.Response != nil && m.Response.Instructions != nil {
+			return
+		}
 		c.startResponse(m.EventID)
 	case "response.cancel":
 		c.cancelResponse(m.EventID, "client_cancelled")

@@ -23,6 +23,9 @@ type event struct {
 	Reason  string    `json:"reason"`
 	Code    string    `json:"code"`
 	Message string    `json:"message"`
+	// FollowUp is the follow-up window (every engine event carries it); nil for other
+	// events.
+	FollowUp *bool `json:"follow_up"`
 }
 
 // at is the event's time in Unix ms: the daemon's own stamp, else its arrival.

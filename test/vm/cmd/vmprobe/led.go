@@ -344,6 +344,8 @@ type stateSpan struct {
 // spans turns the recorded state events into stays; the last ends at end. While a
 // fault event (a sound device gone) is in force the stay is in the pseudo-state
 // "fault", whatever the state underneath, as the LED then shows the error pattern.
+// While the follow-up window is open in CONNECTED (follow_up true on a state or
+// flags event) the stay is in the pseudo-state "follow_up": the LED shows listening.
 func spans(evs []event, end int64) []stateSpan {
 	var out []stateSpan
 	enter := func(state string, at int64) {
@@ -352,20 +354,35 @@ func spans(evs []event, end int64) []stateSpan {
 		}
 		out = append(out, stateSpan{state: state, from: at, to: end})
 	}
-	state, fault := "", false
+	state, fault, follow := "", false, false
+	shown := func() string {
+		if follow && state == "connected" {
+			return "follow_up"
+		}
+		return state
+	}
 	for _, e := range evs {
 		switch {
 		case e.Type == "state":
 			state = e.State
+			if e.FollowUp != nil {
+				follow = *e.FollowUp
+			}
 			if !fault {
-				enter(state, e.at())
+				enter(shown(), e.at())
+			}
+		case e.Type == "flags" && e.FollowUp != nil && *e.FollowUp != follow:
+			was := shown()
+			follow = *e.FollowUp
+			if !fault && shown() != was {
+				enter(shown(), e.at())
 			}
 		case e.Type == "fault" && e.Message != "" && !fault:
 			fault = true
 			enter("fault", e.at())
 		case e.Type == "fault" && e.Message == "" && fault:
 			fault = false
-			enter(state, e.at())
+			enter(shown(), e.at())
 		}
 	}
 	return out

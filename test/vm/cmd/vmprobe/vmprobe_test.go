@@ -110,6 +110,31 @@ func TestSpansFault(t *testing.T) {
 	}
 }
 
+// TestSpansFollowUp: the follow-up window open in CONNECTED is the pseudo-state
+// follow_up, from the flags event that opens it to the one that closes it (or the
+// state change that ends it).
+func TestSpansFollowUp(t *testing.T) {
+	ms := func(v int64) time.Time { return time.UnixMilli(v) }
+	yes, no := true, false
+	evs := []event{
+		{Type: "state", State: "speaking", Time: ms(100), FollowUp: &no},
+		{Type: "state", State: "connected", Time: ms(1000), FollowUp: &no},
+		{Type: "flags", Reason: "follow-up window open", Time: ms(1001), FollowUp: &yes},
+		{Type: "speech_started", Time: ms(2000), FollowUp: &yes},
+		{Type: "state", State: "listening", Time: ms(2001), FollowUp: &no},
+		{Type: "state", State: "connected", Time: ms(4000), FollowUp: &no},
+		{Type: "flags", Reason: "follow-up window open", Time: ms(4001), FollowUp: &yes},
+		{Type: "flags", Reason: "nothing said in the follow-up window", Time: ms(7000), FollowUp: &no},
+		{Type: "level", Time: ms(7100)}, // no follow_up field: changes nothing
+	}
+	got := spans(evs, 9000)
+	want := []stateSpan{{"speaking", 100, 1000}, {"connected", 1000, 1001}, {"follow_up", 1001, 2001},
+		{"listening", 2001, 4000}, {"connected", 4000, 4001}, {"follow_up", 4001, 7000}, {"connected", 7000, 9000}}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans = %v, want %v", got, want)
+	}
+}
+
 func TestMerge(t *testing.T) {
 	all := []stateSpan{
 		{"speaking", 0, 100}, {"disconnected", 100, 1600}, {"connecting", 1600, 1610},
