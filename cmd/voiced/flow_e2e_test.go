@@ -207,9 +207,16 @@ func TestEndToEndFollowUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			q := float64(len(trimSilence(pcm))) / float64(rate)
-			// The reply (the question spoken back) ends about lead+2q+1 s in; the second
-			// question starts 2 s after that, inside the 10 s window.
-			mic, _ := twoQuestions(t, lead, q+3, 8)
+			// The reply is the turn's audio spoken back. A voice turn is the question and
+			// its end of speech (about q+1 s), so the reply ends about lead+2q+1 s in; a
+			// push-to-talk turn is everything from the press to the release (lead+q+0.7 s),
+			// so its reply ends about 2(lead+q+0.7) s in. The second question starts about
+			// 2 s after that, inside the 10 s window.
+			gap := q + 3
+			if mode == "push_to_talk" {
+				gap = lead + q + 3.4
+			}
+			mic, _ := twoQuestions(t, lead, gap, 8)
 			start := time.Now()
 			d := flowDaemon(t, voiced, addr, mic, dir, "--set", "mode="+mode, "--set", "turn.follow_up_ms=10000",
 				"--turns", "2", "--timeout", "90s")
