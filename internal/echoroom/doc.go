@@ -15,7 +15,7 @@
 //
 // Levels are active levels, as speech levels are quoted: the RMS over the
 // samples louder than -60 dBFS. The echo's is measured over everything the
-// microphone has heard of the speaker so far; SayOver scales the user's voice
+// microphone has heard of the speaker since New or ResetEchoLevel; SayOver scales the user's voice
 // so that its active level is a given number of dB above (or below) it: 0 dB
 // is a user who speaks as loud as the reply sounds at the microphone.
 package echoroom

@@ -26,11 +26,12 @@ const activeFloor = 1e-3
 // Room is a live echosim.Room. Step runs on the caller's audio goroutine; Say,
 // SayOver, Speaking and EchoDBFS may be called from any other.
 type Room struct {
-	clip  float64 // the loudspeaker's drive (linear), 0: linear
-	conv  *conv   // the impulse response from its first non-zero tap
-	noise float64
-	rng   *rand.Rand
-	res   *dsp.Resampler // speaker rate to mic rate; nil when they are equal
+	clip    float64 // the loudspeaker's drive (linear), 0: linear
+	conv    *conv   // the impulse response from its first non-zero tap
+	noise   float64
+	micRate int
+	rng     *rand.Rand
+	res     *dsp.Resampler // speaker rate to mic rate; nil when they are equal
 
 	in   []int16   // the resampler's output
 	cin  []float64 // what the loudspeaker sends out, not yet a whole block
@@ -62,7 +63,7 @@ func New(c Config) (*Room, error) {
 	if noise == 0 {
 		noise = -60
 	}
-	r := &Room{conv: newConv(h[lead:]), noise: math.Pow(10, noise/20), rng: rand.New(rand.NewPCG(c.Room.Seed, 7)),
+	r := &Room{conv: newConv(h[lead:]), noise: math.Pow(10, noise/20), micRate: c.MicRate, rng: rand.New(rand.NewPCG(c.Room.Seed, 7)),
 		// The delay: the echo's first lead samples are silence. The block the
 		// convolution waits for fills at the other end.
 		cout: make([]float64, max(lead, convBlock)), blk: make([]float64, convBlock)}
@@ -136,7 +137,7 @@ func (r *Room) Step(played []int16, mic []int16) {
 func (r *Room) Say(pcm []int16) { r.say(pcm, 1) }
 
 // SayOver queues speech so that its active level is db above the echo's active
-// level as heard so far, and returns that gain. It is an error to call it before
+// level as heard since New or ResetEchoLevel, and returns that gain. It is an error to call it before
 // the microphone has heard any echo.
 func (r *Room) SayOver(pcm []int16, db float64) (float64, error) {
 	echo := r.echoRMS()
@@ -169,6 +170,22 @@ func (r *Room) Speaking() bool {
 
 // EchoDBFS is the echo's active level so far, dBFS; -Inf before any echo.
 func (r *Room) EchoDBFS() float64 { return 20 * math.Log10(r.echoRMS()) }
+
+// ResetEchoLevel starts the echo's level afresh: SayOver will set a voice against
+// what is heard from now on.
+func (r *Room) ResetEchoLevel() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.echoSum, r.echoN = 0, 0
+}
+
+// EchoSeconds is how much of the echo heard since New or ResetEchoLevel was
+// active (above -60 dBFS), in seconds at the microphone's rate.
+func (r *Room) EchoSeconds() float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return float64(r.echoN) / float64(r.micRate)
+}
 
 func (r *Room) echoRMS() float64 {
 	r.mu.Lock()
