@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/voiced-project/voiced/internal/aec/echosim"
@@ -94,51 +95,31 @@ func runRoom(ctx context.Context, args []string) error {
 	tw := bufio.NewWriter(tf)
 
 	spkN, micN := sp.Rate/50, mp.Rate/50
-	inB := make([]byte, spkN*2)
+	// The speaker's side is read on its own goroutine: a loopback cable whose playing
+	// side stops (voiced stopped its speaker between replies) stops its capturing side
+	// too, and the microphone must go on hearing the room meanwhile. The microphone's
+	// side sets the pace: each period takes what the speaker played since (silence if
+	// nothing) and writes what the room heard.
+	q := &spkQueue{max: 5 * spkN}
+	readDone := make(chan error, 1)
+	go func() { readDone <- q.fill(ctx, spk, tw, rw) }()
+	out := make([]int16, micN)
 	outB := make([]byte, micN*2)
 	in := make([]int16, spkN)
-	out := make([]int16, micN)
 	// Two periods of silence ahead, so that the microphone's side does not run dry
-	// while the speaker's next period comes.
+	// while a period is made.
 	for range 2 {
 		if _, err := mic.WriteFrames(outB); err != nil {
 			return fmt.Errorf("prime %s: %w", *micDev, err)
 		}
 	}
-	total := 0
 	var loopErr error
 	for ctx.Err() == nil {
-		n, err := spk.ReadFrames(inB)
-		now := time.Now()
-		if n > 0 {
-			d, derr := spk.Delay()
-			if derr != nil {
-				d = 0
-			}
-			first := now.Add(-time.Duration(float64(n+d) / float64(sp.Rate) * float64(time.Second)))
-			fmt.Fprintf(tw, "%d %d %d\n", first.UnixMilli(), total, n)
-			if _, err := rw.Write(inB[:n*2]); err != nil {
-				loopErr = err
-				break
-			}
-			total += n
-		}
-		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, io.EOF) {
-				loopErr = fmt.Errorf("read %s: %w", *spkDev, err)
-			}
-			break
-		}
-		for i := range n {
-			in[i] = int16(binary.LittleEndian.Uint16(inB[2*i:]))
-		}
 		if err := roomCue(room, *cue, *logPath, mic, mp.Rate); err != nil {
 			loopErr = err
 			break
 		}
-		// A short read is a period of which part is still to come; the room takes what
-		// came, and the rest is silence, as the card would have played none.
-		room.Step(in[:n], out)
+		room.Step(in[:q.take(in)], out)
 		for i, v := range out {
 			binary.LittleEndian.PutUint16(outB[2*i:], uint16(v))
 		}
@@ -149,9 +130,71 @@ func runRoom(ctx context.Context, args []string) error {
 			break
 		}
 	}
+	cancel()
+	spk.Close()
+	if err := <-readDone; err != nil && loopErr == nil {
+		loopErr = fmt.Errorf("read %s: %w", *spkDev, err)
+	}
+	total := q.total
 	fmt.Fprintf(os.Stderr, "room: %d frames (%.1f s) played by voiced; echo %.1f dBFS; xruns %d speaker side, %d microphone side\n",
 		total, float64(total)/float64(sp.Rate), room.EchoDBFS(), spk.Xruns(), mic.Xruns())
 	return errors.Join(loopErr, rw.Close(), rf.Close(), tw.Flush(), tf.Close())
+}
+
+// spkQueue holds what voiced played until the room takes it.
+type spkQueue struct {
+	max   int           // samples kept at most: an older backlog is dropped
+	wake  chan struct{} // unused by take; fill signals new samples
+	mu    sync.Mutex    // guards following fields
+	buf   []int16
+	total int // samples read
+}
+
+// fill reads the speaker's side until ctx is done, keeping it in rw (with .times
+// lines in tw, as capture writes them) and in the queue.
+func (q *spkQueue) fill(ctx context.Context, spk *alsa.PCM, tw io.Writer, rw io.Writer) error {
+	par := spk.Params()
+	b := make([]byte, par.PeriodFrames*2)
+	for ctx.Err() == nil {
+		n, err := spk.ReadFrames(b)
+		now := time.Now()
+		if n > 0 {
+			d, derr := spk.Delay()
+			if derr != nil {
+				d = 0
+			}
+			first := now.Add(-time.Duration(float64(n+d) / float64(par.Rate) * float64(time.Second)))
+			q.mu.Lock()
+			fmt.Fprintf(tw, "%d %d %d\n", first.UnixMilli(), q.total, n)
+			q.total += n
+			for i := range n {
+				q.buf = append(q.buf, int16(binary.LittleEndian.Uint16(b[2*i:])))
+			}
+			if over := len(q.buf) - q.max; over > 0 {
+				q.buf = q.buf[:copy(q.buf, q.buf[over:])]
+			}
+			q.mu.Unlock()
+			if _, err := rw.Write(b[:n*2]); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// take moves up to len(dst) samples out of the queue and says how many.
+func (q *spkQueue) take(dst []int16) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := copy(dst, q.buf)
+	q.buf = q.buf[:copy(q.buf, q.buf[n:])]
+	return n
 }
 
 // roomCue starts the user's speech if the cue file says so.
@@ -187,8 +230,8 @@ func roomCue(room *echoroom.Room, cue, logPath string, mic *alsa.PCM, rate int) 
 	}
 	// What is written now is heard after what the device still holds.
 	d, err := mic.Delay()
-	if err != nil {
-		d = 0
+	if err != nil || d < 0 {
+		d = 0 // not started, or run dry: heard at once
 	}
 	at := time.Now().Add(time.Duration(d) * time.Second / time.Duration(rate))
 	lf, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
