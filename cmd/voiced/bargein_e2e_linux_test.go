@@ -358,14 +358,15 @@ func recordCounts(t *testing.T, path string) map[string]int {
 }
 
 // TestEndToEndVoiceBargeIn: the daemon's microphone hears its own speaker through a
-// room (a 40 ms path, reverberation of 250 ms, the echo 3 dB below what is played). A
-// first reply plays to its end with only its echo in the room: no barge-in, no
-// response.cancel. During a second reply the user speaks over it: the reply is
-// interrupted by voice, and the server sees response.cancel and
-// conversation.item.truncate. With the canceller (the default), the user speaks at
-// the reply's level (0 dB against its echo at the microphone); without it, only the
-// echo guard stands between the echo and the detector, and a user 9 dB above the
-// reply must still get through.
+// room (a 40 ms path, reverberation of 250 ms, the echo 3 dB below what is played);
+// every reply is 11 s of speech (voiced-sim --reply, in real time). A reply with only
+// its echo in the room plays to its end: no barge-in, no response.cancel. Over the
+// next reply the user speaks, and voice interrupts it: the server sees
+// response.cancel and conversation.item.truncate. With the canceller (the default)
+// the user speaks at the reply's level (0 dB against its echo at the microphone);
+// without it only the echo guard stands between the echo and the detector, and a
+// user 9 dB above the reply must get through, over the first reply too (the guard's
+// two duties apart).
 func TestEndToEndVoiceBargeIn(t *testing.T) {
 	t.Parallel()
 	pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
