@@ -26,11 +26,11 @@ const activeFloor = 1e-3
 // Room is a live echosim.Room. Step runs on the caller's audio goroutine; Say,
 // SayOver, Speaking and EchoDBFS may be called from any other.
 type Room struct {
-	clip    float64 // the loudspeaker's drive (linear), 0: linear
-	conv    *conv   // the impulse response from its first non-zero tap
-	noise   float64
+	clip    float64   // the loudspeaker's drive (linear), 0: linear
+	conv    *conv     // the impulse response from its first non-zero tap
+	noise   []float32 // the room's noise, a few seconds looped: cheaper than drawing it
+	noiseAt int
 	micRate int
-	rng     *rand.Rand
 	res     *dsp.Resampler // speaker rate to mic rate; nil when they are equal
 
 	in   []int16   // the resampler's output
@@ -63,10 +63,14 @@ func New(c Config) (*Room, error) {
 	if noise == 0 {
 		noise = -60
 	}
-	r := &Room{conv: newConv(h[lead:]), noise: math.Pow(10, noise/20), micRate: c.MicRate, rng: rand.New(rand.NewPCG(c.Room.Seed, 7)),
+	rng := rand.New(rand.NewPCG(c.Room.Seed, 7))
+	r := &Room{conv: newConv(h[lead:]), noise: make([]float32, 3*c.MicRate+1), micRate: c.MicRate,
 		// The delay: the echo's first lead samples are silence. The block the
 		// convolution waits for fills at the other end.
 		cout: make([]float64, max(lead, convBlock)), blk: make([]float64, convBlock)}
+	for i := range r.noise {
+		r.noise[i] = float32(math.Pow(10, noise/20) * rng.NormFloat64())
+	}
 	if c.Room.ClipDB != 0 {
 		r.clip = math.Pow(10, c.Room.ClipDB/20)
 	}
@@ -122,7 +126,8 @@ func (r *Room) Step(played []int16, mic []int16) {
 			r.echoSum += e * e
 			r.echoN++
 		}
-		v := e + r.noise*r.rng.NormFloat64()
+		v := e + float64(r.noise[r.noiseAt])
+		r.noiseAt = (r.noiseAt + 1) % len(r.noise)
 		if len(r.voice) > 0 {
 			v += float64(r.voice[0])
 			r.voice = r.voice[1:]
