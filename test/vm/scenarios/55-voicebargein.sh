@@ -1,7 +1,7 @@
 # shellcheck shell=dash
 # Barge-in by voice over the device's own echo: vmprobe room plays the room between
 # voiced's speaker and its microphone on the loopback card (what voiced plays comes back
-# into the microphone 30 ms later with 150 ms of reverberation, 3 dB below, through a
+# into the microphone 30 ms later with 100 ms of reverberation, 3 dB below, through a
 # loudspeaker driven 3 dB into soft clipping) and speaks for the user on cue. The canceller
 # is on (the default) and barge_in.voice is on. Ten replies with nobody speaking over them
 # must each play to their end (the echo alone never interrupts); then the user speaks over
@@ -70,7 +70,12 @@ dm_wait_event '"reason":"voice barge-in"' 10
 sleep 2
 dm_unwatch
 kill "$ROOM_PID" 2>/dev/null
-wait "$ROOM_PID"
+i=0
+while kill -0 "$ROOM_PID" 2>/dev/null && [ "$i" -lt 50 ]; do
+  i=$((i + 1))
+  sleep 0.1
+done
+kill -9 "$ROOM_PID" 2>/dev/null
 dm_logs
 echo "--- room:"
 cat "$VM_OUT/room.log" "$VM_OUT/say.log" 2>/dev/null

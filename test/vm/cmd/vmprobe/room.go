@@ -39,7 +39,7 @@ func runRoom(ctx context.Context, args []string) error {
 	record := fs.String("record", "reply.wav", "what voiced played")
 	secs := fs.Float64("seconds", 120, "how long to run (SIGTERM stops it sooner)")
 	delay := fs.Float64("delay-ms", 30, "the echo's direct path after the cards' own buffering")
-	rt60 := fs.Float64("rt60-ms", 150, "reverberation time")
+	rt60 := fs.Float64("rt60-ms", 100, "reverberation time")
 	clip := fs.Float64("clip-db", 3, "loudspeaker drive into its soft clip, dB (0: linear)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,7 +56,7 @@ func runRoom(ctx context.Context, args []string) error {
 		return err
 	}
 	defer spk.Close()
-	mic, err := alsa.Open(*micDev, alsa.Playback, alsa.Config{Rate: *micRate, Channels: 1, Format: alsa.S16LE, PeriodMs: 20, BufferMs: 120})
+	mic, err := alsa.Open(*micDev, alsa.Playback, alsa.Config{Rate: *micRate, Channels: 1, Format: alsa.S16LE, PeriodMs: 20, BufferMs: 300})
 	if err != nil {
 		return err
 	}
@@ -106,9 +106,9 @@ func runRoom(ctx context.Context, args []string) error {
 	out := make([]int16, micN)
 	outB := make([]byte, micN*2)
 	in := make([]int16, spkN)
-	// Two periods of silence ahead, so that the microphone's side does not run dry
-	// while a period is made.
-	for range 2 {
+	// Periods of silence ahead, so that the microphone's side does not run dry while
+	// a starved guest makes a period.
+	for range 5 {
 		if _, err := mic.WriteFrames(outB); err != nil {
 			return fmt.Errorf("prime %s: %w", *micDev, err)
 		}
