@@ -39,16 +39,17 @@ vb_turn() {
   dm_wait_event '"state":"speaking"' 40
 }
 
+# (dm_wait_event counts in i: the loop counts in n.)
 played=0
-i=0
-while [ "$i" -lt "$REPLIES" ]; do
-  i=$((i + 1))
+n=0
+while [ "$n" -lt "$REPLIES" ]; do
+  n=$((n + 1))
   vb_turn || break
   dm_wait_event '"prev":"speaking"' 40 || break
   if tail -n "+$FROM" "$VM_OUT/events.log" | grep -q '"reason":"reply played"'; then
     played=$((played + 1))
   else
-    echo "reply $i did not play to its end: $(tail -n "+$FROM" "$VM_OUT/events.log" | grep '"prev":"speaking"' | head -1)"
+    echo "reply $n did not play to its end: $(tail -n "+$FROM" "$VM_OUT/events.log" | grep '"prev":"speaking"' | head -1)"
     break
   fi
   sleep 1.5 # past the echo guard's hold after a reply
