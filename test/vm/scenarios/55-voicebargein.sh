@@ -57,17 +57,19 @@ done
 echo "$played of $REPLIES replies with their echo only played to their end"
 cancels=$(grep -c '"type":"response.cancel"' "$VM_OUT/sim.jsonl")
 
-# The user speaks over the next reply, 1.5 s into it.
+# The user speaks over the next reply, 1.5 s into it; what counts is what follows.
 vb_turn
 sleep 1.5
 : >"$VM_OUT/barge.log"
+barge=$(($(wc -l <"$VM_OUT/events.log") + 1))
+cancels0=$(grep -c '"type":"response.cancel"' "$VM_OUT/sim.jsonl")
+truncates0=$(grep -c '"type":"conversation.item.truncate"' "$VM_OUT/sim.jsonl")
 if [ -n "$user" ]; then
   echo "$user 0" >"$VM_OUT/cue.tmp" && mv "$VM_OUT/cue.tmp" "$VM_OUT/cue"
-  vm_wait_for "$VM_OUT/say.log" 5
-  sleep 0.2
+  sleep 0.3
   grep "say $user " "$VM_OUT/say.log" | tail -1 >"$VM_OUT/barge.log"
 fi
-dm_wait_event '"reason":"voice barge-in"' 10
+FROM=$barge dm_wait_event '"reason":"voice barge-in"' 10
 sleep 2
 dm_unwatch
 kill "$ROOM_PID" 2>/dev/null
@@ -81,10 +83,17 @@ dm_logs
 echo "--- room:"
 cat "$VM_OUT/room.log" "$VM_OUT/say.log" 2>/dev/null
 
+# vb_after PATTERN: events.log has a line matching PATTERN since the user spoke.
+# shellcheck disable=SC2317 # called through vm_check
+vb_after() { tail -n "+$barge" "$VM_OUT/events.log" | grep -q "$1"; }
+# vb_more TYPE COUNT: voiced-sim received more client events of TYPE than COUNT.
+# shellcheck disable=SC2317 # called through vm_check
+vb_more() { [ "$(grep -c "\"type\":\"$1\"" "$VM_OUT/sim.jsonl")" -gt "$2" ]; }
+
 vm_check "$REPLIES replies with only their echo played to their end" [ "$played" = "$REPLIES" ]
 vm_check "the echo alone made the server cancel nothing" [ "$cancels" = 0 ]
-vm_check "the user's voice interrupted the reply" grep -q '"reason":"voice barge-in"' "$VM_OUT/events.log"
+vm_check "the user's voice interrupted the reply" vb_after '"reason":"voice barge-in"'
 vm_check "the speaker went quiet within 400 ms of the user's onset" "$P/vmprobe" silence --wav "$VM_OUT/reply.wav" --at "$VM_OUT/barge.log" --within 400ms --lead 500ms
-vm_check "the server saw response.cancel" dm_sim_saw response.cancel
-vm_check "the server saw conversation.item.truncate" dm_sim_saw conversation.item.truncate
+vm_check "the server saw response.cancel" vb_more response.cancel "$cancels0"
+vm_check "the server saw conversation.item.truncate" vb_more conversation.item.truncate "$truncates0"
 vm_done
