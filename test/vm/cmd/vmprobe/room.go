@@ -95,9 +95,9 @@ func runRoom(ctx context.Context, args []string) error {
 	tw := bufio.NewWriter(tf)
 
 	spkN, micN := sp.Rate/50, mp.Rate/50
-	// The speaker's side is read on its own goroutine: a loopback cable whose playing
-	// side stops (voiced stopped its speaker between replies) stops its capturing side
-	// too, and the microphone must go on hearing the room meanwhile. The microphone's
+	// The speaker's side is read on its own goroutine: a room paced by its reads
+	// stood still after the first reply (the read did not return while voiced's
+	// speaker was quiet), and the microphone must go on hearing the room meanwhile. The microphone's
 	// side sets the pace: each period takes what the speaker played since (silence if
 	// nothing) and writes what the room heard.
 	q := &spkQueue{max: 5 * spkN}
