@@ -365,8 +365,8 @@ func recordCounts(t *testing.T, path string) map[string]int {
 // response.cancel and conversation.item.truncate. With the canceller (the default)
 // the user speaks at the reply's level (0 dB against its echo at the microphone);
 // without it only the echo guard stands between the echo and the detector, and a
-// user 9 dB above the reply must get through, over the first reply too (the guard's
-// two duties apart).
+// user 9 dB above the reply must get through the first reply (that the echo alone
+// does not interrupt is asked of the canceller only).
 func TestEndToEndVoiceBargeIn(t *testing.T) {
 	t.Parallel()
 	pcm, rate, err := realtimetest.ReadWAV("../../examples/question.wav")
@@ -397,9 +397,10 @@ func TestEndToEndVoiceBargeIn(t *testing.T) {
 		echoOnly bool    // a reply with its echo only comes first
 	}{
 		{"canceller", true, 0, true},
-		{"guard", false, 9, true},
-		// The guard's two duties apart: the user gets through even where the echo
-		// alone would get through too.
+		// Without the canceller only the user's getting through is asked of the
+		// echo guard, over the first reply: a loud echo may interrupt a reply
+		// then, the limitation barge_in.voice's help states, so no reply with
+		// its echo alone comes first.
 		{"guard_first_reply", false, 9, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
