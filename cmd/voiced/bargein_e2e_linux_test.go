@@ -400,9 +400,9 @@ func TestEndToEndVoiceBargeIn(t *testing.T) {
 		// reference loses its alignment with the echo. Logged per frame (the
 		// microphone before and after the canceller, its Stats, the reference
 		// ring's re-anchoring): a first reply cancels at 40 to 50 dB of ERLE
-		// until the ring re-anchors mid-reply (the writer ~1000 samples behind
-		// where the speaker's delay says, after an underrun) and ERLE falls to
-		// about 8 dB; after the reply, a loud reference with a silent microphone
+		// until the ring re-anchors mid-reply (the writer ~1000 samples, 62 ms,
+		// behind where the speaker's delay says its samples play) and ERLE
+		// falls to about 8 dB; after the reply, a loud reference with a silent microphone
 		// (pre -60, echo estimated at -16 to -26 dBFS) moves the delay
 		// estimate to 450-545 ms (40 ms is true) and resets the filter, which
 		// then passes the next reply's echo untouched (Echo and Residual 0, so
