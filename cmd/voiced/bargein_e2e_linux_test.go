@@ -400,14 +400,14 @@ func TestEndToEndVoiceBargeIn(t *testing.T) {
 		// reference loses its alignment with the echo. Logged per frame (the
 		// microphone before and after the canceller, its Stats, the reference
 		// ring's re-anchoring): a first reply cancels at 40 to 50 dB of ERLE
-		// until the ring re-anchors mid-reply (the writer ~1000 samples, 62 ms,
-		// behind where the speaker's delay says its samples play) and ERLE
-		// falls to about 8 dB; after the reply, a loud reference with a silent microphone
-		// (pre -60, echo estimated at -16 to -26 dBFS) moves the delay
-		// estimate to 450-545 ms (40 ms is true) and resets the filter, which
-		// then passes the next reply's echo untouched (Echo and Residual 0, so
-		// the guard falls back to the plain network). The echo left then reads
-		// as speech at 0.95-0.99 in runs of 400 ms and more.
+		// (the delay found at 107-144 ms) until the ring re-anchors mid-reply
+		// (the writer ~1000 samples, 41 ms, behind where the speaker's delay
+		// says its samples play) and ERLE falls to about 8 dB; after the reply,
+		// a loud reference with a silent microphone (-60 dBFS, echo estimated
+		// at -16 to -26 dBFS) moves the delay estimate to 300-363 ms and resets
+		// the filter, which then passes the next reply's echo untouched (Echo
+		// and Residual 0, so the guard falls back to the plain network). The
+		// echo left then reads as speech at 0.95-0.99 in runs of 400 ms and more.
 		{"canceller", true, 0, true},
 		// Without the canceller only the user's getting through is asked of the
 		// echo guard, over the first reply: a loud echo may interrupt a reply
