@@ -207,6 +207,9 @@ type BargeIn struct {
 	Voice bool `yaml:"voice" json:"voice"`
 	// EchoGuardMs after a reply during which voice wake stays off.
 	EchoGuardMs int `yaml:"echo_guard_ms" json:"echo_guard_ms"`
+	// MinSpeechMs of speech starts a barge-in while the echo guard is on,
+	// in place of vad.min_speech_ms.
+	MinSpeechMs int `yaml:"min_speech_ms" json:"min_speech_ms"`
 }
 
 // AEC is the echo canceller: what the speaker plays is taken out of what the
@@ -324,7 +327,7 @@ func Default() Config {
 		VAD:     VAD{Engine: "silero", Gate: true, Sensitivity: 1, MinSpeechMs: 150, SilenceMs: 700},
 		Wake:    Wake{Mode: "vad", Words: []WakeWord{{Word: "okay_nabu"}}},
 		Turn:    Turn{ListenTimeoutMs: 8000, MaxTurnMs: 30000, FollowUpMs: 0, ReplyTimeoutMs: 15000, ContinueConversation: "off"},
-		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800},
+		BargeIn: BargeIn{Voice: false, EchoGuardMs: 800, MinSpeechMs: 400},
 		AEC:     AEC{Enabled: true, Mode: "software", TailMs: 128},
 		GPIO: GPIO{
 			Enabled: true, Chip: "gpiochip0",

@@ -167,7 +167,7 @@ func build(ctx context.Context, c config.Config, s config.Secrets, d *Daemon) (_
 	if err != nil {
 		return nil, err
 	}
-	ep, err := vad.NewEndpointer(vad.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
+	ep, err := vad.NewEndpointer(vad.EndpointerConfig{FrameMs: frameMs, MinSpeechMs: c.VAD.MinSpeechMs, GuardedMinSpeechMs: c.BargeIn.MinSpeechMs, SilenceMs: c.VAD.SilenceMs})
 	if err != nil {
 		return nil, err
 	}

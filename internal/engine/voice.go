@@ -12,6 +12,7 @@ import (
 // runs on the capture goroutine: it never blocks and does not allocate.
 func (e *Engine) VoiceEdges(ep *vad.Endpointer, frame time.Duration) func(vad.Decision) {
 	return func(v vad.Decision) {
+		ep.SetGuarded(v.Guarded)
 		switch ep.Push(v.Speech) {
 		case vad.EndpointStart:
 			e.HandleSpeech(SpeechEdge{Start: true, At: e.clock.Now(), Length: time.Duration(ep.OnsetFrames()) * frame})

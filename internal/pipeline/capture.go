@@ -31,6 +31,12 @@ type captureDetector interface {
 	Process(frame []int16) bool
 }
 
+// echoGuarded is a detector that says whether its echo guard was on for the
+// frame just processed (vad.Detector.EchoGuarded), for vad.Decision.Guarded.
+type echoGuarded interface {
+	EchoGuarded() bool
+}
+
 // CaptureConfig describes the capture device and what to take from it.
 type CaptureConfig struct {
 	Device       dsp.Format // as granted by the device
@@ -404,7 +410,8 @@ func (c *Capture) decided(n int, speech bool) {
 	changed := speech != c.speech
 	c.speech = speech
 	if c.onVoice != nil {
-		c.onVoice(vad.Decision{Speech: speech, Changed: changed, Sample: c.pos})
+		g, ok := c.det.(echoGuarded)
+		c.onVoice(vad.Decision{Speech: speech, Changed: changed, Sample: c.pos, Guarded: ok && g.EchoGuarded()})
 	}
 }
 

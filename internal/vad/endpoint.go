@@ -9,6 +9,9 @@ type EndpointerConfig struct {
 	// MinSpeechMs of speech, with at most one non-speech frame in a row inside it, starts a
 	// turn. Shorter blips (a knock, a click) do not.
 	MinSpeechMs int
+	// GuardedMinSpeechMs replaces MinSpeechMs while the echo guard is on
+	// (SetGuarded): a barge-in over the device's own voice. 0 means MinSpeechMs.
+	GuardedMinSpeechMs int
 	// SilenceMs of uninterrupted non-speech ends the turn.
 	SilenceMs int
 }
@@ -43,6 +46,8 @@ func (e EndpointEvent) String() string {
 // Not safe for concurrent use; Push allocates nothing.
 type Endpointer struct {
 	minSpeech, silence int // in frames
+	minGuarded         int // minSpeech while guarded
+	guarded            bool
 
 	inTurn  bool
 	run     int // speech frames in the candidate onset (or silence frames in a turn)
@@ -59,12 +64,25 @@ func NewEndpointer(c EndpointerConfig) (*Endpointer, error) {
 		return nil, fmt.Errorf("pipeline: endpointer frame %d ms: must be positive", c.FrameMs)
 	case c.MinSpeechMs < 0 || c.MinSpeechMs > 10000:
 		return nil, fmt.Errorf("pipeline: endpointer min speech %d ms: want 0..10000", c.MinSpeechMs)
+	case c.GuardedMinSpeechMs < 0 || c.GuardedMinSpeechMs > 10000:
+		return nil, fmt.Errorf("pipeline: endpointer guarded min speech %d ms: want 0..10000", c.GuardedMinSpeechMs)
 	case c.SilenceMs <= 0 || c.SilenceMs > 60000:
 		return nil, fmt.Errorf("pipeline: endpointer silence %d ms: want 1..60000", c.SilenceMs)
 	}
 	ceil := func(ms int) int { return max((ms+c.FrameMs-1)/c.FrameMs, 1) }
-	return &Endpointer{minSpeech: ceil(c.MinSpeechMs), silence: ceil(c.SilenceMs)}, nil
+	e := &Endpointer{minSpeech: ceil(c.MinSpeechMs), silence: ceil(c.SilenceMs)}
+	e.minGuarded = e.minSpeech
+	if c.GuardedMinSpeechMs > 0 {
+		e.minGuarded = ceil(c.GuardedMinSpeechMs)
+	}
+	return e, nil
 }
+
+// SetGuarded says whether the echo guard is on for the next frame pushed:
+// then an onset needs GuardedMinSpeechMs of speech. What the guard lets by of
+// a reply's echo comes in runs of a few syllables; a user interrupting keeps
+// talking.
+func (e *Endpointer) SetGuarded(on bool) { e.guarded = on }
 
 // Push takes the next frame decision and reports a turn start or end.
 func (e *Endpointer) Push(speech bool) EndpointEvent {
@@ -95,7 +113,11 @@ func (e *Endpointer) Push(speech bool) EndpointEvent {
 			e.run, e.gap, e.span = 0, 0, 0
 		}
 	}
-	if e.run >= e.minSpeech {
+	need := e.minSpeech
+	if e.guarded {
+		need = e.minGuarded
+	}
+	if e.run >= need {
 		e.inTurn = true
 		e.onset = e.span
 		e.elapsed = 0
@@ -117,5 +139,5 @@ func (e *Endpointer) TurnFrames() int { return e.elapsed }
 
 // Reset leaves any turn without an event.
 func (e *Endpointer) Reset() {
-	*e = Endpointer{minSpeech: e.minSpeech, silence: e.silence}
+	*e = Endpointer{minSpeech: e.minSpeech, minGuarded: e.minGuarded, silence: e.silence}
 }

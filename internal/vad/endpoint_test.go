@@ -106,3 +106,44 @@ func TestEndpointEventString(t *testing.T) {
 		}
 	}
 }
+
+// TestEndpointerGuarded: while the echo guard is on, an onset (a barge-in)
+// needs GuardedMinSpeechMs; runs of speech shorter than that start nothing,
+// and the same run starts a turn at once without the guard.
+func TestEndpointerGuarded(t *testing.T) {
+	e, err := NewEndpointer(EndpointerConfig{FrameMs: 10, MinSpeechMs: 30, GuardedMinSpeechMs: 60, SilenceMs: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	push := func(guarded bool, frames string) string {
+		got := make([]byte, len(frames))
+		for i, f := range frames {
+			e.SetGuarded(guarded)
+			switch e.Push(f == 'x') {
+			case EndpointStart:
+				got[i] = 'S'
+			case EndpointEnd:
+				got[i] = 'E'
+			default:
+				got[i] = '-'
+			}
+		}
+		return string(got)
+	}
+	if got := push(true, "xxxxx..xxxx.xx"); got != "-------------S" {
+		t.Errorf("guarded: %q, want a start only after 6 speech frames", got)
+	}
+	if got := push(false, "....."); got != "----E" {
+		t.Errorf("end: %q", got)
+	}
+	if got := push(false, "xxx"); got != "--S" {
+		t.Errorf("unguarded: %q, want a start after 3 speech frames", got)
+	}
+	e.Reset()
+	if got := push(true, "xxxxxx"); got != "-----S" {
+		t.Errorf("guarded after Reset: %q, want a start after 6 speech frames", got)
+	}
+	if _, err := NewEndpointer(EndpointerConfig{FrameMs: 10, MinSpeechMs: 30, GuardedMinSpeechMs: -1, SilenceMs: 50}); err == nil {
+		t.Error("a negative GuardedMinSpeechMs was accepted")
+	}
+}

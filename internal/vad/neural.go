@@ -168,6 +168,10 @@ func (n *Neural) FrameSize() int { return n.classic.FrameSize() }
 // Detector.SetEchoGuard.
 func (n *Neural) SetEchoGuard(on bool) { n.classic.SetEchoGuard(on) }
 
+// EchoGuarded reports whether the echo guard was on for the last frame
+// processed; see Detector.EchoGuarded.
+func (n *Neural) EchoGuarded() bool { return n.classic.EchoGuarded() }
+
 // NoteReference gives the level of what the speaker played to the classic
 // detector, whose guard decides the echo frames; see Detector.NoteReference.
 func (n *Neural) NoteReference(meanSquare float64) { n.classic.NoteReference(meanSquare) }

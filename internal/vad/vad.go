@@ -34,6 +34,9 @@ type Decision struct {
 	Speech  bool   // the frame holds speech
 	Changed bool   // the decision differs from the previous frame's: an edge
 	Sample  uint64 // stream position of the end of the frame, in samples at the capture rate
+	// Guarded: the echo guard was on for the frame (the device speaking, or
+	// just was); the endpointer then wants the longer onset of a barge-in.
+	Guarded bool
 }
 
 const (
@@ -256,6 +259,10 @@ func (v *Detector) SampleRate() int { return v.rate }
 // level predicts and never the user (see echoref.go); without it, a peak follower of the
 // microphone stands in. It may be called from any goroutine; the change takes effect at the next frame.
 func (v *Detector) SetEchoGuard(on bool) { v.guardWant.Store(on) }
+
+// EchoGuarded reports whether the echo guard was on for the last frame
+// processed. Call it from the goroutine that calls Process.
+func (v *Detector) EchoGuarded() bool { return v.echoGuard }
 
 // syncEchoGuard applies the last SetEchoGuard on the processing goroutine.
 func (v *Detector) syncEchoGuard() {

@@ -13,6 +13,8 @@
 //	vmprobe ledcheck --led F --events F STATE=PATTERN...     the LED showed each state's pattern
 //	vmprobe agree --url http://H:P --events F                /v1/status agrees with /v1/events
 //	vmprobe delay --to HOST:PORT --latency D                 a TCP proxy that delays the server's bytes
+//	vmprobe room --cue F --log F --record F                  play voiced's speaker into its microphone
+//	                                                         through a room, and a user's voice on cue
 //
 // Times in its files are Unix milliseconds of the guest's clock, so the logs of several
 // vmprobe processes and the daemon's event times line up.

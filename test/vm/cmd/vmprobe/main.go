@@ -28,6 +28,7 @@ var commands = map[string]subcommand{
 	"ledcheck":  runLEDCheck,
 	"agree":     runAgree,
 	"delay":     runDelay,
+	"room":      runRoom,
 }
 
 // errCheck marks a check that ran and failed (exit 1), as opposed to a usage or
