@@ -143,9 +143,8 @@ func runRoom(ctx context.Context, args []string) error {
 
 // spkQueue holds what voiced played until the room takes it.
 type spkQueue struct {
-	max   int           // samples kept at most: an older backlog is dropped
-	wake  chan struct{} // unused by take; fill signals new samples
-	mu    sync.Mutex    // guards following fields
+	max   int        // samples kept at most: an older backlog is dropped
+	mu    sync.Mutex // guards following fields
 	buf   []int16
 	total int // samples read
 }
