@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -252,10 +251,7 @@ func checkSIOReply(t *testing.T, backend, path string, want []int16) {
 // stop ends voiced with SIGTERM, which closes the speaker's WAV file.
 func stop(t *testing.T, d *daemonProc) {
 	t.Helper()
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit after SIGTERM: %v", err)
-	}
+	d.stop(t)
 }
 
 func hasControl(recs []sioRecord, action string) bool {

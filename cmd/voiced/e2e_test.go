@@ -153,6 +153,16 @@ func startDaemon(t *testing.T, voiced string, env []string, args ...string) *dae
 	return nil
 }
 
+// stop ends the daemon with SIGTERM, as systemd does, and fails the test unless it
+// exits cleanly within 10 s.
+func (d *daemonProc) stop(t *testing.T) {
+	t.Helper()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.wait(t, 10*time.Second); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
 func (d *daemonProc) wait(t *testing.T, limit time.Duration) error {
 	t.Helper()
 	select {
@@ -676,10 +686,7 @@ func TestReloadAndConfigOverHTTP(t *testing.T) {
 	if fi, _ := os.Stat(cfgPath); fi.Mode().Perm() != 0o640 {
 		t.Errorf("saved config mode %o, want 640 kept", fi.Mode().Perm())
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit: %v", err)
-	}
+	d.stop(t)
 }
 
 func mustReq(t *testing.T, method, url, body string) *http.Request {
@@ -745,10 +752,7 @@ func TestSystemdNotify(t *testing.T) {
 		"--set", "http.listen=127.0.0.1:0", "--timeout", "60s")
 	waitStatus(t, d.http, "connected")
 	time.Sleep(2500 * time.Millisecond) // long enough for several watchdog intervals
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit: %v", err)
-	}
+	d.stop(t)
 	time.Sleep(50 * time.Millisecond)
 	mu.Lock()
 	defer mu.Unlock()
@@ -814,10 +818,7 @@ func TestMissingDeviceAndKey(t *testing.T) {
 	if f := fmt.Sprint(st["fatal"]); !strings.Contains(f, "401") && !strings.Contains(strings.ToLower(f), "key") {
 		t.Errorf("status with a wrong key = %v, want a fatal error about the key", st)
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit: %v", err)
-	}
+	d.stop(t)
 }
 
 // TestNoAPIKey: without a key the daemon does not dial in a loop; it stays idle and says

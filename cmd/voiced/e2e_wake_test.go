@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,48 +47,15 @@ func wakeMic(t *testing.T) (string, []int16) {
 	return writeMic(t, out, 16000), trimSilence(realtimetest.Resample(q, 16000, 24000))
 }
 
-// wakeEvents collects the wake_word events of /v1/events.
-type wakeEvents struct {
-	mu    sync.Mutex
-	words []string
-}
-
-func subscribeWake(t *testing.T, base string) *wakeEvents {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/v1/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &wakeEvents{}
-	go func() {
-		defer resp.Body.Close()
-		sc := bufio.NewScanner(resp.Body)
-		kind := ""
-		for sc.Scan() {
-			line := sc.Text()
-			if k, ok := strings.CutPrefix(line, "event: "); ok {
-				kind = k
-				continue
-			}
-			data, ok := strings.CutPrefix(line, "data: ")
-			if !ok || kind != "wake_word" {
-				continue
-			}
-			var e struct {
-				Word  string  `json:"word"`
-				Score float64 `json:"score"`
-			}
-			if json.Unmarshal([]byte(data), &e) == nil && e.Score > 0 {
-				w.mu.Lock()
-				w.words = append(w.words, e.Word)
-				w.mu.Unlock()
-			}
+// wakeWords lists the words of the wake_word events seen so far.
+func wakeWords(a *allEvents) []string {
+	var words []string
+	for _, e := range a.list() {
+		if e.Type == "wake_word" && e.Score > 0 {
+			words = append(words, e.Word)
 		}
-	}()
-	return w
+	}
+	return words
 }
 
 // appendedAudio is the audio of every input_audio_buffer.append in a --record file.
@@ -122,12 +85,6 @@ func appendedAudio(t *testing.T, path string) []int16 {
 	return pcm
 }
 
-func (w *wakeEvents) list() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.words...)
-}
-
 // TestEndToEndWakeWord (issue 22): with wake.mode word, a minute of other speech
 // wakes nothing; "okay nabu, what time is it?" gives exactly one turn, and the server
 // receives the question, not the word nor the minute before it (voiced-sim parrots
@@ -149,16 +106,16 @@ func TestEndToEndWakeWord(t *testing.T) {
 		"--set", "audio.capture.device=file:"+mic, "--set", "audio.playback.device=file:"+reply,
 		"--set", "http.listen=127.0.0.1:0", "--turns", "1", "--timeout", "120s")
 	ev := subscribe(t, d.http)
-	wakes := subscribeWake(t, d.http)
+	wakes := subscribeAll(t, d.http)
 	// While the turn the word began goes on, /v1/status tells the word heard.
-	for limit := time.Now().Add(100 * time.Second); len(wakes.list()) == 0 && time.Now().Before(limit); {
+	for limit := time.Now().Add(100 * time.Second); len(wakeWords(wakes)) == 0 && time.Now().Before(limit); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	checkWakeStatus(t, status(t, d.http))
 	if err := d.wait(t, 120*time.Second); err != nil {
 		t.Fatalf("voiced run --turns 1: %v\n%s", err, d.stderr.String())
 	}
-	if got := wakes.list(); len(got) != 1 || got[0] != "okay_nabu" {
+	if got := wakeWords(wakes); len(got) != 1 || got[0] != "okay_nabu" {
 		t.Errorf("wake_word events %q, want okay_nabu once", got)
 	}
 	states := ev.list()

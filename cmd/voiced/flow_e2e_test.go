@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,18 +30,20 @@ type allEvents struct {
 }
 
 type flowEvent struct {
-	Type     string `json:"type"`
-	State    string `json:"state"`
-	Reason   string `json:"reason"`
-	Paused   bool   `json:"paused"`
-	FollowUp bool   `json:"follow_up"`
-	Role     string `json:"role"`
-	Text     string `json:"text"`
-	Final    bool   `json:"final"`
-	Message  string `json:"message"`
-	Code     string `json:"code"`
-	ID       string `json:"id"`     // announce
-	Status   string `json:"status"` // announce
+	Type     string  `json:"type"`
+	State    string  `json:"state"`
+	Reason   string  `json:"reason"`
+	Paused   bool    `json:"paused"`
+	FollowUp bool    `json:"follow_up"`
+	Role     string  `json:"role"`
+	Text     string  `json:"text"`
+	Final    bool    `json:"final"`
+	Message  string  `json:"message"`
+	Code     string  `json:"code"`
+	Word     string  `json:"word"`   // wake_word
+	Score    float64 `json:"score"`  // wake_word
+	ID       string  `json:"id"`     // announce
+	Status   string  `json:"status"` // announce
 }
 
 func subscribeAll(t *testing.T, base string) *allEvents {
@@ -324,10 +325,7 @@ func TestEndToEndTimerAfterRestart(t *testing.T) {
 	if _, body := httpDo(t, "GET", d2.http+"/v1/timers", ""); strings.Contains(body, "tea") {
 		t.Errorf("the dismissed timer is still listed: %s", body)
 	}
-	d2.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d2.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit: %v", err)
-	}
+	d2.stop(t)
 }
 
 func httpDo(t *testing.T, method, url, body string) (*http.Response, string) {
@@ -523,10 +521,7 @@ func TestEndToEndAnnounce(t *testing.T) {
 			if resp, body := httpDo(t, "POST", d.http+"/v1/announce", `{"url":"file:/etc/passwd"}`); resp.StatusCode != 400 || !strings.Contains(body, "audio_dirs") {
 				t.Errorf("a file outside paths.audio_dirs = %d %s, want 400 naming audio_dirs", resp.StatusCode, body)
 			}
-			d.cmd.Process.Signal(syscall.SIGTERM)
-			if err := d.wait(t, 10*time.Second); err != nil {
-				t.Errorf("exit: %v", err)
-			}
+			d.stop(t)
 		})
 	}
 }
@@ -573,8 +568,5 @@ func TestEndToEndAnnounceNoReply(t *testing.T) {
 	if !strings.Contains(d.stderr.String(), want) {
 		t.Errorf("the log does not say %q:\n%s", want, d.stderr.String())
 	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	if err := d.wait(t, 10*time.Second); err != nil {
-		t.Errorf("exit: %v", err)
-	}
+	d.stop(t)
 }

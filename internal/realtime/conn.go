@@ -251,13 +251,17 @@ loop:
 // resendTurn queues the held turn's audio, and its commit if one was sent,
 // for a new session; c.hold.mu is held.
 func (c *Client) resendTurn() {
-	n, chunks := c.hold.n, 0
+	n, chunks := 0, 0
 	ok := true
 	c.hold.chunks(c.hold.rate, func(pcm []int16) {
+		if !ok {
+			return // in order or not at all
+		}
 		msg, _ := appendAudioEvent(nil, nil, pcm)
 		select {
 		case c.sendq <- outMsg{data: msg, typ: typeAppend}:
 			chunks++
+			n += len(pcm)
 		default:
 			ok = false
 		}
